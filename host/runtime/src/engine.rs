@@ -1,0 +1,107 @@
+//! The one wasmtime engine a process shares, and the thread that ticks its epoch.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::{Error, Result};
+
+/// How often the engine's epoch advances. CPU-time limits and cancellation
+/// take effect within about one tick; a shorter tick costs a thread wake-up
+/// more often and interrupts running guests more often.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Engine-wide settings, fixed for the life of a [`Runtime`](crate::Runtime).
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where compiled components are cached, keyed by the engine's
+    /// compatibility hash and the component's sha256. `None` compiles on
+    /// every load (a large plugin takes seconds).
+    pub cache_dir: Option<PathBuf>,
+    /// Runs that can be in flight at once. The pooling allocator reserves
+    /// this many instance slots up front (virtual address space only, about
+    /// `2 × max_memory` each); a run beyond it fails to instantiate.
+    /// Default 64.
+    pub max_concurrent_runs: u32,
+    /// The largest linear memory any one memory of any run may have; the
+    /// ceiling for [`Limits::memory_bytes`](crate::Limits::memory_bytes).
+    /// Default 4 GiB (the whole 32-bit space).
+    pub max_memory: u64,
+    /// The ceiling for [`Limits::table_elements`](crate::Limits::table_elements).
+    /// Pooled tables are sized to it. Default 100,000.
+    pub max_table_elements: u64,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            max_concurrent_runs: 64,
+            max_memory: 4 << 30,
+            max_table_elements: 100_000,
+        }
+    }
+}
+
+pub(crate) fn new_engine(config: &RuntimeConfig) -> Result<Engine> {
+    // Rust components have one memory and a few tables (the main module's
+    // plus the shims wit-component adds); leave room for other toolchains.
+    const MEMORIES_PER_RUN: u32 = 2;
+    const TABLES_PER_RUN: u32 = 8;
+    const CORE_INSTANCES_PER_RUN: u32 = 16;
+
+    let slots = config.max_concurrent_runs;
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots * CORE_INSTANCES_PER_RUN)
+        .total_memories(slots * MEMORIES_PER_RUN)
+        .total_tables(slots * TABLES_PER_RUN)
+        .total_stacks(slots)
+        .max_memories_per_component(MEMORIES_PER_RUN)
+        .max_tables_per_component(TABLES_PER_RUN)
+        .max_memory_size(usize::try_from(config.max_memory).unwrap_or(usize::MAX))
+        .table_elements(usize::try_from(config.max_table_elements).unwrap_or(usize::MAX));
+
+    let mut wasm = Config::new();
+    wasm.epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .wasm_component_model(true);
+    Engine::new(&wasm).map_err(|err| Error::Engine(format!("{err:#}")))
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+pub(crate) struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    pub(crate) fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let engine = engine.clone();
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("kiln-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawning the epoch thread");
+        Self { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
