@@ -1,1 +1,60 @@
-fn main() {}
+//! The `kiln` command line.
+
+mod plugin;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// kiln turns artifact requests (an artifact type and a JSON spec) into files
+/// by running generator plugins (WebAssembly components) in a sandbox.
+#[derive(Parser)]
+#[command(name = "kiln", version, about, long_about = None)]
+struct Cli {
+    /// Directory for compiled plugins, so later loads skip compilation
+    /// [default: $XDG_CACHE_HOME/kiln or ~/.cache/kiln].
+    #[arg(long, global = true, env = "KILN_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build, run and check generator plugins.
+    #[command(subcommand)]
+    Plugin(plugin::Command),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KILN_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting tokio");
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Plugin(command) => plugin::run(command, cache_dir(cli.cache_dir)).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cache_dir(given: Option<PathBuf>) -> Option<PathBuf> {
+    given.or_else(|| {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+        Some(base.join("kiln"))
+    })
+}

@@ -9,7 +9,6 @@ use kiln_core::CONTRACT_VERSION;
 
 const PACKAGE: &str = "kiln:generator";
 const EXPORT: &str = "kiln:generator/plugin";
-const HOST_IMPORT: &str = "kiln:generator/host";
 
 /// Tells a WebAssembly component from a core module or something else.
 pub(crate) fn check_binary(bytes: &[u8]) -> Result<()> {
@@ -17,11 +16,13 @@ pub(crate) fn check_binary(bytes: &[u8]) -> Result<()> {
     if Parser::is_component(bytes) {
         return Ok(());
     }
-    let text = std::str::from_utf8(bytes).is_ok_and(|s| s.trim_start().starts_with("(component"));
-    if text {
+    // The text format is accepted too, which helps when writing test plugins.
+    let text = std::str::from_utf8(bytes).ok();
+    if text.is_some_and(|t| t.contains("(component")) {
         return Ok(());
     }
-    Err(Error::NotAComponent(if Parser::is_core_wasm(bytes) {
+    let core = Parser::is_core_wasm(bytes) || text.is_some_and(|t| t.contains("(module"));
+    Err(Error::NotAComponent(if core {
         "it is a core WebAssembly module, not a component: build the plugin for the \
          wasm32-wasip2 target, or wrap the module with `wasm-tools component new`"
             .into()
@@ -31,7 +32,7 @@ pub(crate) fn check_binary(bytes: &[u8]) -> Result<()> {
 }
 
 /// Checks the component exports `kiln:generator/plugin` at a version this
-/// host accepts and imports nothing but `kiln:generator/host` and WASI 0.2.
+/// host accepts and imports nothing but `kiln:generator` interfaces and WASI 0.2.
 pub(crate) fn check(engine: &Engine, component: &Component) -> Result<()> {
     let ty = component.component_type();
     let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
@@ -53,21 +54,28 @@ pub(crate) fn check(engine: &Engine, component: &Component) -> Result<()> {
         Some(_) => {}
     }
     for (name, _) in ty.imports(engine) {
-        if let Some(version) = versioned(name, HOST_IMPORT) {
+        if let Some((interface, version)) = name.strip_prefix("kiln:generator/").and_then(|n| n.split_once('@')) {
             if !compatible(version) {
                 return Err(Error::Contract(format!(
-                    "the component imports {HOST_IMPORT}@{version}, but this host provides \
-                     {HOST_IMPORT}@{CONTRACT_VERSION}"
+                    "the component imports {PACKAGE}/{interface}@{version}, but this host provides \
+                     {PACKAGE}@{CONTRACT_VERSION}"
                 )));
             }
-        } else if !(name.starts_with("wasi:") && name.contains("@0.2.")) {
+        } else if !is_linked_wasi(name) {
             return Err(Error::Contract(format!(
                 "the component imports `{name}`, which kiln does not provide: plugins may import \
-                 only {HOST_IMPORT}@{CONTRACT_VERSION} and WASI 0.2 interfaces"
+                 only {PACKAGE}@{CONTRACT_VERSION} interfaces and WASI 0.2 interfaces"
             )));
         }
     }
     Ok(())
+}
+
+/// The WASI 0.2 packages kiln links (with an empty context). Not, for
+/// example, `wasi:http`: a plugin has no business making requests.
+fn is_linked_wasi(name: &str) -> bool {
+    const PACKAGES: [&str; 6] = ["wasi:io/", "wasi:clocks/", "wasi:cli/", "wasi:filesystem/", "wasi:random/", "wasi:sockets/"];
+    PACKAGES.iter().any(|p| name.starts_with(p)) && name.contains("@0.2.")
 }
 
 /// `Some(version)` if `name` is `interface@version`.

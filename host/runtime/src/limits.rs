@@ -19,6 +19,10 @@ pub struct Limits {
     pub memory_bytes: u64,
     /// Time spent executing guest code. Default 10 s.
     ///
+    /// Counted in epoch ticks that find the guest running, so time the OS
+    /// gives other threads while the guest is scheduled out counts too: on
+    /// a saturated machine this is closer to "wall time inside the guest".
+    ///
     /// Enforced with epoch interruption: a host thread ticks every
     /// [`EPOCH_TICK`](crate::EPOCH_TICK) (10 ms), and each tick that finds
     /// the guest running counts against this budget, so it is accurate to
