@@ -1,0 +1,785 @@
+//! Checks a spec for what its JSON Schema cannot express: references
+//! between parts of the spec, Excel's naming rules and grid limits, and
+//! overlaps. Every violation is reported (up to [`MAX_VIOLATIONS`]).
+
+use std::collections::HashMap;
+
+use crate::Violation;
+use crate::a1::{self, A1Error, Area, MAX_COLS, MAX_ROWS};
+use crate::dates;
+use crate::de::{self, escape_pointer};
+use crate::formula;
+use crate::grid::{Content, Grid, Source};
+use crate::layout::{self, SheetLayout, source_pointer, style_pointer};
+use crate::spec::{
+    AutoFilter, Cell, Chart, Freeze, RangeRef, Sheet, Spec, Style, StyleRef, Table, Validation,
+    Value,
+};
+use crate::style::parse_color;
+use crate::tables;
+
+/// The most violations reported for one spec; past it, one final violation
+/// says how many more there were.
+pub const MAX_VIOLATIONS: usize = 200;
+
+/// Excel's limits, as it documents them.
+const MAX_STRING_CHARS: usize = 32_767;
+const MAX_URL_CHARS: usize = 2_079;
+const MAX_LINKS_PER_SHEET: usize = 65_530;
+const MAX_SHEET_NAME_CHARS: usize = 31;
+const MAX_COLUMN_WIDTH: f64 = 255.0;
+const MAX_ROW_HEIGHT: f64 = 409.0;
+const MAX_LIST_CHARS: usize = 255;
+
+/// A spec that passed validation, with the layout generation reuses.
+pub(crate) struct Checked {
+    pub(crate) spec: Spec,
+    pub(crate) grid: Grid,
+    pub(crate) layouts: Vec<SheetLayout>,
+}
+
+/// Parses and validates spec text.
+pub(crate) fn check(text: &str) -> Result<Checked, Vec<Violation>> {
+    let spec = de::parse(text).map_err(|v| vec![v])?;
+    let (grid, layouts, mut violations) = layout::build(&spec);
+    let mut ctx = Ctx {
+        spec: &spec,
+        grid: &grid,
+        layouts: &layouts,
+        out: Vec::new(),
+    };
+    ctx.workbook();
+    violations.append(&mut ctx.out);
+    if violations.is_empty() {
+        Ok(Checked { spec, grid, layouts })
+    } else {
+        Err(cap(violations))
+    }
+}
+
+fn cap(mut violations: Vec<Violation>) -> Vec<Violation> {
+    if violations.len() > MAX_VIOLATIONS {
+        let more = violations.len() - (MAX_VIOLATIONS - 1);
+        violations.truncate(MAX_VIOLATIONS - 1);
+        violations.push(Violation::new(
+            "",
+            format!("... and {more} more violations (only the first {} are listed)", MAX_VIOLATIONS - 1),
+        ));
+    }
+    violations
+}
+
+struct Ctx<'a> {
+    spec: &'a Spec,
+    grid: &'a Grid,
+    layouts: &'a [SheetLayout],
+    out: Vec<Violation>,
+}
+
+impl Ctx<'_> {
+    fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.out.push(Violation::new(pointer, message));
+    }
+
+    fn area(&mut self, text: &str, pointer: impl Into<String>) -> Option<Area> {
+        match a1::parse_area(text) {
+            Ok(area) => Some(area),
+            Err(e) => {
+                self.push(pointer, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn workbook(&mut self) {
+        let spec = self.spec;
+        if let Some(name) = &spec.file_name {
+            if let Err(message) = check_file_name(name) {
+                self.push("/file_name", message);
+            }
+        }
+        if let Some(created) = &spec.properties.created {
+            if let Err(message) = dates::parse_date_or_datetime(created) {
+                self.push("/properties/created", message);
+            }
+        }
+        for (name, style) in &spec.styles {
+            let pointer = style_pointer(name);
+            self.style(style, &pointer);
+            if self.base_cycle(name) {
+                self.push(
+                    format!("{pointer}/base"),
+                    format!("style `{name}` extends itself through its `base` chain"),
+                );
+            }
+        }
+        if spec.sheets.is_empty() {
+            self.push("/sheets", "a workbook needs at least one sheet");
+        }
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (s, sheet) in spec.sheets.iter().enumerate() {
+            if let Err(message) = check_sheet_name(&sheet.name) {
+                self.push(format!("/sheets/{s}/name"), message);
+            }
+            if let Some(first) = seen.insert(sheet.name.to_lowercase(), s) {
+                self.push(
+                    format!("/sheets/{s}/name"),
+                    format!(
+                        "sheet name `{}` is already used by /sheets/{first} (Excel ignores case)",
+                        sheet.name
+                    ),
+                );
+                seen.insert(sheet.name.to_lowercase(), first);
+            }
+        }
+        let mut table_names: HashMap<String, String> = HashMap::new();
+        for (s, sheet) in spec.sheets.iter().enumerate() {
+            for (t, table) in sheet.tables.iter().enumerate() {
+                let Some(name) = &table.name else { continue };
+                let pointer = format!("/sheets/{s}/tables/{t}/name");
+                if let Err(message) = tables::check_name(name) {
+                    self.push(&pointer, message);
+                }
+                if let Some(first) = table_names.get(&name.to_lowercase()) {
+                    self.push(
+                        &pointer,
+                        format!("table name `{name}` is already used by {first} (Excel ignores case)"),
+                    );
+                } else {
+                    table_names.insert(name.to_lowercase(), pointer);
+                }
+            }
+        }
+        for (s, sheet) in spec.sheets.iter().enumerate() {
+            self.sheet(s, sheet);
+        }
+    }
+
+    fn base_cycle(&self, start: &str) -> bool {
+        let mut name = start;
+        for _ in 0..=self.spec.styles.len() {
+            match self.spec.styles.get(name).and_then(|s| s.base.as_deref()) {
+                Some(base) if base == start => return true,
+                Some(base) => name = base,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    fn style(&mut self, style: &Style, pointer: &str) {
+        if let Some(base) = &style.base {
+            if !self.spec.styles.contains_key(base) {
+                let message = self.unknown_style(base);
+                self.push(format!("{pointer}/base"), message);
+            }
+        }
+        for (field, value) in [
+            ("font_color", &style.font_color),
+            ("fill_color", &style.fill_color),
+            ("border_color", &style.border_color),
+        ] {
+            if let Some(c) = value {
+                if parse_color(c).is_none() {
+                    self.push(
+                        format!("{pointer}/{field}"),
+                        format!("`{c}` is not a colour of the form #RRGGBB"),
+                    );
+                }
+            }
+        }
+        if let Some(size) = style.font_size {
+            if !(1.0..=409.0).contains(&size.0) {
+                self.push(format!("{pointer}/font_size"), "font size must be 1 to 409 points");
+            }
+        }
+        if style.num_format.as_deref() == Some("") {
+            self.push(format!("{pointer}/num_format"), "number format must not be empty");
+        }
+    }
+
+    fn unknown_style(&self, name: &str) -> String {
+        let known: Vec<&str> = self.spec.styles.keys().map(String::as_str).collect();
+        if known.is_empty() {
+            format!("unknown style `{name}`: the spec defines no `styles`")
+        } else {
+            format!("unknown style `{name}`; defined styles: {}", known.join(", "))
+        }
+    }
+
+    fn style_ref(&mut self, style: &StyleRef, pointer: &str) {
+        match style {
+            StyleRef::Named(name) => {
+                if !self.spec.styles.contains_key(name) {
+                    let message = self.unknown_style(name);
+                    self.push(pointer, message);
+                }
+            }
+            StyleRef::Inline(inline) => self.style(inline, pointer),
+        }
+    }
+
+    fn cell(&mut self, cell: &Cell, pointer: &str) {
+        if let Some(style) = &cell.style {
+            self.style_ref(style, &format!("{pointer}/style"));
+        }
+        match &cell.value {
+            Value::Text(t) if t.chars().count() > MAX_STRING_CHARS => {
+                self.push(pointer, format!("text longer than Excel's {MAX_STRING_CHARS} characters"));
+            }
+            Value::Link(link) => {
+                let url = link.url.as_str();
+                let known = ["http://", "https://", "ftp://", "ftps://", "mailto:", "internal:"];
+                if !known.iter().any(|p| url.starts_with(p)) || url.len() <= 7 {
+                    self.push(
+                        format!("{pointer}/url"),
+                        "a link must start with http://, https://, ftp://, ftps://, mailto: or \
+                         internal: (e.g. internal:Sheet2!A1)",
+                    );
+                } else if url.encode_utf16().count() > MAX_URL_CHARS {
+                    self.push(format!("{pointer}/url"), format!("links are limited to {MAX_URL_CHARS} characters"));
+                }
+                if let Some(target) = url.strip_prefix("internal:") {
+                    match a1::split_sheet(target) {
+                        Ok((Some(sheet), reference)) => {
+                            if self.grid.sheet_index(&sheet).is_none() {
+                                self.push(format!("{pointer}/url"), format!("unknown sheet `{sheet}`"));
+                            } else if let Err(e) = a1::parse_area(reference) {
+                                self.push(format!("{pointer}/url"), e.to_string());
+                            }
+                        }
+                        _ => self.push(
+                            format!("{pointer}/url"),
+                            "an internal link names a sheet and cell, e.g. internal:Sheet2!A1",
+                        ),
+                    }
+                }
+                if let Some(text) = &link.text {
+                    if text.chars().count() > MAX_STRING_CHARS {
+                        self.push(format!("{pointer}/text"), "link text is too long");
+                    }
+                }
+                if let Some(tip) = &link.tip {
+                    if tip.chars().count() > 255 {
+                        self.push(format!("{pointer}/tip"), "a link tip is limited to 255 characters");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Resolves a range reference against the sheet it appears on, reporting
+    /// unknown sheets and bad ranges.
+    fn range_ref(&mut self, r: &RangeRef, here: &str, pointer: &str) -> Option<(usize, Area)> {
+        match r.resolve(here) {
+            Ok((sheet, area)) => match self.grid.sheet_index(&sheet) {
+                Some(index) => Some((index, area)),
+                None => {
+                    self.push(pointer, format!("unknown sheet `{sheet}` in range reference"));
+                    None
+                }
+            },
+            Err(e) => {
+                self.push(pointer, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn sheet(&mut self, s: usize, sheet: &Sheet) {
+        let base = format!("/sheets/{s}");
+        self.columns(sheet, &base);
+        if let Some(style) = &sheet.header_style {
+            self.style_ref(style, &format!("{base}/header_style"));
+        }
+        if let Some(header) = &sheet.header {
+            for (i, cell) in header.iter().enumerate() {
+                self.cell(cell, &format!("{base}/header/{i}"));
+            }
+        }
+        let mut links = 0usize;
+        for (r, row) in sheet.rows.iter().enumerate() {
+            let row_base = format!("{base}/rows/{r}");
+            if let Some(style) = &row.style {
+                self.style_ref(style, &format!("{row_base}/style"));
+            }
+            if let Some(h) = row.height {
+                if !(0.0..=MAX_ROW_HEIGHT).contains(&h) {
+                    self.push(format!("{row_base}/height"), "row height must be 0 to 409 points");
+                }
+            }
+            for (c, cell) in row.cells.iter().enumerate() {
+                if cell.style.is_none() && !matches!(cell.value, Value::Text(_) | Value::Link(_)) {
+                    continue;
+                }
+                links += usize::from(matches!(cell.value, Value::Link(_)));
+                let pointer = if row.object {
+                    format!("{row_base}/cells/{c}")
+                } else {
+                    format!("{row_base}/{c}")
+                };
+                self.cell(cell, &pointer);
+            }
+        }
+        if links > MAX_LINKS_PER_SHEET {
+            self.push(&base, format!("a sheet holds at most {MAX_LINKS_PER_SHEET} links"));
+        }
+        self.formulas(s);
+        let table_areas = self.tables(s, sheet, &base);
+        self.merges(s, sheet, &base, &table_areas);
+        self.freeze(sheet, &base);
+        self.autofilter(s, sheet, &base, &table_areas);
+        for (k, chart) in sheet.charts.iter().enumerate() {
+            self.chart(chart, &sheet.name, &format!("{base}/charts/{k}"));
+        }
+        for (k, validation) in sheet.validations.iter().enumerate() {
+            self.validation(validation, &sheet.name, &format!("{base}/validations/{k}"));
+        }
+        if let Some(c) = &sheet.tab_color {
+            if parse_color(c).is_none() {
+                self.push(format!("{base}/tab_color"), format!("`{c}` is not a colour of the form #RRGGBB"));
+            }
+        }
+        if let Some(zoom) = sheet.zoom {
+            if !(10..=400).contains(&zoom) {
+                self.push(format!("{base}/zoom"), "zoom must be 10 to 400 (percent)");
+            }
+        }
+    }
+
+    fn columns(&mut self, sheet: &Sheet, base: &str) {
+        let mut spans: Vec<(u16, u16, String)> = Vec::new();
+        for (key, column) in &sheet.columns {
+            let pointer = format!("{base}/columns/{}", escape_pointer(key));
+            match parse_columns(key) {
+                Ok((first, last)) => {
+                    if let Some((_, _, other)) = spans.iter().find(|(f, l, _)| first <= *l && *f <= last) {
+                        self.push(&pointer, format!("columns `{key}` overlap columns `{other}`"));
+                    }
+                    spans.push((first, last, key.clone()));
+                }
+                Err(message) => self.push(&pointer, message),
+            }
+            if let Some(w) = column.width {
+                if !(0.0..=MAX_COLUMN_WIDTH).contains(&w) {
+                    self.push(format!("{pointer}/width"), "column width must be 0 to 255 characters");
+                }
+            }
+            if let Some(style) = &column.style {
+                self.style_ref(style, &format!("{pointer}/style"));
+            }
+            if column.num_format.as_deref() == Some("") {
+                self.push(format!("{pointer}/num_format"), "number format must not be empty");
+            }
+        }
+    }
+
+    /// Every sheet a formula names must exist.
+    fn formulas(&mut self, s: usize) {
+        let grid = self.grid;
+        for entry in grid.sheets[s].cells.values() {
+            let Content::Formula(text) = &entry.content else { continue };
+            if matches!(entry.source, Source::TableTotal { .. }) {
+                continue;
+            }
+            for found in formula::references(text) {
+                let Some(sheet) = found.sheet else { continue };
+                if grid.sheet_index(&sheet).is_none() {
+                    let pointer = source_pointer(self.spec, s, &entry.source);
+                    let shown = found.cell.map(|c| format!("{}!{c}", a1::quote_sheet(&sheet)));
+                    self.push(
+                        pointer,
+                        format!(
+                            "formula `={text}` refers to unknown sheet `{sheet}`{}",
+                            shown.map(|s| format!(" (in {s})")).unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn tables(&mut self, s: usize, sheet: &Sheet, base: &str) -> Vec<(usize, Area)> {
+        let mut areas: Vec<(usize, Area)> = Vec::new();
+        for (t, table) in sheet.tables.iter().enumerate() {
+            let pointer = format!("{base}/tables/{t}");
+            let Some(area) = self.area(&table.range, format!("{pointer}/range")) else {
+                continue;
+            };
+            if let Some((other, _)) = areas.iter().find(|(_, a)| a.overlaps(&area)) {
+                self.push(
+                    format!("{pointer}/range"),
+                    format!("table range {area} overlaps the table at {base}/tables/{other}"),
+                );
+            }
+            areas.push((t, area));
+            self.table(s, table, area, &pointer);
+        }
+        areas
+    }
+
+    fn table(&mut self, s: usize, table: &Table, area: Area, pointer: &str) {
+        let header = table.header_row != Some(false);
+        let total = table.total_row == Some(true);
+        let needed = 1 + u32::from(header) + u32::from(total);
+        if area.rows() < needed {
+            self.push(
+                format!("{pointer}/range"),
+                format!(
+                    "table range {area} needs at least {needed} rows (a header row, one data row{})",
+                    if total { " and the total row" } else { "" }
+                ),
+            );
+        }
+        if let Some(style) = &table.style {
+            if tables::style(style).is_none() {
+                self.push(
+                    format!("{pointer}/style"),
+                    format!("unknown table style `{style}`; use e.g. \"Medium 2\", \"Light 9\", \"Dark 1\" or \"None\""),
+                );
+            }
+        }
+        if table.columns.len() > usize::from(area.cols()) {
+            self.push(
+                format!("{pointer}/columns"),
+                format!("{} columns are described but range {area} has {}", table.columns.len(), area.cols()),
+            );
+        }
+        for (c, column) in table.columns.iter().enumerate() {
+            if column.total.is_some() && column.total_label.is_some() {
+                self.push(
+                    format!("{pointer}/columns/{c}"),
+                    "a total-row cell has either `total` or `total_label`, not both",
+                );
+            }
+            if (column.total.is_some() || column.total_label.is_some()) && !total {
+                self.push(
+                    format!("{pointer}/columns/{c}"),
+                    "`total` and `total_label` need `total_row: true`",
+                );
+            }
+        }
+        if header {
+            let names = tables::header_names(self.grid, s, table, area);
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            for (c, name) in names.iter().enumerate() {
+                if let Some(first) = seen.insert(name.to_lowercase(), c) {
+                    self.push(
+                        format!("{pointer}/columns"),
+                        format!(
+                            "table columns {} and {} are both named `{name}`; table headers must differ (ignoring case)",
+                            first + 1,
+                            c + 1
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn merges(&mut self, s: usize, sheet: &Sheet, base: &str, tables: &[(usize, Area)]) {
+        let mut done: Vec<(usize, Area)> = Vec::new();
+        for (m, merge) in sheet.merges.iter().enumerate() {
+            let pointer = format!("{base}/merges/{m}");
+            if let Some(style) = &merge.style {
+                self.style_ref(style, &format!("{pointer}/style"));
+            }
+            if let Some(value) = &merge.value {
+                self.cell(value, &format!("{pointer}/value"));
+            }
+            let Some(area) = self.area(&merge.range, format!("{pointer}/range")) else {
+                continue;
+            };
+            if area.is_single_cell() {
+                self.push(format!("{pointer}/range"), format!("a merged range needs at least two cells, not just {area}"));
+            }
+            if let Some((other, _)) = done.iter().find(|(_, a)| a.overlaps(&area)) {
+                self.push(
+                    format!("{pointer}/range"),
+                    format!("merged range {area} overlaps merged range {base}/merges/{other}"),
+                );
+            }
+            if let Some((t, _)) = tables.iter().find(|(_, a)| a.overlaps(&area)) {
+                self.push(
+                    format!("{pointer}/range"),
+                    format!("merged range {area} overlaps the table at {base}/tables/{t}; tables cannot contain merged cells"),
+                );
+            }
+            done.push((m, area));
+            let grid = self.grid;
+            for (pos, entry) in grid.sheets[s].range(&area) {
+                if entry.source == (Source::Merge { merge: m }) {
+                    continue;
+                }
+                let at = source_pointer(self.spec, s, &entry.source);
+                if let Content::Formula(f) = &entry.content {
+                    self.push(
+                        &at,
+                        format!(
+                            "formula cell {pos} (`={f}`) lies inside merged range {area}; give the formula as the merge's `value` instead"
+                        ),
+                    );
+                } else if merge.value.is_none() && pos != area.first && entry.content != Content::Blank {
+                    self.push(
+                        &at,
+                        format!(
+                            "cell {pos} lies inside merged range {area} and would be hidden; only the top-left cell {} of a merge shows",
+                            area.first
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn freeze(&mut self, sheet: &Sheet, base: &str) {
+        let pointer = format!("{base}/freeze");
+        match &sheet.freeze {
+            Some(Freeze::Cell(cell)) => {
+                if let Err(e) = a1::parse_cell(cell) {
+                    self.push(pointer, e.to_string());
+                }
+            }
+            Some(Freeze::Counts { rows, columns }) => {
+                if u64::from(*rows) >= MAX_ROWS {
+                    self.push(format!("{pointer}/rows"), format!("at most {} rows can be frozen", MAX_ROWS - 1));
+                }
+                if u64::from(*columns) >= MAX_COLS {
+                    self.push(format!("{pointer}/columns"), format!("at most {} columns can be frozen", MAX_COLS - 1));
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn autofilter(&mut self, s: usize, sheet: &Sheet, base: &str, tables: &[(usize, Area)]) {
+        let pointer = format!("{base}/autofilter");
+        let area = match &sheet.autofilter {
+            None | Some(AutoFilter::Auto(false)) => return,
+            Some(AutoFilter::Auto(true)) => match self.layouts[s].extent {
+                Some(area) => area,
+                None => {
+                    self.push(pointer, "`autofilter: true` needs a header or rows to filter");
+                    return;
+                }
+            },
+            Some(AutoFilter::Range(text)) => match self.area(text, &pointer) {
+                Some(area) => area,
+                None => return,
+            },
+        };
+        if let Some((t, _)) = tables.iter().find(|(_, a)| a.overlaps(&area)) {
+            self.push(
+                pointer,
+                format!("autofilter range {area} overlaps the table at {base}/tables/{t}, which has its own filter"),
+            );
+        }
+    }
+
+    fn chart(&mut self, chart: &Chart, here: &str, pointer: &str) {
+        if chart.series.is_empty() {
+            self.push(format!("{pointer}/series"), "a chart needs at least one series");
+        }
+        for (i, series) in chart.series.iter().enumerate() {
+            let sp = format!("{pointer}/series/{i}");
+            if let Some((_, area)) = self.range_ref(&series.values, here, &format!("{sp}/values")) {
+                if area.rows() > 1 && area.cols() > 1 {
+                    self.push(
+                        format!("{sp}/values"),
+                        format!("series values {area} must be a single row or column; use one series per column"),
+                    );
+                }
+            }
+            if let Some(categories) = &series.categories {
+                self.range_ref(categories, here, &format!("{sp}/categories"));
+            }
+            if let Some(name) = &series.name {
+                if let Ok((Some(sheet), reference)) = a1::split_sheet(name) {
+                    if a1::parse_cell(reference).is_ok() && self.grid.sheet_index(&sheet).is_none() {
+                        self.push(format!("{sp}/name"), format!("unknown sheet `{sheet}` in series name"));
+                    }
+                }
+            }
+            if let Some(c) = &series.color {
+                if parse_color(c).is_none() {
+                    self.push(format!("{sp}/color"), format!("`{c}` is not a colour of the form #RRGGBB"));
+                }
+            }
+        }
+        if let Some(at) = &chart.at {
+            if let Err(e) = a1::parse_cell(at) {
+                self.push(format!("{pointer}/at"), e.to_string());
+            }
+        }
+        if !chart.kind.has_axes() {
+            for (field, axis) in [("x_axis", &chart.x_axis), ("y_axis", &chart.y_axis)] {
+                if axis.is_some() {
+                    self.push(format!("{pointer}/{field}"), "pie and doughnut charts have no axes");
+                }
+            }
+        }
+        for (field, axis) in [("x_axis", &chart.x_axis), ("y_axis", &chart.y_axis)] {
+            if let Some(axis) = axis {
+                if let (Some(min), Some(max)) = (axis.min, axis.max) {
+                    if min >= max {
+                        self.push(format!("{pointer}/{field}"), "axis `min` must be below `max`");
+                    }
+                }
+            }
+        }
+        for (field, size) in [("width", chart.width), ("height", chart.height)] {
+            if size == Some(0) {
+                self.push(format!("{pointer}/{field}"), "chart size must be at least 1 pixel");
+            }
+        }
+        if let Some(style) = chart.style {
+            if !(1..=48).contains(&style) {
+                self.push(format!("{pointer}/style"), "chart style must be 1 to 48");
+            }
+        }
+    }
+
+    fn validation(&mut self, v: &Validation, here: &str, pointer: &str) {
+        self.area(&v.range, format!("{pointer}/range"));
+        match (&v.list, &v.source) {
+            (Some(_), Some(_)) => self.push(pointer, "give either `list` or `source`, not both"),
+            (None, None) => self.push(pointer, "give the allowed values as `list` or as a `source` range"),
+            (Some(list), None) => {
+                if list.is_empty() {
+                    self.push(format!("{pointer}/list"), "the list needs at least one value");
+                }
+                for (i, item) in list.iter().enumerate() {
+                    if item.contains(',') {
+                        self.push(
+                            format!("{pointer}/list/{i}"),
+                            "list values cannot contain commas (Excel separates them with commas); use `source` instead",
+                        );
+                    }
+                }
+                let length: usize = list.iter().map(|s| s.encode_utf16().count() + 1).sum::<usize>();
+                if length.saturating_sub(1) > MAX_LIST_CHARS {
+                    self.push(
+                        format!("{pointer}/list"),
+                        format!("the list is {} characters with commas; Excel allows {MAX_LIST_CHARS}; put the values in cells and use `source`", length - 1),
+                    );
+                }
+            }
+            (None, Some(source)) => {
+                if let Some((_, area)) = self.range_ref(source, here, &format!("{pointer}/source")) {
+                    if area.rows() > 1 && area.cols() > 1 {
+                        self.push(format!("{pointer}/source"), "a list source must be a single row or column");
+                    }
+                }
+            }
+        }
+        for (field, text, max) in [
+            ("input_title", &v.input_title, 32),
+            ("error_title", &v.error_title, 32),
+            ("input_message", &v.input_message, 255),
+            ("error_message", &v.error_message, 255),
+        ] {
+            if let Some(text) = text {
+                if text.chars().count() > max {
+                    self.push(format!("{pointer}/{field}"), format!("Excel limits this to {max} characters"));
+                }
+            }
+        }
+    }
+}
+
+impl RangeRef {
+    /// The sheet (defaulting to `here`) and area this reference names.
+    pub(crate) fn resolve(&self, here: &str) -> Result<(String, Area), A1Error> {
+        let (sheet, range) = match self {
+            RangeRef::Text(text) => {
+                let (sheet, range) = a1::split_sheet(text)?;
+                (sheet, range.to_string())
+            }
+            RangeRef::Parts { sheet, range } => (sheet.clone(), range.clone()),
+        };
+        let area = a1::parse_area(&range)?;
+        Ok((sheet.unwrap_or_else(|| here.to_string()), area))
+    }
+}
+
+/// `"B"` or `"B:D"` → zero-based first and last column.
+pub(crate) fn parse_columns(key: &str) -> Result<(u16, u16), String> {
+    let one = |text: &str| -> Result<u16, String> {
+        let text = text.trim();
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(format!("`{key}` is not a column or column span such as \"B\" or \"B:D\""));
+        }
+        a1::parse_cell(&format!("{text}1"))
+            .map(|p| p.col)
+            .map_err(|_| format!("column `{text}` is past Excel's last column XFD"))
+    };
+    match key.split_once(':') {
+        None => one(key).map(|c| (c, c)),
+        Some((a, b)) => {
+            let (a, b) = (one(a)?, one(b)?);
+            Ok((a.min(b), a.max(b)))
+        }
+    }
+}
+
+fn check_file_name(name: &str) -> Result<(), String> {
+    if name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+        return Err("`file_name` is a plain file name, without folders or control characters".into());
+    }
+    if name.len() > 255 {
+        return Err("`file_name` is limited to 255 bytes".into());
+    }
+    let lower = name.to_ascii_lowercase();
+    if !lower.ends_with(".xlsx") || lower.len() == 5 || name.starts_with('.') {
+        return Err(format!("`{name}` must be a file name ending in .xlsx, e.g. \"report.xlsx\""));
+    }
+    Ok(())
+}
+
+/// Excel's rules for worksheet names.
+fn check_sheet_name(name: &str) -> Result<(), String> {
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_SHEET_NAME_CHARS {
+        return Err(format!("sheet names are 1 to {MAX_SHEET_NAME_CHARS} characters; `{name}` has {chars}"));
+    }
+    if let Some(c) = name.chars().find(|c| "[]:*?/\\".contains(*c)) {
+        return Err(format!("sheet name `{name}` contains `{c}`; none of []:*?/\\ are allowed"));
+    }
+    if name.starts_with('\'') || name.ends_with('\'') {
+        return Err(format!("sheet name `{name}` cannot start or end with an apostrophe"));
+    }
+    if name.eq_ignore_ascii_case("history") {
+        return Err("`History` is reserved by Excel and cannot name a sheet".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_names_follow_excel_rules() {
+        assert!(check_sheet_name("Sales 2026").is_ok());
+        for bad in ["", "a/b", "x[1]", "'quoted'", "History", "HISTORY", "1234567890123456789012345678901x"] {
+            assert!(check_sheet_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn column_keys_are_letters_or_spans() {
+        assert_eq!(parse_columns("B"), Ok((1, 1)));
+        assert_eq!(parse_columns("d:b"), Ok((1, 3)));
+        assert!(parse_columns("B2").is_err());
+        assert!(parse_columns("XFE").is_err());
+    }
+
+    #[test]
+    fn file_names_end_in_xlsx_without_folders() {
+        assert!(check_file_name("report.xlsx").is_ok());
+        for bad in ["report.xls", "a/b.xlsx", ".xlsx", "x.xlsx\n"] {
+            assert!(check_file_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! One worksheet: columns, cells, merges, panes, filters and validations.
+
+use std::collections::HashMap;
+
+use rust_xlsxwriter::{Color, DataValidation, Format, Formula, Url, Worksheet, XlsxError};
+
+use super::{Shared, chart, table};
+use crate::a1::{self, Area, Pos};
+use crate::layout::{self, Layer, Step};
+use crate::spec::{AutoFilter, Cell, Freeze, Sheet, Style, Validation, Value};
+use crate::style::{Kind, default_header_style, parse_color};
+use crate::validate::parse_columns;
+
+/// Writes sheet `s` of the spec into `ws`.
+pub(crate) fn write(ws: &mut Worksheet, shared: &mut Shared<'_>, s: usize) -> Result<(), XlsxError> {
+    let checked = shared.checked;
+    let sheet = &checked.spec.sheets[s];
+    ws.set_name(&sheet.name)?;
+    // No cached value rather than a misleading 0 for formulas we cannot
+    // evaluate (LibreOffice also takes "" as "recalculate me").
+    ws.set_formula_result_default("");
+
+    let column_styles = columns(ws, shared, sheet)?;
+
+    // Cells whose final format other parts need: merge corners (the merge
+    // format is layered on top) and table headers (add_table rewrites them).
+    let merge_corners: HashMap<Pos, usize> = sheet
+        .merges
+        .iter()
+        .enumerate()
+        .filter_map(|(m, merge)| a1::parse_area(&merge.range).ok().map(|a| (a.first, m)))
+        .collect();
+    let header_rows: Vec<Area> = sheet
+        .tables
+        .iter()
+        .filter(|t| t.header_row != Some(false))
+        .filter_map(|t| a1::parse_area(&t.range).ok())
+        .map(|a| Area {
+            first: a.first,
+            last: Pos { row: a.first.row, col: a.last.col },
+        })
+        .collect();
+    let mut corner_cells: HashMap<Pos, (&Cell, Style, Kind)> = HashMap::new();
+    let mut header_formats: HashMap<Pos, Format> = HashMap::new();
+
+    let header_style = match &sheet.header_style {
+        Some(style) => shared.styles.resolve(style).into_owned(),
+        None => default_header_style(),
+    };
+    let mut result: Result<(), XlsxError> = Ok(());
+    let base = format!("/sheets/{s}");
+    let (_, _) = layout::walk(sheet, &base, &mut |step| {
+        if result.is_err() {
+            return;
+        }
+        result = (|| -> Result<(), XlsxError> {
+            match step {
+                Step::Row { pos, row } => {
+                    if let Some(height) = row.height {
+                        ws.set_row_height(pos.row, height)?;
+                    }
+                }
+                Step::Cell { pos, cell, layer, .. } => {
+                    let kind = kind_of(cell);
+                    let column = column_styles.get(&pos.col);
+                    let plain = column.is_none()
+                        && cell.style.is_none()
+                        && matches!(layer, Layer::Row(None))
+                        && kind == Kind::Plain
+                        && !merge_corners.contains_key(&pos);
+                    if plain {
+                        let value = evaluate(shared, s, pos, cell);
+                        write_cell(ws, pos, cell, None, value)?;
+                        return Ok(());
+                    }
+                    let mut effective = column.cloned().unwrap_or_default();
+                    match layer {
+                        Layer::Header => effective.layer(&header_style),
+                        Layer::Row(Some(style)) => effective.layer(&shared.styles.resolve(style)),
+                        Layer::Row(None) => {}
+                    }
+                    if let Some(style) = &cell.style {
+                        effective.layer(&shared.styles.resolve(style));
+                    }
+                    if merge_corners.contains_key(&pos) {
+                        // Written with the merge, below.
+                        corner_cells.insert(pos, (cell, effective, kind));
+                        return Ok(());
+                    }
+                    let value = evaluate(shared, s, pos, cell);
+                    let format = shared.styles.format_of(effective, kind);
+                    if header_rows.iter().any(|a| a.contains(pos)) {
+                        if let Some(f) = format {
+                            header_formats.insert(pos, f.clone());
+                        }
+                    }
+                    write_cell(ws, pos, cell, format, value)?;
+                }
+            }
+            Ok(())
+        })();
+    });
+    result?;
+
+    merges(ws, shared, s, sheet, corner_cells)?;
+    for spec_table in &sheet.tables {
+        table::write(ws, shared, s, spec_table, &header_formats)?;
+    }
+    match &sheet.freeze {
+        Some(Freeze::Cell(cell)) => {
+            if let Ok(pos) = a1::parse_cell(cell) {
+                ws.set_freeze_panes(pos.row, pos.col)?;
+            }
+        }
+        Some(Freeze::Counts { rows, columns }) => {
+            ws.set_freeze_panes(*rows, u16::try_from(*columns).unwrap_or(0))?;
+        }
+        None => {}
+    }
+    let filter = match &sheet.autofilter {
+        Some(AutoFilter::Auto(true)) => checked.layouts[s].extent,
+        Some(AutoFilter::Range(range)) => a1::parse_area(range).ok(),
+        _ => None,
+    };
+    if let Some(area) = filter {
+        ws.autofilter(area.first.row, area.first.col, area.last.row, area.last.col)?;
+    }
+    for validation in &sheet.validations {
+        add_validation(ws, shared, sheet, validation)?;
+    }
+    chart::write_all(ws, shared, s)?;
+
+    if let Some(color) = sheet.tab_color.as_deref().and_then(parse_color) {
+        ws.set_tab_color(Color::RGB(color));
+    }
+    if sheet.gridlines == Some(false) {
+        ws.set_screen_gridlines(false);
+    }
+    if let Some(zoom) = sheet.zoom {
+        ws.set_zoom(zoom);
+    }
+    if sheet.landscape == Some(true) {
+        ws.set_landscape();
+    }
+    Ok(())
+}
+
+/// Applies column widths, visibility and formats; returns each column's
+/// style layer for the cells written in it.
+fn columns(
+    ws: &mut Worksheet,
+    shared: &mut Shared<'_>,
+    sheet: &Sheet,
+) -> Result<HashMap<u16, Style>, XlsxError> {
+    let mut styles = HashMap::new();
+    for (key, column) in &sheet.columns {
+        let Ok((first, last)) = parse_columns(key) else { continue };
+        let mut style = match &column.style {
+            Some(s) => shared.styles.resolve(s).into_owned(),
+            None => Style::default(),
+        };
+        if let Some(n) = &column.num_format {
+            style.num_format = Some(n.clone());
+        }
+        let format = shared.styles.format_of(style.clone(), Kind::Plain).cloned();
+        for col in first..=last {
+            if let Some(width) = column.width {
+                ws.set_column_width(col, width)?;
+            }
+            if column.hidden == Some(true) {
+                ws.set_column_hidden(col)?;
+            }
+            if let Some(f) = &format {
+                ws.set_column_format(col, f)?;
+                styles.insert(col, style.clone());
+            }
+        }
+    }
+    Ok(styles)
+}
+
+fn kind_of(cell: &Cell) -> Kind {
+    match cell.value {
+        Value::Date(_) => Kind::Date,
+        Value::DateTime(_) => Kind::DateTime,
+        Value::Time(_) => Kind::Time,
+        Value::Link(_) => Kind::Link,
+        _ => Kind::Plain,
+    }
+}
+
+/// The cached result for a formula cell, as text for `Formula::set_result`.
+fn evaluate(shared: &mut Shared<'_>, s: usize, pos: Pos, cell: &Cell) -> Option<String> {
+    if !matches!(cell.value, Value::Formula(_)) {
+        return None;
+    }
+    shared.evaluator.result(s, pos).and_then(|v| v.cached_text())
+}
+
+pub(crate) fn write_cell(
+    ws: &mut Worksheet,
+    pos: Pos,
+    cell: &Cell,
+    format: Option<&Format>,
+    result: Option<String>,
+) -> Result<(), XlsxError> {
+    let (row, col) = (pos.row, pos.col);
+    match (&cell.value, format) {
+        (Value::Empty, Some(f)) => {
+            ws.write_blank(row, col, f)?;
+        }
+        (Value::Empty, None) => {}
+        (Value::Text(t), None) => {
+            ws.write_string(row, col, t)?;
+        }
+        (Value::Text(t), Some(f)) => {
+            ws.write_string_with_format(row, col, t, f)?;
+        }
+        (Value::Number(n), None) => {
+            ws.write_number(row, col, *n)?;
+        }
+        (Value::Number(n), Some(f)) => {
+            ws.write_number_with_format(row, col, *n, f)?;
+        }
+        (Value::Bool(b), None) => {
+            ws.write_boolean(row, col, *b)?;
+        }
+        (Value::Bool(b), Some(f)) => {
+            ws.write_boolean_with_format(row, col, *b, f)?;
+        }
+        (Value::Formula(text), f) => {
+            let mut formula = Formula::new(text);
+            if let Some(r) = result {
+                formula = formula.set_result(r);
+            }
+            match f {
+                Some(f) => ws.write_formula_with_format(row, col, formula, f)?,
+                None => ws.write_formula(row, col, formula)?,
+            };
+        }
+        (Value::Date(_) | Value::DateTime(_) | Value::Time(_), f) => {
+            let serial = match layout::content_of(cell) {
+                Ok(crate::grid::Content::Number(n)) => n,
+                _ => return Ok(()),
+            };
+            match f {
+                Some(f) => ws.write_number_with_format(row, col, serial, f)?,
+                None => ws.write_number(row, col, serial)?,
+            };
+        }
+        (Value::Link(link), f) => {
+            let mut url = Url::new(&link.url);
+            if let Some(text) = &link.text {
+                url = url.set_text(text);
+            }
+            if let Some(tip) = &link.tip {
+                url = url.set_tip(tip);
+            }
+            match f {
+                Some(f) => ws.write_url_with_format(row, col, url, f)?,
+                None => ws.write_url(row, col, url)?,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Merged ranges: the merge's style is laid over the style of the value
+/// shown (the merge's own `value`, or the cell the rows put in its corner).
+fn merges(
+    ws: &mut Worksheet,
+    shared: &mut Shared<'_>,
+    s: usize,
+    sheet: &Sheet,
+    corner_cells: HashMap<Pos, (&Cell, Style, Kind)>,
+) -> Result<(), XlsxError> {
+    for merge in &sheet.merges {
+        let Ok(area) = a1::parse_area(&merge.range) else { continue };
+        let (cell, mut effective, kind) = match (&merge.value, corner_cells.get(&area.first)) {
+            (Some(value), _) => {
+                let mut style = Style::default();
+                if let Some(st) = &value.style {
+                    style.layer(&shared.styles.resolve(st));
+                }
+                (value, style, kind_of(value))
+            }
+            (None, Some((cell, style, kind))) => (*cell, style.clone(), *kind),
+            (None, None) => (&EMPTY, Style::default(), Kind::Plain),
+        };
+        if let Some(st) = &merge.style {
+            effective.layer(&shared.styles.resolve(st));
+        }
+        let result = evaluate(shared, s, area.first, cell);
+        let format = shared.styles.format_of(effective, kind).cloned().unwrap_or_default();
+        ws.merge_range(area.first.row, area.first.col, area.last.row, area.last.col, "", &format)?;
+        if !matches!(cell.value, Value::Empty) {
+            write_cell(ws, area.first, cell, Some(&format), result)?;
+        }
+    }
+    Ok(())
+}
+
+static EMPTY: Cell = Cell {
+    value: Value::Empty,
+    style: None,
+};
+
+fn add_validation(
+    ws: &mut Worksheet,
+    shared: &Shared<'_>,
+    sheet: &Sheet,
+    v: &Validation,
+) -> Result<(), XlsxError> {
+    let Ok(area) = a1::parse_area(&v.range) else {
+        return Ok(());
+    };
+    let mut dv = DataValidation::new();
+    if let Some(list) = &v.list {
+        dv = dv.allow_list_strings(list)?;
+    } else if let Some(source) = &v.source {
+        let Ok((name, source_area)) = source.resolve(&sheet.name) else {
+            return Ok(());
+        };
+        let name = shared.canonical_sheet(&name);
+        let formula = format!("{}!{}", a1::quote_sheet(&name), a1::absolute(&source_area));
+        dv = dv.allow_list_formula(Formula::new(formula));
+    }
+    if let Some(t) = &v.input_title {
+        dv = dv.set_input_title(t)?;
+    }
+    if let Some(m) = &v.input_message {
+        dv = dv.set_input_message(m)?;
+    }
+    if let Some(t) = &v.error_title {
+        dv = dv.set_error_title(t)?;
+    }
+    if let Some(m) = &v.error_message {
+        dv = dv.set_error_message(m)?;
+    }
+    if let Some(b) = v.ignore_blank {
+        dv = dv.ignore_blank(b);
+    }
+    if let Some(b) = v.dropdown {
+        dv = dv.show_dropdown(b);
+    }
+    ws.add_data_validation(area.first.row, area.first.col, area.last.row, area.last.col, &dv)?;
+    Ok(())
+}
