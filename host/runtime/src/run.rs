@@ -373,6 +373,10 @@ impl Runtime {
         cancel: &CancellationToken,
         call: Call,
     ) -> Execution {
+        assert!(
+            Engine::same(pre.engine(), &self.engine),
+            "a Plugin must be run by the Runtime that loaded it"
+        );
         let wall_clock = setup.limits.wall_clock;
         let mut store = Sandbox::store(&self.engine, setup);
         let mut instantiate = Duration::ZERO;

@@ -11,7 +11,12 @@ fn main() -> anyhow::Result<()> {
     let spec_path = args
         .next()
         .ok_or_else(|| anyhow::anyhow!("usage: bench_native <spec.json> [repeats] [out.xlsx]"))?;
-    let repeats: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(5).max(1);
+    let repeats: usize = args
+        .next()
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(5)
+        .max(1);
     let out = args.next();
 
     let spec = kiln_plugin_xlsx::bench::benchmark_spec();

@@ -17,7 +17,11 @@ fn main() -> anyhow::Result<()> {
         std::fs::create_dir_all(&out)?;
         let path = out.join(&generated.file_name);
         std::fs::write(&path, &generated.bytes)?;
-        println!("{index}: {title} -> {} ({} bytes)", path.display(), generated.bytes.len());
+        println!(
+            "{index}: {title} -> {} ({} bytes)",
+            path.display(),
+            generated.bytes.len()
+        );
     }
     Ok(())
 }

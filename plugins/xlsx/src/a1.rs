@@ -275,7 +275,13 @@ mod tests {
 
     #[test]
     fn column_names_round_trip_through_letters() {
-        for (n, name) in [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (16_383, "XFD")] {
+        for (n, name) in [
+            (0, "A"),
+            (25, "Z"),
+            (26, "AA"),
+            (701, "ZZ"),
+            (16_383, "XFD"),
+        ] {
             assert_eq!(col_name(n), name);
             assert_eq!(parse_col_letters(name), Some(u64::from(n)));
         }
@@ -289,7 +295,10 @@ mod tests {
         assert!(matches!(parse_cell("B0"), Err(A1Error::Syntax(_))));
         assert!(matches!(parse_cell("3B"), Err(A1Error::Syntax(_))));
         assert!(matches!(parse_cell("XFE1"), Err(A1Error::OutOfBounds(_))));
-        assert!(matches!(parse_cell("A1048577"), Err(A1Error::OutOfBounds(_))));
+        assert!(matches!(
+            parse_cell("A1048577"),
+            Err(A1Error::OutOfBounds(_))
+        ));
         assert!(matches!(
             parse_cell("A99999999999999999999"),
             Err(A1Error::OutOfBounds(_))

@@ -55,7 +55,11 @@ impl Guest for Plugin {
         })?;
         host::log(
             Level::Info,
-            &format!("writing {} ({} bytes)", generated.file_name, generated.bytes.len()),
+            &format!(
+                "writing {} ({} bytes)",
+                generated.file_name,
+                generated.bytes.len()
+            ),
         );
         let fail = |what: &str, e: kiln::generator::types::OutputError| {
             GenerateError::Failed(format!("{what} {}: {e:?}", generated.file_name))

@@ -42,7 +42,9 @@ fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         _ => 28,
     }
 }
@@ -55,9 +57,12 @@ fn number<T: std::str::FromStr>(text: &str, width: usize) -> Option<T> {
 
 /// Parses `YYYY-MM-DD` (years 1900 to 9999, Excel's range).
 pub(crate) fn parse_date(text: &str) -> Result<Moment, String> {
-    let err = || format!("`{text}` is not a date of the form YYYY-MM-DD between 1900-01-01 and 9999-12-31");
+    let err = || {
+        format!("`{text}` is not a date of the form YYYY-MM-DD between 1900-01-01 and 9999-12-31")
+    };
     let mut parts = text.split('-');
-    let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(err());
     };
@@ -66,7 +71,11 @@ pub(crate) fn parse_date(text: &str) -> Result<Moment, String> {
         number(m, 2).ok_or_else(err)?,
         number(d, 2).ok_or_else(err)?,
     );
-    if !(1900..=9999).contains(&year) || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    if !(1900..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+    {
         return Err(err());
     }
     Ok(Moment {
@@ -81,9 +90,11 @@ pub(crate) fn parse_date(text: &str) -> Result<Moment, String> {
 
 /// Parses `HH:MM` or `HH:MM:SS` (seconds may have a fraction).
 pub(crate) fn parse_time(text: &str) -> Result<(u8, u8, f64), String> {
-    let err = || format!("`{text}` is not a time of the form HH:MM or HH:MM:SS (00:00 to 23:59:59)");
+    let err =
+        || format!("`{text}` is not a time of the form HH:MM or HH:MM:SS (00:00 to 23:59:59)");
     let mut parts = text.split(':');
-    let (Some(h), Some(m), s, None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(m), s, None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(err());
     };
     let hour: u8 = number(h, 2).ok_or_else(err)?;
@@ -154,13 +165,23 @@ mod tests {
     fn datetimes_add_the_time_of_day() {
         let m = parse_datetime("2000-01-01T12:00:00Z").unwrap();
         assert_eq!(m.serial(), 36_526.5);
-        assert_eq!(parse_datetime("2000-01-01 06:00").unwrap().serial(), 36_526.25);
+        assert_eq!(
+            parse_datetime("2000-01-01 06:00").unwrap().serial(),
+            36_526.25
+        );
         assert_eq!(time_serial(18, 0, 0.0), 0.75);
     }
 
     #[test]
     fn impossible_dates_and_times_are_refused() {
-        for bad in ["2026-02-29", "1899-12-31", "2026-1-5", "2026-13-01", "20260101", "2026-01-01x"] {
+        for bad in [
+            "2026-02-29",
+            "1899-12-31",
+            "2026-1-5",
+            "2026-13-01",
+            "20260101",
+            "2026-01-01x",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
         for bad in ["24:00", "12:60", "12", "1:30", "12:30:60", "12:30:5."] {

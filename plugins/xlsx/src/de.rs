@@ -4,12 +4,14 @@
 
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 
-use crate::spec::{AutoFilter, Cell, Freeze, Keywords, Link, RangeRef, Row, Spec, Style, StyleRef, Value};
 use crate::Violation;
+use crate::spec::{
+    AutoFilter, Cell, Freeze, Keywords, Link, RangeRef, Row, Spec, Style, StyleRef, Value,
+};
 
 /// Parses spec text. Malformed JSON yields a violation at the empty pointer
 /// naming line and column; a value of the wrong shape yields one at the
@@ -414,7 +416,11 @@ mod tests {
         )
         .unwrap();
         let rows = &spec.sheets[0].rows;
-        let kinds: Vec<String> = rows[0].cells.iter().map(|c| format!("{:?}", c.value)).collect();
+        let kinds: Vec<String> = rows[0]
+            .cells
+            .iter()
+            .map(|c| format!("{:?}", c.value))
+            .collect();
         assert_eq!(
             kinds,
             [

@@ -78,7 +78,10 @@ pub(crate) fn walk<'s>(
                 Err(e) => {
                     violations.push(Violation::new(
                         format!("{base}/header/{i}"),
-                        format!("this header cell would fall outside Excel's grid, at {}", e.text()),
+                        format!(
+                            "this header cell would fall outside Excel's grid, at {}",
+                            e.text()
+                        ),
                     ));
                     break;
                 }
@@ -140,7 +143,10 @@ pub(crate) fn walk<'s>(
                 }
                 Err(e) => {
                     let pointer = cell_pointer_in(base, row, r, c);
-                    violations.push(Violation::new(pointer, format!("this cell would fall outside Excel's grid, at {}", e.text())));
+                    violations.push(Violation::new(
+                        pointer,
+                        format!("this cell would fall outside Excel's grid, at {}", e.text()),
+                    ));
                     break;
                 }
             }
@@ -167,7 +173,9 @@ pub(crate) fn source_pointer(spec: &Spec, sheet: usize, source: &Source) -> Stri
     let base = format!("/sheets/{sheet}");
     match source {
         Source::Header { cell } => format!("{base}/header/{cell}"),
-        Source::Row { row, cell } => cell_pointer_in(&base, &spec.sheets[sheet].rows[*row], *row, *cell),
+        Source::Row { row, cell } => {
+            cell_pointer_in(&base, &spec.sheets[sheet].rows[*row], *row, *cell)
+        }
         Source::Merge { merge } => format!("{base}/merges/{merge}"),
         Source::TableTotal { table, column } => format!("{base}/tables/{table}/columns/{column}"),
     }
@@ -249,7 +257,10 @@ pub(crate) fn build(spec: &Spec) -> (Grid, Vec<SheetLayout>, Vec<Violation>) {
         let base = format!("/sheets/{s}");
         let mut placed = Vec::new();
         let (extent, walk_violations) = walk(sheet, &base, &mut |step| {
-            if let Step::Cell { pos, cell, source, .. } = step {
+            if let Step::Cell {
+                pos, cell, source, ..
+            } = step
+            {
                 placed.push((pos, cell, source));
             }
         });
@@ -316,21 +327,38 @@ pub(crate) fn build(spec: &Spec) -> (Grid, Vec<SheetLayout>, Vec<Violation>) {
             if first_data >= area.last.row {
                 continue;
             }
-            for (c, column) in table.columns.iter().enumerate().take(usize::from(area.cols())) {
+            for (c, column) in table
+                .columns
+                .iter()
+                .enumerate()
+                .take(usize::from(area.cols()))
+            {
                 let col = area.first.col + c as u16;
                 let content = if let Some(label) = &column.total_label {
                     Content::Text(label.clone())
                 } else if let Some(f) = column.total {
                     let data = Area {
-                        first: Pos { row: first_data, col },
-                        last: Pos { row: area.last.row - 1, col },
+                        first: Pos {
+                            row: first_data,
+                            col,
+                        },
+                        last: Pos {
+                            row: area.last.row - 1,
+                            col,
+                        },
                     };
                     Content::Formula(format!("SUBTOTAL({},{data})", subtotal_code(f)))
                 } else {
                     continue;
                 };
-                let pos = Pos { row: area.last.row, col };
-                let source = Source::TableTotal { table: t, column: c };
+                let pos = Pos {
+                    row: area.last.row,
+                    col,
+                };
+                let source = Source::TableTotal {
+                    table: t,
+                    column: c,
+                };
                 if let Some(previous) = grid.get(index, pos) {
                     violations.push(Violation::new(
                         format!("{base}/tables/{t}/columns/{c}"),

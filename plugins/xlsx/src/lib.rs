@@ -27,7 +27,8 @@ mod component;
 pub use validate::MAX_VIOLATIONS;
 
 /// The media type of the files this plugin writes.
-pub const XLSX_MEDIA_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX_MEDIA_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The file name used when the spec sets no `file_name`.
 pub const DEFAULT_FILE_NAME: &str = "workbook.xlsx";
@@ -43,8 +44,14 @@ const EXAMPLES: [(&str, &str); 3] = [
         "Quarterly sales with a chart",
         include_str!("../examples/quarterly_sales.json"),
     ),
-    ("Invoice with formulas", include_str!("../examples/invoice.json")),
-    ("Multi-sheet budget", include_str!("../examples/budget.json")),
+    (
+        "Invoice with formulas",
+        include_str!("../examples/invoice.json"),
+    ),
+    (
+        "Multi-sheet budget",
+        include_str!("../examples/budget.json"),
+    ),
 ];
 
 /// What the plugin is and accepts (mirrors the contract's `plugin-info`).
@@ -82,7 +89,11 @@ impl Violation {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pointer = if self.pointer.is_empty() { "(spec)" } else { &self.pointer };
+        let pointer = if self.pointer.is_empty() {
+            "(spec)"
+        } else {
+            &self.pointer
+        };
         write!(f, "{pointer}: {}", self.message)
     }
 }
@@ -116,9 +127,10 @@ pub fn info() -> Info {
         name: "xlsx".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         artifact_type: "xlsx".into(),
-        summary: "Builds an Excel workbook (.xlsx) from a JSON spec: sheets of typed cells, styles, \
+        summary:
+            "Builds an Excel workbook (.xlsx) from a JSON spec: sheets of typed cells, styles, \
                   formulas with cached results, merged cells, tables, charts and data validation."
-            .into(),
+                .into(),
         description: DESCRIPTION.into(),
         media_types: vec![XLSX_MEDIA_TYPE.into()],
         spec_schema: SPEC_SCHEMA.into(),

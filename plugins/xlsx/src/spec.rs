@@ -348,7 +348,10 @@ pub(crate) enum Legend {
 #[derive(Debug, Clone)]
 pub(crate) enum RangeRef {
     Text(String),
-    Parts { sheet: Option<String>, range: String },
+    Parts {
+        sheet: Option<String>,
+        range: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]

@@ -42,9 +42,27 @@ impl Style {
     /// Lays `top` over this style: every field `top` sets wins.
     pub(crate) fn layer(&mut self, top: &Style) {
         layer_fields!(
-            self, top, bold, italic, underline, strikethrough, font_name, font_size, font_color,
-            fill_color, border, border_color, border_top, border_bottom, border_left,
-            border_right, align, valign, wrap, indent, num_format
+            self,
+            top,
+            bold,
+            italic,
+            underline,
+            strikethrough,
+            font_name,
+            font_size,
+            font_color,
+            fill_color,
+            border,
+            border_color,
+            border_top,
+            border_bottom,
+            border_left,
+            border_right,
+            align,
+            valign,
+            wrap,
+            indent,
+            num_format
         );
         self.base = None;
     }
@@ -131,13 +149,17 @@ fn apply_kind_defaults(style: &mut Style, kind: Kind) {
         Kind::DateTime => "yyyy-mm-dd hh:mm",
         Kind::Time => "hh:mm:ss",
         Kind::Link => {
-            style.font_color.get_or_insert_with(|| "#0563C1".to_string());
+            style
+                .font_color
+                .get_or_insert_with(|| "#0563C1".to_string());
             style.underline.get_or_insert(true);
             return;
         }
         Kind::Plain => return,
     };
-    style.num_format.get_or_insert_with(|| num_format.to_string());
+    style
+        .num_format
+        .get_or_insert_with(|| num_format.to_string());
 }
 
 fn border(b: Border) -> FormatBorder {
@@ -190,7 +212,10 @@ fn to_format(style: &Style) -> Format {
         f = f.set_border_color(color(c));
     }
     for (side, setter) in [
-        (style.border_top, Format::set_border_top as fn(Format, FormatBorder) -> Format),
+        (
+            style.border_top,
+            Format::set_border_top as fn(Format, FormatBorder) -> Format,
+        ),
         (style.border_bottom, Format::set_border_bottom),
         (style.border_left, Format::set_border_left),
         (style.border_right, Format::set_border_right),

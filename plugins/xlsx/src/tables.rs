@@ -16,7 +16,9 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
         return Err("table names are limited to 255 characters".into());
     }
     if !(first.is_alphabetic() || first == '_' || first == '\\') {
-        return Err(format!("table name `{name}` must start with a letter, `_` or `\\`"));
+        return Err(format!(
+            "table name `{name}` must start with a letter, `_` or `\\`"
+        ));
     }
     if let Some(bad) = chars.find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '\\'))) {
         return Err(format!(
@@ -24,7 +26,9 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
         ));
     }
     if name.chars().count() == 2 && first == '\\' {
-        return Err(format!("table name `{name}` (a backslash and one letter) is reserved"));
+        return Err(format!(
+            "table name `{name}` (a backslash and one letter) is reserved"
+        ));
     }
     let upper = name.to_uppercase();
     if reads_as_reference(&upper) {
@@ -154,7 +158,10 @@ pub(crate) fn style(name: &str) -> Option<TableStyle> {
 pub(crate) fn header_names(grid: &Grid, sheet: usize, table: &Table, area: Area) -> Vec<String> {
     (0..area.cols())
         .map(|c| {
-            let given = table.columns.get(usize::from(c)).and_then(|col| col.header.clone());
+            let given = table
+                .columns
+                .get(usize::from(c))
+                .and_then(|col| col.header.clone());
             given.unwrap_or_else(|| {
                 let pos = Pos {
                     row: area.first.row,
@@ -175,10 +182,28 @@ mod tests {
 
     #[test]
     fn table_names_follow_excel_rules() {
-        for good in ["Sales", "_t1", "Sales.2026", "Budget_Q1", "Sales2026", "Rates"] {
+        for good in [
+            "Sales",
+            "_t1",
+            "Sales.2026",
+            "Budget_Q1",
+            "Sales2026",
+            "Rates",
+        ] {
             assert!(check_name(good).is_ok(), "{good}");
         }
-        for bad in ["", "1st", "My Table", "A1", "tax2026", "R1C1", "R2x", "RC", "true", "Sales-2026"] {
+        for bad in [
+            "",
+            "1st",
+            "My Table",
+            "A1",
+            "tax2026",
+            "R1C1",
+            "R2x",
+            "RC",
+            "true",
+            "Sales-2026",
+        ] {
             assert!(check_name(bad).is_err(), "{bad}");
         }
     }

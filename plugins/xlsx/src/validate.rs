@@ -51,7 +51,11 @@ pub(crate) fn check(text: &str) -> Result<Checked, Vec<Violation>> {
     ctx.workbook();
     violations.append(&mut ctx.out);
     if violations.is_empty() {
-        Ok(Checked { spec, grid, layouts })
+        Ok(Checked {
+            spec,
+            grid,
+            layouts,
+        })
     } else {
         Err(cap(violations))
     }
@@ -63,7 +67,10 @@ fn cap(mut violations: Vec<Violation>) -> Vec<Violation> {
         violations.truncate(MAX_VIOLATIONS - 1);
         violations.push(Violation::new(
             "",
-            format!("... and {more} more violations (only the first {} are listed)", MAX_VIOLATIONS - 1),
+            format!(
+                "... and {more} more violations (only the first {} are listed)",
+                MAX_VIOLATIONS - 1
+            ),
         ));
     }
     violations
@@ -93,15 +100,15 @@ impl Ctx<'_> {
 
     fn workbook(&mut self) {
         let spec = self.spec;
-        if let Some(name) = &spec.file_name {
-            if let Err(message) = check_file_name(name) {
-                self.push("/file_name", message);
-            }
+        if let Some(name) = &spec.file_name
+            && let Err(message) = check_file_name(name)
+        {
+            self.push("/file_name", message);
         }
-        if let Some(created) = &spec.properties.created {
-            if let Err(message) = dates::parse_date_or_datetime(created) {
-                self.push("/properties/created", message);
-            }
+        if let Some(created) = &spec.properties.created
+            && let Err(message) = dates::parse_date_or_datetime(created)
+        {
+            self.push("/properties/created", message);
         }
         for (name, style) in &spec.styles {
             let pointer = style_pointer(name);
@@ -143,7 +150,9 @@ impl Ctx<'_> {
                 if let Some(first) = table_names.get(&name.to_lowercase()) {
                     self.push(
                         &pointer,
-                        format!("table name `{name}` is already used by {first} (Excel ignores case)"),
+                        format!(
+                            "table name `{name}` is already used by {first} (Excel ignores case)"
+                        ),
                     );
                 } else {
                     table_names.insert(name.to_lowercase(), pointer);
@@ -168,33 +177,39 @@ impl Ctx<'_> {
     }
 
     fn style(&mut self, style: &Style, pointer: &str) {
-        if let Some(base) = &style.base {
-            if !self.spec.styles.contains_key(base) {
-                let message = self.unknown_style(base);
-                self.push(format!("{pointer}/base"), message);
-            }
+        if let Some(base) = &style.base
+            && !self.spec.styles.contains_key(base)
+        {
+            let message = self.unknown_style(base);
+            self.push(format!("{pointer}/base"), message);
         }
         for (field, value) in [
             ("font_color", &style.font_color),
             ("fill_color", &style.fill_color),
             ("border_color", &style.border_color),
         ] {
-            if let Some(c) = value {
-                if parse_color(c).is_none() {
-                    self.push(
-                        format!("{pointer}/{field}"),
-                        format!("`{c}` is not a colour of the form #RRGGBB"),
-                    );
-                }
+            if let Some(c) = value
+                && parse_color(c).is_none()
+            {
+                self.push(
+                    format!("{pointer}/{field}"),
+                    format!("`{c}` is not a colour of the form #RRGGBB"),
+                );
             }
         }
-        if let Some(size) = style.font_size {
-            if !(1.0..=409.0).contains(&size.0) {
-                self.push(format!("{pointer}/font_size"), "font size must be 1 to 409 points");
-            }
+        if let Some(size) = style.font_size
+            && !(1.0..=409.0).contains(&size.0)
+        {
+            self.push(
+                format!("{pointer}/font_size"),
+                "font size must be 1 to 409 points",
+            );
         }
         if style.num_format.as_deref() == Some("") {
-            self.push(format!("{pointer}/num_format"), "number format must not be empty");
+            self.push(
+                format!("{pointer}/num_format"),
+                "number format must not be empty",
+            );
         }
     }
 
@@ -203,7 +218,10 @@ impl Ctx<'_> {
         if known.is_empty() {
             format!("unknown style `{name}`: the spec defines no `styles`")
         } else {
-            format!("unknown style `{name}`; defined styles: {}", known.join(", "))
+            format!(
+                "unknown style `{name}`; defined styles: {}",
+                known.join(", ")
+            )
         }
     }
 
@@ -225,11 +243,21 @@ impl Ctx<'_> {
         }
         match &cell.value {
             Value::Text(t) if t.chars().count() > MAX_STRING_CHARS => {
-                self.push(pointer, format!("text longer than Excel's {MAX_STRING_CHARS} characters"));
+                self.push(
+                    pointer,
+                    format!("text longer than Excel's {MAX_STRING_CHARS} characters"),
+                );
             }
             Value::Link(link) => {
                 let url = link.url.as_str();
-                let known = ["http://", "https://", "ftp://", "ftps://", "mailto:", "internal:"];
+                let known = [
+                    "http://",
+                    "https://",
+                    "ftp://",
+                    "ftps://",
+                    "mailto:",
+                    "internal:",
+                ];
                 if !known.iter().any(|p| url.starts_with(p)) || url.len() <= 7 {
                     self.push(
                         format!("{pointer}/url"),
@@ -237,13 +265,19 @@ impl Ctx<'_> {
                          internal: (e.g. internal:Sheet2!A1)",
                     );
                 } else if url.encode_utf16().count() > MAX_URL_CHARS {
-                    self.push(format!("{pointer}/url"), format!("links are limited to {MAX_URL_CHARS} characters"));
+                    self.push(
+                        format!("{pointer}/url"),
+                        format!("links are limited to {MAX_URL_CHARS} characters"),
+                    );
                 }
                 if let Some(target) = url.strip_prefix("internal:") {
                     match a1::split_sheet(target) {
                         Ok((Some(sheet), reference)) => {
                             if self.grid.sheet_index(&sheet).is_none() {
-                                self.push(format!("{pointer}/url"), format!("unknown sheet `{sheet}`"));
+                                self.push(
+                                    format!("{pointer}/url"),
+                                    format!("unknown sheet `{sheet}`"),
+                                );
                             } else if let Err(e) = a1::parse_area(reference) {
                                 self.push(format!("{pointer}/url"), e.to_string());
                             }
@@ -254,15 +288,18 @@ impl Ctx<'_> {
                         ),
                     }
                 }
-                if let Some(text) = &link.text {
-                    if text.chars().count() > MAX_STRING_CHARS {
-                        self.push(format!("{pointer}/text"), "link text is too long");
-                    }
+                if let Some(text) = &link.text
+                    && text.chars().count() > MAX_STRING_CHARS
+                {
+                    self.push(format!("{pointer}/text"), "link text is too long");
                 }
-                if let Some(tip) = &link.tip {
-                    if tip.chars().count() > 255 {
-                        self.push(format!("{pointer}/tip"), "a link tip is limited to 255 characters");
-                    }
+                if let Some(tip) = &link.tip
+                    && tip.chars().count() > 255
+                {
+                    self.push(
+                        format!("{pointer}/tip"),
+                        "a link tip is limited to 255 characters",
+                    );
                 }
             }
             _ => {}
@@ -276,7 +313,10 @@ impl Ctx<'_> {
             Ok((sheet, area)) => match self.grid.sheet_index(&sheet) {
                 Some(index) => Some((index, area)),
                 None => {
-                    self.push(pointer, format!("unknown sheet `{sheet}` in range reference"));
+                    self.push(
+                        pointer,
+                        format!("unknown sheet `{sheet}` in range reference"),
+                    );
                     None
                 }
             },
@@ -304,10 +344,13 @@ impl Ctx<'_> {
             if let Some(style) = &row.style {
                 self.style_ref(style, &format!("{row_base}/style"));
             }
-            if let Some(h) = row.height {
-                if !(0.0..=MAX_ROW_HEIGHT).contains(&h) {
-                    self.push(format!("{row_base}/height"), "row height must be 0 to 409 points");
-                }
+            if let Some(h) = row.height
+                && !(0.0..=MAX_ROW_HEIGHT).contains(&h)
+            {
+                self.push(
+                    format!("{row_base}/height"),
+                    "row height must be 0 to 409 points",
+                );
             }
             for (c, cell) in row.cells.iter().enumerate() {
                 if cell.style.is_none() && !matches!(cell.value, Value::Text(_) | Value::Link(_)) {
@@ -323,7 +366,10 @@ impl Ctx<'_> {
             }
         }
         if links > MAX_LINKS_PER_SHEET {
-            self.push(&base, format!("a sheet holds at most {MAX_LINKS_PER_SHEET} links"));
+            self.push(
+                &base,
+                format!("a sheet holds at most {MAX_LINKS_PER_SHEET} links"),
+            );
         }
         self.formulas(s);
         let table_areas = self.tables(s, sheet, &base);
@@ -336,15 +382,18 @@ impl Ctx<'_> {
         for (k, validation) in sheet.validations.iter().enumerate() {
             self.validation(validation, &sheet.name, &format!("{base}/validations/{k}"));
         }
-        if let Some(c) = &sheet.tab_color {
-            if parse_color(c).is_none() {
-                self.push(format!("{base}/tab_color"), format!("`{c}` is not a colour of the form #RRGGBB"));
-            }
+        if let Some(c) = &sheet.tab_color
+            && parse_color(c).is_none()
+        {
+            self.push(
+                format!("{base}/tab_color"),
+                format!("`{c}` is not a colour of the form #RRGGBB"),
+            );
         }
-        if let Some(zoom) = sheet.zoom {
-            if !(10..=400).contains(&zoom) {
-                self.push(format!("{base}/zoom"), "zoom must be 10 to 400 (percent)");
-            }
+        if let Some(zoom) = sheet.zoom
+            && !(10..=400).contains(&zoom)
+        {
+            self.push(format!("{base}/zoom"), "zoom must be 10 to 400 (percent)");
         }
     }
 
@@ -354,23 +403,34 @@ impl Ctx<'_> {
             let pointer = format!("{base}/columns/{}", escape_pointer(key));
             match parse_columns(key) {
                 Ok((first, last)) => {
-                    if let Some((_, _, other)) = spans.iter().find(|(f, l, _)| first <= *l && *f <= last) {
-                        self.push(&pointer, format!("columns `{key}` overlap columns `{other}`"));
+                    if let Some((_, _, other)) =
+                        spans.iter().find(|(f, l, _)| first <= *l && *f <= last)
+                    {
+                        self.push(
+                            &pointer,
+                            format!("columns `{key}` overlap columns `{other}`"),
+                        );
                     }
                     spans.push((first, last, key.clone()));
                 }
                 Err(message) => self.push(&pointer, message),
             }
-            if let Some(w) = column.width {
-                if !(0.0..=MAX_COLUMN_WIDTH).contains(&w) {
-                    self.push(format!("{pointer}/width"), "column width must be 0 to 255 characters");
-                }
+            if let Some(w) = column.width
+                && !(0.0..=MAX_COLUMN_WIDTH).contains(&w)
+            {
+                self.push(
+                    format!("{pointer}/width"),
+                    "column width must be 0 to 255 characters",
+                );
             }
             if let Some(style) = &column.style {
                 self.style_ref(style, &format!("{pointer}/style"));
             }
             if column.num_format.as_deref() == Some("") {
-                self.push(format!("{pointer}/num_format"), "number format must not be empty");
+                self.push(
+                    format!("{pointer}/num_format"),
+                    "number format must not be empty",
+                );
             }
         }
     }
@@ -379,7 +439,9 @@ impl Ctx<'_> {
     fn formulas(&mut self, s: usize) {
         let grid = self.grid;
         for entry in grid.sheets[s].cells.values() {
-            let Content::Formula(text) = &entry.content else { continue };
+            let Content::Formula(text) = &entry.content else {
+                continue;
+            };
             if matches!(entry.source, Source::TableTotal { .. }) {
                 continue;
             }
@@ -387,7 +449,9 @@ impl Ctx<'_> {
                 let Some(sheet) = found.sheet else { continue };
                 if grid.sheet_index(&sheet).is_none() {
                     let pointer = source_pointer(self.spec, s, &entry.source);
-                    let shown = found.cell.map(|c| format!("{}!{c}", a1::quote_sheet(&sheet)));
+                    let shown = found
+                        .cell
+                        .map(|c| format!("{}!{c}", a1::quote_sheet(&sheet)));
                     self.push(
                         pointer,
                         format!(
@@ -432,18 +496,22 @@ impl Ctx<'_> {
                 ),
             );
         }
-        if let Some(style) = &table.style {
-            if tables::style(style).is_none() {
-                self.push(
+        if let Some(style) = &table.style
+            && tables::style(style).is_none()
+        {
+            self.push(
                     format!("{pointer}/style"),
                     format!("unknown table style `{style}`; use e.g. \"Medium 2\", \"Light 9\", \"Dark 1\" or \"None\""),
                 );
-            }
         }
         if table.columns.len() > usize::from(area.cols()) {
             self.push(
                 format!("{pointer}/columns"),
-                format!("{} columns are described but range {area} has {}", table.columns.len(), area.cols()),
+                format!(
+                    "{} columns are described but range {area} has {}",
+                    table.columns.len(),
+                    area.cols()
+                ),
             );
         }
         for (c, column) in table.columns.iter().enumerate() {
@@ -492,7 +560,10 @@ impl Ctx<'_> {
                 continue;
             };
             if area.is_single_cell() {
-                self.push(format!("{pointer}/range"), format!("a merged range needs at least two cells, not just {area}"));
+                self.push(
+                    format!("{pointer}/range"),
+                    format!("a merged range needs at least two cells, not just {area}"),
+                );
             }
             if let Some((other, _)) = done.iter().find(|(_, a)| a.overlaps(&area)) {
                 self.push(
@@ -520,7 +591,10 @@ impl Ctx<'_> {
                             "formula cell {pos} (`={f}`) lies inside merged range {area}; give the formula as the merge's `value` instead"
                         ),
                     );
-                } else if merge.value.is_none() && pos != area.first && entry.content != Content::Blank {
+                } else if merge.value.is_none()
+                    && pos != area.first
+                    && entry.content != Content::Blank
+                {
                     self.push(
                         &at,
                         format!(
@@ -543,10 +617,16 @@ impl Ctx<'_> {
             }
             Some(Freeze::Counts { rows, columns }) => {
                 if u64::from(*rows) >= MAX_ROWS {
-                    self.push(format!("{pointer}/rows"), format!("at most {} rows can be frozen", MAX_ROWS - 1));
+                    self.push(
+                        format!("{pointer}/rows"),
+                        format!("at most {} rows can be frozen", MAX_ROWS - 1),
+                    );
                 }
                 if u64::from(*columns) >= MAX_COLS {
-                    self.push(format!("{pointer}/columns"), format!("at most {} columns can be frozen", MAX_COLS - 1));
+                    self.push(
+                        format!("{pointer}/columns"),
+                        format!("at most {} columns can be frozen", MAX_COLS - 1),
+                    );
                 }
             }
             None => {}
@@ -560,7 +640,10 @@ impl Ctx<'_> {
             Some(AutoFilter::Auto(true)) => match self.layouts[s].extent {
                 Some(area) => area,
                 None => {
-                    self.push(pointer, "`autofilter: true` needs a header or rows to filter");
+                    self.push(
+                        pointer,
+                        "`autofilter: true` needs a header or rows to filter",
+                    );
                     return;
                 }
             },
@@ -579,64 +662,82 @@ impl Ctx<'_> {
 
     fn chart(&mut self, chart: &Chart, here: &str, pointer: &str) {
         if chart.series.is_empty() {
-            self.push(format!("{pointer}/series"), "a chart needs at least one series");
+            self.push(
+                format!("{pointer}/series"),
+                "a chart needs at least one series",
+            );
         }
         for (i, series) in chart.series.iter().enumerate() {
             let sp = format!("{pointer}/series/{i}");
-            if let Some((_, area)) = self.range_ref(&series.values, here, &format!("{sp}/values")) {
-                if area.rows() > 1 && area.cols() > 1 {
-                    self.push(
+            if let Some((_, area)) = self.range_ref(&series.values, here, &format!("{sp}/values"))
+                && area.rows() > 1
+                && area.cols() > 1
+            {
+                self.push(
                         format!("{sp}/values"),
                         format!("series values {area} must be a single row or column; use one series per column"),
                     );
-                }
             }
             if let Some(categories) = &series.categories {
                 self.range_ref(categories, here, &format!("{sp}/categories"));
             }
-            if let Some(name) = &series.name {
-                if let Ok((Some(sheet), reference)) = a1::split_sheet(name) {
-                    if a1::parse_cell(reference).is_ok() && self.grid.sheet_index(&sheet).is_none() {
-                        self.push(format!("{sp}/name"), format!("unknown sheet `{sheet}` in series name"));
-                    }
-                }
+            if let Some(name) = &series.name
+                && let Ok((Some(sheet), reference)) = a1::split_sheet(name)
+                && a1::parse_cell(reference).is_ok()
+                && self.grid.sheet_index(&sheet).is_none()
+            {
+                self.push(
+                    format!("{sp}/name"),
+                    format!("unknown sheet `{sheet}` in series name"),
+                );
             }
-            if let Some(c) = &series.color {
-                if parse_color(c).is_none() {
-                    self.push(format!("{sp}/color"), format!("`{c}` is not a colour of the form #RRGGBB"));
-                }
+            if let Some(c) = &series.color
+                && parse_color(c).is_none()
+            {
+                self.push(
+                    format!("{sp}/color"),
+                    format!("`{c}` is not a colour of the form #RRGGBB"),
+                );
             }
         }
-        if let Some(at) = &chart.at {
-            if let Err(e) = a1::parse_cell(at) {
-                self.push(format!("{pointer}/at"), e.to_string());
-            }
+        if let Some(at) = &chart.at
+            && let Err(e) = a1::parse_cell(at)
+        {
+            self.push(format!("{pointer}/at"), e.to_string());
         }
         if !chart.kind.has_axes() {
             for (field, axis) in [("x_axis", &chart.x_axis), ("y_axis", &chart.y_axis)] {
                 if axis.is_some() {
-                    self.push(format!("{pointer}/{field}"), "pie and doughnut charts have no axes");
+                    self.push(
+                        format!("{pointer}/{field}"),
+                        "pie and doughnut charts have no axes",
+                    );
                 }
             }
         }
         for (field, axis) in [("x_axis", &chart.x_axis), ("y_axis", &chart.y_axis)] {
-            if let Some(axis) = axis {
-                if let (Some(min), Some(max)) = (axis.min, axis.max) {
-                    if min >= max {
-                        self.push(format!("{pointer}/{field}"), "axis `min` must be below `max`");
-                    }
-                }
+            if let Some(axis) = axis
+                && let (Some(min), Some(max)) = (axis.min, axis.max)
+                && min >= max
+            {
+                self.push(
+                    format!("{pointer}/{field}"),
+                    "axis `min` must be below `max`",
+                );
             }
         }
         for (field, size) in [("width", chart.width), ("height", chart.height)] {
             if size == Some(0) {
-                self.push(format!("{pointer}/{field}"), "chart size must be at least 1 pixel");
+                self.push(
+                    format!("{pointer}/{field}"),
+                    "chart size must be at least 1 pixel",
+                );
             }
         }
-        if let Some(style) = chart.style {
-            if !(1..=48).contains(&style) {
-                self.push(format!("{pointer}/style"), "chart style must be 1 to 48");
-            }
+        if let Some(style) = chart.style
+            && !(1..=48).contains(&style)
+        {
+            self.push(format!("{pointer}/style"), "chart style must be 1 to 48");
         }
     }
 
@@ -644,10 +745,16 @@ impl Ctx<'_> {
         self.area(&v.range, format!("{pointer}/range"));
         match (&v.list, &v.source) {
             (Some(_), Some(_)) => self.push(pointer, "give either `list` or `source`, not both"),
-            (None, None) => self.push(pointer, "give the allowed values as `list` or as a `source` range"),
+            (None, None) => self.push(
+                pointer,
+                "give the allowed values as `list` or as a `source` range",
+            ),
             (Some(list), None) => {
                 if list.is_empty() {
-                    self.push(format!("{pointer}/list"), "the list needs at least one value");
+                    self.push(
+                        format!("{pointer}/list"),
+                        "the list needs at least one value",
+                    );
                 }
                 for (i, item) in list.iter().enumerate() {
                     if item.contains(',') {
@@ -657,7 +764,10 @@ impl Ctx<'_> {
                         );
                     }
                 }
-                let length: usize = list.iter().map(|s| s.encode_utf16().count() + 1).sum::<usize>();
+                let length: usize = list
+                    .iter()
+                    .map(|s| s.encode_utf16().count() + 1)
+                    .sum::<usize>();
                 if length.saturating_sub(1) > MAX_LIST_CHARS {
                     self.push(
                         format!("{pointer}/list"),
@@ -666,10 +776,14 @@ impl Ctx<'_> {
                 }
             }
             (None, Some(source)) => {
-                if let Some((_, area)) = self.range_ref(source, here, &format!("{pointer}/source")) {
-                    if area.rows() > 1 && area.cols() > 1 {
-                        self.push(format!("{pointer}/source"), "a list source must be a single row or column");
-                    }
+                if let Some((_, area)) = self.range_ref(source, here, &format!("{pointer}/source"))
+                    && area.rows() > 1
+                    && area.cols() > 1
+                {
+                    self.push(
+                        format!("{pointer}/source"),
+                        "a list source must be a single row or column",
+                    );
                 }
             }
         }
@@ -679,10 +793,13 @@ impl Ctx<'_> {
             ("input_message", &v.input_message, 255),
             ("error_message", &v.error_message, 255),
         ] {
-            if let Some(text) = text {
-                if text.chars().count() > max {
-                    self.push(format!("{pointer}/{field}"), format!("Excel limits this to {max} characters"));
-                }
+            if let Some(text) = text
+                && text.chars().count() > max
+            {
+                self.push(
+                    format!("{pointer}/{field}"),
+                    format!("Excel limits this to {max} characters"),
+                );
             }
         }
     }
@@ -708,7 +825,9 @@ pub(crate) fn parse_columns(key: &str) -> Result<(u16, u16), String> {
     let one = |text: &str| -> Result<u16, String> {
         let text = text.trim();
         if text.is_empty() || !text.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(format!("`{key}` is not a column or column span such as \"B\" or \"B:D\""));
+            return Err(format!(
+                "`{key}` is not a column or column span such as \"B\" or \"B:D\""
+            ));
         }
         a1::parse_cell(&format!("{text}1"))
             .map(|p| p.col)
@@ -725,14 +844,18 @@ pub(crate) fn parse_columns(key: &str) -> Result<(u16, u16), String> {
 
 fn check_file_name(name: &str) -> Result<(), String> {
     if name.contains(['/', '\\']) || name.chars().any(char::is_control) {
-        return Err("`file_name` is a plain file name, without folders or control characters".into());
+        return Err(
+            "`file_name` is a plain file name, without folders or control characters".into(),
+        );
     }
     if name.len() > 255 {
         return Err("`file_name` is limited to 255 bytes".into());
     }
     let lower = name.to_ascii_lowercase();
     if !lower.ends_with(".xlsx") || lower.len() == 5 || name.starts_with('.') {
-        return Err(format!("`{name}` must be a file name ending in .xlsx, e.g. \"report.xlsx\""));
+        return Err(format!(
+            "`{name}` must be a file name ending in .xlsx, e.g. \"report.xlsx\""
+        ));
     }
     Ok(())
 }
@@ -741,13 +864,19 @@ fn check_file_name(name: &str) -> Result<(), String> {
 fn check_sheet_name(name: &str) -> Result<(), String> {
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_SHEET_NAME_CHARS {
-        return Err(format!("sheet names are 1 to {MAX_SHEET_NAME_CHARS} characters; `{name}` has {chars}"));
+        return Err(format!(
+            "sheet names are 1 to {MAX_SHEET_NAME_CHARS} characters; `{name}` has {chars}"
+        ));
     }
     if let Some(c) = name.chars().find(|c| "[]:*?/\\".contains(*c)) {
-        return Err(format!("sheet name `{name}` contains `{c}`; none of []:*?/\\ are allowed"));
+        return Err(format!(
+            "sheet name `{name}` contains `{c}`; none of []:*?/\\ are allowed"
+        ));
     }
     if name.starts_with('\'') || name.ends_with('\'') {
-        return Err(format!("sheet name `{name}` cannot start or end with an apostrophe"));
+        return Err(format!(
+            "sheet name `{name}` cannot start or end with an apostrophe"
+        ));
     }
     if name.eq_ignore_ascii_case("history") {
         return Err("`History` is reserved by Excel and cannot name a sheet".into());
@@ -762,7 +891,15 @@ mod tests {
     #[test]
     fn sheet_names_follow_excel_rules() {
         assert!(check_sheet_name("Sales 2026").is_ok());
-        for bad in ["", "a/b", "x[1]", "'quoted'", "History", "HISTORY", "1234567890123456789012345678901x"] {
+        for bad in [
+            "",
+            "a/b",
+            "x[1]",
+            "'quoted'",
+            "History",
+            "HISTORY",
+            "1234567890123456789012345678901x",
+        ] {
             assert!(check_sheet_name(bad).is_err(), "{bad:?}");
         }
     }

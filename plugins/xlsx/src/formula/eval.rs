@@ -126,7 +126,8 @@ impl<'g> Evaluator<'g> {
             _ => Err(NoResult),
         };
         if value.is_ok() || !self.too_deep {
-            self.state.insert((sheet, pos), State::Done(value.clone().ok()));
+            self.state
+                .insert((sheet, pos), State::Done(value.clone().ok()));
         } else {
             // The failure may only be the depth limit: forget it so a later,
             // shallower evaluation can try again.
@@ -216,9 +217,7 @@ impl<'g> Evaluator<'g> {
             Operand::Val(Val::Bool(b)) => Ok(if b { "TRUE" } else { "FALSE" }.to_string()),
             // Excel renders numbers in "General" format; exact only for
             // moderate integers.
-            Operand::Val(Val::Num(n)) if n.fract() == 0.0 && n.abs() < 1e15 => {
-                Ok(format_number(n))
-            }
+            Operand::Val(Val::Num(n)) if n.fract() == 0.0 && n.abs() < 1e15 => Ok(format_number(n)),
             _ => Err(NoResult),
         }
     }
@@ -361,7 +360,9 @@ fn round_half_away(x: f64, digits: f64) -> Eval<f64> {
         return Err(NoResult);
     }
     let factor = 10f64.powi(digits as i32);
-    let scaled: f64 = format!("{:.14e}", x * factor).parse().map_err(|_| NoResult)?;
+    let scaled: f64 = format!("{:.14e}", x * factor)
+        .parse()
+        .map_err(|_| NoResult)?;
     let rounded = scaled.abs().round().copysign(scaled);
     Ok(rounded / factor)
 }
@@ -491,7 +492,15 @@ mod tests {
 
     fn one(formula: &str) -> Option<Val> {
         Book::new()
-            .sheet("S", &[("A1", n(2.0)), ("A2", n(3.0)), ("A3", n(5.0)), ("Z1", f(formula))])
+            .sheet(
+                "S",
+                &[
+                    ("A1", n(2.0)),
+                    ("A2", n(3.0)),
+                    ("A3", n(5.0)),
+                    ("Z1", f(formula)),
+                ],
+            )
             .eval("S", "Z1")
     }
 
@@ -543,7 +552,10 @@ mod tests {
     #[test]
     fn formulas_see_other_sheets_and_other_formulas() {
         let book = Book::new()
-            .sheet("Data", &[("B2", n(100.0)), ("B3", n(250.0)), ("B4", f("SUM(B2:B3)"))])
+            .sheet(
+                "Data",
+                &[("B2", n(100.0)), ("B3", n(250.0)), ("B4", f("SUM(B2:B3)"))],
+            )
             .sheet(
                 "My Sheet",
                 &[
@@ -561,7 +573,12 @@ mod tests {
     fn cycles_have_no_result() {
         let book = Book::new().sheet(
             "S",
-            &[("A1", f("A2+1")), ("A2", f("A3+1")), ("A3", f("A1+1")), ("B1", f("SUM(B1:B2)"))],
+            &[
+                ("A1", f("A2+1")),
+                ("A2", f("A3+1")),
+                ("A3", f("A1+1")),
+                ("B1", f("SUM(B1:B2)")),
+            ],
         );
         assert_eq!(book.eval("S", "A1"), None);
         assert_eq!(book.eval("S", "B1"), None);
@@ -615,12 +632,19 @@ mod tests {
         for row in 2..=2000 {
             cells.push((format!("A{row}"), f(&format!("A{}+1", row - 1))));
         }
-        let cells: Vec<(&str, Content)> = cells.iter().map(|(a, c)| (a.as_str(), c.clone())).collect();
+        let cells: Vec<(&str, Content)> =
+            cells.iter().map(|(a, c)| (a.as_str(), c.clone())).collect();
         let book = Book::new().sheet("S", &cells);
         let mut evaluator = Evaluator::new(&book.0);
         // In sheet order each step is one level deep.
         for row in 2..=2000u32 {
-            let got = evaluator.result(0, Pos { row: row - 1, col: 0 });
+            let got = evaluator.result(
+                0,
+                Pos {
+                    row: row - 1,
+                    col: 0,
+                },
+            );
             assert_eq!(got, Some(Val::Num(f64::from(row))));
         }
     }
@@ -632,7 +656,8 @@ mod tests {
             cells.push((format!("A{row}"), f(&format!("A{}+1", row - 1))));
         }
         let last = format!("A{}", MAX_DEPTH as u32 + 10);
-        let cells: Vec<(&str, Content)> = cells.iter().map(|(a, c)| (a.as_str(), c.clone())).collect();
+        let cells: Vec<(&str, Content)> =
+            cells.iter().map(|(a, c)| (a.as_str(), c.clone())).collect();
         let book = Book::new().sheet("S", &cells);
         assert_eq!(book.eval("S", &last), None);
     }
@@ -641,7 +666,10 @@ mod tests {
     fn cached_text_refuses_values_the_writer_would_mistype() {
         assert_eq!(Val::Num(1.5).cached_text().as_deref(), Some("1.5"));
         assert_eq!(Val::Num(-0.0).cached_text().as_deref(), Some("0"));
-        assert_eq!(Val::Num(1e20).cached_text().as_deref(), Some("100000000000000000000"));
+        assert_eq!(
+            Val::Num(1e20).cached_text().as_deref(),
+            Some("100000000000000000000")
+        );
         assert_eq!(Val::Bool(true).cached_text().as_deref(), Some("TRUE"));
         assert_eq!(Val::Text("12".into()).cached_text(), None);
         assert_eq!(Val::Text("#N/A".into()).cached_text(), None);

@@ -11,9 +11,14 @@ pub(crate) enum Tok {
     Num(f64),
     Str(String),
     /// A cell reference, possibly sheet-qualified (`Sales!$B$2`).
-    Cell { sheet: Option<String>, text: String },
+    Cell {
+        sheet: Option<String>,
+        text: String,
+    },
     /// A sheet-qualified name that is not a cell (`Sheet1!Total`, `Sheet1!A:A`).
-    SheetOther { sheet: String },
+    SheetOther {
+        sheet: String,
+    },
     Func(String),
     Name(String),
     Op(&'static str),
@@ -145,7 +150,8 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
             toks.push(Tok::Other);
         } else if c == '#' {
             i += 1;
-            while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '/' | '!' | '?' | '_'))
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || matches!(chars[i], '/' | '!' | '?' | '_'))
             {
                 i += 1;
             }
@@ -162,8 +168,9 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
                     if let Some(op) = OPERATORS.iter().find(|op| op.len() == 2 && **op == two) {
                         i += 1;
                         Tok::Op(op)
-                    } else if let Some(op) =
-                        OPERATORS.iter().find(|op| op.len() == 1 && op.starts_with(c))
+                    } else if let Some(op) = OPERATORS
+                        .iter()
+                        .find(|op| op.len() == 1 && op.starts_with(c))
                     {
                         Tok::Op(op)
                     } else {
@@ -236,7 +243,10 @@ pub(crate) enum Expr {
     Str(String),
     Bool(bool),
     /// A cell or a range; `sheet` is `None` for the formula's own sheet.
-    Ref { sheet: Option<String>, area: Area },
+    Ref {
+        sheet: Option<String>,
+        area: Area,
+    },
     Neg(Box<Expr>),
     Percent(Box<Expr>),
     Bin(&'static str, Box<Expr>, Box<Expr>),
@@ -276,12 +286,12 @@ impl Parser<'_> {
     }
 
     fn eat_op(&mut self, ops: &[&'static str]) -> Option<&'static str> {
-        if let Some(Tok::Op(op)) = self.peek() {
-            if ops.contains(op) {
-                let op = *op;
-                self.at += 1;
-                return Some(op);
-            }
+        if let Some(Tok::Op(op)) = self.peek()
+            && ops.contains(op)
+        {
+            let op = *op;
+            self.at += 1;
+            return Some(op);
         }
         None
     }
@@ -433,7 +443,11 @@ mod tests {
                 Box::new(Expr::Bin(
                     "*",
                     Box::new(Expr::Num(2.0)),
-                    Box::new(Expr::Bin("^", Box::new(Expr::Num(3.0)), Box::new(Expr::Num(2.0))))
+                    Box::new(Expr::Bin(
+                        "^",
+                        Box::new(Expr::Num(3.0)),
+                        Box::new(Expr::Num(2.0))
+                    ))
                 ))
             )
         );
@@ -463,7 +477,15 @@ mod tests {
 
     #[test]
     fn unsupported_syntax_is_refused() {
-        for text in ["A:A", "SUM(Table1[Qty])", "#N/A", "{1,2}", "A1 B1", "SUM(1,", "Sheet1:Sheet3!A1"] {
+        for text in [
+            "A:A",
+            "SUM(Table1[Qty])",
+            "#N/A",
+            "{1,2}",
+            "A1 B1",
+            "SUM(1,",
+            "Sheet1:Sheet3!A1",
+        ] {
             assert_eq!(parse(text), Err(Unsupported), "{text}");
         }
     }

@@ -18,7 +18,11 @@ const ROW_PIXELS: u32 = 20;
 
 /// Inserts every chart of sheet `s`. Charts without `at` go two columns
 /// right of the sheet's data, one below the other.
-pub(crate) fn write_all(ws: &mut Worksheet, shared: &Shared<'_>, s: usize) -> Result<(), XlsxError> {
+pub(crate) fn write_all(
+    ws: &mut Worksheet,
+    shared: &Shared<'_>,
+    s: usize,
+) -> Result<(), XlsxError> {
     let sheet = &shared.checked.spec.sheets[s];
     let extent = shared.checked.layouts[s].extent;
     let mut next_free = match extent {
@@ -102,7 +106,9 @@ fn build(shared: &Shared<'_>, here: &str, spec_chart: &spec::Chart) -> Chart {
         if let Some((sheet, r1, c1, r2, c2)) = range(shared, &s.values, here) {
             series.set_values((sheet.as_str(), r1, c1, r2, c2));
         }
-        if let Some((sheet, r1, c1, r2, c2)) = s.categories.as_ref().and_then(|c| range(shared, c, here)) {
+        if let Some((sheet, r1, c1, r2, c2)) =
+            s.categories.as_ref().and_then(|c| range(shared, c, here))
+        {
             series.set_categories((sheet.as_str(), r1, c1, r2, c2));
         }
         if let Some(name) = &s.name {

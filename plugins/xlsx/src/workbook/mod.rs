@@ -19,6 +19,11 @@ use crate::validate::Checked;
 /// always yields the same bytes.
 pub(crate) const DEFAULT_CREATED: (u16, u8, u8) = (2000, 1, 1);
 
+/// Deflate level for the package. On the benchmark workload level 4 writes
+/// about 30% faster than zlib's default 6 for files about 2% larger; deflate
+/// is most of the time spent.
+const ZIP_LEVEL: u8 = 4;
+
 /// What every sheet writer shares.
 pub(crate) struct Shared<'a> {
     pub(crate) checked: &'a Checked,
@@ -54,6 +59,7 @@ pub(crate) fn write(
     // Formulas get cached results where we can compute them; Excel and
     // LibreOffice recalculate everything on open regardless.
     workbook.set_calculation_mode(CalculationMode::Automatic);
+    workbook.set_zip_compression_level(ZIP_LEVEL);
 
     let table_names = spec
         .sheets
@@ -98,19 +104,26 @@ fn properties(spec: &Spec) -> Result<DocProperties, XlsxError> {
         }
     };
     let mut props = DocProperties::new().set_creation_datetime(&created);
-    let fields: [(&Option<String>, fn(DocProperties, String) -> DocProperties); 7] = [
-        (&p.title, |d, v| d.set_title(v)),
-        (&p.subject, |d, v| d.set_subject(v)),
-        (&p.author, |d, v| d.set_author(v)),
-        (&p.manager, |d, v| d.set_manager(v)),
-        (&p.company, |d, v| d.set_company(v)),
-        (&p.category, |d, v| d.set_category(v)),
-        (&p.comments, |d, v| d.set_comment(v)),
-    ];
-    for (value, set) in fields {
-        if let Some(v) = value {
-            props = set(props, v.clone());
-        }
+    if let Some(v) = &p.title {
+        props = props.set_title(v);
+    }
+    if let Some(v) = &p.subject {
+        props = props.set_subject(v);
+    }
+    if let Some(v) = &p.author {
+        props = props.set_author(v);
+    }
+    if let Some(v) = &p.manager {
+        props = props.set_manager(v);
+    }
+    if let Some(v) = &p.company {
+        props = props.set_company(v);
+    }
+    if let Some(v) = &p.category {
+        props = props.set_category(v);
+    }
+    if let Some(v) = &p.comments {
+        props = props.set_comment(v);
     }
     if let Some(k) = &p.keywords {
         props = props.set_keywords(&k.0);

@@ -12,7 +12,11 @@ use crate::style::{Kind, default_header_style, parse_color};
 use crate::validate::parse_columns;
 
 /// Writes sheet `s` of the spec into `ws`.
-pub(crate) fn write(ws: &mut Worksheet, shared: &mut Shared<'_>, s: usize) -> Result<(), XlsxError> {
+pub(crate) fn write(
+    ws: &mut Worksheet,
+    shared: &mut Shared<'_>,
+    s: usize,
+) -> Result<(), XlsxError> {
     let checked = shared.checked;
     let sheet = &checked.spec.sheets[s];
     ws.set_name(&sheet.name)?;
@@ -37,7 +41,10 @@ pub(crate) fn write(ws: &mut Worksheet, shared: &mut Shared<'_>, s: usize) -> Re
         .filter_map(|t| a1::parse_area(&t.range).ok())
         .map(|a| Area {
             first: a.first,
-            last: Pos { row: a.first.row, col: a.last.col },
+            last: Pos {
+                row: a.first.row,
+                col: a.last.col,
+            },
         })
         .collect();
     let mut corner_cells: HashMap<Pos, (&Cell, Style, Kind)> = HashMap::new();
@@ -60,7 +67,9 @@ pub(crate) fn write(ws: &mut Worksheet, shared: &mut Shared<'_>, s: usize) -> Re
                         ws.set_row_height(pos.row, height)?;
                     }
                 }
-                Step::Cell { pos, cell, layer, .. } => {
+                Step::Cell {
+                    pos, cell, layer, ..
+                } => {
                     let kind = kind_of(cell);
                     let column = column_styles.get(&pos.col);
                     let plain = column.is_none()
@@ -89,10 +98,10 @@ pub(crate) fn write(ws: &mut Worksheet, shared: &mut Shared<'_>, s: usize) -> Re
                     }
                     let value = evaluate(shared, s, pos, cell);
                     let format = shared.styles.format_of(effective, kind);
-                    if header_rows.iter().any(|a| a.contains(pos)) {
-                        if let Some(f) = format {
-                            header_formats.insert(pos, f.clone());
-                        }
+                    if header_rows.iter().any(|a| a.contains(pos))
+                        && let Some(f) = format
+                    {
+                        header_formats.insert(pos, f.clone());
                     }
                     write_cell(ws, pos, cell, format, value)?;
                 }
@@ -154,7 +163,9 @@ fn columns(
 ) -> Result<HashMap<u16, Style>, XlsxError> {
     let mut styles = HashMap::new();
     for (key, column) in &sheet.columns {
-        let Ok((first, last)) = parse_columns(key) else { continue };
+        let Ok((first, last)) = parse_columns(key) else {
+            continue;
+        };
         let mut style = match &column.style {
             Some(s) => shared.styles.resolve(s).into_owned(),
             None => Style::default(),
@@ -194,7 +205,10 @@ fn evaluate(shared: &mut Shared<'_>, s: usize, pos: Pos, cell: &Cell) -> Option<
     if !matches!(cell.value, Value::Formula(_)) {
         return None;
     }
-    shared.evaluator.result(s, pos).and_then(|v| v.cached_text())
+    shared
+        .evaluator
+        .result(s, pos)
+        .and_then(|v| v.cached_text())
 }
 
 pub(crate) fn write_cell(
@@ -275,7 +289,9 @@ fn merges(
     corner_cells: HashMap<Pos, (&Cell, Style, Kind)>,
 ) -> Result<(), XlsxError> {
     for merge in &sheet.merges {
-        let Ok(area) = a1::parse_area(&merge.range) else { continue };
+        let Ok(area) = a1::parse_area(&merge.range) else {
+            continue;
+        };
         let (cell, mut effective, kind) = match (&merge.value, corner_cells.get(&area.first)) {
             (Some(value), _) => {
                 let mut style = Style::default();
@@ -291,8 +307,19 @@ fn merges(
             effective.layer(&shared.styles.resolve(st));
         }
         let result = evaluate(shared, s, area.first, cell);
-        let format = shared.styles.format_of(effective, kind).cloned().unwrap_or_default();
-        ws.merge_range(area.first.row, area.first.col, area.last.row, area.last.col, "", &format)?;
+        let format = shared
+            .styles
+            .format_of(effective, kind)
+            .cloned()
+            .unwrap_or_default();
+        ws.merge_range(
+            area.first.row,
+            area.first.col,
+            area.last.row,
+            area.last.col,
+            "",
+            &format,
+        )?;
         if !matches!(cell.value, Value::Empty) {
             write_cell(ws, area.first, cell, Some(&format), result)?;
         }
@@ -343,6 +370,12 @@ fn add_validation(
     if let Some(b) = v.dropdown {
         dv = dv.show_dropdown(b);
     }
-    ws.add_data_validation(area.first.row, area.first.col, area.last.row, area.last.col, &dv)?;
+    ws.add_data_validation(
+        area.first.row,
+        area.first.col,
+        area.last.row,
+        area.last.col,
+        &dv,
+    )?;
     Ok(())
 }

@@ -74,7 +74,13 @@ pub(crate) fn write(
     if let Some(b) = spec_table.autofilter {
         table = table.set_autofilter(b);
     }
-    ws.add_table(area.first.row, area.first.col, area.last.row, area.last.col, &table)?;
+    ws.add_table(
+        area.first.row,
+        area.first.col,
+        area.last.row,
+        area.last.col,
+        &table,
+    )?;
 
     // The total row's SUBTOTAL formulas: the grid holds an equivalent A1
     // formula at each total cell, so the evaluator can supply the result.
@@ -87,7 +93,11 @@ pub(crate) fn write(
                 row: area.last.row,
                 col: area.first.col + c as u16,
             };
-            if let Some(text) = shared.evaluator.result(s, pos).and_then(|v| v.cached_text()) {
+            if let Some(text) = shared
+                .evaluator
+                .result(s, pos)
+                .and_then(|v| v.cached_text())
+            {
                 ws.set_formula_result(pos.row, pos.col, text);
             }
         }
