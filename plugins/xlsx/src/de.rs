@@ -34,7 +34,7 @@ fn violation_of(err: serde_json::Error, pointer: String) -> Violation {
         return Violation {
             pointer: String::new(),
             message: format!(
-                "malformed JSON at line {}, column {}: {}",
+                "the spec is not valid JSON (line {}, column {}): {}",
                 err.line(),
                 err.column(),
                 message_only(&err)

@@ -1,7 +1,7 @@
 //! What each worksheet cell will hold, by position: the view formulas are
 //! evaluated against and overlaps are checked on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::a1::{Area, Pos};
 
@@ -32,23 +32,52 @@ pub(crate) struct Entry {
     pub(crate) source: Source,
 }
 
+/// One sheet's cells, sorted by position (row, then column) once settled.
 #[derive(Debug, Default)]
 pub(crate) struct SheetGrid {
-    pub(crate) cells: BTreeMap<Pos, Entry>,
+    cells: Vec<(Pos, Entry)>,
 }
 
 impl SheetGrid {
+    fn find(&self, pos: Pos) -> Result<usize, usize> {
+        self.cells.binary_search_by_key(&pos, |(p, _)| *p)
+    }
+
+    pub(crate) fn get(&self, pos: Pos) -> Option<&Entry> {
+        self.find(pos).ok().map(|i| &self.cells[i].1)
+    }
+
+    /// Every cell, row by row, left to right.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (Pos, &Entry)> {
+        self.cells.iter().map(|(pos, entry)| (*pos, entry))
+    }
+
     /// Cells present inside `area`, row by row, left to right.
     pub(crate) fn range<'a>(&'a self, area: &Area) -> impl Iterator<Item = (Pos, &'a Entry)> + 'a {
         let area = *area;
-        self.cells
-            .range(area.first..=area.last)
-            .filter(move |(pos, _)| area.contains(**pos))
+        let start = self.cells.partition_point(|(p, _)| *p < area.first);
+        self.cells[start..]
+            .iter()
+            .take_while(move |(p, _)| *p <= area.last)
+            .filter(move |(p, _)| area.contains(*p))
             .map(|(pos, entry)| (*pos, entry))
     }
 }
 
+/// A cell that was written twice: the later entry, dropped, and where the
+/// kept one came from.
+#[derive(Debug)]
+pub(crate) struct Clash {
+    pub(crate) pos: Pos,
+    pub(crate) dropped: Entry,
+    pub(crate) kept: Source,
+}
+
 /// All sheets of a workbook, looked up by index or (case-insensitive) name.
+///
+/// Cells are added in bulk with [`Grid::push`] and then [`Grid::settle`]d
+/// (sorted once, which is cheap for cells pushed in row order), or one at a
+/// time with [`Grid::insert`].
 #[derive(Debug, Default)]
 pub(crate) struct Grid {
     pub(crate) sheets: Vec<SheetGrid>,
@@ -59,9 +88,7 @@ impl Grid {
     /// Adds a sheet and returns its index. A duplicate name keeps the first.
     pub(crate) fn add_sheet(&mut self, name: &str) -> usize {
         let index = self.sheets.len();
-        self.sheets.push(SheetGrid {
-            cells: BTreeMap::new(),
-        });
+        self.sheets.push(SheetGrid::default());
         self.by_name.entry(name.to_lowercase()).or_insert(index);
         index
     }
@@ -70,12 +97,46 @@ impl Grid {
         self.by_name.get(&name.to_lowercase()).copied()
     }
 
-    /// Stores a cell; returns the entry it replaced, if any.
-    pub(crate) fn set(&mut self, sheet: usize, pos: Pos, entry: Entry) -> Option<Entry> {
-        self.sheets[sheet].cells.insert(pos, entry)
+    /// Appends a cell; lookups are wrong until [`Grid::settle`].
+    pub(crate) fn push(&mut self, sheet: usize, pos: Pos, entry: Entry) {
+        self.sheets[sheet].cells.push((pos, entry));
+    }
+
+    /// Sorts a sheet's cells by position; of cells pushed to the same
+    /// position the first stays and the others are returned.
+    pub(crate) fn settle(&mut self, sheet: usize) -> Vec<Clash> {
+        let cells = &mut self.sheets[sheet].cells;
+        cells.sort_by_key(|(pos, _)| *pos);
+        let mut clashes = Vec::new();
+        let mut kept: Vec<(Pos, Entry)> = Vec::with_capacity(cells.len());
+        for (pos, entry) in cells.drain(..) {
+            match kept.last() {
+                Some((p, k)) if *p == pos => clashes.push(Clash {
+                    pos,
+                    dropped: entry,
+                    kept: k.source.clone(),
+                }),
+                _ => kept.push((pos, entry)),
+            }
+        }
+        *cells = kept;
+        clashes
+    }
+
+    /// Adds one cell to a settled sheet, unless the position is taken, in
+    /// which case the entry there is returned.
+    pub(crate) fn insert(&mut self, sheet: usize, pos: Pos, entry: Entry) -> Result<(), &Entry> {
+        let grid = &mut self.sheets[sheet];
+        match grid.find(pos) {
+            Ok(i) => Err(&grid.cells[i].1),
+            Err(i) => {
+                grid.cells.insert(i, (pos, entry));
+                Ok(())
+            }
+        }
     }
 
     pub(crate) fn get(&self, sheet: usize, pos: Pos) -> Option<&Entry> {
-        self.sheets[sheet].cells.get(&pos)
+        self.sheets[sheet].get(pos)
     }
 }

@@ -176,7 +176,7 @@ pub(crate) fn source_pointer(spec: &Spec, sheet: usize, source: &Source) -> Stri
         Source::Row { row, cell } => {
             cell_pointer_in(&base, &spec.sheets[sheet].rows[*row], *row, *cell)
         }
-        Source::Merge { merge } => format!("{base}/merges/{merge}"),
+        Source::Merge { merge } => format!("{base}/merges/{merge}/value"),
         Source::TableTotal { table, column } => format!("{base}/tables/{table}/columns/{column}"),
     }
 }
@@ -255,33 +255,27 @@ pub(crate) fn build(spec: &Spec) -> (Grid, Vec<SheetLayout>, Vec<Violation>) {
     for (s, sheet) in spec.sheets.iter().enumerate() {
         let index = grid.add_sheet(&sheet.name);
         let base = format!("/sheets/{s}");
-        let mut placed = Vec::new();
         let (extent, walk_violations) = walk(sheet, &base, &mut |step| {
             if let Step::Cell {
                 pos, cell, source, ..
             } = step
             {
-                placed.push((pos, cell, source));
+                let content = content_of(cell).unwrap_or_else(|message| {
+                    let pointer = source_pointer(spec, s, &source) + value_field(cell);
+                    violations.push(Violation::new(pointer, message));
+                    Content::Blank
+                });
+                grid.push(index, pos, Entry { content, source });
             }
         });
         violations.extend(walk_violations);
-        for (pos, cell, source) in placed {
-            let content = content_of(cell).unwrap_or_else(|message| {
-                let pointer = source_pointer(spec, s, &source) + value_field(cell);
-                violations.push(Violation::new(pointer, message));
-                Content::Blank
-            });
-            let entry = Entry { content, source };
-            if let Some(previous) = grid.get(index, pos) {
-                let here = source_pointer(spec, s, &entry.source);
-                let there = source_pointer(spec, s, &previous.source);
-                violations.push(Violation::new(
-                    here,
-                    format!("cell {pos} is also written by {there}"),
-                ));
-                continue;
-            }
-            grid.set(index, pos, entry);
+        for clash in grid.settle(index) {
+            let here = source_pointer(spec, s, &clash.dropped.source);
+            let there = source_pointer(spec, s, &clash.kept);
+            violations.push(Violation::new(
+                here,
+                format!("cell {} is also written by {there}", clash.pos),
+            ));
         }
 
         for (m, merge) in sheet.merges.iter().enumerate() {
@@ -312,7 +306,16 @@ pub(crate) fn build(spec: &Spec) -> (Grid, Vec<SheetLayout>, Vec<Violation>) {
                 ));
                 continue;
             }
-            grid.set(index, area.first, Entry { content, source });
+            if let Err(previous) = grid.insert(index, area.first, Entry { content, source }) {
+                let there = source_pointer(spec, s, &previous.source);
+                violations.push(Violation::new(
+                    format!("{base}/merges/{m}"),
+                    format!(
+                        "merged range {area} starts at {}, which is also written by {there}",
+                        area.first
+                    ),
+                ));
+            }
         }
 
         for (t, table) in sheet.tables.iter().enumerate() {
@@ -359,7 +362,7 @@ pub(crate) fn build(spec: &Spec) -> (Grid, Vec<SheetLayout>, Vec<Violation>) {
                     table: t,
                     column: c,
                 };
-                if let Some(previous) = grid.get(index, pos) {
+                if let Err(previous) = grid.insert(index, pos, Entry { content, source }) {
                     violations.push(Violation::new(
                         format!("{base}/tables/{t}/columns/{c}"),
                         format!(
@@ -367,9 +370,7 @@ pub(crate) fn build(spec: &Spec) -> (Grid, Vec<SheetLayout>, Vec<Violation>) {
                             source_pointer(spec, s, &previous.source)
                         ),
                     ));
-                    continue;
                 }
-                grid.set(index, pos, Entry { content, source });
             }
         }
         layouts.push(SheetLayout { extent });

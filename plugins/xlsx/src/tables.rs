@@ -154,7 +154,8 @@ pub(crate) fn style(name: &str) -> Option<TableStyle> {
 }
 
 /// The header text of each column of a table: the spec's `columns[i].header`,
-/// else the text already in the header cell, else Excel's default `ColumnN`.
+/// else the value already in the header cell as text, else Excel's default
+/// `ColumnN` (for empty and formula cells).
 pub(crate) fn header_names(grid: &Grid, sheet: usize, table: &Table, area: Area) -> Vec<String> {
     (0..area.cols())
         .map(|c| {
@@ -169,6 +170,12 @@ pub(crate) fn header_names(grid: &Grid, sheet: usize, table: &Table, area: Area)
                 };
                 match grid.get(sheet, pos).map(|e| &e.content) {
                     Some(Content::Text(t)) => t.clone(),
+                    // Headers are text; a number shows as it would in the cell.
+                    Some(Content::Number(n)) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                        format!("{}", *n as i64)
+                    }
+                    Some(Content::Number(n)) => n.to_string(),
+                    Some(Content::Bool(b)) => if *b { "TRUE" } else { "FALSE" }.to_string(),
                     _ => format!("Column{}", c + 1),
                 }
             })

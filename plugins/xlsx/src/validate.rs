@@ -24,12 +24,18 @@ pub const MAX_VIOLATIONS: usize = 200;
 
 /// Excel's limits, as it documents them.
 const MAX_STRING_CHARS: usize = 32_767;
+const MAX_FORMULA_CHARS: usize = 8_192;
 const MAX_URL_CHARS: usize = 2_079;
 const MAX_LINKS_PER_SHEET: usize = 65_530;
 const MAX_SHEET_NAME_CHARS: usize = 31;
 const MAX_COLUMN_WIDTH: f64 = 255.0;
 const MAX_ROW_HEIGHT: f64 = 409.0;
 const MAX_LIST_CHARS: usize = 255;
+
+/// Length as Excel counts it (UTF-16 code units).
+fn utf16(text: &str) -> usize {
+    text.encode_utf16().count()
+}
 
 /// A spec that passed validation, with the layout generation reuses.
 pub(crate) struct Checked {
@@ -242,7 +248,16 @@ impl Ctx<'_> {
             self.style_ref(style, &format!("{pointer}/style"));
         }
         match &cell.value {
-            Value::Text(t) if t.chars().count() > MAX_STRING_CHARS => {
+            Value::Formula(f) if f.trim().is_empty() => {
+                self.push(pointer, "a formula needs an expression after `=`");
+            }
+            Value::Formula(f) if utf16(f) > MAX_FORMULA_CHARS => {
+                self.push(
+                    pointer,
+                    format!("formulas are limited to {MAX_FORMULA_CHARS} characters"),
+                );
+            }
+            Value::Text(t) if utf16(t) > MAX_STRING_CHARS => {
                 self.push(
                     pointer,
                     format!("text longer than Excel's {MAX_STRING_CHARS} characters"),
@@ -264,7 +279,7 @@ impl Ctx<'_> {
                         "a link must start with http://, https://, ftp://, ftps://, mailto: or \
                          internal: (e.g. internal:Sheet2!A1)",
                     );
-                } else if url.encode_utf16().count() > MAX_URL_CHARS {
+                } else if utf16(url) > MAX_URL_CHARS {
                     self.push(
                         format!("{pointer}/url"),
                         format!("links are limited to {MAX_URL_CHARS} characters"),
@@ -289,12 +304,12 @@ impl Ctx<'_> {
                     }
                 }
                 if let Some(text) = &link.text
-                    && text.chars().count() > MAX_STRING_CHARS
+                    && utf16(text) > MAX_STRING_CHARS
                 {
                     self.push(format!("{pointer}/text"), "link text is too long");
                 }
                 if let Some(tip) = &link.tip
-                    && tip.chars().count() > 255
+                    && utf16(tip) > 255
                 {
                     self.push(
                         format!("{pointer}/tip"),
@@ -353,7 +368,11 @@ impl Ctx<'_> {
                 );
             }
             for (c, cell) in row.cells.iter().enumerate() {
-                if cell.style.is_none() && !matches!(cell.value, Value::Text(_) | Value::Link(_)) {
+                let checked = matches!(
+                    cell.value,
+                    Value::Text(_) | Value::Link(_) | Value::Formula(_)
+                );
+                if cell.style.is_none() && !checked {
                     continue;
                 }
                 links += usize::from(matches!(cell.value, Value::Link(_)));
@@ -379,8 +398,18 @@ impl Ctx<'_> {
         for (k, chart) in sheet.charts.iter().enumerate() {
             self.chart(chart, &sheet.name, &format!("{base}/charts/{k}"));
         }
+        let mut validated: Vec<(usize, Area)> = Vec::new();
         for (k, validation) in sheet.validations.iter().enumerate() {
-            self.validation(validation, &sheet.name, &format!("{base}/validations/{k}"));
+            let pointer = format!("{base}/validations/{k}");
+            if let Some(area) = self.validation(validation, &sheet.name, &pointer) {
+                if let Some((other, _)) = validated.iter().find(|(_, a)| a.overlaps(&area)) {
+                    self.push(
+                        format!("{pointer}/range"),
+                        format!("validation range {area} overlaps {base}/validations/{other}; a cell has one validation"),
+                    );
+                }
+                validated.push((k, area));
+            }
         }
         if let Some(c) = &sheet.tab_color
             && parse_color(c).is_none()
@@ -438,7 +467,7 @@ impl Ctx<'_> {
     /// Every sheet a formula names must exist.
     fn formulas(&mut self, s: usize) {
         let grid = self.grid;
-        for entry in grid.sheets[s].cells.values() {
+        for (_, entry) in grid.sheets[s].entries() {
             let Content::Formula(text) = &entry.content else {
                 continue;
             };
@@ -678,8 +707,17 @@ impl Ctx<'_> {
                         format!("series values {area} must be a single row or column; use one series per column"),
                     );
             }
-            if let Some(categories) = &series.categories {
-                self.range_ref(categories, here, &format!("{sp}/categories"));
+            if let Some(categories) = &series.categories
+                && let Some((_, area)) =
+                    self.range_ref(categories, here, &format!("{sp}/categories"))
+                && area.rows() > 1
+                && area.cols() > 1
+            {
+                // Multi-level category axes are not supported.
+                self.push(
+                    format!("{sp}/categories"),
+                    format!("series categories {area} must be a single row or column"),
+                );
             }
             if let Some(name) = &series.name
                 && let Ok((Some(sheet), reference)) = a1::split_sheet(name)
@@ -741,8 +779,9 @@ impl Ctx<'_> {
         }
     }
 
-    fn validation(&mut self, v: &Validation, here: &str, pointer: &str) {
-        self.area(&v.range, format!("{pointer}/range"));
+    /// Checks one validation; returns its range when valid.
+    fn validation(&mut self, v: &Validation, here: &str, pointer: &str) -> Option<Area> {
+        let area = self.area(&v.range, format!("{pointer}/range"));
         match (&v.list, &v.source) {
             (Some(_), Some(_)) => self.push(pointer, "give either `list` or `source`, not both"),
             (None, None) => self.push(
@@ -764,14 +803,19 @@ impl Ctx<'_> {
                         );
                     }
                 }
-                let length: usize = list
+                // Excel's count: items joined by commas, quotes doubled.
+                let length = list
                     .iter()
-                    .map(|s| s.encode_utf16().count() + 1)
-                    .sum::<usize>();
-                if length.saturating_sub(1) > MAX_LIST_CHARS {
+                    .map(|s| utf16(s) + s.matches('"').count())
+                    .sum::<usize>()
+                    + list.len().saturating_sub(1);
+                if length > MAX_LIST_CHARS {
                     self.push(
                         format!("{pointer}/list"),
-                        format!("the list is {} characters with commas; Excel allows {MAX_LIST_CHARS}; put the values in cells and use `source`", length - 1),
+                        format!(
+                            "the list is {length} characters with commas; Excel allows {MAX_LIST_CHARS}; \
+                             put the values in cells and use `source`"
+                        ),
                     );
                 }
             }
@@ -794,7 +838,7 @@ impl Ctx<'_> {
             ("error_message", &v.error_message, 255),
         ] {
             if let Some(text) = text
-                && text.chars().count() > max
+                && utf16(text) > max
             {
                 self.push(
                     format!("{pointer}/{field}"),
@@ -802,6 +846,7 @@ impl Ctx<'_> {
                 );
             }
         }
+        area
     }
 }
 

@@ -467,8 +467,9 @@ mod tests {
                     content: content.clone(),
                     source: Source::Row { row: 0, cell: 0 },
                 };
-                self.0.set(index, parse_cell(at).unwrap(), entry);
+                self.0.push(index, parse_cell(at).unwrap(), entry);
             }
+            self.0.settle(index);
             self
         }
 

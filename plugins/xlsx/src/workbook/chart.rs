@@ -112,7 +112,16 @@ fn build(shared: &Shared<'_>, here: &str, spec_chart: &spec::Chart) -> Chart {
             series.set_categories((sheet.as_str(), r1, c1, r2, c2));
         }
         if let Some(name) = &s.name {
-            series.set_name(name.as_str());
+            match a1::split_sheet(name).map(|(sheet, r)| (sheet, a1::parse_cell(r))) {
+                // A reference to the cell holding the name.
+                Ok((Some(sheet), Ok(pos))) => {
+                    let sheet = shared.canonical_sheet(&sheet);
+                    series.set_name((sheet.as_str(), pos.row, pos.col));
+                }
+                _ => {
+                    series.set_name(name.as_str());
+                }
+            }
         }
         // Pie slices take automatic colours; one colour for the whole
         // series would make them indistinguishable.

@@ -1,6 +1,6 @@
 //! One worksheet: columns, cells, merges, panes, filters and validations.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rust_xlsxwriter::{Color, DataValidation, Format, Formula, Url, Worksheet, XlsxError};
 
@@ -28,11 +28,10 @@ pub(crate) fn write(
 
     // Cells whose final format other parts need: merge corners (the merge
     // format is layered on top) and table headers (add_table rewrites them).
-    let merge_corners: HashMap<Pos, usize> = sheet
+    let merge_corners: HashSet<Pos> = sheet
         .merges
         .iter()
-        .enumerate()
-        .filter_map(|(m, merge)| a1::parse_area(&merge.range).ok().map(|a| (a.first, m)))
+        .filter_map(|merge| a1::parse_area(&merge.range).ok().map(|a| a.first))
         .collect();
     let header_rows: Vec<Area> = sheet
         .tables
@@ -54,62 +53,63 @@ pub(crate) fn write(
         Some(style) => shared.styles.resolve(style).into_owned(),
         None => default_header_style(),
     };
-    let mut result: Result<(), XlsxError> = Ok(());
-    let base = format!("/sheets/{s}");
-    let (_, _) = layout::walk(sheet, &base, &mut |step| {
-        if result.is_err() {
-            return;
-        }
-        result = (|| -> Result<(), XlsxError> {
-            match step {
-                Step::Row { pos, row } => {
-                    if let Some(height) = row.height {
-                        ws.set_row_height(pos.row, height)?;
-                    }
+    // Placement cannot fail here (validation passed), but writing can.
+    let mut steps = Vec::new();
+    layout::walk(sheet, &format!("/sheets/{s}"), &mut |step| steps.push(step));
+    for step in steps {
+        let (pos, cell, layer) = match step {
+            Step::Row { pos, row } => {
+                if let Some(height) = row.height {
+                    ws.set_row_height(pos.row, height)?;
                 }
-                Step::Cell {
-                    pos, cell, layer, ..
-                } => {
-                    let kind = kind_of(cell);
-                    let column = column_styles.get(&pos.col);
-                    let plain = column.is_none()
-                        && cell.style.is_none()
-                        && matches!(layer, Layer::Row(None))
-                        && kind == Kind::Plain
-                        && !merge_corners.contains_key(&pos);
-                    if plain {
-                        let value = evaluate(shared, s, pos, cell);
-                        write_cell(ws, pos, cell, None, value)?;
-                        return Ok(());
-                    }
-                    let mut effective = column.cloned().unwrap_or_default();
-                    match layer {
-                        Layer::Header => effective.layer(&header_style),
-                        Layer::Row(Some(style)) => effective.layer(&shared.styles.resolve(style)),
-                        Layer::Row(None) => {}
-                    }
-                    if let Some(style) = &cell.style {
-                        effective.layer(&shared.styles.resolve(style));
-                    }
-                    if merge_corners.contains_key(&pos) {
-                        // Written with the merge, below.
-                        corner_cells.insert(pos, (cell, effective, kind));
-                        return Ok(());
-                    }
-                    let value = evaluate(shared, s, pos, cell);
-                    let format = shared.styles.format_of(effective, kind);
-                    if header_rows.iter().any(|a| a.contains(pos))
-                        && let Some(f) = format
-                    {
-                        header_formats.insert(pos, f.clone());
-                    }
-                    write_cell(ws, pos, cell, format, value)?;
-                }
+                continue;
             }
-            Ok(())
-        })();
-    });
-    result?;
+            Step::Cell {
+                pos, cell, layer, ..
+            } => (pos, cell, layer),
+        };
+        let kind = kind_of(cell);
+        // Most cells of large sheets take the plain path: skip the lookups
+        // when there is nothing to find.
+        let column = if column_styles.is_empty() {
+            None
+        } else {
+            column_styles.get(&pos.col)
+        };
+        let corner = !merge_corners.is_empty() && merge_corners.contains(&pos);
+        let plain = column.is_none()
+            && cell.style.is_none()
+            && matches!(layer, Layer::Row(None))
+            && kind == Kind::Plain
+            && !corner;
+        if plain {
+            let value = evaluate(shared, s, pos, cell);
+            write_cell(ws, pos, cell, None, value)?;
+            continue;
+        }
+        let mut effective = column.cloned().unwrap_or_default();
+        match layer {
+            Layer::Header => effective.layer(&header_style),
+            Layer::Row(Some(style)) => effective.layer(&shared.styles.resolve(style)),
+            Layer::Row(None) => {}
+        }
+        if let Some(style) = &cell.style {
+            effective.layer(&shared.styles.resolve(style));
+        }
+        if corner {
+            // Written with the merge, below.
+            corner_cells.insert(pos, (cell, effective, kind));
+            continue;
+        }
+        let value = evaluate(shared, s, pos, cell);
+        let format = shared.styles.format_of(effective, kind);
+        if header_rows.iter().any(|a| a.contains(pos))
+            && let Some(f) = format
+        {
+            header_formats.insert(pos, f.clone());
+        }
+        write_cell(ws, pos, cell, format, value)?;
+    }
 
     merges(ws, shared, s, sheet, corner_cells)?;
     for spec_table in &sheet.tables {

@@ -81,7 +81,11 @@ fn charts_name_sheets_as_declared_and_quote_them() {
         { "name": "Budget 2026", "rows": [["a", 1], ["b", 2]] },
         { "name": "Charts", "charts": [{
             "type": "pie",
-            "series": [{ "categories": "'budget 2026'!$A$1:$A$2", "values": { "sheet": "BUDGET 2026", "range": "B1:B2" } }]
+            "series": [{
+                "name": "'budget 2026'!$A$1",
+                "categories": "'budget 2026'!$A$1:$A$2",
+                "values": { "sheet": "BUDGET 2026", "range": "B1:B2" }
+            }]
         }] }
     ]));
     let chart = part(&generate(&spec), "xl/charts/chart1.xml");

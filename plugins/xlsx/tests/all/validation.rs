@@ -284,7 +284,8 @@ fn dates_links_and_lists_are_checked() {
         "validations": [
             { "range": "A2", "list": ["a,b"] },
             { "range": "A3", "list": ["x"], "source": "A1:A2" },
-            { "range": "A4" }
+            { "range": "A4" },
+            { "range": "A1:A3", "list": ["\"quoted\""] }
         ]
     }));
     assert_eq!(
@@ -296,7 +297,8 @@ fn dates_links_and_lists_are_checked() {
             "/sheets/0/rows/0/3/url",
             "/sheets/0/validations/0/list/0",
             "/sheets/0/validations/1",
-            "/sheets/0/validations/2"
+            "/sheets/0/validations/2",
+            "/sheets/0/validations/3/range"
         ]
     );
 }
