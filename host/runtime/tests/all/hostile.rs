@@ -201,8 +201,9 @@ async fn escaping_and_duplicate_paths_are_refused() {
     let results: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(dir.path().join("paths.json")).unwrap()).unwrap();
     let result_of = |i: usize| results[i]["result"].as_str().unwrap().to_owned();
-    for i in 0..10 {
-        assert!(result_of(i).starts_with("invalid-path: "), "{}: {}", results[i]["path"], result_of(i));
+    for entry in &results[..10] {
+        let result = entry["result"].as_str().unwrap();
+        assert!(result.starts_with("invalid-path: "), "{}: {result}", entry["path"]);
     }
     assert_eq!(result_of(10), "ok");
     assert!(result_of(11).starts_with("already-exists: "), "{}", result_of(11));

@@ -2,50 +2,50 @@ use std::path::PathBuf;
 
 use kiln_runtime::{GenerateRequest, Limits, Outcome, Plugin, RunReport, Runtime, RuntimeConfig};
 
-pub fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// A built plugin component, or a panic that says how to build it.
-pub fn component(file: &str) -> PathBuf {
+pub(crate) fn component(file: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
     let path = target.join("wasm32-wasip2/release").join(file);
     assert!(path.exists(), "{} is missing: run scripts/build-plugins first", path.display());
     path
 }
 
-pub fn runtime() -> Runtime {
+pub(crate) fn runtime() -> Runtime {
     // Shared by every test, so each component is compiled once per machine.
     let cache = std::env::temp_dir().join("kiln-test-cache");
     Runtime::new(RuntimeConfig { cache_dir: Some(cache), ..RuntimeConfig::default() }).expect("runtime")
 }
 
-pub async fn testing_plugin(runtime: &Runtime) -> Plugin {
+pub(crate) async fn testing_plugin(runtime: &Runtime) -> Plugin {
     runtime.load_file(&component("kiln_testing_plugin.wasm")).await.expect("testing plugin loads")
 }
 
 /// Builds and runs a `generate` call on the testing plugin.
-pub struct Run {
-    pub spec: serde_json::Value,
-    pub limits: Limits,
+pub(crate) struct Run {
+    pub(crate) spec: serde_json::Value,
+    pub(crate) limits: Limits,
 }
 
 impl Run {
-    pub fn behaviour(name: &str) -> Self {
+    pub(crate) fn behaviour(name: &str) -> Self {
         Self { spec: serde_json::json!({ "behaviour": name }), limits: Limits::default() }
     }
 
-    pub fn param(mut self, key: &str, value: serde_json::Value) -> Self {
+    pub(crate) fn param(mut self, key: &str, value: serde_json::Value) -> Self {
         self.spec[key] = value;
         self
     }
 
-    pub fn limits(mut self, edit: impl FnOnce(&mut Limits)) -> Self {
+    pub(crate) fn limits(mut self, edit: impl FnOnce(&mut Limits)) -> Self {
         edit(&mut self.limits);
         self
     }
 
-    pub async fn on(self, runtime: &Runtime, plugin: &Plugin) -> (RunReport, tempfile::TempDir) {
+    pub(crate) async fn on(self, runtime: &Runtime, plugin: &Plugin) -> (RunReport, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let mut request = GenerateRequest::new(self.spec.to_string(), dir.path());
         request.limits = self.limits;
@@ -54,7 +54,7 @@ impl Run {
 }
 
 /// After a hostile run, the same runtime must still run a normal job.
-pub async fn assert_still_works(runtime: &Runtime, plugin: &Plugin) {
+pub(crate) async fn assert_still_works(runtime: &Runtime, plugin: &Plugin) {
     let (report, dir) = Run::behaviour("ok").on(runtime, plugin).await;
     assert_eq!(report.outcome, Outcome::Succeeded, "log: {:?}", report.log);
     assert_eq!(std::fs::read_to_string(dir.path().join("hello.txt")).unwrap(), "hello");
