@@ -2,14 +2,22 @@
 //!
 //! Types every other crate speaks: what a plugin is ([`PluginInfo`]), what is
 //! wrong with a spec ([`Violation`]), which sandbox limit stopped a run
-//! ([`Limit`]) and what a run used ([`UsageReport`]). Light dependencies only:
-//! no wasmtime, database or cloud crates may be added here.
+//! ([`Limit`]), what a run used ([`UsageReport`]) and logged ([`LogEntry`]),
+//! and jobs with their states, events and artifacts ([`Job`]). Light
+//! dependencies only: no wasmtime, database or cloud crates may be added here.
 
+mod job;
 mod limit;
+mod log;
 mod plugin;
 mod usage;
 
+pub use job::{
+    Artifact, ArtifactId, AssetRef, ErrorKind, EventKind, Job, JobError, JobEvent, JobId, JobState, OrgId, PluginRef,
+    UnknownName,
+};
 pub use limit::{Limit, format_bytes};
+pub use log::{LogEntry, LogSource, Progress};
 pub use plugin::{Example, PluginInfo, Violation};
 pub use usage::UsageReport;
 

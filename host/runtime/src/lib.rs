@@ -30,9 +30,9 @@ use std::path::PathBuf;
 pub use cache::CacheStatus;
 pub use engine::{EPOCH_TICK, RuntimeConfig};
 pub use limits::Limits;
-pub use log::{LogEntry, LogSource};
+pub use kiln_core::{LogEntry, LogSource, Progress};
 pub use output::OutputFile;
-pub use run::{Asset, GenerateRequest, Outcome, PluginError, Progress, RunReport, Stop};
+pub use run::{Asset, GenerateRequest, Outcome, PluginError, RunReport, Stop};
 pub use run::{Plugin, Runtime};
 
 /// A host-side failure: the plugin is not to blame, and retrying may succeed

@@ -4,30 +4,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use kiln_core::Limit;
-use serde::Serialize;
+use kiln_core::{Limit, LogEntry, LogSource};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
-
-/// Where a log entry came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogSource {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-    Stdout,
-    Stderr,
-}
-
-/// One line of a job's log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LogEntry {
-    pub source: LogSource,
-    pub message: String,
-}
 
 /// Shared between the host functions and the WASI stdio streams of one run.
 #[derive(Clone)]

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kiln_core::{Example, Limit, PluginInfo, UsageReport, Violation};
+use kiln_core::{Example, Limit, PluginInfo, Progress, UsageReport, Violation};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::{Linker, ResourceTableError};
@@ -19,7 +19,7 @@ use crate::bindings::kiln::generator::types;
 use crate::bindings::{Generator, GeneratorPre};
 use crate::cache::{self, CacheStatus, CompileCache};
 use crate::engine::{EpochTicker, RuntimeConfig, new_engine};
-use crate::log::LogEntry;
+use kiln_core::LogEntry;
 use crate::output::{Output, OutputFile};
 use crate::sandbox::{Sandbox, SandboxSetup};
 use crate::spec::{self, SpecSchema};
@@ -68,15 +68,6 @@ pub struct Asset {
     pub name: String,
     pub media_type: String,
     pub bytes: Bytes,
-}
-
-/// A progress report from a running plugin.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Progress {
-    pub done: u64,
-    /// 0 when the plugin does not know.
-    pub total: u64,
-    pub message: String,
 }
 
 /// One generation: the spec, its inputs, where files go, and how it is bounded.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use kiln_core::Limit;
+use kiln_core::{Limit, LogSource, Progress};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio_util::sync::CancellationToken;
@@ -14,9 +14,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::bindings::kiln::generator::host::{self, HostOutputFile};
 use crate::bindings::kiln::generator::types::{self, Level, OutputError};
 use crate::limiter::Limiter;
-use crate::log::{JobLog, LogSource};
+use crate::log::JobLog;
 use crate::output::{Output, OutputFileHandle, WriteError};
-use crate::run::{Asset, Progress, Stop};
+use crate::run::{Asset, Stop};
 use crate::{EPOCH_TICK, Limits};
 
 /// The largest chunk `read-asset` returns in one call.

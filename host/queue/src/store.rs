@@ -1,0 +1,102 @@
+//! The [`JobStore`] trait: every operation on the queue, each one a named
+//! transition guarded by the job's current state.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kiln_core::{Artifact, Job, JobEvent, JobId, LogEntry, Progress};
+use tokio::sync::broadcast;
+
+use crate::Result;
+use crate::model::{
+    Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
+};
+
+/// Durable jobs. Implementations: [`crate::PostgresStore`] (production) and
+/// [`crate::SqliteStore`] (the embedded default). Both pass the conformance
+/// suite in `testsuite`; SQL lives only in their modules.
+///
+/// Every write that changes a job also stores an event, in the same
+/// transaction, and publishes a [`Notice`] once it commits.
+#[async_trait]
+pub trait JobStore: Send + Sync + 'static {
+    /// Applies pending migrations. Safe to run from several processes at once.
+    async fn migrate(&self) -> Result<()>;
+
+    /// Checks the database answers (for readiness probes).
+    async fn ping(&self) -> Result<()>;
+
+    /// The organisation with this name, created if it does not exist.
+    async fn organisation(&self, name: &str) -> Result<Organisation>;
+
+    /// Queues jobs, all in one transaction; one result per job, in order.
+    async fn submit(&self, jobs: Vec<NewJob>) -> Result<Vec<Submitted>>;
+
+    /// Claims up to `max` due jobs for `worker`: highest priority first, then
+    /// oldest `run_at`. Each becomes `running` with its attempt incremented
+    /// and a lease of `lease`. Never hands one job to two workers.
+    async fn claim(&self, worker: &str, max: usize, lease: Duration) -> Result<Vec<Job>>;
+
+    /// Extends the leases still held by `leases`' attempts, and says for each
+    /// whether to carry on, stop for a cancel, or drop it.
+    async fn heartbeat(&self, leases: &[Lease], lease: Duration) -> Result<Vec<LeaseStatus>>;
+
+    /// Records progress of a held lease; `false` if the lease is no longer held.
+    async fn progress(&self, lease: Lease, progress: &Progress) -> Result<bool>;
+
+    /// Ends runs, all in one transaction; `true` for each completion that
+    /// applied, `false` for a lease no longer held (nothing changes then,
+    /// artifacts included). A retryable failure with attempts left goes back
+    /// to `queued` after the store's backoff.
+    async fn complete(&self, completions: Vec<Completion>) -> Result<Vec<bool>>;
+
+    /// Puts held jobs back in the queue, due now, without counting a failure
+    /// (a worker shutting down before they finished).
+    async fn release(&self, leases: &[Lease]) -> Result<()>;
+
+    /// Cancels a job: a queued one ends `canceled` at once; a running one is
+    /// marked, and its worker stops it and completes it as canceled. A
+    /// finished job is returned unchanged. `None` if the scope cannot see it.
+    async fn cancel(&self, scope: Scope, id: JobId) -> Result<Option<Job>>;
+
+    /// Re-queues (with backoff) or fails the running jobs whose lease has
+    /// expired, and cancels those marked for cancel. Returns how many.
+    async fn rescue(&self) -> Result<u64>;
+
+    /// Up to `limit` finished jobs that finished more than `age` ago, oldest first.
+    async fn expired(&self, age: Duration, limit: usize) -> Result<Vec<ExpiredJob>>;
+
+    /// Deletes finished jobs with their events, logs and artifact rows
+    /// (delete their blobs first). Unfinished jobs are never deleted.
+    async fn delete_finished(&self, ids: &[JobId]) -> Result<u64>;
+
+    async fn get(&self, scope: Scope, id: JobId) -> Result<Option<Job>>;
+
+    /// Jobs newest first, filtered and paged.
+    async fn list(&self, scope: Scope, filter: &JobFilter) -> Result<Vec<Job>>;
+
+    /// The job's events with ids above `after`, in order (empty if the scope
+    /// cannot see the job).
+    async fn events(&self, scope: Scope, id: JobId, after: i64) -> Result<Vec<JobEvent>>;
+
+    /// The artifacts of a succeeded job.
+    async fn artifacts(&self, scope: Scope, job: JobId) -> Result<Vec<Artifact>>;
+
+    /// The plugin's log of the job's last run.
+    async fn log(&self, scope: Scope, job: JobId) -> Result<Vec<LogEntry>>;
+
+    /// Queued and running jobs of every organisation, oldest first (for ops).
+    async fn active(&self, limit: u32) -> Result<Vec<Job>>;
+
+    /// Per artifact type: jobs finished in the last `window`, success rate
+    /// and run-time percentiles (for ops).
+    async fn stats(&self, window: Duration) -> Result<Vec<TypeStats>>;
+
+    /// When the earliest queued job becomes due, so an idle worker knows
+    /// when to look again.
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>>;
+
+    /// Live notices of stored events, from now on.
+    fn subscribe(&self) -> broadcast::Receiver<Notice>;
+}
