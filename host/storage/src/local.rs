@@ -1,0 +1,309 @@
+//! Blobs as files under one directory.
+//!
+//! Every path is resolved through a [`cap_std::fs::Dir`] opened on the root,
+//! so no key and no symlink planted under the root can reach a file outside
+//! it: such a path fails as an I/O error (`PermissionDenied`), it is never
+//! followed. (Keys are validated anyway; this is the second wall.)
+//!
+//! Guarantees beyond [`BlobStore`]'s:
+//!
+//! - A write goes to a temporary file in `{root}/.tmp/`, is flushed to disk
+//!   (`fsync`), then renamed onto its key, so readers never see part of it and
+//!   a crash leaves at most a stray temporary file. `open` removes temporary
+//!   files older than an hour (younger ones may belong to another process
+//!   sharing the root).
+//! - The media type is not kept: [`BlobMeta::media_type`] and
+//!   [`Blob::media_type`] are `None`. Callers keep it in their own records.
+//! - [`BlobStore::presigned_get`] returns `None`; the HTTP layer signs its own
+//!   URLs for local disk.
+//! - `delete_prefix` first renames the prefix's directory away, so its blobs
+//!   disappear at once, then removes them.
+//! - Keys are paths, so one job cannot hold both `a` and `a/b` (S3 can); the
+//!   second write fails with an I/O error.
+//!
+//! The root is created with mode 0700 if missing; an existing root keeps its
+//! mode. Files are created with the process's umask.
+
+use std::io::{self, ErrorKind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, OpenOptions};
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio_util::io::ReaderStream;
+use uuid::Uuid;
+
+use crate::store::Digester;
+use crate::{Blob, BlobKey, BlobMeta, BlobStore, ByteRange, ByteStream, Error, KeyPrefix, MAX_PRESIGN, Result, Stored};
+
+/// Where writes are staged before they are renamed onto their key. Keys all
+/// start with `orgs/`, so this name cannot collide with one.
+const TEMP_DIR: &str = ".tmp";
+/// Temporary files older than this are removed when a store is opened.
+const STALE_TEMP: Duration = Duration::from_secs(60 * 60);
+/// Read and copy buffer.
+const CHUNK: usize = 64 * 1024;
+
+/// A [`BlobStore`] on local disk. See the [module docs](self).
+#[derive(Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+    dir: Arc<Dir>,
+}
+
+impl std::fmt::Debug for LocalStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStore").field("root", &self.root).finish_non_exhaustive()
+    }
+}
+
+impl LocalStore {
+    /// Opens (creating it if missing, mode 0700) the store rooted at `root`,
+    /// and removes stale temporary files. Blocks briefly on the file system;
+    /// meant for start-up.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self> {
+        use std::os::unix::fs::DirBuilderExt;
+
+        let root = root.as_ref().to_owned();
+        let context = || format!("cannot open the storage root {}", root.display());
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&root).map_err(|e| Error::io(context(), e))?;
+        let dir = Dir::open_ambient_dir(&root, ambient_authority()).map_err(|e| Error::io(context(), e))?;
+        dir.create_dir_all(TEMP_DIR).map_err(|e| Error::io(context(), e))?;
+        let store = Self { root, dir: Arc::new(dir) };
+        store.remove_stale_temps();
+        Ok(store)
+    }
+
+    /// The directory this store lives in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn remove_stale_temps(&self) {
+        let Ok(temp) = self.dir.open_dir(TEMP_DIR) else { return };
+        let Ok(entries) = temp.entries() else { return };
+        for entry in entries.flatten() {
+            let age = entry.metadata().and_then(|m| m.modified()).map(|t| t.into_std().elapsed().unwrap_or_default());
+            if !age.is_ok_and(|age| age > STALE_TEMP) {
+                continue;
+            }
+            let name = entry.file_name();
+            let removed = match entry.file_type() {
+                Ok(t) if t.is_dir() => temp.remove_dir_all(&name),
+                _ => temp.remove_file(&name),
+            };
+            if let Err(e) = removed {
+                tracing::warn!(root = %self.root.display(), file = ?name, error = %e, "could not remove a stale temporary file");
+            }
+        }
+    }
+
+    fn context(&self, action: &str, key: &str) -> String {
+        format!("could not {action} {key} under the storage root {}", self.root.display())
+    }
+
+    /// Streams `body` into a temporary file, then renames it onto `key`.
+    /// A read error from `body` comes back as [`Error::Upload`].
+    async fn write(&self, key: &BlobKey, mut body: ByteStream, limit: u64) -> Result<Stored> {
+        let mut temp = TempFile::create(self).await?;
+        let mut digest = Digester::default();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(Error::Upload)?;
+            if digest.size() + chunk.len() as u64 > limit {
+                return Err(Error::TooLarge { limit });
+            }
+            digest.update(&chunk);
+            temp.file.write_all(&chunk).await.map_err(|e| Error::io(self.context("write", key.as_str()), e))?;
+        }
+        temp.commit(self, key).await?;
+        Ok(digest.finish())
+    }
+}
+
+/// Runs blocking file-system work off the async threads.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(io::Error::other)?
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory)
+}
+
+/// A write in progress: removed on drop unless committed, so an error or a
+/// cancelled future leaves nothing behind.
+struct TempFile {
+    dir: Arc<Dir>,
+    name: String,
+    file: tokio::fs::File,
+    committed: bool,
+}
+
+impl TempFile {
+    async fn create(store: &LocalStore) -> Result<Self> {
+        let dir = store.dir.clone();
+        let name = format!("{TEMP_DIR}/{}", Uuid::now_v7());
+        let file = blocking({
+            let (dir, name) = (dir.clone(), name.clone());
+            move || dir.open_with(&name, OpenOptions::new().write(true).create_new(true))
+        })
+        .await
+        .map_err(|e| Error::io(format!("could not create a temporary file under {}", store.root.display()), e))?;
+        Ok(Self { dir, name, file: tokio::fs::File::from_std(file.into_std()), committed: false })
+    }
+
+    async fn commit(mut self, store: &LocalStore, key: &BlobKey) -> Result<()> {
+        let context = || store.context("store", key.as_str());
+        self.file.flush().await.map_err(|e| Error::io(context(), e))?;
+        self.file.sync_data().await.map_err(|e| Error::io(context(), e))?;
+        let (dir, name, key_path) = (self.dir.clone(), self.name.clone(), key.as_str().to_owned());
+        blocking(move || {
+            let parent = Path::new(&key_path).parent().unwrap_or(Path::new(""));
+            dir.create_dir_all(parent)?;
+            match dir.rename(&name, &dir, &key_path) {
+                // A concurrent delete_prefix may have moved the parent away
+                // between the two calls; one retry settles it.
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    dir.create_dir_all(parent)?;
+                    dir.rename(&name, &dir, &key_path)
+                }
+                other => other,
+            }
+        })
+        .await
+        .map_err(|e| Error::io(context(), e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            // One unlink; cheap enough to do inline even on an async thread.
+            let _ = self.dir.remove_file(&self.name);
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalStore {
+    async fn put_file(&self, key: &BlobKey, path: &Path, _media_type: &str) -> Result<Stored> {
+        let read_context = || format!("could not read {} to store it as {key}", path.display());
+        let file = tokio::fs::File::open(path).await.map_err(|e| Error::io(read_context(), e))?;
+        let body = ReaderStream::with_capacity(file, CHUNK).boxed();
+        self.write(key, body, u64::MAX).await.map_err(|e| match e {
+            Error::Upload(e) => Error::io(read_context(), e),
+            other => other,
+        })
+    }
+
+    async fn put_stream(&self, key: &BlobKey, body: ByteStream, _media_type: &str, limit: u64) -> Result<Stored> {
+        self.write(key, body, limit).await
+    }
+
+    async fn get(&self, key: &BlobKey, range: Option<ByteRange>) -> Result<Blob> {
+        let dir = self.dir.clone();
+        let path = key.as_str().to_owned();
+        let opened = blocking(move || {
+            let file = dir.open(&path)?;
+            let meta = file.metadata()?;
+            Ok(meta.is_file().then(|| (file.into_std(), meta.len())))
+        })
+        .await;
+        let (file, total_size) = match opened {
+            Ok(Some(found)) => found,
+            Ok(None) => return Err(Error::NotFound { key: key.to_string() }),
+            Err(e) if is_missing(&e) => return Err(Error::NotFound { key: key.to_string() }),
+            Err(e) => return Err(Error::io(self.context("read", key.as_str()), e)),
+        };
+        let (offset, size) = match range {
+            Some(range) => range.resolve(total_size)?,
+            None => (0, total_size),
+        };
+        let mut file = tokio::fs::File::from_std(file);
+        if offset > 0 {
+            file.seek(io::SeekFrom::Start(offset))
+                .await
+                .map_err(|e| Error::io(self.context("read", key.as_str()), e))?;
+        }
+        let body = ReaderStream::with_capacity(file.take(size), CHUNK).boxed();
+        Ok(Blob { offset, size, total_size, media_type: None, body })
+    }
+
+    async fn head(&self, key: &BlobKey) -> Result<Option<BlobMeta>> {
+        let dir = self.dir.clone();
+        let path = key.as_str().to_owned();
+        match blocking(move || dir.metadata(&path)).await {
+            Ok(meta) if meta.is_file() => Ok(Some(BlobMeta { size: meta.len(), media_type: None })),
+            Ok(_) => Ok(None),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(e) => Err(Error::io(self.context("look up", key.as_str()), e)),
+        }
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<()> {
+        let dir = self.dir.clone();
+        let path = key.as_str().to_owned();
+        match blocking(move || dir.remove_file(&path)).await {
+            Ok(()) => Ok(()),
+            // A directory at the key is not a blob, so there is nothing to delete.
+            Err(e) if is_missing(&e) || e.kind() == ErrorKind::IsADirectory => Ok(()),
+            Err(e) => Err(Error::io(self.context("delete", key.as_str()), e)),
+        }
+    }
+
+    async fn delete_prefix(&self, prefix: &KeyPrefix) -> Result<u64> {
+        let dir = self.dir.clone();
+        let path = prefix.as_str().trim_end_matches('/').to_owned();
+        let trash = format!("{TEMP_DIR}/deleting-{}", Uuid::now_v7());
+        blocking(move || {
+            match dir.rename(&path, &dir, &trash) {
+                Ok(()) => {}
+                Err(e) if is_missing(&e) => return Ok(0),
+                Err(e) => return Err(e),
+            }
+            let count = count_files(&dir.open_dir(&trash)?)?;
+            dir.remove_dir_all(&trash)?;
+            Ok(count)
+        })
+        .await
+        .map_err(|e| Error::io(self.context("delete everything under", prefix.as_str()), e))
+    }
+
+    async fn presigned_get(&self, _key: &BlobKey, expires_in: Duration, _disposition: &str) -> Result<Option<String>> {
+        if expires_in > MAX_PRESIGN {
+            return Err(Error::Expiry { secs: expires_in.as_secs() });
+        }
+        Ok(None)
+    }
+
+    async fn check(&self) -> Result<()> {
+        let dir = self.dir.clone();
+        let probe = format!("{TEMP_DIR}/probe-{}", Uuid::now_v7());
+        blocking(move || {
+            let written = dir.write(&probe, b"ok");
+            let _ = dir.remove_file(&probe);
+            written
+        })
+        .await
+        .map_err(|e| Error::io(format!("the storage root {} is not writable", self.root.display()), e))
+    }
+}
+
+/// Regular files (and anything else that is not a directory) under `dir`.
+fn count_files(dir: &Dir) -> io::Result<u64> {
+    let mut count = 0;
+    for entry in dir.entries()? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            count += count_files(&entry.open_dir()?)?;
+        } else {
+            count += 1;
+        }
+    }
+    Ok(count)
+}

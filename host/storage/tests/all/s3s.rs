@@ -1,0 +1,93 @@
+//! An s3s-fs server on a free loopback port, killed when dropped.
+//!
+//! The binary comes from `KILN_TEST_S3S_FS` or `<repo>/.tools/bin/s3s-fs`
+//! (installed by `scripts/install-s3s-fs`). A missing binary fails the test:
+//! the S3 backend is never silently left untested.
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kiln_storage::S3Config;
+
+pub(crate) const ACCESS_KEY: &str = "kiln-test-access-key";
+pub(crate) const SECRET_KEY: &str = "kiln-test-secret-key";
+pub(crate) const BUCKET: &str = "kiln-test";
+
+pub(crate) struct S3sServer {
+    child: Child,
+    pub(crate) endpoint: String,
+    /// The server's data directory: one subdirectory per bucket.
+    pub(crate) data: tempfile::TempDir,
+}
+
+fn binary() -> PathBuf {
+    let path = match std::env::var_os("KILN_TEST_S3S_FS") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/s3s-fs"),
+    };
+    assert!(
+        path.is_file(),
+        "the S3 tests need s3s-fs, not found at {}: run scripts/install-s3s-fs (or set KILN_TEST_S3S_FS)",
+        path.display()
+    );
+    path
+}
+
+impl S3sServer {
+    /// Starts a server with the bucket [`BUCKET`] already there.
+    pub(crate) fn start() -> Self {
+        let binary = binary();
+        let data = tempfile::tempdir().unwrap();
+        std::fs::create_dir(data.path().join(BUCKET)).unwrap();
+        // The port is free when picked; another process could take it before
+        // s3s-fs binds it, so a server that exits early is retried.
+        for _ in 0..5 {
+            let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+            let log = std::fs::File::create(data.path().join("s3s-fs.log")).unwrap();
+            let mut child = Command::new(&binary)
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+                .arg(data.path())
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                    return Self { child, endpoint: format!("http://127.0.0.1:{port}"), data };
+                }
+                if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let log = std::fs::read_to_string(data.path().join("s3s-fs.log")).unwrap_or_default();
+        panic!("s3s-fs did not start listening:\n{log}");
+    }
+
+    pub(crate) fn config(&self) -> S3Config {
+        S3Config {
+            bucket: BUCKET.into(),
+            region: "us-east-1".into(),
+            endpoint_url: Some(self.endpoint.clone()),
+            force_path_style: true,
+            access_key_id: Some(ACCESS_KEY.into()),
+            secret_access_key: Some(SECRET_KEY.into()),
+            prefix: None,
+        }
+    }
+}
+
+impl Drop for S3sServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
