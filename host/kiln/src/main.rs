@@ -1,6 +1,9 @@
 //! The `kiln` command line.
 
+mod jobs;
 mod plugin;
+mod store;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +19,8 @@ struct Cli {
     /// [default: $XDG_CACHE_HOME/kiln or ~/.cache/kiln].
     #[arg(long, global = true, env = "KILN_CACHE_DIR", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    state: store::StateArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -25,6 +30,13 @@ enum Command {
     /// Build, run and check generator plugins.
     #[command(subcommand)]
     Plugin(plugin::Command),
+    /// Run queued jobs until SIGTERM or Ctrl-C.
+    Worker(worker::WorkerArgs),
+    /// Submit, list, show and cancel jobs in the configured database.
+    #[command(subcommand)]
+    Jobs(jobs::Command),
+    /// Apply database migrations (workers apply them on start unless --no-migrate).
+    Migrate,
 }
 
 fn main() -> ExitCode {
@@ -39,6 +51,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Plugin(command) => plugin::run(command, cache_dir(cli.cache_dir)).await,
+            Command::Worker(args) => worker::run(args, &cli.state, cache_dir(cli.cache_dir)).await,
+            Command::Jobs(command) => jobs::run(command, &cli.state).await,
+            Command::Migrate => cli.state.migrate().await.map(|()| ExitCode::SUCCESS),
         }
     });
     match result {

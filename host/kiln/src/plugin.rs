@@ -83,7 +83,7 @@ pub(crate) struct LimitArgs {
 }
 
 impl LimitArgs {
-    fn limits(&self) -> anyhow::Result<Limits> {
+    pub(crate) fn limits(&self) -> anyhow::Result<Limits> {
         let secs = |name: &str, s: f64| {
             Duration::try_from_secs_f64(s).with_context(|| format!("--{name} must be a positive number of seconds"))
         };

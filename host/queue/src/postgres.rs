@@ -89,12 +89,13 @@ impl PostgresStore {
             errors.push(completion.error().map(Json));
             plugins.push(completion.plugin.as_ref().map(Json));
             usages.push(completion.usage.as_ref().map(Json));
-            logs.push(Json(&completion.log));
+            // Runs that logged nothing store no log row.
+            logs.push((!completion.log.is_empty()).then_some(Json(&completion.log)));
             for artifact in completion.artifacts() {
                 artifacts.push(lease.job_id, artifact);
             }
         }
-        let applied: Vec<Uuid> = sqlx::query_scalar(concat!(
+        let applied: Vec<Uuid> = sqlx::query_scalar(
             "WITH c AS (
                 SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::bool[], $5::float8[],
                                      $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[])
@@ -132,11 +133,11 @@ impl PostgresStore {
                 JOIN updated u ON u.id = a.job_id AND u.state = 'succeeded'
             ), logs AS (
                 INSERT INTO job_logs (job_id, attempt, entries)
-                SELECT d.id, d.attempt, d.log FROM decided d
+                SELECT d.id, d.attempt, d.log FROM decided d WHERE d.log IS NOT NULL
                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, entries = excluded.entries
             )
-            SELECT id FROM updated"
-        ))
+            SELECT id FROM updated",
+        )
         .bind(&ids)
         .bind(&attempts)
         .bind(&states)
@@ -570,7 +571,7 @@ impl JobStore for PostgresStore {
     async fn log(&self, scope: Scope, job: JobId) -> Result<Vec<LogEntry>> {
         let row = sqlx::query(
             "SELECT l.entries FROM job_logs l JOIN jobs j ON j.id = l.job_id
-             WHERE l.job_id = $1 AND ($2::uuid IS NULL OR j.organisation_id = $2)",
+             WHERE l.job_id = $1 AND l.attempt = j.attempt AND ($2::uuid IS NULL OR j.organisation_id = $2)",
         )
         .bind(job)
         .bind(scope.organisation())

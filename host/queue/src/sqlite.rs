@@ -188,6 +188,9 @@ impl SqliteStore {
                 .await?;
             }
         }
+        if completion.log.is_empty() {
+            return Ok(Some(notice));
+        }
         sqlx::query(
             "INSERT INTO job_logs (job_id, attempt, entries) VALUES (?, ?, ?)
              ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, entries = excluded.entries",
@@ -566,7 +569,7 @@ impl JobStore for SqliteStore {
     async fn log(&self, scope: Scope, job: JobId) -> Result<Vec<LogEntry>> {
         let row = sqlx::query(
             "SELECT l.entries FROM job_logs l JOIN jobs j ON j.id = l.job_id
-             WHERE l.job_id = ?1 AND (?2 IS NULL OR j.organisation_id = ?2)",
+             WHERE l.job_id = ?1 AND l.attempt = j.attempt AND (?2 IS NULL OR j.organisation_id = ?2)",
         )
         .bind(job)
         .bind(scope.organisation())

@@ -1,0 +1,34 @@
+//! Runs queued jobs.
+//!
+//! [`WorkerPool`] is the in-process executor that `kiln worker` and
+//! `kiln serve` run: it claims jobs from a [`kiln_queue::JobStore`], runs
+//! each one's plugin through one shared [`kiln_runtime::Runtime`], writes
+//! the files to a [`kiln_storage::BlobStore`] and completes the job. Beside
+//! it run the rescuer (re-queues jobs whose worker died) and retention
+//! (deletes old finished jobs with their files); see [`maintenance`].
+
+pub mod maintenance;
+mod plugins;
+mod pool;
+mod run;
+
+pub use plugins::PluginSet;
+pub use pool::{WorkerConfig, WorkerPool};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read the plugin directory {dir}")]
+    PluginDir { dir: std::path::PathBuf, source: std::io::Error },
+    #[error("cannot load plugin {path}")]
+    Plugin { path: std::path::PathBuf, source: kiln_runtime::Error },
+    #[error("{first} and {second} both generate {artifact_type:?}; keep one of them in the plugin directory")]
+    DuplicateType { artifact_type: String, first: std::path::PathBuf, second: std::path::PathBuf },
+    #[error("cannot create the staging directory {dir}")]
+    Staging { dir: std::path::PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Queue(#[from] kiln_queue::Error),
+    #[error(transparent)]
+    Storage(#[from] kiln_storage::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,64 @@
+//! Background upkeep every worker process runs: the rescuer and retention.
+//! Several processes may run them at once; the store's guards make that safe.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kiln_queue::JobStore;
+use kiln_storage::{BlobKey, BlobStore};
+use tokio_util::sync::CancellationToken;
+
+/// Jobs deleted per retention round.
+const RETENTION_BATCH: usize = 500;
+
+/// Re-queues (or fails) jobs whose worker stopped heartbeating, every `every`.
+pub async fn rescue(store: Arc<dyn JobStore>, every: Duration, stop: CancellationToken) {
+    loop {
+        match store.rescue().await {
+            Ok(0) => {}
+            Ok(rescued) => tracing::info!(rescued, "rescued jobs whose lease expired"),
+            Err(err) => tracing::warn!(error = %err, "rescuing expired leases failed"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+/// Deletes finished jobs older than `age` with their files, hourly.
+pub async fn retain(store: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, age: Duration, stop: CancellationToken) {
+    loop {
+        match delete_expired(store.as_ref(), blobs.as_ref(), age).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted finished jobs past retention"),
+            Err(err) => tracing::warn!(error = %err, "retention failed; trying again next round"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+    }
+}
+
+/// One retention pass, in batches: files first, then rows, so a crash in
+/// between leaves rows whose files are gone (deleted on the next pass),
+/// never files nothing points to.
+pub async fn delete_expired(store: &dyn JobStore, blobs: &dyn BlobStore, age: Duration) -> crate::Result<u64> {
+    let mut deleted = 0;
+    loop {
+        let expired = store.expired(age, RETENTION_BATCH).await?;
+        if expired.is_empty() {
+            return Ok(deleted);
+        }
+        for job in &expired {
+            let prefix = BlobKey::job_prefix(job.organisation_id, &job.session_id, job.id)?;
+            blobs.delete_prefix(&prefix).await?;
+        }
+        let ids: Vec<_> = expired.iter().map(|job| job.id).collect();
+        deleted += store.delete_finished(&ids).await?;
+        if expired.len() < RETENTION_BATCH {
+            return Ok(deleted);
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The in-process worker pool: claims as many jobs as it has free slots,
+//! runs them concurrently, heartbeats their leases, and records how each
+//! ended, batching completions that finish together into one write.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiln_core::{EventKind, JobId};
+use kiln_queue::{Completion, JobStore, Lease, LeaseStatus, Notice};
+use kiln_runtime::{Limits, Runtime};
+use kiln_storage::BlobStore;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::maintenance;
+use crate::run::{self, Finished, InFlight, StopReason};
+use crate::{PluginSet, Result};
+
+/// How a worker pool behaves.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Names this worker in job rows and events.
+    pub worker_id: String,
+    /// Jobs run at once.
+    pub concurrency: usize,
+    /// How long a claim holds a job without a heartbeat. A crashed worker's
+    /// jobs are picked up again this long after its last heartbeat, so it
+    /// bounds recovery time; heartbeats go out every third of it.
+    pub lease: Duration,
+    /// Without a notice, look for due jobs this often (delayed jobs, and
+    /// jobs submitted by another process on SQLite).
+    pub poll_interval: Duration,
+    /// On shutdown, how long running jobs may take to finish before they
+    /// are stopped and handed back to the queue.
+    pub shutdown_grace: Duration,
+    /// How often to look for expired leases.
+    pub rescue_interval: Duration,
+    /// Finished jobs, their events and files are deleted after this long.
+    pub retention: Duration,
+    /// Sandbox limits for every run.
+    pub limits: Limits,
+    /// Where runs write their files before they are stored.
+    pub staging_dir: PathBuf,
+}
+
+impl WorkerConfig {
+    /// Defaults: one job per core, 30 s leases, 1 s polling, 30 s grace,
+    /// 7 days retention.
+    pub fn new(worker_id: String, staging_dir: PathBuf) -> Self {
+        Self {
+            worker_id,
+            concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(30),
+            rescue_interval: Duration::from_secs(5),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            limits: Limits::default(),
+            staging_dir,
+        }
+    }
+}
+
+/// What the pool's tasks share.
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn JobStore>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) plugins: Arc<PluginSet>,
+    pub(crate) config: WorkerConfig,
+    in_flight: Mutex<HashMap<JobId, InFlight>>,
+}
+
+impl Shared {
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, InFlight>> {
+        self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn stop(&self, job_id: JobId, reason: StopReason) {
+        if let Some(flight) = self.in_flight().get(&job_id) {
+            flight.stop(reason);
+        }
+    }
+}
+
+pub struct WorkerPool {
+    shared: Arc<Shared>,
+}
+
+impl WorkerPool {
+    pub fn new(
+        store: Arc<dyn JobStore>,
+        blobs: Arc<dyn BlobStore>,
+        runtime: Arc<Runtime>,
+        plugins: Arc<PluginSet>,
+        config: WorkerConfig,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(&config.staging_dir)
+            .map_err(|source| crate::Error::Staging { dir: config.staging_dir.clone(), source })?;
+        Ok(Self {
+            shared: Arc::new(Shared { store, blobs, runtime, plugins, config, in_flight: Mutex::new(HashMap::new()) }),
+        })
+    }
+
+    /// Runs until `shutdown` is cancelled, then stops claiming, gives
+    /// running jobs the grace period, hands back the rest, and returns once
+    /// every outcome is recorded.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let shared = self.shared;
+        let config = &shared.config;
+        let background = CancellationToken::new();
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(record(shared.store.clone(), finished_rx));
+        let heartbeats = tokio::spawn(heartbeat(shared.clone(), background.clone()));
+        let rescuer = tokio::spawn(maintenance::rescue(shared.store.clone(), config.rescue_interval, background.clone()));
+        let retention = tokio::spawn(maintenance::retain(
+            shared.store.clone(),
+            shared.blobs.clone(),
+            config.retention,
+            background.clone(),
+        ));
+        let mut notices = shared.store.subscribe();
+        let mut running = JoinSet::new();
+        tracing::info!(worker = config.worker_id, concurrency = config.concurrency, "worker pool started");
+
+        while !shutdown.is_cancelled() {
+            let free = config.concurrency.saturating_sub(running.len());
+            let mut idle = false;
+            if free > 0 {
+                match shared.store.claim(&config.worker_id, free, config.lease).await {
+                    Ok(jobs) => {
+                        idle = jobs.len() < free;
+                        for job in jobs {
+                            let flight = InFlight::new(Lease::of(&job));
+                            shared.in_flight().insert(job.id, flight.clone());
+                            let (shared, finished) = (shared.clone(), finished_tx.clone());
+                            running.spawn(async move {
+                                tracing::debug!(job = %job.id, attempt = job.attempt, "running");
+                                let outcome = run::run(&shared, &job, &flight).await;
+                                shared.in_flight().remove(&job.id);
+                                let _ = finished.send(outcome);
+                            });
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "claiming jobs failed; retrying");
+                        idle = true;
+                    }
+                }
+            }
+            // Full and not idle: claim again at once. Otherwise wait for a
+            // reason to look again.
+            if free > 0 && !idle {
+                continue;
+            }
+            let wait = if idle { until_due(shared.store.as_ref(), config.poll_interval).await } else { Duration::MAX };
+            let timer = tokio::time::sleep(wait.min(Duration::from_secs(3600)));
+            tokio::pin!(timer);
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = &mut timer => break,
+                    Some(_) = running.join_next(), if !running.is_empty() => break,
+                    notice = notices.recv() => match notice {
+                        Ok(Notice::Event { kind: EventKind::Queued, .. }) | Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => {
+                            if running.len() < config.concurrency { break }
+                        }
+                        Ok(Notice::Event { kind: EventKind::CancelRequested, job_id, .. }) => {
+                            shared.stop(job_id, StopReason::CancelRequested);
+                        }
+                        Ok(_) => {}
+                        Err(RecvError::Closed) => break,
+                    },
+                }
+            }
+        }
+
+        tracing::info!(running = running.len(), "shutting down: no new claims; waiting for running jobs");
+        let grace = tokio::time::sleep(config.shutdown_grace);
+        tokio::pin!(grace);
+        while !running.is_empty() {
+            tokio::select! {
+                () = &mut grace => break,
+                _ = running.join_next() => {}
+            }
+        }
+        let leftover: Vec<InFlight> = shared.in_flight().values().cloned().collect();
+        if !leftover.is_empty() {
+            tracing::info!(jobs = leftover.len(), "grace period over; handing running jobs back to the queue");
+        }
+        for flight in leftover {
+            flight.stop(StopReason::Shutdown);
+        }
+        while running.join_next().await.is_some() {}
+        drop(finished_tx);
+        let _ = recorder.await;
+        background.cancel();
+        let _ = tokio::join!(heartbeats, rescuer, retention);
+        tracing::info!("worker pool stopped");
+    }
+}
+
+/// How long an idle pool waits: until the next delayed job is due, at most
+/// the poll interval.
+async fn until_due(store: &dyn JobStore, poll_interval: Duration) -> Duration {
+    match store.next_due().await {
+        Ok(Some(due)) => (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).min(poll_interval),
+        _ => poll_interval,
+    }
+}
+
+/// Records outcomes: everything that finished while the previous write was
+/// in flight goes in the next one. A failed write is retried; while the
+/// database is away, leases run out and the rescuer takes over.
+async fn record(store: Arc<dyn JobStore>, mut finished: mpsc::UnboundedReceiver<Finished>) {
+    const BATCH: usize = 256;
+    let mut batch = Vec::new();
+    while finished.recv_many(&mut batch, BATCH).await > 0 {
+        let mut completions: Vec<Completion> = Vec::new();
+        let mut releases = Vec::new();
+        for outcome in batch.drain(..) {
+            match outcome {
+                Finished::Complete(completion) => completions.push(*completion),
+                Finished::Release(lease) => releases.push(lease),
+                Finished::Abandon => {}
+            }
+        }
+        retry("recording finished jobs", || store.complete(completions.clone())).await;
+        retry("handing jobs back", || store.release(&releases)).await;
+    }
+}
+
+/// Retries a store write with backoff for about a minute, then gives up
+/// (the leases expire and the jobs are rescued).
+async fn retry<T, F, Fut>(what: &str, mut write: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = kiln_queue::Result<T>>,
+{
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=10 {
+        match write().await {
+            Ok(_) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, attempt, "{what} failed; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+    tracing::error!("{what} kept failing; the affected jobs will be rescued when their leases expire");
+}
+
+/// Extends the leases of running jobs every third of the lease, and stops
+/// jobs that were canceled or lost.
+async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
+    let every = shared.config.lease / 3;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let flights: Vec<InFlight> = shared.in_flight().values().cloned().collect();
+        if flights.is_empty() {
+            continue;
+        }
+        let leases: Vec<Lease> = flights.iter().map(|flight| flight.lease).collect();
+        match shared.store.heartbeat(&leases, shared.config.lease).await {
+            Ok(statuses) => {
+                for (flight, status) in flights.iter().zip(statuses) {
+                    match status {
+                        LeaseStatus::Held => {}
+                        LeaseStatus::CancelRequested => flight.stop(StopReason::CancelRequested),
+                        LeaseStatus::Lost => {
+                            tracing::warn!(job = %flight.lease.job_id, "lease lost; stopping the run");
+                            flight.stop(StopReason::LeaseLost);
+                        }
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "heartbeat failed; retrying at the next beat"),
+        }
+    }
+}

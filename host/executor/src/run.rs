@@ -1,0 +1,211 @@
+//! One claimed job, start to finish: load its inputs, run its plugin under
+//! limits, store its files, and say how it ended.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use kiln_core::{ErrorKind, Job, JobError, PluginRef, Progress, Violation};
+use kiln_queue::{Completion, JobOutcome, JobStore, Lease, NewArtifact};
+use kiln_runtime::{Asset, GenerateRequest, Outcome, PluginError, RunReport, Stop};
+use kiln_storage::{BlobKey, BlobStore};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::pool::Shared;
+
+/// Why a running job is being stopped early. The first reason wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StopReason {
+    /// A user canceled it: complete it as canceled.
+    CancelRequested,
+    /// Someone else holds it now: drop it without a word.
+    LeaseLost,
+    /// This worker is shutting down: hand it back to the queue.
+    Shutdown,
+}
+
+/// What the pool tracks for each job it runs.
+#[derive(Clone)]
+pub(crate) struct InFlight {
+    pub(crate) lease: Lease,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) reason: Arc<OnceLock<StopReason>>,
+}
+
+impl InFlight {
+    pub(crate) fn new(lease: Lease) -> Self {
+        Self { lease, cancel: CancellationToken::new(), reason: Arc::new(OnceLock::new()) }
+    }
+
+    pub(crate) fn stop(&self, reason: StopReason) {
+        let _ = self.reason.set(reason);
+        self.cancel.cancel();
+    }
+}
+
+/// How a run ended, for the pool to record.
+#[derive(Debug)]
+pub(crate) enum Finished {
+    Complete(Box<Completion>),
+    Release(Lease),
+    Abandon,
+}
+
+/// Progress is written at most this often; the plugin may report far more.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// Largest asset a job may hand its plugin (the API refuses bigger uploads).
+const MAX_ASSET_BYTES: u64 = 64 << 20;
+
+pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finished {
+    let lease = flight.lease;
+    let Some(plugin) = shared.plugins.get(&job.artifact_type) else {
+        let installed = shared.plugins.types().collect::<Vec<_>>().join(", ");
+        let message = format!("no plugin generates {:?} on this worker (it has: {installed})", job.artifact_type);
+        return failed(lease, JobError::new(ErrorKind::PluginUnavailable, message));
+    };
+    let plugin_ref = PluginRef {
+        name: plugin.info().name.clone(),
+        version: plugin.info().version.clone(),
+        sha256: plugin.sha256().to_owned(),
+    };
+    let staging = match tempfile::Builder::new().prefix(&format!("{}-", job.id)).tempdir_in(&shared.config.staging_dir) {
+        Ok(dir) => dir,
+        Err(err) => return failed(lease, JobError::new(ErrorKind::Internal, format!("cannot create staging: {err}"))),
+    };
+    let assets = match load_assets(shared.blobs.as_ref(), job).await {
+        Ok(assets) => assets,
+        Err(error) => return failed(lease, error),
+    };
+
+    let (progress_tx, progress_rx) = watch::channel(None);
+    let reporter = tokio::spawn(report_progress(shared.store.clone(), lease, progress_rx));
+    let mut request = GenerateRequest::new(job.spec.to_string(), staging.path());
+    request.assets = assets;
+    request.limits = shared.config.limits.clone();
+    request.cancel = flight.cancel.clone();
+    request.on_progress = Some(Box::new(move |progress| {
+        let _ = progress_tx.send(Some(progress));
+    }));
+    let report = shared.runtime.generate(plugin, request).await;
+    reporter.abort();
+
+    let report = match report {
+        Ok(report) => report,
+        Err(err) => return failed(lease, JobError::new(ErrorKind::Internal, err.to_string())),
+    };
+    let outcome = match (&report.outcome, flight.reason.get()) {
+        (Outcome::Stopped(Stop::Canceled), Some(StopReason::Shutdown)) => return Finished::Release(lease),
+        (_, Some(StopReason::LeaseLost)) => return Finished::Abandon,
+        (Outcome::Succeeded, _) => match store_files(shared.blobs.as_ref(), job, &report, staging.path()).await {
+            Ok(artifacts) => JobOutcome::Succeeded { artifacts },
+            Err(error) => JobOutcome::Failed(error),
+        },
+        (Outcome::Stopped(Stop::Canceled), _) => JobOutcome::Canceled,
+        (Outcome::Refused(refusal), _) => JobOutcome::Failed(refused(refusal)),
+        (Outcome::Stopped(stop), _) => JobOutcome::Failed(stopped(stop)),
+    };
+    let RunReport { usage, log, .. } = report;
+    Finished::Complete(Box::new(Completion { lease, outcome, plugin: Some(plugin_ref), usage: Some(usage), log }))
+}
+
+fn failed(lease: Lease, error: JobError) -> Finished {
+    Finished::Complete(Box::new(Completion::new(lease, JobOutcome::Failed(error))))
+}
+
+fn refused(refusal: &PluginError) -> JobError {
+    match refusal {
+        PluginError::InvalidSpec(violations) => JobError {
+            violations: violations.clone(),
+            ..JobError::new(ErrorKind::InvalidSpec, refusal.to_string())
+        },
+        PluginError::Unsupported(_) => JobError::new(ErrorKind::Unsupported, refusal.to_string()),
+        PluginError::Failed(_) => JobError::new(ErrorKind::PluginFailed, refusal.to_string()),
+    }
+}
+
+fn stopped(stop: &Stop) -> JobError {
+    match stop {
+        Stop::Limit(limit) => {
+            JobError { limit: Some(*limit), ..JobError::new(ErrorKind::LimitExceeded, stop.to_string()) }
+        }
+        Stop::Trap(_) | Stop::Canceled => JobError::new(ErrorKind::Trap, stop.to_string()),
+    }
+}
+
+/// Reads the job's input assets from the blob store, whole (they are
+/// bounded by [`MAX_ASSET_BYTES`]).
+async fn load_assets(blobs: &dyn BlobStore, job: &Job) -> Result<Vec<Asset>, JobError> {
+    let mut assets = Vec::with_capacity(job.assets.len());
+    for (index, asset) in job.assets.iter().enumerate() {
+        let key = BlobKey::asset(job.organisation_id, asset.asset_id);
+        let blob = match blobs.get(&key, None).await {
+            Ok(blob) => blob,
+            Err(kiln_storage::Error::NotFound { .. }) => {
+                let violation = Violation::new(format!("/assets/{index}"), format!("asset {} no longer exists", asset.asset_id));
+                return Err(JobError {
+                    violations: vec![violation],
+                    ..JobError::new(ErrorKind::InvalidSpec, format!("input asset {:?} no longer exists", asset.name))
+                });
+            }
+            Err(err) => return Err(storage_error("reading input assets", &err)),
+        };
+        if blob.size > MAX_ASSET_BYTES {
+            return Err(JobError::new(ErrorKind::InvalidSpec, format!("input asset {:?} is too large", asset.name)));
+        }
+        let media_type = blob.media_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+        let chunks: Vec<bytes::Bytes> =
+            blob.body.try_collect().await.map_err(|err| JobError::new(ErrorKind::Storage, err.to_string()))?;
+        assets.push(Asset { name: asset.name.clone(), media_type, bytes: chunks.concat().into() });
+    }
+    Ok(assets)
+}
+
+/// Moves the run's files from staging into the blob store under the job's
+/// tenant-first prefix.
+async fn store_files(
+    blobs: &dyn BlobStore,
+    job: &Job,
+    report: &RunReport,
+    staging: &std::path::Path,
+) -> Result<Vec<NewArtifact>, JobError> {
+    let mut artifacts = Vec::with_capacity(report.files.len());
+    for file in &report.files {
+        let key = BlobKey::artifact(job.organisation_id, &job.session_id, job.id, &file.path)
+            .map_err(|err| JobError::new(ErrorKind::Internal, format!("cannot name {:?} in storage: {err}", file.path)))?;
+        let stored = blobs
+            .put_file(&key, &staging.join(&file.path), &file.media_type)
+            .await
+            .map_err(|err| storage_error("storing the generated files", &err))?;
+        if stored.sha256 != file.sha256 {
+            return Err(JobError::new(ErrorKind::Storage, format!("{} changed while being stored", file.path)));
+        }
+        artifacts.push(NewArtifact {
+            path: file.path.clone(),
+            media_type: file.media_type.clone(),
+            size: stored.size,
+            sha256: stored.sha256,
+            storage_key: key.as_str().to_owned(),
+        });
+    }
+    Ok(artifacts)
+}
+
+fn storage_error(doing: &str, err: &kiln_storage::Error) -> JobError {
+    tracing::warn!(error = %err, "storage failed while {doing}");
+    JobError::new(ErrorKind::Storage, format!("storage failed while {doing}; the job will be retried"))
+}
+
+/// Writes the latest progress at most every [`PROGRESS_EVERY`].
+async fn report_progress(store: Arc<dyn JobStore>, lease: Lease, mut updates: watch::Receiver<Option<Progress>>) {
+    while updates.changed().await.is_ok() {
+        let latest = updates.borrow_and_update().clone();
+        if let Some(progress) = latest {
+            if let Err(err) = store.progress(lease, &progress).await {
+                tracing::warn!(job = %lease.job_id, error = %err, "could not record progress");
+            }
+        }
+        tokio::time::sleep(PROGRESS_EVERY).await;
+    }
+}

@@ -1,0 +1,126 @@
+//! P4 and pickup latency: how fast the queue moves no-op jobs.
+//!
+//! `cargo bench -p kiln-queue --bench queue` prints, for PostgreSQL
+//! (`KILN_TEST_DATABASE_URL`, a fresh schema) and SQLite (a temp file):
+//! - throughput: jobs/s through submit → claim → complete with producers
+//!   and workers running at once, for several worker counts;
+//! - pickup latency: insert → claimed by an idle worker woken by the
+//!   store's notices (NOTIFY on PostgreSQL), p50/p99.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use kiln_queue::testsuite::TestDatabase;
+use kiln_queue::{Completion, JobOutcome, JobStore, Lease, NewJob, Notice};
+
+const LEASE: Duration = Duration::from_secs(60);
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        for (name, database, jobs) in [
+            ("PostgreSQL", TestDatabase::postgres().await, 40_000),
+            ("SQLite", TestDatabase::sqlite(), 10_000),
+        ] {
+            println!("## {name}");
+            for (workers, batch) in [(1, 100), (2, 100), (4, 100), (4, 25)] {
+                let store = database.store().await;
+                let rate = throughput(store, jobs, workers, batch, 500).await;
+                println!("throughput, {workers} workers claiming {batch} at a time, submits of 500: {rate:.0} jobs/s");
+            }
+            let store = database.store().await;
+            let rate = throughput(store, jobs / 10, 4, 100, 1).await;
+            println!("throughput, 4 workers claiming 100 at a time, one job per submit (8 submitters): {rate:.0} jobs/s");
+            let store = database.store().await;
+            let (p50, p99) = pickup_latency(store, 500).await;
+            println!("pickup latency (insert → claimed, idle worker woken by notice): p50 {p50:.2} ms, p99 {p99:.2} ms");
+        }
+    });
+}
+
+/// Runs `jobs` no-op jobs through the queue and returns jobs per second.
+async fn throughput(store: Arc<dyn JobStore>, jobs: usize, workers: usize, batch: usize, submit_batch: usize) -> f64 {
+    let org = store.organisation("bench").await.unwrap().id;
+    let done = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let submitters = if submit_batch == 1 { 8 } else { 1 };
+    let mut tasks = Vec::new();
+    for submitter in 0..submitters {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mine = jobs / submitters + usize::from(submitter < jobs % submitters);
+            let mut left = mine;
+            while left > 0 {
+                let count = left.min(submit_batch);
+                let new = (0..count).map(|_| NewJob::new(org, "bench", "noop", serde_json::json!({}))).collect();
+                store.submit(new).await.unwrap();
+                left -= count;
+            }
+        }));
+    }
+    for worker in 0..workers {
+        let store = store.clone();
+        let done = done.clone();
+        let mut notices = store.subscribe();
+        tasks.push(tokio::spawn(async move {
+            let name = format!("bench-{worker}");
+            while done.load(Ordering::Relaxed) < jobs {
+                let claimed = store.claim(&name, batch, LEASE).await.unwrap();
+                if claimed.is_empty() {
+                    // Idle: wait for a notice, as the worker pool does.
+                    let _ = tokio::time::timeout(Duration::from_millis(50), notices.recv()).await;
+                    continue;
+                }
+                let completions: Vec<_> = claimed
+                    .iter()
+                    .map(|job| Completion::new(Lease::of(job), JobOutcome::Succeeded { artifacts: Vec::new() }))
+                    .collect();
+                let count = completions.len();
+                store.complete(completions).await.unwrap();
+                done.fetch_add(count, Ordering::Relaxed);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    jobs as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Submits one job at a time to an idle worker that waits on notices, and
+/// measures submit-commit → claim-returned.
+async fn pickup_latency(store: Arc<dyn JobStore>, samples: usize) -> (f64, f64) {
+    let org = store.organisation("bench").await.unwrap().id;
+    let (claimed_tx, mut claimed_rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = {
+        let store = store.clone();
+        let mut notices = store.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match notices.recv().await {
+                    Ok(Notice::Event { kind: kiln_core::EventKind::Queued, .. }) => {}
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return,
+                }
+                for job in store.claim("bench", 10, LEASE).await.unwrap() {
+                    let claimed_at = Instant::now();
+                    store.complete(vec![Completion::new(Lease::of(&job), JobOutcome::Canceled)]).await.unwrap();
+                    let _ = claimed_tx.send(claimed_at);
+                }
+            }
+        })
+    };
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let submitted_at = Instant::now();
+        store.submit(vec![NewJob::new(org, "bench", "noop", serde_json::json!({}))]).await.unwrap();
+        let claimed_at = claimed_rx.recv().await.unwrap();
+        latencies.push(claimed_at.saturating_duration_since(submitted_at).as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    worker.abort();
+    latencies.sort_by(f64::total_cmp);
+    (latencies[samples / 2], latencies[samples * 99 / 100])
+}
