@@ -1,7 +1,7 @@
 //! One claimed job, start to finish: load its inputs, run its plugin under
 //! limits, store its files, and say how it ended.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
@@ -80,7 +80,8 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
     };
 
     let (progress_tx, progress_rx) = watch::channel(None);
-    let reporter = tokio::spawn(report_progress(shared.store.clone(), lease, progress_rx));
+    let written = Arc::new(Mutex::new(None));
+    let reporter = tokio::spawn(report_progress(shared.store.clone(), lease, progress_rx.clone(), written.clone()));
     let mut request = GenerateRequest::new(job.spec.to_string(), staging.path());
     request.assets = assets;
     request.limits = shared.config.limits.clone();
@@ -89,7 +90,17 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
         let _ = progress_tx.send(Some(progress));
     }));
     let report = shared.runtime.generate(plugin, request).await;
+    // The reporter may be sleeping off its throttle: record the last
+    // progress now rather than wait for it.
     reporter.abort();
+    let last = progress_rx.borrow().clone();
+    if last.is_some() && last != *lock(&written) {
+        if let Some(progress) = &last {
+            if let Err(err) = shared.store.progress(lease, progress).await {
+                tracing::warn!(job = %lease.job_id, error = %err, "could not record progress");
+            }
+        }
+    }
 
     let report = match report {
         Ok(report) => report,
@@ -197,15 +208,26 @@ fn storage_error(doing: &str, err: &kiln_storage::Error) -> JobError {
     JobError::new(ErrorKind::Storage, format!("storage failed while {doing}; the job will be retried"))
 }
 
-/// Writes the latest progress at most every [`PROGRESS_EVERY`].
-async fn report_progress(store: Arc<dyn JobStore>, lease: Lease, mut updates: watch::Receiver<Option<Progress>>) {
+/// Writes the latest progress at most every [`PROGRESS_EVERY`], noting in
+/// `written` what it wrote last.
+async fn report_progress(
+    store: Arc<dyn JobStore>,
+    lease: Lease,
+    mut updates: watch::Receiver<Option<Progress>>,
+    written: Arc<Mutex<Option<Progress>>>,
+) {
     while updates.changed().await.is_ok() {
         let latest = updates.borrow_and_update().clone();
-        if let Some(progress) = latest {
-            if let Err(err) = store.progress(lease, &progress).await {
-                tracing::warn!(job = %lease.job_id, error = %err, "could not record progress");
+        if let Some(progress) = &latest {
+            match store.progress(lease, progress).await {
+                Ok(_) => *lock(&written) = latest,
+                Err(err) => tracing::warn!(job = %lease.job_id, error = %err, "could not record progress"),
             }
         }
         tokio::time::sleep(PROGRESS_EVERY).await;
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -1,0 +1,4 @@
+//! The worker pool on a real database (SQLite and PostgreSQL) with the
+//! testing plugin: outcomes, files, cancel and shutdown.
+
+mod pool;

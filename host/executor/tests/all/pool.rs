@@ -1,0 +1,190 @@
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiln_core::{ErrorKind, EventKind, Job, JobId, JobState, Limit, OrgId};
+use kiln_executor::{PluginSet, WorkerConfig, WorkerPool};
+use kiln_queue::testsuite::TestDatabase;
+use kiln_queue::{JobStore, NewJob, Scope};
+use kiln_runtime::{Limits, Runtime, RuntimeConfig};
+use kiln_storage::{BlobKey, BlobStore, LocalStore};
+use tokio_util::sync::CancellationToken;
+
+fn component(file: &str) -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+    let path = target.join("wasm32-wasip2/release").join(file);
+    assert!(path.exists(), "{} is missing: run scripts/build-plugins first", path.display());
+    path
+}
+
+/// A running pool over a store, with its blob store and a way to stop it.
+struct Harness {
+    store: Arc<dyn JobStore>,
+    blobs: Arc<dyn BlobStore>,
+    org: OrgId,
+    shutdown: CancellationToken,
+    pool: tokio::task::JoinHandle<()>,
+    _dirs: tempfile::TempDir,
+    _database: TestDatabase,
+}
+
+impl Harness {
+    async fn start(database: TestDatabase, edit: impl FnOnce(&mut WorkerConfig)) -> Self {
+        let dirs = tempfile::tempdir().unwrap();
+        let store = database.store().await;
+        let blobs: Arc<dyn BlobStore> = Arc::new(LocalStore::open(dirs.path().join("blobs")).unwrap());
+        let cache = std::env::temp_dir().join("kiln-test-cache");
+        let runtime = Arc::new(Runtime::new(RuntimeConfig { cache_dir: Some(cache), ..RuntimeConfig::default() }).unwrap());
+        let mut plugins = PluginSet::default();
+        let path = component("kiln_testing_plugin.wasm");
+        plugins.insert(runtime.load_file(&path).await.unwrap(), path).unwrap();
+        let mut config = WorkerConfig::new("test-worker".into(), dirs.path().join("staging"));
+        config.concurrency = 2;
+        edit(&mut config);
+        let pool = WorkerPool::new(store.clone(), blobs.clone(), runtime, Arc::new(plugins), config).unwrap();
+        let shutdown = CancellationToken::new();
+        let org = store.organisation("acme").await.unwrap().id;
+        let pool = tokio::spawn(pool.run(shutdown.clone()));
+        Self { store, blobs, org, shutdown, pool, _dirs: dirs, _database: database }
+    }
+
+    async fn submit(&self, artifact_type: &str, spec: serde_json::Value) -> JobId {
+        let job = NewJob::new(self.org, "session-1", artifact_type, spec);
+        self.store.submit(vec![job]).await.unwrap()[0].job().unwrap().id
+    }
+
+    async fn job(&self, id: JobId) -> Job {
+        self.store.get(Scope::Organisation(self.org), id).await.unwrap().unwrap()
+    }
+
+    async fn wait_until(&self, id: JobId, timeout: Duration, done: impl Fn(&Job) -> bool) -> Job {
+        let start = Instant::now();
+        loop {
+            let job = self.job(id).await;
+            if done(&job) {
+                return job;
+            }
+            assert!(start.elapsed() < timeout, "timed out waiting on job {id}: {job:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn finished(&self, id: JobId) -> Job {
+        self.wait_until(id, Duration::from_secs(30), |job| job.state.is_terminal()).await
+    }
+
+    /// Stops the pool; the returned guard keeps the database for checks after.
+    async fn stop(self) -> TestDatabase {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(30), self.pool).await.expect("the pool stops").unwrap();
+        self._database
+    }
+}
+
+/// Runs a check on SQLite, then on PostgreSQL.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(kiln_queue::testsuite::TestDatabase::sqlite()).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(kiln_queue::testsuite::TestDatabase::postgres().await).await })*
+        }
+    };
+}
+
+on_both_stores!(
+    job_files_are_stored_under_the_tenant_prefix,
+    plugin_verdicts_fail_once_with_the_reason,
+    unknown_artifact_type_fails_without_retry,
+    running_job_is_canceled_mid_run,
+    shutdown_hands_unfinished_jobs_back,
+);
+
+async fn job_files_are_stored_under_the_tenant_prefix(database: TestDatabase) {
+    let harness = Harness::start(database, |_| {}).await;
+    let spec = serde_json::json!({"behaviour": "ok", "text": "good morning", "files": 3, "progress_steps": 4});
+    let id = harness.submit("testing", spec).await;
+    let job = harness.finished(id).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    let plugin = job.plugin.as_ref().unwrap();
+    assert_eq!((plugin.name.as_str(), plugin.sha256.len()), ("testing", 64));
+    assert_eq!(job.usage.as_ref().unwrap().files, 3);
+    let artifacts = harness.store.artifacts(Scope::Organisation(harness.org), id).await.unwrap();
+    assert_eq!(artifacts.len(), 3);
+    for artifact in &artifacts {
+        let key = BlobKey::artifact(harness.org, "session-1", id, &artifact.path).unwrap();
+        assert_eq!(artifact.storage_key, key.as_str());
+        let meta = harness.blobs.head(&key).await.unwrap().expect("the file is stored");
+        assert_eq!(meta.size, artifact.size);
+    }
+    let events = harness.store.events(Scope::Operator, id, 0).await.unwrap();
+    assert!(events.iter().any(|event| event.kind == EventKind::Progress), "progress reached the store");
+    harness.stop().await;
+}
+
+async fn plugin_verdicts_fail_once_with_the_reason(database: TestDatabase) {
+    let harness = Harness::start(database, |config| {
+        config.limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
+    })
+    .await;
+    let bomb = harness.submit("testing", serde_json::json!({"behaviour": "memory-bomb"})).await;
+    let invalid = harness.submit("testing", serde_json::json!({"behaviour": "no-such-behaviour"})).await;
+    let bomb = harness.finished(bomb).await;
+    assert_eq!((bomb.state, bomb.attempt), (JobState::Failed, 1));
+    let error = bomb.error.unwrap();
+    assert_eq!((error.kind, error.limit), (ErrorKind::LimitExceeded, Some(Limit::Memory(32 << 20))));
+    let invalid = harness.finished(invalid).await;
+    assert_eq!((invalid.state, invalid.attempt), (JobState::Failed, 1));
+    let error = invalid.error.unwrap();
+    assert_eq!(error.kind, ErrorKind::InvalidSpec);
+    assert_eq!(error.violations[0].pointer, "/behaviour");
+    harness.stop().await;
+}
+
+async fn unknown_artifact_type_fails_without_retry(database: TestDatabase) {
+    let harness = Harness::start(database, |_| {}).await;
+    let id = harness.submit("hologram", serde_json::json!({})).await;
+    let job = harness.finished(id).await;
+    assert_eq!((job.state, job.attempt), (JobState::Failed, 1));
+    let error = job.error.unwrap();
+    assert_eq!(error.kind, ErrorKind::PluginUnavailable);
+    assert!(error.message.contains("\"hologram\"") && error.message.contains("testing"), "{}", error.message);
+    harness.stop().await;
+}
+
+async fn running_job_is_canceled_mid_run(database: TestDatabase) {
+    let harness = Harness::start(database, |_| {}).await;
+    let id = harness.submit("testing", serde_json::json!({"behaviour": "slow", "steps": 100, "step_ms": 100})).await;
+    harness.wait_until(id, Duration::from_secs(30), |job| job.progress.as_ref().is_some_and(|p| p.done >= 1)).await;
+    let asked = Instant::now();
+    harness.store.cancel(Scope::Organisation(harness.org), id).await.unwrap();
+    let job = harness.finished(id).await;
+    assert_eq!(job.state, JobState::Canceled);
+    assert!(asked.elapsed() < Duration::from_secs(2), "stopped promptly, took {:?}", asked.elapsed());
+    assert!(harness.store.artifacts(Scope::Operator, id).await.unwrap().is_empty());
+    let kinds: Vec<_> = harness.store.events(Scope::Operator, id, 0).await.unwrap().iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.last(), Some(&EventKind::Canceled));
+    assert!(kinds.contains(&EventKind::CancelRequested));
+    harness.stop().await;
+}
+
+async fn shutdown_hands_unfinished_jobs_back(database: TestDatabase) {
+    let harness = Harness::start(database, |config| config.shutdown_grace = Duration::from_millis(300)).await;
+    let quick = harness.submit("testing", serde_json::json!({"behaviour": "slow", "steps": 2, "step_ms": 100})).await;
+    let long = harness.submit("testing", serde_json::json!({"behaviour": "slow", "steps": 100, "step_ms": 100})).await;
+    harness.wait_until(long, Duration::from_secs(30), |job| job.state == JobState::Running).await;
+    harness.wait_until(quick, Duration::from_secs(30), |job| job.state == JobState::Running).await;
+    let (store, org) = (harness.store.clone(), harness.org);
+    let _database = harness.stop().await;
+    let quick = store.get(Scope::Organisation(org), quick).await.unwrap().unwrap();
+    assert_eq!(quick.state, JobState::Succeeded, "finished within the grace period");
+    let long = store.get(Scope::Organisation(org), long).await.unwrap().unwrap();
+    assert_eq!(long.state, JobState::Queued, "handed back to the queue");
+    assert!(long.error.is_none());
+    let last = store.events(Scope::Operator, long.id, 0).await.unwrap().pop().unwrap();
+    assert_eq!((last.kind, last.data["reason"].as_str()), (EventKind::Queued, Some("released")));
+}

@@ -1,0 +1,3 @@
+//! The `kiln` binary, driven as a user or an operator would.
+
+mod crash;
