@@ -98,6 +98,7 @@ macro_rules! on_both_stores {
 
 on_both_stores!(
     job_files_are_stored_under_the_tenant_prefix,
+    retention_deletes_old_jobs_with_their_files,
     plugin_verdicts_fail_once_with_the_reason,
     unknown_artifact_type_fails_without_retry,
     running_job_is_canceled_mid_run,
@@ -187,4 +188,26 @@ async fn shutdown_hands_unfinished_jobs_back(database: TestDatabase) {
     assert!(long.error.is_none());
     let last = store.events(Scope::Operator, long.id, 0).await.unwrap().pop().unwrap();
     assert_eq!((last.kind, last.data["reason"].as_str()), (EventKind::Queued, Some("released")));
+}
+
+async fn retention_deletes_old_jobs_with_their_files(database: TestDatabase) {
+    let harness = Harness::start(database, |_| {}).await;
+    let old = harness.submit("testing", serde_json::json!({"behaviour": "ok", "files": 2})).await;
+    assert_eq!(harness.finished(old).await.state, JobState::Succeeded);
+    let keys: Vec<_> = harness.store.artifacts(Scope::Operator, old).await.unwrap().iter()
+        .map(|artifact| BlobKey::artifact(harness.org, "session-1", old, &artifact.path).unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let kept = harness.submit("testing", serde_json::json!({"behaviour": "ok"})).await;
+    assert_eq!(harness.finished(kept).await.state, JobState::Succeeded);
+
+    let deleted = kiln_executor::maintenance::delete_expired(harness.store.as_ref(), harness.blobs.as_ref(), Duration::from_millis(250)).await;
+    assert_eq!(deleted.unwrap(), 1, "only the job older than the retention age");
+    assert!(harness.store.get(Scope::Operator, old).await.unwrap().is_none());
+    for key in &keys {
+        assert!(harness.blobs.head(key).await.unwrap().is_none(), "its files went with it");
+    }
+    assert_eq!(harness.store.artifacts(Scope::Operator, kept).await.unwrap().len(), 1);
+    harness.stop().await;
 }
