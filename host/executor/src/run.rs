@@ -94,12 +94,11 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
     // progress now rather than wait for it.
     reporter.abort();
     let last = progress_rx.borrow().clone();
-    if last.is_some() && last != *lock(&written) {
-        if let Some(progress) = &last {
-            if let Err(err) = shared.store.progress(lease, progress).await {
-                tracing::warn!(job = %lease.job_id, error = %err, "could not record progress");
-            }
-        }
+    let unwritten = last != *lock(&written);
+    if let Some(progress) = last.filter(|_| unwritten)
+        && let Err(err) = shared.store.progress(lease, &progress).await
+    {
+        tracing::warn!(job = %lease.job_id, error = %err, "could not record progress");
     }
 
     let report = match report {

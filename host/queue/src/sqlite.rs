@@ -149,7 +149,7 @@ impl SqliteStore {
         .bind(next.as_str())
         .bind(retry_at)
         .bind(now)
-        .bind(&error)
+        .bind(error)
         .bind(completion.plugin.as_ref().map(Json))
         .bind(completion.usage.as_ref().map(Json))
         .bind(lease.job_id)
