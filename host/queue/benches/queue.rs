@@ -24,7 +24,7 @@ fn main() {
             ("SQLite", TestDatabase::sqlite(), 10_000),
         ] {
             println!("## {name}");
-            for (workers, batch) in [(1, 100), (2, 100), (4, 100), (4, 25)] {
+            for (workers, batch) in [(1, 100), (2, 100), (4, 100), (4, 200), (4, 25)] {
                 let store = database.store().await;
                 let rate = throughput(store, jobs, workers, batch, 500).await;
                 println!("throughput, {workers} workers claiming {batch} at a time, submits of 500: {rate:.0} jobs/s");
