@@ -1,6 +1,7 @@
 //! The `kiln` command line.
 
 mod jobs;
+mod keys;
 mod plugin;
 mod store;
 mod worker;
@@ -35,6 +36,9 @@ enum Command {
     /// Submit, list, show and cancel jobs in the configured database.
     #[command(subcommand)]
     Jobs(jobs::Command),
+    /// Create API keys for the HTTP API.
+    #[command(subcommand)]
+    Keys(keys::Command),
     /// Apply database migrations (workers apply them on start unless --no-migrate).
     Migrate,
 }
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
             Command::Plugin(command) => plugin::run(command, cache_dir(cli.cache_dir)).await,
             Command::Worker(args) => worker::run(args, &cli.state, cache_dir(cli.cache_dir)).await,
             Command::Jobs(command) => jobs::run(command, &cli.state).await,
+            Command::Keys(command) => keys::run(command, &cli.state).await,
             Command::Migrate => cli.state.migrate().await.map(|()| ExitCode::SUCCESS),
         }
     });

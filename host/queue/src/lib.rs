@@ -26,7 +26,7 @@ pub mod testsuite;
 use std::sync::Arc;
 
 pub use model::{
-    Completion, DEFAULT_MAX_ATTEMPTS, ExpiredJob, JobFilter, JobOutcome, Lease, LeaseStatus, NewArtifact, NewJob,
+    ApiKey, Completion, DEFAULT_MAX_ATTEMPTS, ExpiredJob, JobFilter, JobOutcome, KeyKind, Lease, LeaseStatus, NewArtifact, NewJob,
     Notice, Organisation, Scope, Submitted, TypeStats,
 };
 pub use postgres::PostgresStore;

@@ -33,6 +33,51 @@ pub struct Organisation {
     pub name: String,
 }
 
+/// What an API key may do: `standard` keys use the `/v1` API within their
+/// organisation; `admin` keys may also administer plugins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    Standard,
+    Admin,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// An API key as stored: never the key itself, only its hash and a prefix
+/// that lets people tell their keys apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    pub id: uuid::Uuid,
+    pub organisation_id: OrgId,
+    pub kind: KeyKind,
+    /// The key's first characters, e.g. `kiln_3fa9c1e`.
+    pub prefix: String,
+    pub label: Option<String>,
+}
+
+impl ApiKey {
+    /// A new random key: the record to store and the key to show once.
+    pub fn generate(organisation_id: OrgId, kind: KeyKind, label: Option<String>) -> (Self, String) {
+        use rand::RngExt;
+        let secret = format!("kiln_{}", hex::encode(rand::rng().random::<[u8; 32]>()));
+        let key = Self { id: uuid::Uuid::now_v7(), organisation_id, kind, prefix: secret[..12].to_owned(), label };
+        (key, secret)
+    }
+
+    /// What is stored and looked up instead of the key.
+    pub fn hash(secret: &str) -> Vec<u8> {
+        Sha256::digest(secret.as_bytes()).to_vec()
+    }
+}
+
 /// A job to submit. Build with [`NewJob::new`] and the `with_` methods.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::model::{
-    Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
+    ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
     lease_expired,
 };
 use crate::row::{self, impl_columns, job_columns};
@@ -270,6 +270,29 @@ impl JobStore for PostgresStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(Organisation { id: row.try_get("id")?, name: row.try_get("name")? })
+    }
+
+    async fn add_api_key(&self, key: &ApiKey, hash: &[u8]) -> Result<()> {
+        sqlx::query("INSERT INTO api_keys (id, organisation_id, kind, prefix, hash, label) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(key.id)
+            .bind(key.organisation_id)
+            .bind(key.kind.as_str())
+            .bind(&key.prefix)
+            .bind(hash)
+            .bind(&key.label)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn api_key(&self, hash: &[u8]) -> Result<Option<ApiKey>> {
+        let row = sqlx::query(
+            "SELECT id, organisation_id, kind, prefix, label FROM api_keys WHERE hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row::api_key).transpose()
     }
 
     async fn submit(&self, jobs: Vec<NewJob>) -> Result<Vec<Submitted>> {

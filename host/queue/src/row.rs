@@ -106,6 +106,20 @@ pub(crate) fn artifact(row: &impl Columns) -> Result<Artifact> {
     })
 }
 
+pub(crate) fn api_key(row: &impl Columns) -> Result<crate::ApiKey> {
+    Ok(crate::ApiKey {
+        id: row.uuid("id")?,
+        organisation_id: row.uuid("organisation_id")?,
+        kind: match row.string("kind")?.as_str() {
+            "admin" => crate::KeyKind::Admin,
+            "standard" => crate::KeyKind::Standard,
+            other => return Err(Error::Corrupt(format!("unknown key kind {other:?}"))),
+        },
+        prefix: row.string("prefix")?,
+        label: row.opt_string("label")?,
+    })
+}
+
 pub(crate) fn log(row: &impl Columns) -> Result<Vec<LogEntry>> {
     row.json("entries")
 }

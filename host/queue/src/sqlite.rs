@@ -22,7 +22,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::model::{
-    Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
+    ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
     lease_expired,
 };
 use crate::row::{self, impl_columns, job_columns};
@@ -265,6 +265,33 @@ impl JobStore for SqliteStore {
         let organisation = Organisation { id: row.try_get("id")?, name: row.try_get("name")? };
         self.commit(tx, Vec::new()).await?;
         Ok(organisation)
+    }
+
+    async fn add_api_key(&self, key: &ApiKey, hash: &[u8]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, organisation_id, kind, prefix, hash, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(key.id)
+        .bind(key.organisation_id)
+        .bind(key.kind.as_str())
+        .bind(&key.prefix)
+        .bind(hash)
+        .bind(&key.label)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        self.commit(tx, Vec::new()).await
+    }
+
+    async fn api_key(&self, hash: &[u8]) -> Result<Option<ApiKey>> {
+        let row = sqlx::query(
+            "SELECT id, organisation_id, kind, prefix, label FROM api_keys WHERE hash = ? AND revoked_at IS NULL",
+        )
+        .bind(hash)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(row::api_key).transpose()
     }
 
     async fn submit(&self, jobs: Vec<NewJob>) -> Result<Vec<Submitted>> {

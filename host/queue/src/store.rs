@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 
 use crate::Result;
 use crate::model::{
-    Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
+    ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
 };
 
 /// Durable jobs. Implementations: [`crate::PostgresStore`] (production) and
@@ -29,6 +29,12 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// The organisation with this name, created if it does not exist.
     async fn organisation(&self, name: &str) -> Result<Organisation>;
+
+    /// Stores a key made by [`ApiKey::generate`], by the hash of its secret.
+    async fn add_api_key(&self, key: &ApiKey, hash: &[u8]) -> Result<()>;
+
+    /// The unrevoked key whose secret has this hash.
+    async fn api_key(&self, hash: &[u8]) -> Result<Option<ApiKey>>;
 
     /// Queues jobs, all in one transaction; one result per job, in order.
     async fn submit(&self, jobs: Vec<NewJob>) -> Result<Vec<Submitted>>;

@@ -52,6 +52,7 @@ macro_rules! conformance_tests {
             artifacts_and_log_are_stored_once_with_success,
             list_pages_newest_first_with_filters,
             stats_report_success_rate_and_durations,
+            api_keys_are_found_by_their_hash_only,
         );
     };
     (@each $factory:expr; $($check:ident),* $(,)?) => {
@@ -584,4 +585,16 @@ pub async fn stats_report_success_rate_and_durations(store: Arc<dyn JobStore>) {
     assert_eq!((testing.finished, testing.succeeded, testing.failed, testing.canceled), (4, 3, 1, 0));
     assert!((testing.success_rate - 0.75).abs() < 1e-9);
     assert!(testing.p50_ms >= 15.0 && testing.p95_ms >= testing.p50_ms, "{testing:?}");
+}
+
+pub async fn api_keys_are_found_by_their_hash_only(store: Arc<dyn JobStore>) {
+    let store = &*store;
+    let org = org(store, "acme").await;
+    let (key, secret) = crate::ApiKey::generate(org, crate::KeyKind::Admin, Some("ci".into()));
+    assert!(secret.starts_with(&key.prefix) && secret.len() == 69);
+    store.add_api_key(&key, &crate::ApiKey::hash(&secret)).await.unwrap();
+    assert_eq!(store.api_key(&crate::ApiKey::hash(&secret)).await.unwrap(), Some(key));
+    assert!(store.api_key(&crate::ApiKey::hash("kiln_guess")).await.unwrap().is_none());
+    let (_, other) = crate::ApiKey::generate(org, crate::KeyKind::Standard, None);
+    assert_ne!(secret, other, "keys are random");
 }
