@@ -511,15 +511,7 @@ impl JobStore for PostgresStore {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ExpiredJob {
-                    id: row.try_get("id")?,
-                    organisation_id: row.try_get("organisation_id")?,
-                    session_id: row.try_get("session_id")?,
-                })
-            })
-            .collect()
+        rows.iter().map(row::expired_job).collect()
     }
 
     async fn delete_finished(&self, ids: &[JobId]) -> Result<u64> {

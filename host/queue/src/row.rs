@@ -120,6 +120,14 @@ pub(crate) fn api_key(row: &impl Columns) -> Result<crate::ApiKey> {
     })
 }
 
+pub(crate) fn expired_job(row: &impl Columns) -> Result<crate::ExpiredJob> {
+    Ok(crate::ExpiredJob {
+        id: row.uuid("id")?,
+        organisation_id: row.uuid("organisation_id")?,
+        session_id: row.string("session_id")?,
+    })
+}
+
 pub(crate) fn log(row: &impl Columns) -> Result<Vec<LogEntry>> {
     row.json("entries")
 }

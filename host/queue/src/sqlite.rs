@@ -47,8 +47,12 @@ fn now() -> i64 {
     micros(Utc::now())
 }
 
+fn span(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
 fn after(duration: Duration) -> i64 {
-    now().saturating_add(i64::try_from(duration.as_micros()).unwrap_or(i64::MAX))
+    now().saturating_add(span(duration))
 }
 
 pub struct SqliteStore {
@@ -132,9 +136,7 @@ impl SqliteStore {
         } else {
             completion.state()
         };
-        let retry_at = now.saturating_add(
-            i64::try_from(self.config.retry.delay(lease.attempt).as_micros()).unwrap_or(i64::MAX),
-        );
+        let retry_at = now.saturating_add(span(self.config.retry.delay(lease.attempt)));
         let error = completion.error().map(Json);
         sqlx::query(
             "UPDATE jobs SET state = ?1,
@@ -498,7 +500,7 @@ impl JobStore for SqliteStore {
     }
 
     async fn expired(&self, age: Duration, limit: usize) -> Result<Vec<ExpiredJob>> {
-        let cutoff = now().saturating_sub(i64::try_from(age.as_micros()).unwrap_or(i64::MAX));
+        let cutoff = now().saturating_sub(span(age));
         let rows = sqlx::query(
             "SELECT id, organisation_id, session_id FROM jobs
              WHERE state IN ('succeeded', 'failed', 'canceled') AND finished_at < ?
@@ -508,15 +510,7 @@ impl JobStore for SqliteStore {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ExpiredJob {
-                    id: row.try_get("id")?,
-                    organisation_id: row.try_get("organisation_id")?,
-                    session_id: row.try_get("session_id")?,
-                })
-            })
-            .collect()
+        rows.iter().map(row::expired_job).collect()
     }
 
     async fn delete_finished(&self, ids: &[JobId]) -> Result<u64> {
@@ -618,7 +612,7 @@ impl JobStore for SqliteStore {
     }
 
     async fn stats(&self, window: Duration) -> Result<Vec<TypeStats>> {
-        let cutoff = now().saturating_sub(i64::try_from(window.as_micros()).unwrap_or(i64::MAX));
+        let cutoff = now().saturating_sub(span(window));
         let rows = sqlx::query(
             "SELECT artifact_type, state, (finished_at - started_at) / 1000.0 AS ms FROM jobs
              WHERE state IN ('succeeded', 'failed', 'canceled') AND finished_at > ?",
