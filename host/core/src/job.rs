@@ -16,6 +16,7 @@ pub type OrgId = Uuid;
 pub type ArtifactId = Uuid;
 
 /// Where a job is in its life. Terminal states never change again.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
@@ -74,6 +75,7 @@ impl std::error::Error for UnknownName {}
 /// Why a job failed. Plugin verdicts are terminal: running the same spec
 /// again gives the same answer. Infrastructure failures are retried with
 /// backoff up to the job's `max_attempts`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -99,12 +101,27 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidSpec => "invalid_spec",
+            Self::Unsupported => "unsupported",
+            Self::PluginFailed => "plugin_failed",
+            Self::LimitExceeded => "limit_exceeded",
+            Self::Trap => "trap",
+            Self::PluginUnavailable => "plugin_unavailable",
+            Self::LeaseExpired => "lease_expired",
+            Self::Storage => "storage",
+            Self::Internal => "internal",
+        }
+    }
+
     pub fn is_retryable(self) -> bool {
         matches!(self, Self::LeaseExpired | Self::Storage | Self::Internal)
     }
 }
 
 /// A job's failure, as stored and shown to users.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobError {
     pub kind: ErrorKind,
@@ -128,6 +145,7 @@ impl fmt::Display for JobError {
 }
 
 /// The plugin build that ran a job.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginRef {
     pub name: String,
@@ -138,22 +156,98 @@ pub struct PluginRef {
 
 /// An input asset a job hands its plugin under `name` (what the plugin asks
 /// `read-asset` for).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetRef {
     pub name: String,
     pub asset_id: Uuid,
 }
 
+/// An input file uploaded for jobs to use, kept until `expires_at`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asset {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    /// The uploader's file name, if it gave one.
+    pub filename: Option<String>,
+    pub media_type: String,
+    pub size: u64,
+    /// Hex sha256 of the content.
+    pub sha256: String,
+    pub storage_key: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Where a finished job's webhook stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookState {
+    /// To be delivered once the job ends (or retried after a failed try).
+    Pending,
+    Delivered,
+    /// Every try failed; no more are made.
+    Failed,
+}
+
+impl WebhookState {
+    pub const ALL: [WebhookState; 3] = [Self::Pending, Self::Delivered, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for WebhookState {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|state| state.as_str() == s).ok_or_else(|| UnknownName(s.to_owned()))
+    }
+}
+
+/// One try at delivering a job's webhook.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub job_id: Uuid,
+    /// 1 for the first try.
+    pub attempt: i32,
+    pub url: String,
+    /// The receiver's HTTP status, if it answered.
+    pub status: Option<u16>,
+    /// What went wrong, if the try failed.
+    pub error: Option<String>,
+    pub duration_ms: f64,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A job as stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
-    pub id: JobId,
-    pub organisation_id: OrgId,
+    pub id: Uuid,
+    pub organisation_id: Uuid,
     pub session_id: String,
     pub conversation_id: Option<String>,
     pub artifact_type: String,
     pub spec: serde_json::Value,
     pub assets: Vec<AssetRef>,
+    /// The name a single-file result is downloaded under.
+    pub display_name: Option<String>,
+    /// The caller's own data, stored and returned as given.
+    pub metadata: Option<serde_json::Value>,
+    /// Where the finished job is POSTed.
+    pub callback_url: Option<String>,
+    /// Whether that POST is still to be made, was made, or was given up.
+    pub webhook_state: Option<WebhookState>,
+    /// Deliveries tried so far.
+    pub webhook_attempts: i32,
     pub state: JobState,
     /// Higher runs first.
     pub priority: i16,
@@ -177,6 +271,7 @@ pub struct Job {
 }
 
 /// What an event records.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -238,10 +333,11 @@ impl fmt::Display for EventKind {
 /// One stored event. Ids increase; within one job they increase in the
 /// order the events happened, so "every event after id N" is a complete
 /// replay from N.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobEvent {
     pub id: i64,
-    pub job_id: JobId,
+    pub job_id: Uuid,
     pub kind: EventKind,
     pub attempt: i32,
     pub data: serde_json::Value,
@@ -249,11 +345,12 @@ pub struct JobEvent {
 }
 
 /// A file a job produced, as stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
-    pub id: ArtifactId,
-    pub job_id: JobId,
-    pub organisation_id: OrgId,
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub organisation_id: Uuid,
     pub session_id: String,
     pub artifact_type: String,
     /// Relative path as the plugin named it, e.g. `report.xlsx`.
@@ -282,6 +379,9 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
         assert!("paused".parse::<JobState>().is_err());
+        for kind in [ErrorKind::InvalidSpec, ErrorKind::LimitExceeded, ErrorKind::PluginUnavailable, ErrorKind::Internal] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// A sandbox limit that can end a run. Each maps to one knob of the runtime's
 /// `Limits`; the value recorded is the limit that was in force.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "limit", content = "value", rename_all = "snake_case")]
 pub enum Limit {

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a line of a job's log came from: a `log` call at some level, or the
 /// plugin's captured stdout or stderr.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogSource {
@@ -15,6 +16,7 @@ pub enum LogSource {
 }
 
 /// One line of a job's log.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntry {
     pub source: LogSource,
@@ -22,6 +24,7 @@ pub struct LogEntry {
 }
 
 /// A progress report from a running plugin.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     pub done: u64,

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A problem with a spec, located by a JSON pointer (RFC 6901), e.g. `/sheets/0/name`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
     pub pointer: String,
@@ -21,6 +22,7 @@ impl std::fmt::Display for Violation {
 }
 
 /// A realistic example spec a plugin ships.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Example {
     pub title: String,
@@ -29,6 +31,7 @@ pub struct Example {
 }
 
 /// What a plugin says about itself (the contract's `plugin-info`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginInfo {
     pub name: String,

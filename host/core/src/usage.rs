@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// What one plugin run used. Every run returns one, whatever its outcome, and
 /// it is stored with the job.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageReport {
     /// Elapsed time from store creation to teardown, microseconds.

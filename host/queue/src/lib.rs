@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 pub use model::{
     ApiKey, Completion, DEFAULT_MAX_ATTEMPTS, ExpiredJob, JobFilter, JobOutcome, KeyKind, Lease, LeaseStatus, NewArtifact, NewJob,
-    Notice, Organisation, Scope, Submitted, TypeStats,
+    Notice, Organisation, Scope, Submitted, TypeStats, WebhookNext,
 };
 pub use postgres::PostgresStore;
 pub use retry::RetryPolicy;

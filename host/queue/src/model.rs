@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use kiln_core::{
     AssetRef, ErrorKind, EventKind, Job, JobError, JobId, JobState, LogEntry, OrgId, PluginRef, UsageReport,
+    WebhookState,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -95,6 +96,10 @@ pub struct NewJob {
     /// Unique per organisation: submitting the same key again returns the
     /// first job if the request is the same, and a conflict if it is not.
     pub idempotency_key: Option<String>,
+    pub display_name: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+    /// POSTed the finished job; its webhook starts `pending`.
+    pub callback_url: Option<String>,
 }
 
 /// Attempts a job gets by default: the first run and two retries.
@@ -113,6 +118,9 @@ impl NewJob {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             run_at: None,
             idempotency_key: None,
+            display_name: None,
+            metadata: None,
+            callback_url: None,
         }
     }
 
@@ -136,6 +144,21 @@ impl NewJob {
         self
     }
 
+    pub fn with_display_name(mut self, name: &str) -> Self {
+        self.display_name = Some(name.to_owned());
+        self
+    }
+
+    pub fn with_metadata(mut self, metadata: serde_json::Value) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    pub fn with_callback_url(mut self, url: &str) -> Self {
+        self.callback_url = Some(url.to_owned());
+        self
+    }
+
     /// What makes two submissions "the same request" for idempotency: every
     /// field the caller chose, except the key itself.
     pub(crate) fn request_hash(&self) -> String {
@@ -148,8 +171,46 @@ impl NewJob {
             self.priority,
             self.max_attempts,
             self.run_at,
+            self.display_name,
+            self.metadata,
+            self.callback_url,
         ]);
         hex::encode(Sha256::digest(canonical.to_string()))
+    }
+}
+
+/// A new webhook signing secret, for an organisation that has none yet.
+pub(crate) fn new_webhook_secret() -> String {
+    use rand::RngExt;
+    format!("whsec_{}", hex::encode(rand::rng().random::<[u8; 32]>()))
+}
+
+/// What follows one webhook try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookNext {
+    Delivered,
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// No more tries; the webhook ends `failed`.
+    GiveUp,
+}
+
+impl WebhookNext {
+    /// The job's webhook state after this.
+    pub(crate) fn state(self) -> WebhookState {
+        match self {
+            Self::Delivered => WebhookState::Delivered,
+            Self::RetryAt(_) => WebhookState::Pending,
+            Self::GiveUp => WebhookState::Failed,
+        }
+    }
+
+    /// When the next try is due, if there is one.
+    pub(crate) fn retry_at(self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::RetryAt(at) => Some(at),
+            Self::Delivered | Self::GiveUp => None,
+        }
     }
 }
 

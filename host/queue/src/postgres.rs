@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kiln_core::{Artifact, Job, JobEvent, JobId, JobState, LogEntry, Progress};
+use kiln_core::{
+    Artifact, ArtifactId, Asset, Job, JobEvent, JobId, JobState, LogEntry, OrgId, Progress, WebhookDelivery,
+};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
 use sqlx::{Executor, Row};
@@ -16,9 +18,9 @@ use uuid::Uuid;
 
 use crate::model::{
     ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
-    lease_expired,
+    WebhookNext, lease_expired, new_webhook_secret,
 };
-use crate::row::{self, impl_columns, job_columns};
+use crate::row::{self, artifact_columns, asset_columns, impl_columns, job_columns};
 use crate::{Error, JobOutcome, JobStore, QueueConfig, Result, redact};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -304,13 +306,17 @@ impl JobStore for PostgresStore {
         let rows = sqlx::query(concat!(
             "WITH inserted AS (
                 INSERT INTO jobs (id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
-                                  priority, max_attempts, run_at, idempotency_key, request_hash)
+                                  priority, max_attempts, run_at, idempotency_key, request_hash,
+                                  display_name, metadata, callback_url, webhook_state)
                 SELECT id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
-                       priority, max_attempts, coalesce(run_at, now()), idempotency_key, request_hash
+                       priority, max_attempts, coalesce(run_at, now()), idempotency_key, request_hash,
+                       display_name, metadata, callback_url, CASE WHEN callback_url IS NOT NULL THEN 'pending' END
                 FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[],
-                            $8::int2[], $9::int4[], $10::timestamptz[], $11::text[], $12::text[])
+                            $8::int2[], $9::int4[], $10::timestamptz[], $11::text[], $12::text[],
+                            $13::text[], $14::jsonb[], $15::text[])
                     AS t(id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
-                         priority, max_attempts, run_at, idempotency_key, request_hash)
+                         priority, max_attempts, run_at, idempotency_key, request_hash,
+                         display_name, metadata, callback_url)
                 ON CONFLICT (organisation_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING *
             ), events AS (
@@ -333,6 +339,9 @@ impl JobStore for PostgresStore {
         .bind(jobs.iter().map(|job| job.run_at).collect::<Vec<_>>())
         .bind(jobs.iter().map(|job| job.idempotency_key.as_deref()).collect::<Vec<_>>())
         .bind(&hashes)
+        .bind(jobs.iter().map(|job| job.display_name.as_deref()).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|job| job.metadata.as_ref().map(Json)).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|job| job.callback_url.as_deref()).collect::<Vec<_>>())
         .fetch_all(&self.pool)
         .await?;
         let mut created = self::jobs(&rows)?;
@@ -571,11 +580,11 @@ impl JobStore for PostgresStore {
     }
 
     async fn artifacts(&self, scope: Scope, job: JobId) -> Result<Vec<Artifact>> {
-        let rows = sqlx::query(
-            "SELECT id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256,
-                    storage_key, created_at
-             FROM artifacts WHERE job_id = $1 AND ($2::uuid IS NULL OR organisation_id = $2) ORDER BY path",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            artifact_columns!(),
+            " FROM artifacts WHERE job_id = $1 AND ($2::uuid IS NULL OR organisation_id = $2) ORDER BY path"
+        ))
         .bind(job)
         .bind(scope.organisation())
         .fetch_all(&self.pool)
@@ -647,6 +656,177 @@ impl JobStore for PostgresStore {
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
         Ok(sqlx::query_scalar("SELECT min(run_at) FROM jobs WHERE state = 'queued'").fetch_one(&self.pool).await?)
+    }
+
+    async fn artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            artifact_columns!(),
+            " FROM artifacts WHERE id = $1 AND ($2::uuid IS NULL OR organisation_id = $2)"
+        ))
+        .bind(id)
+        .bind(scope.organisation())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row::artifact).transpose()
+    }
+
+    async fn session_artifacts(&self, scope: Scope, session: &str) -> Result<Vec<Artifact>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            artifact_columns!(),
+            " FROM artifacts WHERE session_id = $1 AND ($2::uuid IS NULL OR organisation_id = $2)
+             ORDER BY created_at, id"
+        ))
+        .bind(session)
+        .bind(scope.organisation())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row::artifact).collect()
+    }
+
+    async fn delete_artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>> {
+        let row = sqlx::query(concat!(
+            "DELETE FROM artifacts WHERE id = $1 AND ($2::uuid IS NULL OR organisation_id = $2) RETURNING ",
+            artifact_columns!()
+        ))
+        .bind(id)
+        .bind(scope.organisation())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row::artifact).transpose()
+    }
+
+    async fn add_asset(&self, asset: &Asset) -> Result<()> {
+        sqlx::query(concat!(
+            "INSERT INTO assets (",
+            asset_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(asset.id)
+        .bind(asset.organisation_id)
+        .bind(&asset.filename)
+        .bind(&asset.media_type)
+        .bind(i64::try_from(asset.size).unwrap_or(i64::MAX))
+        .bind(&asset.sha256)
+        .bind(&asset.storage_key)
+        .bind(asset.created_at)
+        .bind(asset.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn assets(&self, scope: Scope, ids: &[Uuid]) -> Result<Vec<Asset>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            asset_columns!(),
+            " FROM assets WHERE id = ANY($1) AND ($2::uuid IS NULL OR organisation_id = $2) AND expires_at > now()"
+        ))
+        .bind(ids)
+        .bind(scope.organisation())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row::asset).collect()
+    }
+
+    async fn expired_assets(&self, limit: usize) -> Result<Vec<Asset>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            asset_columns!(),
+            " FROM assets WHERE expires_at <= now() ORDER BY expires_at, id LIMIT $1"
+        ))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row::asset).collect()
+    }
+
+    async fn delete_assets(&self, ids: &[Uuid]) -> Result<u64> {
+        let result = sqlx::query("DELETE FROM assets WHERE id = ANY($1)").bind(ids).execute(&self.pool).await?;
+        Ok(result.rows_affected())
+    }
+
+    async fn webhook_secret(&self, organisation: OrgId) -> Result<String> {
+        let select = || {
+            sqlx::query_scalar::<_, Option<String>>("SELECT webhook_secret FROM organisations WHERE id = $1")
+                .bind(organisation)
+                .fetch_optional(&self.pool)
+        };
+        if let Some(Some(secret)) = select().await? {
+            return Ok(secret);
+        }
+        // Whoever sets it first wins; everyone then reads the same secret.
+        sqlx::query("UPDATE organisations SET webhook_secret = $2 WHERE id = $1 AND webhook_secret IS NULL")
+            .bind(organisation)
+            .bind(new_webhook_secret())
+            .execute(&self.pool)
+            .await?;
+        select().await?.flatten().ok_or_else(|| Error::Corrupt(format!("organisation {organisation} does not exist")))
+    }
+
+    async fn claim_webhooks(&self, max: usize, lease: Duration) -> Result<Vec<Job>> {
+        let rows = sqlx::query(concat!(
+            "WITH due AS (
+                SELECT id FROM jobs
+                WHERE webhook_state = 'pending' AND state IN ('succeeded', 'failed', 'canceled')
+                  AND (webhook_next_at IS NULL OR webhook_next_at <= now())
+                ORDER BY finished_at, id
+                LIMIT $1 FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE jobs SET webhook_attempts = jobs.webhook_attempts + 1,
+                                webhook_next_at = now() + $2 * interval '1 second'
+                FROM due WHERE jobs.id = due.id
+                RETURNING jobs.*
+            )
+            SELECT ",
+            job_columns!(),
+            " FROM claimed ORDER BY finished_at, id"
+        ))
+        .bind(i64::try_from(max).unwrap_or(i64::MAX))
+        .bind(secs(lease))
+        .fetch_all(&self.pool)
+        .await?;
+        jobs(&rows)
+    }
+
+    async fn record_delivery(&self, delivery: &WebhookDelivery, next: WebhookNext) -> Result<bool> {
+        // One statement: the delivery row is stored only if the fenced update applied.
+        let result = sqlx::query(
+            "WITH updated AS (
+                UPDATE jobs SET webhook_state = $3, webhook_next_at = $4
+                WHERE id = $1 AND webhook_state = 'pending' AND webhook_attempts = $2
+                RETURNING id
+            )
+            INSERT INTO webhook_deliveries (job_id, attempt, url, status, error, duration_ms, created_at)
+            SELECT id, $2, $5, $6, $7, $8, $9 FROM updated",
+        )
+        .bind(delivery.job_id)
+        .bind(delivery.attempt)
+        .bind(next.state().as_str())
+        .bind(next.retry_at())
+        .bind(&delivery.url)
+        .bind(delivery.status.map(i32::from))
+        .bind(&delivery.error)
+        .bind(delivery.duration_ms)
+        .bind(delivery.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn deliveries(&self, scope: Scope, job: JobId) -> Result<Vec<WebhookDelivery>> {
+        let rows = sqlx::query(
+            "SELECT d.job_id, d.attempt, d.url, d.status, d.error, d.duration_ms, d.created_at
+             FROM webhook_deliveries d JOIN jobs j ON j.id = d.job_id
+             WHERE d.job_id = $1 AND ($2::uuid IS NULL OR j.organisation_id = $2)
+             ORDER BY d.id",
+        )
+        .bind(job)
+        .bind(scope.organisation())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row::delivery).collect()
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Notice> {

@@ -3,7 +3,7 @@
 //! [`Columns`] hides.
 
 use chrono::{DateTime, Utc};
-use kiln_core::{Artifact, Job, JobEvent, LogEntry};
+use kiln_core::{Artifact, Asset, Job, JobEvent, LogEntry, WebhookDelivery};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -14,10 +14,15 @@ pub(crate) trait Columns {
     fn uuid(&self, column: &str) -> Result<Uuid>;
     fn string(&self, column: &str) -> Result<String>;
     fn opt_string(&self, column: &str) -> Result<Option<String>>;
-    fn int(&self, column: &str) -> Result<i64>;
+    fn opt_int(&self, column: &str) -> Result<Option<i64>>;
+    fn float(&self, column: &str) -> Result<f64>;
     fn boolean(&self, column: &str) -> Result<bool>;
     fn opt_json<T: DeserializeOwned>(&self, column: &str) -> Result<Option<T>>;
     fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>>;
+
+    fn int(&self, column: &str) -> Result<i64> {
+        self.opt_int(column)?.ok_or_else(|| Error::Corrupt(format!("{column} is null")))
+    }
 
     fn json<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
         self.opt_json(column)?.ok_or_else(|| Error::Corrupt(format!("{column} is null")))
@@ -31,22 +36,36 @@ pub(crate) trait Columns {
     where
         T::Err: std::fmt::Display,
     {
-        let text = self.string(column)?;
-        text.parse().map_err(|err| Error::Corrupt(format!("{column}: {err}")))
+        self.opt_parsed(column)?.ok_or_else(|| Error::Corrupt(format!("{column} is null")))
+    }
+
+    fn opt_parsed<T: std::str::FromStr>(&self, column: &str) -> Result<Option<T>>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let text = self.opt_string(column)?;
+        text.map(|text| text.parse().map_err(|err| Error::Corrupt(format!("{column}: {err}")))).transpose()
     }
 
     fn narrow<T: TryFrom<i64>>(&self, column: &str) -> Result<T> {
-        let value = self.int(column)?;
-        T::try_from(value).map_err(|_| Error::Corrupt(format!("{column} out of range: {value}")))
+        self.opt_narrow(column)?.ok_or_else(|| Error::Corrupt(format!("{column} is null")))
+    }
+
+    fn opt_narrow<T: TryFrom<i64>>(&self, column: &str) -> Result<Option<T>> {
+        let value = self.opt_int(column)?;
+        value
+            .map(|value| T::try_from(value).map_err(|_| Error::Corrupt(format!("{column} out of range: {value}"))))
+            .transpose()
     }
 }
 
 /// The columns [`job`] reads, for `SELECT` lists.
 macro_rules! job_columns {
     () => {
-        "id, organisation_id, session_id, conversation_id, artifact_type, spec, assets, state, priority, \
-         attempt, max_attempts, run_at, lease_until, worker_id, cancel_requested, idempotency_key, progress, \
-         error, plugin, usage, created_at, started_at, finished_at"
+        "id, organisation_id, session_id, conversation_id, artifact_type, spec, assets, display_name, metadata, \
+         callback_url, webhook_state, webhook_attempts, state, priority, attempt, max_attempts, run_at, lease_until, \
+         worker_id, cancel_requested, idempotency_key, progress, error, plugin, usage, created_at, started_at, \
+         finished_at"
     };
 }
 pub(crate) use job_columns;
@@ -60,6 +79,11 @@ pub(crate) fn job(row: &impl Columns) -> Result<Job> {
         artifact_type: row.string("artifact_type")?,
         spec: row.json("spec")?,
         assets: row.json("assets")?,
+        display_name: row.opt_string("display_name")?,
+        metadata: row.opt_json("metadata")?,
+        callback_url: row.opt_string("callback_url")?,
+        webhook_state: row.opt_parsed("webhook_state")?,
+        webhook_attempts: row.narrow("webhook_attempts")?,
         state: row.parsed("state")?,
         priority: row.narrow("priority")?,
         attempt: row.narrow("attempt")?,
@@ -90,6 +114,14 @@ pub(crate) fn event(row: &impl Columns) -> Result<JobEvent> {
     })
 }
 
+/// The columns [`artifact`] reads.
+macro_rules! artifact_columns {
+    () => {
+        "id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256, storage_key, created_at"
+    };
+}
+pub(crate) use artifact_columns;
+
 pub(crate) fn artifact(row: &impl Columns) -> Result<Artifact> {
     Ok(Artifact {
         id: row.uuid("id")?,
@@ -102,6 +134,40 @@ pub(crate) fn artifact(row: &impl Columns) -> Result<Artifact> {
         size: row.narrow("size")?,
         sha256: row.string("sha256")?,
         storage_key: row.string("storage_key")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// The columns [`asset`] reads.
+macro_rules! asset_columns {
+    () => {
+        "id, organisation_id, filename, media_type, size, sha256, storage_key, created_at, expires_at"
+    };
+}
+pub(crate) use asset_columns;
+
+pub(crate) fn asset(row: &impl Columns) -> Result<Asset> {
+    Ok(Asset {
+        id: row.uuid("id")?,
+        organisation_id: row.uuid("organisation_id")?,
+        filename: row.opt_string("filename")?,
+        media_type: row.string("media_type")?,
+        size: row.narrow("size")?,
+        sha256: row.string("sha256")?,
+        storage_key: row.string("storage_key")?,
+        created_at: row.time("created_at")?,
+        expires_at: row.time("expires_at")?,
+    })
+}
+
+pub(crate) fn delivery(row: &impl Columns) -> Result<WebhookDelivery> {
+    Ok(WebhookDelivery {
+        job_id: row.uuid("job_id")?,
+        attempt: row.narrow("attempt")?,
+        url: row.string("url")?,
+        status: row.opt_narrow("status")?,
+        error: row.opt_string("error")?,
+        duration_ms: row.float("duration_ms")?,
         created_at: row.time("created_at")?,
     })
 }
@@ -146,16 +212,22 @@ macro_rules! impl_columns {
             fn opt_string(&self, column: &str) -> crate::Result<Option<String>> {
                 Ok(sqlx::Row::try_get(self, column)?)
             }
-            fn int(&self, column: &str) -> crate::Result<i64> {
+            fn opt_int(&self, column: &str) -> crate::Result<Option<i64>> {
                 // PostgreSQL's smallint and integer columns decode only as
                 // their own widths.
                 use sqlx::{Row, TypeInfo, ValueRef};
                 let raw = self.try_get_raw(column)?;
-                Ok(match raw.type_info().name() {
+                if raw.is_null() {
+                    return Ok(None);
+                }
+                Ok(Some(match raw.type_info().name() {
                     "INT2" => i64::from(self.try_get::<i16, _>(column)?),
                     "INT4" => i64::from(self.try_get::<i32, _>(column)?),
                     _ => self.try_get::<i64, _>(column)?,
-                })
+                }))
+            }
+            fn float(&self, column: &str) -> crate::Result<f64> {
+                Ok(sqlx::Row::try_get(self, column)?)
             }
             fn boolean(&self, column: &str) -> crate::Result<bool> {
                 Ok(sqlx::Row::try_get(self, column)?)

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kiln_core::{Artifact, EventKind, Job, JobEvent, JobId, JobState, LogEntry, Progress};
+use kiln_core::{
+    Artifact, ArtifactId, Asset, EventKind, Job, JobEvent, JobId, JobState, LogEntry, OrgId, Progress, WebhookDelivery,
+    WebhookState,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -23,9 +26,9 @@ use uuid::Uuid;
 
 use crate::model::{
     ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
-    lease_expired,
+    WebhookNext, lease_expired, new_webhook_secret,
 };
-use crate::row::{self, impl_columns, job_columns};
+use crate::row::{self, artifact_columns, asset_columns, impl_columns, job_columns};
 use crate::{Error, JobOutcome, JobStore, QueueConfig, Result, redact};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -91,7 +94,16 @@ impl SqliteStore {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        // A begin cancelled half-way (a caller's future dropped, e.g. an
+        // HTTP client going away) would leave the one writer connection
+        // inside a transaction nobody owns, and every later begin would
+        // fail. In its own task the begin always completes, and a result
+        // nobody takes is dropped, which rolls it back.
+        let writer = self.writer.clone();
+        tokio::spawn(async move { writer.begin_with("BEGIN IMMEDIATE").await })
+            .await
+            .map_err(|err| Error::Corrupt(format!("beginning a transaction panicked: {err}")))?
+            .map_err(Error::from)
     }
 
     async fn commit(&self, tx: Transaction<'static, Sqlite>, notices: Vec<Notice>) -> Result<()> {
@@ -327,8 +339,9 @@ impl JobStore for SqliteStore {
             let run_at = job.run_at.map(micros).unwrap_or(now);
             let row = sqlx::query(concat!(
                 "INSERT INTO jobs (id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
-                                   priority, max_attempts, run_at, idempotency_key, request_hash, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   priority, max_attempts, run_at, idempotency_key, request_hash, created_at,
+                                   display_name, metadata, callback_url, webhook_state)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                  RETURNING ",
                 job_columns!()
             ))
@@ -345,6 +358,10 @@ impl JobStore for SqliteStore {
             .bind(&job.idempotency_key)
             .bind(&hash)
             .bind(now)
+            .bind(&job.display_name)
+            .bind(job.metadata.as_ref().map(Json))
+            .bind(&job.callback_url)
+            .bind(job.callback_url.as_ref().map(|_| WebhookState::Pending.as_str()))
             .fetch_one(&mut *tx)
             .await?;
             let created = row::job(&row)?;
@@ -575,11 +592,11 @@ impl JobStore for SqliteStore {
     }
 
     async fn artifacts(&self, scope: Scope, job: JobId) -> Result<Vec<Artifact>> {
-        let rows = sqlx::query(
-            "SELECT id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256,
-                    storage_key, created_at
-             FROM artifacts WHERE job_id = ?1 AND (?2 IS NULL OR organisation_id = ?2) ORDER BY path",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            artifact_columns!(),
+            " FROM artifacts WHERE job_id = ?1 AND (?2 IS NULL OR organisation_id = ?2) ORDER BY path"
+        ))
         .bind(job)
         .bind(scope.organisation())
         .fetch_all(&self.reader)
@@ -642,6 +659,194 @@ impl JobStore for SqliteStore {
             .fetch_one(&self.reader)
             .await?;
         micros.map(|micros| from_micros(micros, "run_at")).transpose()
+    }
+
+    async fn artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            artifact_columns!(),
+            " FROM artifacts WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2)"
+        ))
+        .bind(id)
+        .bind(scope.organisation())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(row::artifact).transpose()
+    }
+
+    async fn session_artifacts(&self, scope: Scope, session: &str) -> Result<Vec<Artifact>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            artifact_columns!(),
+            " FROM artifacts WHERE session_id = ?1 AND (?2 IS NULL OR organisation_id = ?2) ORDER BY created_at, id"
+        ))
+        .bind(session)
+        .bind(scope.organisation())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(row::artifact).collect()
+    }
+
+    async fn delete_artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(concat!(
+            "DELETE FROM artifacts WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2) RETURNING ",
+            artifact_columns!()
+        ))
+        .bind(id)
+        .bind(scope.organisation())
+        .fetch_optional(&mut *tx)
+        .await?;
+        self.commit(tx, Vec::new()).await?;
+        row.as_ref().map(row::artifact).transpose()
+    }
+
+    async fn add_asset(&self, asset: &Asset) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(concat!("INSERT INTO assets (", asset_columns!(), ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+            .bind(asset.id)
+            .bind(asset.organisation_id)
+            .bind(&asset.filename)
+            .bind(&asset.media_type)
+            .bind(i64::try_from(asset.size).unwrap_or(i64::MAX))
+            .bind(&asset.sha256)
+            .bind(&asset.storage_key)
+            .bind(micros(asset.created_at))
+            .bind(micros(asset.expires_at))
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx, Vec::new()).await
+    }
+
+    async fn assets(&self, scope: Scope, ids: &[Uuid]) -> Result<Vec<Asset>> {
+        let now = now();
+        let mut assets = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(concat!(
+                "SELECT ",
+                asset_columns!(),
+                " FROM assets WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2) AND expires_at > ?3"
+            ))
+            .bind(id)
+            .bind(scope.organisation())
+            .bind(now)
+            .fetch_optional(&self.reader)
+            .await?;
+            assets.extend(row.as_ref().map(row::asset).transpose()?);
+        }
+        Ok(assets)
+    }
+
+    async fn expired_assets(&self, limit: usize) -> Result<Vec<Asset>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            asset_columns!(),
+            " FROM assets WHERE expires_at <= ? ORDER BY expires_at, id LIMIT ?"
+        ))
+        .bind(now())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(row::asset).collect()
+    }
+
+    async fn delete_assets(&self, ids: &[Uuid]) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let mut deleted = 0;
+        for id in ids {
+            deleted += sqlx::query("DELETE FROM assets WHERE id = ?").bind(id).execute(&mut *tx).await?.rows_affected();
+        }
+        self.commit(tx, Vec::new()).await?;
+        Ok(deleted)
+    }
+
+    async fn webhook_secret(&self, organisation: OrgId) -> Result<String> {
+        let select = "SELECT webhook_secret FROM organisations WHERE id = ?";
+        let stored: Option<Option<String>> =
+            sqlx::query_scalar(select).bind(organisation).fetch_optional(&self.reader).await?;
+        if let Some(Some(secret)) = stored {
+            return Ok(secret);
+        }
+        // Another writer may have set it since; the update keeps theirs.
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE organisations SET webhook_secret = ? WHERE id = ? AND webhook_secret IS NULL")
+            .bind(new_webhook_secret())
+            .bind(organisation)
+            .execute(&mut *tx)
+            .await?;
+        let stored: Option<Option<String>> =
+            sqlx::query_scalar(select).bind(organisation).fetch_optional(&mut *tx).await?;
+        self.commit(tx, Vec::new()).await?;
+        stored.flatten().ok_or_else(|| Error::Corrupt(format!("organisation {organisation} does not exist")))
+    }
+
+    async fn claim_webhooks(&self, max: usize, lease: Duration) -> Result<Vec<Job>> {
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(concat!(
+            "UPDATE jobs SET webhook_attempts = webhook_attempts + 1, webhook_next_at = ?1
+             WHERE id IN (SELECT id FROM jobs
+                          WHERE webhook_state = 'pending' AND state IN ('succeeded', 'failed', 'canceled')
+                            AND (webhook_next_at IS NULL OR webhook_next_at <= ?2)
+                          ORDER BY finished_at, id LIMIT ?3)
+             RETURNING ",
+            job_columns!()
+        ))
+        .bind(after(lease))
+        .bind(now())
+        .bind(i64::try_from(max).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+        self.commit(tx, Vec::new()).await?;
+        let mut claimed = jobs(&rows)?;
+        claimed.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.id.cmp(&b.id)));
+        Ok(claimed)
+    }
+
+    async fn record_delivery(&self, delivery: &WebhookDelivery, next: WebhookNext) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE jobs SET webhook_state = ?, webhook_next_at = ?
+             WHERE id = ? AND webhook_state = 'pending' AND webhook_attempts = ?",
+        )
+        .bind(next.state().as_str())
+        .bind(next.retry_at().map(micros))
+        .bind(delivery.job_id)
+        .bind(delivery.attempt)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if updated {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (job_id, attempt, url, status, error, duration_ms, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(delivery.job_id)
+            .bind(delivery.attempt)
+            .bind(&delivery.url)
+            .bind(delivery.status.map(i32::from))
+            .bind(&delivery.error)
+            .bind(delivery.duration_ms)
+            .bind(micros(delivery.created_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.commit(tx, Vec::new()).await?;
+        Ok(updated)
+    }
+
+    async fn deliveries(&self, scope: Scope, job: JobId) -> Result<Vec<WebhookDelivery>> {
+        let rows = sqlx::query(
+            "SELECT d.job_id, d.attempt, d.url, d.status, d.error, d.duration_ms, d.created_at
+             FROM webhook_deliveries d JOIN jobs j ON j.id = d.job_id
+             WHERE d.job_id = ?1 AND (?2 IS NULL OR j.organisation_id = ?2)
+             ORDER BY d.id",
+        )
+        .bind(job)
+        .bind(scope.organisation())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(row::delivery).collect()
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Notice> {

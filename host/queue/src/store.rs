@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kiln_core::{Artifact, Job, JobEvent, JobId, LogEntry, Progress};
+use kiln_core::{Artifact, ArtifactId, Asset, Job, JobEvent, JobId, LogEntry, OrgId, Progress, WebhookDelivery};
+use uuid::Uuid;
 use tokio::sync::broadcast;
 
 use crate::Result;
 use crate::model::{
     ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
+    WebhookNext,
 };
 
 /// Durable jobs. Implementations: [`crate::PostgresStore`] (production) and
@@ -102,6 +104,44 @@ pub trait JobStore: Send + Sync + 'static {
     /// When the earliest queued job becomes due, so an idle worker knows
     /// when to look again.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>>;
+
+    /// The artifact, if the scope can see it.
+    async fn artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>>;
+
+    /// A session's artifacts, oldest first.
+    async fn session_artifacts(&self, scope: Scope, session: &str) -> Result<Vec<Artifact>>;
+
+    /// Deletes an artifact's row and returns it (delete its blob next);
+    /// `None` if the scope cannot see it.
+    async fn delete_artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>>;
+
+    /// Stores an uploaded asset's row (its blob is already stored).
+    async fn add_asset(&self, asset: &Asset) -> Result<()>;
+
+    /// The unexpired assets among `ids` that the scope can see, in any order.
+    async fn assets(&self, scope: Scope, ids: &[Uuid]) -> Result<Vec<Asset>>;
+
+    /// Up to `limit` assets past their expiry, oldest first.
+    async fn expired_assets(&self, limit: usize) -> Result<Vec<Asset>>;
+
+    /// Deletes asset rows (delete their blobs first).
+    async fn delete_assets(&self, ids: &[Uuid]) -> Result<u64>;
+
+    /// The organisation's webhook signing secret, made on first use.
+    async fn webhook_secret(&self, organisation: OrgId) -> Result<String>;
+
+    /// Claims up to `max` finished jobs whose webhook is due, oldest first:
+    /// each one's `webhook_attempts` is incremented (the returned job holds
+    /// the new count, the try's fencing token) and its next try pushed
+    /// `lease` ahead, so no other sender takes it meanwhile.
+    async fn claim_webhooks(&self, max: usize, lease: Duration) -> Result<Vec<Job>>;
+
+    /// Records one try and what follows it. `false`, and nothing changes,
+    /// if `delivery.attempt` is no longer the job's latest try.
+    async fn record_delivery(&self, delivery: &WebhookDelivery, next: WebhookNext) -> Result<bool>;
+
+    /// A job's webhook tries, oldest first (empty if the scope cannot see it).
+    async fn deliveries(&self, scope: Scope, job: JobId) -> Result<Vec<WebhookDelivery>>;
 
     /// Live notices of stored events, from now on.
     fn subscribe(&self) -> broadcast::Receiver<Notice>;

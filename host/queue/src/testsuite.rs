@@ -3,16 +3,21 @@
 //! turns them into one test each for a backend's factory.
 
 use std::collections::HashMap;
+use std::slice;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use kiln_core::{ErrorKind, EventKind, JobError, JobState, Limit, LogEntry, LogSource, OrgId, Progress};
+use chrono::{DateTime, SubsecRound, Utc};
+use kiln_core::{
+    Asset, ErrorKind, EventKind, JobError, JobState, Limit, LogEntry, LogSource, OrgId, Progress, WebhookDelivery,
+    WebhookState,
+};
 use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
 
 use crate::{
     Completion, JobFilter, JobOutcome, JobStore, Lease, LeaseStatus, NewArtifact, NewJob, Notice, QueueConfig,
-    RetryPolicy, Scope, Submitted,
+    RetryPolicy, Scope, Submitted, WebhookNext,
 };
 
 /// The configuration the suite's stores are built with: short backoff so
@@ -53,6 +58,11 @@ macro_rules! conformance_tests {
             list_pages_newest_first_with_filters,
             stats_report_success_rate_and_durations,
             api_keys_are_found_by_their_hash_only,
+            submitted_details_are_stored_and_returned,
+            artifacts_are_found_by_id_and_session_within_the_organisation,
+            assets_are_scoped_and_expire,
+            webhooks_are_claimed_once_and_fenced,
+            webhook_secret_is_made_once_per_organisation,
         );
     };
     (@each $factory:expr; $($check:ident),* $(,)?) => {
@@ -174,6 +184,35 @@ fn succeeded() -> JobOutcome {
 
 fn failure(kind: ErrorKind) -> JobOutcome {
     JobOutcome::Failed(JobError::new(kind, "it went wrong"))
+}
+
+/// Submits a job, claims it and completes it with `outcome`; nothing else
+/// may be due.
+async fn finished(store: &dyn JobStore, new: NewJob, outcome: JobOutcome) -> kiln_core::Job {
+    let id = submit(store, new).await.id;
+    let claimed = claim_one(store, LEASE).await;
+    assert_eq!(claimed.id, id);
+    assert!(complete(store, Lease::of(&claimed), outcome).await);
+    state(store, id).await
+}
+
+fn with_artifacts(paths: &[&str]) -> JobOutcome {
+    let artifacts = paths
+        .iter()
+        .map(|path| NewArtifact {
+            path: (*path).into(),
+            media_type: "text/plain".into(),
+            size: 5,
+            sha256: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into(),
+            storage_key: format!("blobs/{path}"),
+        })
+        .collect();
+    JobOutcome::Succeeded { artifacts }
+}
+
+/// Now, at the microsecond precision both stores keep.
+fn stored_now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
 }
 
 async fn kinds(store: &dyn JobStore, id: kiln_core::JobId) -> Vec<EventKind> {
@@ -597,4 +636,177 @@ pub async fn api_keys_are_found_by_their_hash_only(store: Arc<dyn JobStore>) {
     assert!(store.api_key(&crate::ApiKey::hash("kiln_guess")).await.unwrap().is_none());
     let (_, other) = crate::ApiKey::generate(org, crate::KeyKind::Standard, None);
     assert_ne!(secret, other, "keys are random");
+}
+
+pub async fn submitted_details_are_stored_and_returned(store: Arc<dyn JobStore>) {
+    let store = &*store;
+    let org = org(store, "acme").await;
+    let metadata = serde_json::json!({"customer": "c-42", "tags": ["q3", "draft"], "nested": {"n": 1.5}});
+    let detailed = job(org)
+        .with_display_name("Q3 report.xlsx")
+        .with_metadata(metadata.clone())
+        .with_callback_url("https://example.com/hooks/kiln")
+        .with_idempotency_key("key-1");
+    let created = submit(store, detailed.clone()).await;
+    let stored = state(store, created.id).await;
+    assert_eq!(stored, created, "submit returns the job as stored");
+    assert_eq!(stored.display_name.as_deref(), Some("Q3 report.xlsx"));
+    assert_eq!(stored.metadata, Some(metadata));
+    assert_eq!(stored.callback_url.as_deref(), Some("https://example.com/hooks/kiln"));
+    assert_eq!((stored.webhook_state, stored.webhook_attempts), (Some(WebhookState::Pending), 0));
+
+    let plain = submit(store, job(org)).await;
+    assert_eq!((plain.display_name, plain.metadata, plain.callback_url), (None, None, None));
+    assert_eq!(plain.webhook_state, None, "no callback URL, no webhook");
+
+    let again = store.submit(vec![detailed.clone()]).await.unwrap();
+    assert_eq!(again, [Submitted::Existing(created.clone())]);
+    let mut different = detailed;
+    different.metadata = Some(serde_json::json!({"customer": "c-43"}));
+    let conflict = store.submit(vec![different]).await.unwrap();
+    let expected = Submitted::Conflict { key: "key-1".into(), existing: created.id };
+    assert_eq!(conflict, [expected], "metadata is part of the request");
+}
+
+pub async fn artifacts_are_found_by_id_and_session_within_the_organisation(store: Arc<dyn JobStore>) {
+    let store = &*store;
+    let acme = org(store, "acme").await;
+    let globex = org(store, "globex").await;
+    let (acme_scope, globex_scope) = (Scope::Organisation(acme), Scope::Organisation(globex));
+    let first = finished(store, job(acme), with_artifacts(&["a.txt", "b.txt"])).await.id;
+    let second = finished(store, job(acme), with_artifacts(&["c.txt"])).await.id;
+    let mut elsewhere = job(acme);
+    elsewhere.session_id = "session-2".into();
+    finished(store, elsewhere, with_artifacts(&["d.txt"])).await;
+    finished(store, job(globex), with_artifacts(&["e.txt"])).await;
+    let paths = |artifacts: &[kiln_core::Artifact]| artifacts.iter().map(|a| a.path.clone()).collect::<Vec<_>>();
+
+    let session = store.session_artifacts(acme_scope, "session-1").await.unwrap();
+    assert_eq!(paths(&session), ["a.txt", "b.txt", "c.txt"], "oldest first, only this session and organisation");
+    assert_eq!((session[0].job_id, session[2].job_id), (first, second));
+    assert_eq!(paths(&store.session_artifacts(globex_scope, "session-1").await.unwrap()), ["e.txt"]);
+    assert_eq!(store.session_artifacts(Scope::Operator, "session-1").await.unwrap().len(), 4);
+
+    let b = session[1].clone();
+    assert_eq!(store.artifact(acme_scope, b.id).await.unwrap(), Some(b.clone()));
+    assert!(store.artifact(globex_scope, b.id).await.unwrap().is_none());
+    assert!(store.delete_artifact(globex_scope, b.id).await.unwrap().is_none());
+    assert!(store.artifact(acme_scope, b.id).await.unwrap().is_some(), "another organisation cannot delete it");
+
+    assert_eq!(store.delete_artifact(acme_scope, b.id).await.unwrap(), Some(b.clone()));
+    assert!(store.artifact(acme_scope, b.id).await.unwrap().is_none());
+    assert!(store.delete_artifact(acme_scope, b.id).await.unwrap().is_none(), "deleted once");
+    assert_eq!(paths(&store.artifacts(acme_scope, first).await.unwrap()), ["a.txt"]);
+}
+
+pub async fn assets_are_scoped_and_expire(store: Arc<dyn JobStore>) {
+    let store = &*store;
+    let acme = org(store, "acme").await;
+    let globex = org(store, "globex").await;
+    let asset = |org: OrgId, expires_in: chrono::Duration| {
+        let id = Uuid::now_v7();
+        let created_at = stored_now();
+        Asset {
+            id,
+            organisation_id: org,
+            filename: Some("logo.png".into()),
+            media_type: "image/png".into(),
+            size: 3,
+            sha256: "ab".repeat(32),
+            storage_key: format!("orgs/{org}/assets/{id}"),
+            created_at,
+            expires_at: created_at + expires_in,
+        }
+    };
+    let live = asset(acme, chrono::Duration::hours(1));
+    let mut unnamed = asset(globex, chrono::Duration::hours(1));
+    unnamed.filename = None;
+    let older = asset(acme, chrono::Duration::seconds(-2));
+    let expired = asset(acme, chrono::Duration::seconds(-1));
+    for asset in [&live, &unnamed, &expired, &older] {
+        store.add_asset(asset).await.unwrap();
+    }
+    let all = [live.id, unnamed.id, expired.id, older.id];
+
+    let visible = store.assets(Scope::Organisation(acme), &all).await.unwrap();
+    assert_eq!(visible, slice::from_ref(&live), "live and own only");
+    assert_eq!(store.assets(Scope::Organisation(globex), &all).await.unwrap(), [unnamed.clone()]);
+    assert!(store.assets(Scope::Organisation(globex), &[live.id]).await.unwrap().is_empty());
+    assert_eq!(store.assets(Scope::Operator, &[live.id, expired.id]).await.unwrap(), slice::from_ref(&live));
+
+    assert_eq!(store.expired_assets(10).await.unwrap(), [older.clone(), expired.clone()], "oldest expiry first");
+    assert_eq!(store.expired_assets(1).await.unwrap(), slice::from_ref(&older));
+    assert_eq!(store.delete_assets(&[older.id, expired.id]).await.unwrap(), 2);
+    assert!(store.expired_assets(10).await.unwrap().is_empty());
+    assert_eq!(store.assets(Scope::Organisation(acme), &[live.id]).await.unwrap(), [live]);
+}
+
+pub async fn webhooks_are_claimed_once_and_fenced(store: Arc<dyn JobStore>) {
+    let store = &*store;
+    let acme = org(store, "acme").await;
+    let globex = org(store, "globex").await;
+    let url = "https://example.com/hooks/kiln";
+    // Never due, so the claims below cannot take it; it has not finished.
+    submit(store, job(acme).with_callback_url(url).with_run_at(Utc::now() + chrono::Duration::hours(1))).await;
+    let hooked = finished(store, job(acme).with_callback_url(url), succeeded()).await;
+    finished(store, job(acme), succeeded()).await;
+    assert_eq!((hooked.webhook_state, hooked.webhook_attempts), (Some(WebhookState::Pending), 0));
+
+    let claimed = store.claim_webhooks(10, LEASE).await.unwrap();
+    let ids = |jobs: &[kiln_core::Job]| jobs.iter().map(|job| job.id).collect::<Vec<_>>();
+    assert_eq!(ids(&claimed), [hooked.id], "only finished jobs with a callback URL");
+    assert_eq!(claimed[0].webhook_attempts, 1);
+    assert!(store.claim_webhooks(10, LEASE).await.unwrap().is_empty(), "the claim's lease holds it");
+
+    let try_at = |attempt, status, error: Option<&str>| WebhookDelivery {
+        job_id: hooked.id,
+        attempt,
+        url: url.into(),
+        status,
+        error: error.map(Into::into),
+        duration_ms: 12.5,
+        created_at: stored_now(),
+    };
+    let first = try_at(1, Some(503), Some("503 Service Unavailable"));
+    let retry_at = Utc::now() - chrono::Duration::seconds(1);
+    assert!(store.record_delivery(&first, WebhookNext::RetryAt(retry_at)).await.unwrap());
+    assert_eq!(state(store, hooked.id).await.webhook_state, Some(WebhookState::Pending));
+
+    let again = store.claim_webhooks(10, LEASE).await.unwrap();
+    assert_eq!(ids(&again), [hooked.id], "due again at the retry time");
+    assert_eq!(again[0].webhook_attempts, 2);
+    assert!(!store.record_delivery(&first, WebhookNext::Delivered).await.unwrap(), "a stale try is fenced off");
+    assert_eq!(state(store, hooked.id).await.webhook_state, Some(WebhookState::Pending));
+
+    let second = try_at(2, Some(204), None);
+    assert!(store.record_delivery(&second, WebhookNext::Delivered).await.unwrap());
+    let delivered = state(store, hooked.id).await;
+    assert_eq!((delivered.webhook_state, delivered.webhook_attempts), (Some(WebhookState::Delivered), 2));
+    assert!(!store.record_delivery(&second, WebhookNext::GiveUp).await.unwrap(), "a delivered webhook stays so");
+    assert!(store.claim_webhooks(10, Duration::ZERO).await.unwrap().is_empty());
+
+    assert_eq!(store.deliveries(Scope::Organisation(acme), hooked.id).await.unwrap(), [first, second]);
+    assert!(store.deliveries(Scope::Organisation(globex), hooked.id).await.unwrap().is_empty());
+}
+
+pub async fn webhook_secret_is_made_once_per_organisation(store: Arc<dyn JobStore>) {
+    let acme = org(&*store, "acme").await;
+    let globex = org(&*store, "globex").await;
+    let secret = store.webhook_secret(acme).await.unwrap();
+    assert!(secret.starts_with("whsec_") && secret.len() == 6 + 64, "{secret}");
+    assert_eq!(store.webhook_secret(acme).await.unwrap(), secret);
+    assert_ne!(store.webhook_secret(globex).await.unwrap(), secret);
+
+    let initech = org(&*store, "initech").await;
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.webhook_secret(initech).await.unwrap() })
+        })
+        .collect();
+    let mut secrets = Vec::new();
+    for racer in racers {
+        secrets.push(racer.await.unwrap());
+    }
+    assert!(secrets.windows(2).all(|pair| pair[0] == pair[1]), "racing first uses agree on one secret");
 }
