@@ -23,6 +23,8 @@ mod range;
 #[cfg(feature = "s3")]
 pub mod s3;
 mod store;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
 mod zip;
 
 pub use disposition::attachment;

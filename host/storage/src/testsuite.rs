@@ -1,4 +1,5 @@
-//! An s3s-fs server on a free loopback port, killed when dropped.
+//! Test support (feature `testsuite`): an s3s-fs server on a free loopback
+//! port, killed when dropped, for tests of anything that stores in S3.
 //!
 //! The binary comes from `KILN_TEST_S3S_FS` or `<repo>/.tools/bin/s3s-fs`
 //! (installed by `scripts/install-s3s-fs`). A missing binary fails the test:
@@ -9,17 +10,25 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kiln_storage::S3Config;
+use crate::S3Config;
 
-pub(crate) const ACCESS_KEY: &str = "kiln-test-access-key";
-pub(crate) const SECRET_KEY: &str = "kiln-test-secret-key";
-pub(crate) const BUCKET: &str = "kiln-test";
+pub const ACCESS_KEY: &str = "kiln-test-access-key";
+pub const SECRET_KEY: &str = "kiln-test-secret-key";
+pub const BUCKET: &str = "kiln-test";
 
-pub(crate) struct S3sServer {
+/// A plain HTTP client for tests. reqwest is built with rustls and no
+/// default crypto provider (kiln's webhooks choose ring, as the S3 client
+/// does), so this installs ring first.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+pub struct S3sServer {
     child: Child,
-    pub(crate) endpoint: String,
+    pub endpoint: String,
     /// The server's data directory: one subdirectory per bucket.
-    pub(crate) data: tempfile::TempDir,
+    pub data: tempfile::TempDir,
 }
 
 fn binary() -> PathBuf {
@@ -37,7 +46,7 @@ fn binary() -> PathBuf {
 
 impl S3sServer {
     /// Starts a server with the bucket [`BUCKET`] already there.
-    pub(crate) fn start() -> Self {
+    pub fn start() -> Self {
         let binary = binary();
         let data = tempfile::tempdir().unwrap();
         std::fs::create_dir(data.path().join(BUCKET)).unwrap();
@@ -72,7 +81,7 @@ impl S3sServer {
         panic!("s3s-fs did not start listening:\n{log}");
     }
 
-    pub(crate) fn config(&self) -> S3Config {
+    pub fn config(&self) -> S3Config {
         S3Config {
             bucket: BUCKET.into(),
             region: "us-east-1".into(),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
+use kiln_storage::testsuite::http;
 use kiln_storage::{BlobStore, ByteRange, Error, MAX_PRESIGN, attachment};
 use tokio::sync::mpsc;
 
@@ -338,7 +339,7 @@ pub(crate) async fn a_presigned_url_serves_the_blob_with_its_content_disposition
         assert_eq!(url, None);
         return;
     }
-    let response = reqwest::get(url.unwrap()).await.unwrap();
+    let response = http().get(url.unwrap()).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-disposition"].to_str().unwrap(), disposition);
     assert_eq!(response.bytes().await.unwrap(), &b"spreadsheet bytes"[..]);
@@ -353,7 +354,7 @@ pub(crate) async fn a_presigned_url_with_a_tampered_signature_or_key_is_refused(
         assert!(!b.presigns);
         return;
     };
-    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200, "the untampered URL works");
+    assert_eq!(http().get(&url).send().await.unwrap().status(), 200, "the untampered URL works");
 
     let sig_at = url.find("X-Amz-Signature=").expect("a SigV4 URL") + "X-Amz-Signature=".len();
     let mut bad_signature = url.clone().into_bytes();
@@ -362,7 +363,7 @@ pub(crate) async fn a_presigned_url_with_a_tampered_signature_or_key_is_refused(
     let other_key = url.replacen("/a.txt?", "/b.txt?", 1);
     assert_ne!(other_key, url);
     for tampered in [bad_signature, other_key] {
-        let response = reqwest::get(&tampered).await.unwrap();
+        let response = http().get(&tampered).send().await.unwrap();
         assert_eq!(response.status(), 403, "{tampered}");
         assert_ne!(response.bytes().await.unwrap(), &b"not yours"[..]);
     }
@@ -376,7 +377,7 @@ pub(crate) async fn an_expired_presigned_url_is_refused(b: &Backend) {
         return;
     };
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(reqwest::get(&url).await.unwrap().status(), 403);
+    assert_eq!(http().get(&url).send().await.unwrap().status(), 403);
 }
 
 pub(crate) async fn presigning_for_longer_than_seven_days_is_refused(b: &Backend) {

@@ -10,6 +10,5 @@ mod local;
 #[cfg(feature = "s3")]
 mod s3;
 #[cfg(feature = "s3")]
-mod s3s;
 mod support;
 mod zip;

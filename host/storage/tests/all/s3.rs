@@ -10,7 +10,7 @@ use kiln_storage::{BlobStore, Error, S3Config, S3Store};
 use tokio::sync::mpsc;
 
 use crate::conformance::{Backend, conformance_suite};
-use crate::s3s::{BUCKET, S3sServer};
+use kiln_storage::testsuite::{BUCKET, S3sServer, http};
 use crate::support::{Tenant, data, failing_after, put, read};
 
 async fn backend() -> Backend {
@@ -115,7 +115,7 @@ async fn uploads_larger_than_a_part_are_sent_in_parts() {
 
     // A multipart object's ETag ends in `-{number of parts}`.
     let url = store.presigned_get(&key, Duration::from_secs(60), "attachment").await.unwrap().unwrap();
-    let response = reqwest::get(url).await.unwrap();
+    let response = http().get(url).send().await.unwrap();
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.ends_with("-3\""), "{etag}");
     assert_eq!(read(&store, &key, None).await, bytes);
