@@ -8,10 +8,12 @@
 //! (deletes old finished jobs with their files); see [`maintenance`].
 
 pub mod maintenance;
+mod metrics;
 mod plugins;
 mod pool;
 mod run;
 
+pub use metrics::RunMetrics;
 pub use plugins::PluginSet;
 pub use pool::{WorkerConfig, WorkerPool};
 

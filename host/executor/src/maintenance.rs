@@ -26,7 +26,8 @@ pub async fn rescue(store: Arc<dyn JobStore>, every: Duration, stop: Cancellatio
     }
 }
 
-/// Deletes finished jobs older than `age` with their files, hourly.
+/// Deletes finished jobs older than `age` with their files, and uploaded
+/// assets past their expiry, every few minutes.
 pub async fn retain(store: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, age: Duration, stop: CancellationToken) {
     loop {
         match delete_expired(store.as_ref(), blobs.as_ref(), age).await {
@@ -34,9 +35,14 @@ pub async fn retain(store: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, age: Du
             Ok(deleted) => tracing::info!(deleted, "deleted finished jobs past retention"),
             Err(err) => tracing::warn!(error = %err, "retention failed; trying again next round"),
         }
+        match delete_expired_assets(store.as_ref(), blobs.as_ref()).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted expired assets"),
+            Err(err) => tracing::warn!(error = %err, "deleting expired assets failed; trying again next round"),
+        }
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            () = tokio::time::sleep(Duration::from_secs(300)) => {}
         }
     }
 }
@@ -57,6 +63,23 @@ pub async fn delete_expired(store: &dyn JobStore, blobs: &dyn BlobStore, age: Du
         }
         let ids: Vec<_> = expired.iter().map(|job| job.id).collect();
         deleted += store.delete_finished(&ids).await?;
+        if expired.len() < RETENTION_BATCH {
+            return Ok(deleted);
+        }
+    }
+}
+
+/// Deletes uploaded assets past their expiry: blobs first, then rows, as
+/// for jobs.
+pub async fn delete_expired_assets(store: &dyn JobStore, blobs: &dyn BlobStore) -> crate::Result<u64> {
+    let mut deleted = 0;
+    loop {
+        let expired = store.expired_assets(RETENTION_BATCH).await?;
+        for asset in &expired {
+            blobs.delete(&BlobKey::asset(asset.organisation_id, asset.id)).await?;
+        }
+        let ids: Vec<_> = expired.iter().map(|asset| asset.id).collect();
+        deleted += store.delete_assets(&ids).await?;
         if expired.len() < RETENTION_BATCH {
             return Ok(deleted);
         }

@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::maintenance;
+use crate::metrics::RunMetrics;
 use crate::run::{self, Finished, InFlight, StopReason};
 use crate::{PluginSet, Result};
 
@@ -45,6 +46,8 @@ pub struct WorkerConfig {
     pub limits: Limits,
     /// Where runs write their files before they are stored.
     pub staging_dir: PathBuf,
+    /// Figures about the runs, for `/metrics`.
+    pub metrics: Arc<RunMetrics>,
 }
 
 impl WorkerConfig {
@@ -61,6 +64,7 @@ impl WorkerConfig {
             retention: Duration::from_secs(7 * 24 * 3600),
             limits: Limits::default(),
             staging_dir,
+            metrics: Arc::default(),
         }
     }
 }
@@ -140,7 +144,11 @@ impl WorkerPool {
                             let (shared, finished) = (shared.clone(), finished_tx.clone());
                             running.spawn(async move {
                                 tracing::debug!(job = %job.id, attempt = job.attempt, "running");
+                                let metrics = &shared.config.metrics;
+                                metrics.started(&job);
+                                let start = std::time::Instant::now();
                                 let outcome = run::run(&shared, &job, &flight).await;
+                                metrics.finished(&job, &outcome, start.elapsed());
                                 shared.in_flight().remove(&job.id);
                                 let _ = finished.send(outcome);
                             });

@@ -81,7 +81,14 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
 
     let (progress_tx, progress_rx) = watch::channel(None);
     let written = Arc::new(Mutex::new(None));
-    let reporter = tokio::spawn(report_progress(shared.store.clone(), lease, progress_rx.clone(), written.clone()));
+    let stop_reporting = CancellationToken::new();
+    let reporter = tokio::spawn(report_progress(
+        shared.store.clone(),
+        lease,
+        progress_rx.clone(),
+        written.clone(),
+        stop_reporting.clone(),
+    ));
     let mut request = GenerateRequest::new(job.spec.to_string(), staging.path());
     request.assets = assets;
     request.limits = shared.config.limits.clone();
@@ -90,9 +97,10 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
         let _ = progress_tx.send(Some(progress));
     }));
     let report = shared.runtime.generate(plugin, request).await;
-    // The reporter may be sleeping off its throttle: record the last
-    // progress now rather than wait for it.
-    reporter.abort();
+    // The reporter may be sleeping off its throttle: stop it (letting a
+    // write in flight finish) and record the last progress now.
+    stop_reporting.cancel();
+    let _ = reporter.await;
     let last = progress_rx.borrow().clone();
     let unwritten = last != *lock(&written);
     if let Some(progress) = last.filter(|_| unwritten)
@@ -214,8 +222,14 @@ async fn report_progress(
     lease: Lease,
     mut updates: watch::Receiver<Option<Progress>>,
     written: Arc<Mutex<Option<Progress>>>,
+    stop: CancellationToken,
 ) {
-    while updates.changed().await.is_ok() {
+    // Only the waits are cut short by `stop`, never a write.
+    loop {
+        tokio::select! {
+            changed = updates.changed() => if changed.is_err() { return },
+            () = stop.cancelled() => return,
+        }
         let latest = updates.borrow_and_update().clone();
         if let Some(progress) = &latest {
             match store.progress(lease, progress).await {
@@ -223,7 +237,10 @@ async fn report_progress(
                 Err(err) => tracing::warn!(job = %lease.job_id, error = %err, "could not record progress"),
             }
         }
-        tokio::time::sleep(PROGRESS_EVERY).await;
+        tokio::select! {
+            () = tokio::time::sleep(PROGRESS_EVERY) => {}
+            () = stop.cancelled() => return,
+        }
     }
 }
 
