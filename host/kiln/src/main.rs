@@ -1,21 +1,30 @@
 //! The `kiln` command line.
 
+mod api;
+mod config;
 mod jobs;
 mod keys;
 mod plugin;
+mod serve;
 mod store;
+mod webhooks;
 mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// kiln turns artifact requests (an artifact type and a JSON spec) into files
 /// by running generator plugins (WebAssembly components) in a sandbox.
 #[derive(Parser)]
 #[command(name = "kiln", version, about, long_about = None)]
 struct Cli {
+    /// A TOML file of settings: the KILN_* names below without the prefix,
+    /// in lower case (e.g. `database_url = "..."`). The environment and
+    /// flags override it.
+    #[arg(long, global = true, env = "KILN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Directory for compiled plugins, so later loads skip compilation
     /// [default: $XDG_CACHE_HOME/kiln or ~/.cache/kiln].
     #[arg(long, global = true, env = "KILN_CACHE_DIR", value_name = "DIR")]
@@ -28,6 +37,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the HTTP API, running jobs in-process (SQLite, local files and
+    /// the built-in plugins unless configured otherwise).
+    Serve(Box<serve::ServeArgs>),
     /// Build, run and check generator plugins.
     #[command(subcommand)]
     Plugin(plugin::Command),
@@ -50,10 +62,20 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let args: Vec<_> = std::env::args_os().collect();
+    let cli = match config::apply(Cli::command(), &args) {
+        Ok(command) => Cli::from_arg_matches(&command.get_matches_from(&args)).unwrap_or_else(|err| err.exit()),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Webhook deliveries use rustls with ring, the provider the S3 client builds too.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting tokio");
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Serve(args) => serve::run(*args, &cli.state, cache_dir(cli.cache_dir)).await,
             Command::Plugin(command) => plugin::run(command, cache_dir(cli.cache_dir)).await,
             Command::Worker(args) => worker::run(args, &cli.state, cache_dir(cli.cache_dir)).await,
             Command::Jobs(command) => jobs::run(command, &cli.state).await,

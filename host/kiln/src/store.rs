@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use kiln_queue::{JobStore, QueueConfig};
+use kiln_storage::{BlobStore, LocalStore, S3Config, S3Store};
 
 /// Where state lives. With nothing set, everything is under the data
 /// directory: a SQLite database and a local blob store.
@@ -59,5 +60,64 @@ impl StateArgs {
         store.migrate().await?;
         println!("database is up to date ({})", url.as_deref().unwrap_or("embedded SQLite"));
         Ok(())
+    }
+}
+
+/// Where files go: a local directory (the default) or an S3 bucket.
+#[derive(Args, Clone)]
+pub(crate) struct StorageArgs {
+    /// Directory for generated files and uploaded assets, when no S3 bucket
+    /// is set [default: DATA_DIR/blobs].
+    #[arg(long, env = "KILN_STORAGE_DIR", value_name = "DIR")]
+    storage_dir: Option<PathBuf>,
+    /// Keep files in this S3 bucket instead of on local disk.
+    #[arg(long, env = "KILN_S3_BUCKET", value_name = "BUCKET")]
+    s3_bucket: Option<String>,
+    /// S3 region.
+    #[arg(long, env = "KILN_S3_REGION", value_name = "REGION", default_value = "us-east-1")]
+    s3_region: String,
+    /// Endpoint of an S3-compatible server (MinIO, Ceph, ...), e.g.
+    /// http://minio:9000 [default: AWS].
+    #[arg(long, env = "KILN_S3_ENDPOINT", value_name = "URL")]
+    s3_endpoint: Option<String>,
+    /// Address buckets as https://host/bucket (most S3-compatible servers
+    /// need this).
+    #[arg(long, env = "KILN_S3_PATH_STYLE")]
+    s3_path_style: bool,
+    /// Keep every key under this prefix, to share a bucket.
+    #[arg(long, env = "KILN_S3_PREFIX", value_name = "PREFIX")]
+    s3_prefix: Option<String>,
+    /// S3 access key [default: AWS_ACCESS_KEY_ID].
+    #[arg(long, env = "KILN_S3_ACCESS_KEY_ID", value_name = "ID")]
+    s3_access_key_id: Option<String>,
+    /// S3 secret key [default: AWS_SECRET_ACCESS_KEY].
+    #[arg(long, env = "KILN_S3_SECRET_ACCESS_KEY", value_name = "SECRET", hide_env_values = true)]
+    s3_secret_access_key: Option<String>,
+}
+
+impl StorageArgs {
+    /// Opens the blob store and checks it is usable, so a misconfiguration
+    /// shows at start-up rather than at the first job.
+    pub(crate) async fn blob_store(&self, state: &StateArgs) -> anyhow::Result<Arc<dyn BlobStore>> {
+        let store: Arc<dyn BlobStore> = match &self.s3_bucket {
+            Some(bucket) => Arc::new(S3Store::new(S3Config {
+                bucket: bucket.clone(),
+                region: self.s3_region.clone(),
+                endpoint_url: self.s3_endpoint.clone(),
+                force_path_style: self.s3_path_style,
+                access_key_id: self.s3_access_key_id.clone(),
+                secret_access_key: self.s3_secret_access_key.clone(),
+                prefix: self.s3_prefix.clone(),
+            })?),
+            None => {
+                let dir = match &self.storage_dir {
+                    Some(dir) => dir.clone(),
+                    None => state.data_dir()?.join("blobs"),
+                };
+                Arc::new(LocalStore::open(dir)?)
+            }
+        };
+        store.check().await.context("the blob store is not usable")?;
+        Ok(store)
     }
 }

@@ -1,4 +1,5 @@
-//! `kiln worker`: runs queued jobs until told to stop.
+//! `kiln worker`: runs queued jobs until told to stop. [`PoolArgs`] are the
+//! settings `kiln serve` shares for its in-process workers.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,21 +9,30 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use kiln_executor::{PluginSet, WorkerConfig, WorkerPool};
+use kiln_queue::JobStore;
 use kiln_runtime::{Runtime, RuntimeConfig};
-use kiln_storage::LocalStore;
+use kiln_storage::BlobStore;
 use tokio_util::sync::CancellationToken;
 
 use crate::plugin::LimitArgs;
-use crate::store::StateArgs;
+use crate::store::{StateArgs, StorageArgs};
 
 #[derive(Args)]
 pub(crate) struct WorkerArgs {
-    /// Directory of plugin components (*.wasm), one per artifact type.
+    #[command(flatten)]
+    pub(crate) pool: PoolArgs,
+    #[command(flatten)]
+    pub(crate) storage: StorageArgs,
+}
+
+/// The plugins and the worker pool's settings.
+#[derive(Args)]
+pub(crate) struct PoolArgs {
+    /// Directory of plugin components (*.wasm), one per artifact type
+    /// [default: the `plugins` directory beside the kiln executable, where
+    /// scripts/build-plugins puts the built-in ones].
     #[arg(long, env = "KILN_PLUGIN_DIR", value_name = "DIR")]
-    plugin_dir: PathBuf,
-    /// Directory for generated files [default: DATA_DIR/blobs].
-    #[arg(long, env = "KILN_STORAGE_DIR", value_name = "DIR")]
-    storage_dir: Option<PathBuf>,
+    plugin_dir: Option<PathBuf>,
     /// Jobs to run at once [default: number of CPUs].
     #[arg(long, env = "KILN_WORKER_CONCURRENCY", value_name = "N")]
     concurrency: Option<usize>,
@@ -44,40 +54,82 @@ pub(crate) struct WorkerArgs {
     limits: LimitArgs,
 }
 
+impl PoolArgs {
+    /// Loads every plugin of the plugin directory through `runtime`.
+    pub(crate) async fn plugins(&self, runtime: &Runtime) -> anyhow::Result<PluginSet> {
+        let dir = match &self.plugin_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_exe()
+                .context("cannot find the kiln executable; set --plugin-dir")?
+                .with_file_name("plugins"),
+        };
+        if !dir.is_dir() {
+            bail!(
+                "no plugin directory at {}: build the built-in plugins with scripts/build-plugins, \
+                 or point --plugin-dir (KILN_PLUGIN_DIR) at a directory of *.wasm components",
+                dir.display()
+            );
+        }
+        let plugins = PluginSet::load_dir(runtime, &dir).await?;
+        if plugins.is_empty() {
+            bail!("no plugins (*.wasm) in {}; build them with scripts/build-plugins", dir.display());
+        }
+        Ok(plugins)
+    }
+
+    pub(crate) fn config(&self, data_dir: &std::path::Path) -> anyhow::Result<WorkerConfig> {
+        let mut config = WorkerConfig::new(worker_id(), data_dir.join("staging"));
+        if let Some(concurrency) = self.concurrency {
+            config.concurrency = concurrency.max(1);
+        }
+        config.lease = Duration::from_secs(self.lease_secs.max(1));
+        config.shutdown_grace = Duration::from_secs(self.grace_secs);
+        config.poll_interval = Duration::from_millis(self.poll_ms.max(10));
+        config.retention = Duration::try_from_secs_f64(self.retention_days * 86_400.0)
+            .context("--retention-days must be a positive number")?;
+        config.limits = self.limits.limits()?;
+        Ok(config)
+    }
+}
+
+/// A runtime with the on-disk compile cache.
+pub(crate) fn runtime(cache_dir: Option<PathBuf>) -> anyhow::Result<Arc<Runtime>> {
+    Ok(Arc::new(Runtime::new(RuntimeConfig { cache_dir, ..RuntimeConfig::default() })?))
+}
+
 pub(crate) async fn run(args: WorkerArgs, state: &StateArgs, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let data_dir = state.data_dir()?;
     let store = state.job_store().await?;
-    let blobs = LocalStore::open(args.storage_dir.clone().unwrap_or_else(|| data_dir.join("blobs")))?;
-    let runtime = Arc::new(Runtime::new(RuntimeConfig { cache_dir, ..RuntimeConfig::default() })?);
-    let plugins = PluginSet::load_dir(&runtime, &args.plugin_dir).await?;
-    if plugins.is_empty() {
-        bail!("no plugins (*.wasm) in {}; build them with scripts/build-plugins", args.plugin_dir.display());
-    }
-    let mut config = WorkerConfig::new(worker_id(), data_dir.join("staging"));
-    if let Some(concurrency) = args.concurrency {
-        config.concurrency = concurrency.max(1);
-    }
-    config.lease = Duration::from_secs(args.lease_secs.max(1));
-    config.shutdown_grace = Duration::from_secs(args.grace_secs);
-    config.poll_interval = Duration::from_millis(args.poll_ms.max(10));
-    config.retention = Duration::try_from_secs_f64(args.retention_days * 86_400.0)
-        .context("--retention-days must be a positive number")?;
-    config.limits = args.limits.limits()?;
+    let blobs = args.storage.blob_store(state).await?;
+    let runtime = runtime(cache_dir)?;
+    let plugins = Arc::new(args.pool.plugins(&runtime).await?);
+    let config = args.pool.config(&state.data_dir()?)?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    run_pool(store, blobs, runtime, plugins, config, shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a worker pool until `shutdown`, saying what it runs.
+pub(crate) async fn run_pool(
+    store: Arc<dyn JobStore>,
+    blobs: Arc<dyn BlobStore>,
+    runtime: Arc<Runtime>,
+    plugins: Arc<PluginSet>,
+    config: WorkerConfig,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     eprintln!(
         "kiln worker {} running {} job(s) at once for: {}",
         config.worker_id,
         config.concurrency,
         plugins.types().collect::<Vec<_>>().join(", ")
     );
-    let pool = WorkerPool::new(store, Arc::new(blobs), runtime, Arc::new(plugins), config)?;
-    let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
-    pool.run(shutdown).await;
-    Ok(ExitCode::SUCCESS)
+    WorkerPool::new(store, blobs, runtime, plugins, config)?.run(shutdown).await;
+    Ok(())
 }
 
 /// Cancels `shutdown` on SIGTERM (Kubernetes, systemd) or Ctrl-C.
-async fn stop_on_signal(shutdown: CancellationToken) {
+pub(crate) async fn stop_on_signal(shutdown: CancellationToken) {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("installing a SIGTERM handler");
     tokio::select! {

@@ -3,6 +3,8 @@
 //! with its files stored once.
 
 use std::path::{Path, PathBuf};
+
+use crate::component;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,14 +13,6 @@ use kiln_queue::testsuite::TestDatabase;
 use kiln_queue::{JobStore, NewJob, Scope};
 
 const JOBS: usize = 6;
-
-fn component(file: &str) -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
-    let path = target.join("wasm32-wasip2/release").join(file);
-    assert!(path.exists(), "{} is missing: run scripts/build-plugins first", path.display());
-    path
-}
 
 struct Worker {
     child: Child,

@@ -1,3 +1,15 @@
 //! The `kiln` binary, driven as a user or an operator would.
 
+mod api;
 mod crash;
+
+use std::path::{Path, PathBuf};
+
+/// A plugin component built by scripts/build-plugins.
+pub(crate) fn component(file: &str) -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+    let path = target.join("wasm32-wasip2/release").join(file);
+    assert!(path.exists(), "{} is missing: run scripts/build-plugins first", path.display());
+    path
+}

@@ -1,0 +1,173 @@
+//! P5 and P6: the HTTP API on the embedded default (SQLite, local disk,
+//! in-process workers), driven by a load generator on loopback.
+//!
+//! - P5: create → artifact stored for a small spreadsheet, one request at a
+//!   time (latency, p50/p99) and with many clients at once (sustained
+//!   artifacts per second). Every request is `POST /v1/jobs?wait=`, which
+//!   answers once the job has succeeded and its file is stored.
+//! - P6: resident memory of an idle `kiln serve` with all plugins loaded,
+//!   after start and again after the load.
+//!
+//! Run with `cargo bench -p kiln --bench api` (after scripts/build-plugins).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const SEQUENTIAL: usize = 500;
+const CLIENTS: usize = 32;
+const LOAD_FOR: Duration = Duration::from_secs(10);
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let built = workspace().join("target/wasm32-wasip2/release");
+    for (file, name) in [("kiln_plugin_xlsx.wasm", "xlsx.wasm"), ("kiln_testing_plugin.wasm", "testing.wasm")] {
+        std::fs::copy(built.join(file), plugins.join(name)).expect("plugins are built (scripts/build-plugins)");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("KILN_DATA_DIR", dir.path().join("data").display().to_string()),
+        ("KILN_PLUGIN_DIR", plugins.display().to_string()),
+        ("KILN_LISTEN", format!("127.0.0.1:{port}")),
+    ];
+    let key = String::from_utf8(
+        Command::new(env!("CARGO_BIN_EXE_kiln")).args(["keys", "create", "--org", "bench"]).envs(env.clone()).output().unwrap().stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .arg("serve")
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create("/tmp/kiln-bench-serve.log").unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let client = kiln_storage::testsuite::http();
+    wait_ready(&client, &base, &mut server.0).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_start = rss_kib(server.0.id());
+
+    let create = Arc::new(Create { client: client.clone(), url: format!("{base}/v1/jobs?wait=10"), key });
+    for _ in 0..50 {
+        create.once().await;
+    }
+
+    let mut latencies = Vec::with_capacity(SEQUENTIAL);
+    for _ in 0..SEQUENTIAL {
+        let start = Instant::now();
+        create.once().await;
+        latencies.push(start.elapsed());
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    println!("P5 latency, one client, {SEQUENTIAL} requests: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(at(0.50)), ms(at(0.99)), ms(*latencies.last().unwrap()));
+
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + LOAD_FOR;
+    let mut clients = Vec::new();
+    let mut loaded = Vec::new();
+    for _ in 0..CLIENTS {
+        let (create, done) = (create.clone(), done.clone());
+        clients.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while Instant::now() < deadline {
+                let start = Instant::now();
+                create.once().await;
+                seen.push(start.elapsed());
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            seen
+        }));
+    }
+    let start = Instant::now();
+    for client in clients {
+        loaded.extend(client.await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    loaded.sort();
+    let at = |q: f64| loaded[((loaded.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "P5 throughput, {CLIENTS} clients for {:.1} s: {} artifacts, {:.0} artifacts/s (latency under load p50 {:.1} ms, p99 {:.1} ms)",
+        elapsed.as_secs_f64(),
+        done.load(Ordering::Relaxed),
+        done.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64(),
+        ms(at(0.50)),
+        ms(at(0.99)),
+    );
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_after = rss_kib(server.0.id());
+    println!(
+        "P6 idle RSS of kiln serve (xlsx + testing plugins loaded): {:.1} MiB after start, {:.1} MiB after the load",
+        idle_start as f64 / 1024.0,
+        idle_after as f64 / 1024.0
+    );
+}
+
+struct Create {
+    client: reqwest::Client,
+    url: String,
+    key: String,
+}
+
+impl Create {
+    async fn once(&self) {
+        let body = json!({
+            "type": "xlsx",
+            "session_id": "bench",
+            "spec": {"sheets": [{"name": "Q1", "rows": [["Region", "Sales"], ["North", 1200], ["South", 950], ["East", 870]]}]},
+        });
+        let response = self.client.post(&self.url).bearer_auth(&self.key).header("content-type", "application/json")
+            .body(body.to_string()).send().await.unwrap();
+        let status = response.status();
+        let job: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        assert!(status == 200 && job["state"] == "succeeded", "{status}: {job}");
+        assert!(job["artifacts"][0]["size"].as_u64().unwrap() > 0);
+    }
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(child.try_wait().unwrap().is_none(), "kiln serve exited");
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "kiln serve did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status.lines().find_map(|line| line.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap()
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

@@ -1,0 +1,448 @@
+//! `/v1/jobs`: create (validated before anything is queued), read, list,
+//! cancel, and a job's log and webhook deliveries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use kiln_core::{Asset, AssetRef, Job, JobId, JobState, LogEntry, Violation, WebhookDelivery};
+use kiln_queue::{JobFilter, NewJob, Notice, Scope, Submitted};
+use kiln_runtime::{Outcome, PluginError};
+use kiln_storage::BlobKey;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::ApiState;
+use super::extract::{Caller, Json, Path, Query};
+use super::problem::{ApiError, ApiResult, Problem};
+use super::views::JobView;
+
+/// Largest asset sent inline (decoded); bigger ones go through `POST /v1/assets`.
+const MAX_INLINE_ASSET: usize = 1 << 20;
+/// Largest `metadata`, serialised.
+const MAX_METADATA: usize = 16 << 10;
+
+/// A request to generate an artifact.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateJob {
+    /// The artifact type: one of `GET /v1/plugins`.
+    #[serde(rename = "type")]
+    artifact_type: String,
+    /// What to generate, in the shape the plugin's schema gives
+    /// (`GET /v1/plugins/{type}`).
+    #[schema(value_type = Object)]
+    spec: serde_json::Value,
+    /// Groups a conversation's artifacts for listing and bundling:
+    /// 1-128 of `A-Z a-z 0-9 . _ : -`.
+    session_id: String,
+    #[serde(default)]
+    conversation_id: Option<String>,
+    /// The name a single-file result is downloaded under (its extension is added).
+    #[serde(default)]
+    display_name: Option<String>,
+    /// Your own data (a JSON object up to 16 KiB), returned as given.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// POSTed the finished job, signed (see the README). Its host must be
+    /// on the server's allow-list.
+    #[serde(default)]
+    callback_url: Option<String>,
+    /// Input files the plugin reads by name.
+    #[serde(default)]
+    assets: Vec<JobAsset>,
+}
+
+/// An input file: an uploaded asset by id, or small content inline.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JobAsset {
+    /// The name the plugin asks for.
+    name: String,
+    /// An asset from `POST /v1/assets`.
+    #[serde(default)]
+    asset_id: Option<Uuid>,
+    /// Or the content itself, base64, up to 1 MiB decoded.
+    #[serde(default)]
+    content_base64: Option<String>,
+    /// Media type of inline content [default: application/octet-stream].
+    #[serde(default)]
+    media_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CreateQuery {
+    /// Wait up to this many seconds for the job to finish and answer 200
+    /// with the finished job; 202 if it is still running then.
+    wait: Option<f64>,
+}
+
+/// Creates a job.
+#[utoipa::path(
+    post, operation_id = "create_job", path = "/v1/jobs", tag = "jobs",
+    params(CreateQuery, ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body return the first job")),
+    request_body = CreateJob,
+    responses(
+        (status = 202, description = "Queued (or still running after `wait`)", body = JobView, headers(("Location" = String))),
+        (status = 200, description = "Finished within `wait`, or an earlier request with this Idempotency-Key", body = JobView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields or spec, each with its JSON pointer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub(crate) async fn create(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Query(query): Query<CreateQuery>,
+    headers: HeaderMap,
+    Json(request): Json<CreateJob>,
+) -> ApiResult<Response> {
+    let wait = wait(&state, query.wait)?;
+    let idempotency_key = idempotency_key(&headers)?;
+    let (mut new, inline) = check(&state, &caller, request).await?;
+    for (name, asset, bytes) in inline {
+        store_inline(&state, &asset, bytes).await?;
+        new.assets.push(AssetRef { name, asset_id: asset.id });
+    }
+    new.idempotency_key = idempotency_key;
+    // Subscribe before submitting, so the end of a quick job is not missed.
+    let mut notices = state.store.subscribe();
+    let submitted = state.submitter.submit(new).await.map_err(|err| ApiError::internal(anyhow::anyhow!(err)))?;
+    let (job, replayed) = match submitted {
+        Submitted::Created(job) => (job, false),
+        Submitted::Existing(job) => (job, true),
+        Submitted::Conflict { key, existing } => return Err(ApiError::IdempotencyKeyReused { key, existing }),
+    };
+    let location = format!("/v1/jobs/{}", job.id);
+    let job = match wait {
+        Some(wait) if !job.state.is_terminal() => finished_within(&state, caller.scope(), job, &mut notices, wait).await?,
+        _ => job,
+    };
+    let status = if job.state.is_terminal() || replayed { StatusCode::OK } else { StatusCode::ACCEPTED };
+    let view = view(&state, caller.scope(), job).await?;
+    let mut response = (status, axum::Json(view)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, HeaderValue::from_str(&location).map_err(ApiError::internal)?);
+    if replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+fn wait(state: &ApiState, wait: Option<f64>) -> ApiResult<Option<Duration>> {
+    let Some(seconds) = wait else { return Ok(None) };
+    let max = state.settings.max_wait.as_secs_f64();
+    if !(0.0..=max).contains(&seconds) {
+        return Err(ApiError::bad_request(format!("wait must be between 0 and {max} seconds")));
+    }
+    Ok(Some(Duration::from_secs_f64(seconds)))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().map(|key| key.trim().trim_matches('"')).unwrap_or("");
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 printable ASCII characters"));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// Inline content to store as an asset once the whole request is valid.
+type Inline = (String, Asset, Vec<u8>);
+
+/// Checks every field and the spec (schema, then the plugin's own
+/// `validate`), reporting every violation at once. Nothing is stored yet.
+async fn check(state: &ApiState, caller: &Caller, request: CreateJob) -> ApiResult<(NewJob, Vec<Inline>)> {
+    let org = caller.organisation();
+    let mut violations = Vec::new();
+    let plugin = state.plugins.get(&request.artifact_type);
+    if plugin.is_none() {
+        let known = state.plugins.types().collect::<Vec<_>>().join(", ");
+        violations.push(Violation::new("/type", format!("unknown artifact type {:?}; known: {known}", request.artifact_type)));
+    }
+    if let Err(err) = BlobKey::session_prefix(org, &request.session_id) {
+        violations.push(Violation::new("/session_id", err.to_string()));
+    }
+    if let Some(conversation) = &request.conversation_id {
+        if conversation.is_empty() || conversation.len() > 256 || conversation.chars().any(char::is_control) {
+            violations.push(Violation::new("/conversation_id", "must be 1 to 256 characters without control characters"));
+        }
+    }
+    if let Some(name) = &request.display_name {
+        if name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
+            violations.push(Violation::new("/display_name", "must be 1 to 200 characters, without '/', '\\' or control characters"));
+        }
+    }
+    if let Some(metadata) = &request.metadata {
+        if serde_json::to_vec(metadata).map_or(0, |bytes| bytes.len()) > MAX_METADATA {
+            violations.push(Violation::new("/metadata", "must be at most 16 KiB as JSON"));
+        }
+    }
+    if let Some(url) = &request.callback_url {
+        if let Err(message) = state.settings.webhooks.check(url) {
+            violations.push(Violation::new("/callback_url", message));
+        }
+    }
+    let (assets, inline) = check_assets(state, caller, &request.assets, &mut violations).await?;
+    if let Some(plugin) = plugin {
+        let spec = request.spec.to_string();
+        match state.runtime.check_spec(plugin, &spec).await.map_err(ApiError::internal)? {
+            Outcome::Succeeded => {}
+            Outcome::Refused(PluginError::InvalidSpec(found)) => violations.extend(
+                found.into_iter().map(|v| Violation::new(format!("/spec{}", v.pointer), v.message)),
+            ),
+            other => violations.push(Violation::new("/spec", other.to_string())),
+        }
+    }
+    if !violations.is_empty() {
+        let detail = match violations.as_slice() {
+            [only] => only.to_string(),
+            [first, ..] => format!("{} problems, first {first}", violations.len()),
+            [] => unreachable!(),
+        };
+        return Err(ApiError::Invalid { detail, violations });
+    }
+    let mut new = NewJob::new(org, &request.session_id, &request.artifact_type, request.spec);
+    new.conversation_id = request.conversation_id;
+    new.display_name = request.display_name;
+    new.metadata = request.metadata.map(serde_json::Value::Object);
+    new.callback_url = request.callback_url;
+    new.assets = assets;
+    Ok((new, inline))
+}
+
+async fn check_assets(
+    state: &ApiState,
+    caller: &Caller,
+    requested: &[JobAsset],
+    violations: &mut Vec<Violation>,
+) -> ApiResult<(Vec<AssetRef>, Vec<Inline>)> {
+    let mut by_id = Vec::new();
+    let mut inline = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    for (index, asset) in requested.iter().enumerate() {
+        let at = |field: &str| format!("/assets/{index}{field}");
+        if asset.name.is_empty() || asset.name.len() > 255 || asset.name.chars().any(char::is_control) {
+            violations.push(Violation::new(at("/name"), "must be 1 to 255 characters without control characters"));
+        } else if !names.insert(asset.name.as_str()) {
+            violations.push(Violation::new(at("/name"), format!("{:?} is given twice", asset.name)));
+        }
+        match (&asset.asset_id, &asset.content_base64) {
+            (Some(id), None) => by_id.push((index, AssetRef { name: asset.name.clone(), asset_id: *id })),
+            (None, Some(content)) => match base64::engine::general_purpose::STANDARD.decode(content) {
+                Ok(bytes) if bytes.len() > MAX_INLINE_ASSET => violations.push(Violation::new(
+                    at("/content_base64"),
+                    "larger than 1 MiB; upload it with POST /v1/assets and refer to it by asset_id",
+                )),
+                Ok(bytes) => {
+                    let media_type = asset.media_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+                    let record = new_asset(state, caller, None, media_type, &bytes);
+                    inline.push((asset.name.clone(), record, bytes));
+                }
+                Err(err) => violations.push(Violation::new(at("/content_base64"), format!("not valid base64: {err}"))),
+            },
+            _ => violations.push(Violation::new(at(""), "give exactly one of asset_id and content_base64")),
+        }
+    }
+    if !by_id.is_empty() {
+        let ids: Vec<Uuid> = by_id.iter().map(|(_, asset)| asset.asset_id).collect();
+        let found = state.store.assets(caller.scope(), &ids).await?;
+        for (index, asset) in &by_id {
+            if !found.iter().any(|known| known.id == asset.asset_id) {
+                violations.push(Violation::new(
+                    format!("/assets/{index}/asset_id"),
+                    "no asset with this id (it may have expired); upload it with POST /v1/assets",
+                ));
+            }
+        }
+    }
+    Ok((by_id.into_iter().map(|(_, asset)| asset).collect(), inline))
+}
+
+/// A new asset record for `bytes`, expiring after the configured time.
+pub(crate) fn new_asset(state: &ApiState, caller: &Caller, filename: Option<String>, media_type: String, bytes: &[u8]) -> Asset {
+    use sha2::Digest;
+    let id = Uuid::now_v7();
+    let now = chrono::Utc::now();
+    Asset {
+        id,
+        organisation_id: caller.organisation(),
+        filename,
+        media_type,
+        size: bytes.len() as u64,
+        sha256: hex::encode(sha2::Sha256::digest(bytes)),
+        storage_key: BlobKey::asset(caller.organisation(), id).as_str().to_owned(),
+        created_at: now,
+        expires_at: now + state.settings.asset_ttl,
+    }
+}
+
+async fn store_inline(state: &ApiState, asset: &Asset, bytes: Vec<u8>) -> ApiResult<()> {
+    let key = BlobKey::asset(asset.organisation_id, asset.id);
+    let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) });
+    state.blobs.put_stream(&key, Box::pin(body), &asset.media_type, MAX_INLINE_ASSET as u64).await?;
+    state.store.add_asset(asset).await?;
+    Ok(())
+}
+
+/// Waits up to `wait` for the job to finish; returns it as it then is.
+async fn finished_within(
+    state: &ApiState,
+    scope: Scope,
+    job: Job,
+    notices: &mut broadcast::Receiver<Notice>,
+    wait: Duration,
+) -> ApiResult<Job> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let id = job.id;
+    loop {
+        // Re-read at least every second: a worker in another process on
+        // SQLite sends no notices here.
+        let tick = tokio::time::sleep(Duration::from_secs(1));
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => break,
+            notice = notices.recv() => match notice {
+                Ok(Notice::Event { job_id, kind, .. }) if job_id == id && kind.is_terminal() => break,
+                Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => {}
+                Ok(_) => continue,
+                Err(RecvError::Closed) => break,
+            },
+            () = tick => {}
+        }
+        if state.store.get(scope, id).await?.is_some_and(|job| job.state.is_terminal()) {
+            break;
+        }
+    }
+    state.store.get(scope, id).await?.ok_or(ApiError::NotFound("job"))
+}
+
+/// The job with its artifacts and links.
+pub(crate) async fn view(state: &ApiState, scope: Scope, job: Job) -> ApiResult<JobView> {
+    let artifacts = match job.state {
+        JobState::Succeeded => state.store.artifacts(scope, job.id).await?,
+        _ => Vec::new(),
+    };
+    Ok(state.links.job(job, Some(artifacts)))
+}
+
+/// Reads a job.
+#[utoipa::path(
+    get, operation_id = "get_job", path = "/v1/jobs/{id}", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses((status = 200, body = JobView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub(crate) async fn get(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<JobId>) -> ApiResult<axum::Json<JobView>> {
+    let job = state.store.get(caller.scope(), id).await?.ok_or(ApiError::NotFound("job"))?;
+    Ok(axum::Json(view(&state, caller.scope(), job).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Only this session's jobs.
+    session: Option<String>,
+    /// Only jobs in this state.
+    status: Option<JobState>,
+    /// Page size, 1-200 [default: 50].
+    limit: Option<u32>,
+    /// Only jobs older than this one (the `next` link sets it).
+    before: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct JobPage {
+    /// Newest first.
+    jobs: Vec<JobView>,
+    /// The next page, if there may be one.
+    next: Option<String>,
+}
+
+/// Lists jobs, newest first.
+#[utoipa::path(
+    get, operation_id = "list_jobs", path = "/v1/jobs", tag = "jobs", params(ListQuery),
+    responses((status = 200, body = JobPage), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub(crate) async fn list(State(state): State<Arc<ApiState>>, caller: Caller, Query(query): Query<ListQuery>) -> ApiResult<axum::Json<JobPage>> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 200"));
+    }
+    let filter = JobFilter { session_id: query.session.clone(), state: query.status, before: query.before, limit };
+    let jobs = state.store.list(caller.scope(), &filter).await?;
+    let next = match jobs.last() {
+        Some(last) if jobs.len() == limit as usize => {
+            let mut params = vec![format!("limit={limit}"), format!("before={}", last.id)];
+            if let Some(session) = &query.session {
+                params.push(format!("session={session}"));
+            }
+            if let Some(status) = query.status {
+                params.push(format!("status={status}"));
+            }
+            Some(state.links.url(&format!("/v1/jobs?{}", params.join("&"))))
+        }
+        _ => None,
+    };
+    let jobs = jobs.into_iter().map(|job| state.links.job(job, None)).collect();
+    Ok(axum::Json(JobPage { jobs, next }))
+}
+
+/// Cancels a job: a queued one at once, a running one as soon as its worker
+/// stops it (`cancel_requested`); a finished job is returned unchanged.
+#[utoipa::path(
+    post, operation_id = "cancel_job", path = "/v1/jobs/{id}/cancel", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses((status = 200, body = JobView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub(crate) async fn cancel(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<JobId>) -> ApiResult<axum::Json<JobView>> {
+    let job = state.store.cancel(caller.scope(), id).await?.ok_or(ApiError::NotFound("job"))?;
+    Ok(axum::Json(view(&state, caller.scope(), job).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct JobLog {
+    /// The plugin's log lines and captured output of its last run.
+    entries: Vec<LogEntry>,
+}
+
+/// The plugin's log of the job's last run.
+#[utoipa::path(
+    get, operation_id = "get_job_log", path = "/v1/jobs/{id}/log", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses((status = 200, body = JobLog), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub(crate) async fn log(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<JobId>) -> ApiResult<axum::Json<JobLog>> {
+    state.store.get(caller.scope(), id).await?.ok_or(ApiError::NotFound("job"))?;
+    Ok(axum::Json(JobLog { entries: state.store.log(caller.scope(), id).await? }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Deliveries {
+    /// Each try at the job's webhook, oldest first.
+    deliveries: Vec<WebhookDelivery>,
+}
+
+/// The job's webhook deliveries.
+#[utoipa::path(
+    get, operation_id = "list_job_deliveries", path = "/v1/jobs/{id}/deliveries", tag = "jobs",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses((status = 200, body = Deliveries), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub(crate) async fn deliveries(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<JobId>) -> ApiResult<axum::Json<Deliveries>> {
+    state.store.get(caller.scope(), id).await?.ok_or(ApiError::NotFound("job"))?;
+    Ok(axum::Json(Deliveries { deliveries: state.store.deliveries(caller.scope(), id).await? }))
+}

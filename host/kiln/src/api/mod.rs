@@ -1,0 +1,104 @@
+//! The HTTP API (`/v1`): chat backends create jobs, follow them, and fetch
+//! their files, each within its own organisation.
+//!
+//! [`router`] builds the whole service from an [`ApiState`], so tests can
+//! drive it without a socket. Handlers live by concern: jobs, events (SSE),
+//! artifacts (downloads, bundles, signed URLs), assets (uploads), plugins
+//! (info and LLM tool definitions) and ops (health, metrics, OpenAPI).
+
+mod artifacts;
+mod assets;
+mod events;
+mod extract;
+mod jobs;
+mod ops;
+mod plugins;
+pub(crate) mod problem;
+mod rate_limit;
+pub(crate) mod signing;
+mod submitter;
+pub(crate) mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use kiln_executor::PluginSet;
+use kiln_queue::JobStore;
+use kiln_runtime::Runtime;
+use kiln_storage::BlobStore;
+
+pub(crate) use ops::HttpMetrics;
+pub(crate) use rate_limit::RateLimit;
+pub(crate) use submitter::Submitter;
+use signing::UrlSigner;
+use views::Links;
+
+use crate::webhooks::AllowList;
+
+/// Largest JSON body accepted (inline assets included).
+pub(crate) const MAX_JSON_BODY: usize = 10 << 20;
+
+/// What every handler shares.
+pub(crate) struct ApiState {
+    pub(crate) store: Arc<dyn JobStore>,
+    /// Job creation, grouped into batched writes.
+    pub(crate) submitter: Submitter,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) plugins: Arc<PluginSet>,
+    pub(crate) links: Links,
+    pub(crate) signer: UrlSigner,
+    pub(crate) rate_limit: RateLimit,
+    pub(crate) metrics: Arc<HttpMetrics>,
+    pub(crate) settings: Settings,
+}
+
+/// The API's tunable limits.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Largest asset upload.
+    pub(crate) max_asset_bytes: u64,
+    /// How long uploaded assets are kept.
+    pub(crate) asset_ttl: Duration,
+    /// Longest `?wait=` a create may ask for.
+    pub(crate) max_wait: Duration,
+    /// Hosts callback URLs may point at.
+    pub(crate) webhooks: AllowList,
+}
+
+/// The whole HTTP service.
+pub(crate) fn router(state: Arc<ApiState>) -> Router {
+    let v1 = Router::new()
+        .route("/jobs", post(jobs::create).get(jobs::list))
+        .route("/jobs/{id}", get(jobs::get))
+        .route("/jobs/{id}/log", get(jobs::log))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/jobs/{id}/deliveries", get(jobs::deliveries))
+        .route("/jobs/{id}/events", get(events::stream))
+        .route("/assets", post(assets::upload).layer(DefaultBodyLimit::disable()))
+        .route("/assets/{id}", get(assets::get))
+        .route("/sessions/{id}/artifacts", get(artifacts::session))
+        .route("/sessions/{id}/bundle", get(artifacts::bundle))
+        .route("/artifacts/{id}", get(artifacts::get).delete(artifacts::delete))
+        .route("/artifacts/{id}/content", get(artifacts::content))
+        .route("/artifacts/{id}/url", post(artifacts::sign))
+        .route("/plugins", get(plugins::list))
+        .route("/plugins/{type}", get(plugins::get))
+        .route("/tools", get(plugins::tools))
+        .route("/organisation", get(ops::organisation));
+    Router::new()
+        .nest("/v1", v1)
+        .route("/files/{id}", get(artifacts::signed_content))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(problem::no_route)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
+        .with_state(state)
+}

@@ -1,0 +1,150 @@
+//! Plugins: what each artifact type is, its spec's JSON Schema and
+//! examples, and tool definitions an LLM can call as-is.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use kiln_runtime::Plugin;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ApiState;
+use super::extract::{Caller, Path, Query};
+use super::problem::{ApiError, ApiResult, Problem};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PluginSummary {
+    #[serde(rename = "type")]
+    artifact_type: String,
+    name: String,
+    version: String,
+    summary: String,
+    /// Media types of the files it makes.
+    media_types: Vec<String>,
+    /// Hex sha256 of the component.
+    sha256: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PluginDetail {
+    #[serde(flatten)]
+    summary: PluginSummary,
+    description: String,
+    /// JSON Schema (2020-12) of the spec.
+    #[schema(value_type = Object)]
+    spec_schema: serde_json::Value,
+    examples: Vec<PluginExample>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PluginExample {
+    title: String,
+    #[schema(value_type = Object)]
+    spec: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct PluginList {
+    plugins: Vec<PluginSummary>,
+}
+
+fn summary(plugin: &Plugin) -> PluginSummary {
+    let info = plugin.info();
+    PluginSummary {
+        artifact_type: info.artifact_type.clone(),
+        name: info.name.clone(),
+        version: info.version.clone(),
+        summary: info.summary.clone(),
+        media_types: info.media_types.clone(),
+        sha256: plugin.sha256().to_owned(),
+    }
+}
+
+fn schema(plugin: &Plugin) -> serde_json::Value {
+    serde_json::from_str(&plugin.info().spec_schema).unwrap_or_default()
+}
+
+/// Lists the artifact types this server generates.
+#[utoipa::path(get, operation_id = "list_plugins", path = "/v1/plugins", tag = "plugins", responses((status = 200, body = PluginList)), security(("api_key" = [])))]
+pub(crate) async fn list(State(state): State<Arc<ApiState>>, _caller: Caller) -> axum::Json<PluginList> {
+    let plugins = state.plugins.types().filter_map(|kind| state.plugins.get(kind)).map(|plugin| summary(plugin)).collect();
+    axum::Json(PluginList { plugins })
+}
+
+/// One plugin: its description, spec schema and examples.
+#[utoipa::path(
+    get, operation_id = "get_plugin", path = "/v1/plugins/{type}", tag = "plugins",
+    params(("type" = String, Path, description = "Artifact type")),
+    responses((status = 200, body = PluginDetail), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub(crate) async fn get(State(state): State<Arc<ApiState>>, _caller: Caller, Path(kind): Path<String>) -> ApiResult<axum::Json<PluginDetail>> {
+    let plugin = state.plugins.get(&kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
+    let info = plugin.info();
+    Ok(axum::Json(PluginDetail {
+        summary: summary(plugin),
+        description: info.description.clone(),
+        spec_schema: schema(plugin),
+        examples: info
+            .examples
+            .iter()
+            .map(|example| PluginExample { title: example.title.clone(), spec: serde_json::from_str(&example.spec).unwrap_or_default() })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ToolFormat {
+    /// `{"type": "function", "function": {"name", "description", "parameters"}}`
+    #[default]
+    Openai,
+    /// `{"name", "description", "input_schema"}`
+    Anthropic,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ToolsQuery {
+    /// The shape of each definition [default: openai].
+    format: Option<ToolFormat>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Tools {
+    /// One per plugin, named `generate_<type>`; the arguments an LLM
+    /// returns are the job's `spec`.
+    #[schema(value_type = Vec<Object>)]
+    tools: Vec<serde_json::Value>,
+}
+
+/// Tool definitions for LLMs, one per plugin.
+#[utoipa::path(get, operation_id = "list_tools", path = "/v1/tools", tag = "plugins", params(ToolsQuery), responses((status = 200, body = Tools)), security(("api_key" = [])))]
+pub(crate) async fn tools(State(state): State<Arc<ApiState>>, _caller: Caller, Query(query): Query<ToolsQuery>) -> axum::Json<Tools> {
+    let tools = state
+        .plugins
+        .types()
+        .filter_map(|kind| state.plugins.get(kind))
+        .map(|plugin| {
+            let info = plugin.info();
+            let name = format!("generate_{}", info.artifact_type.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+            let description = format!("{}. {}", info.summary.trim_end_matches('.'), info.description).trim().to_owned();
+            let mut parameters = schema(plugin);
+            if let Some(object) = parameters.as_object_mut() {
+                // Meta keys some tool APIs refuse.
+                object.remove("$schema");
+                object.remove("$id");
+            }
+            match query.format.unwrap_or_default() {
+                ToolFormat::Openai => serde_json::json!({
+                    "type": "function",
+                    "function": { "name": name, "description": description, "parameters": parameters },
+                }),
+                ToolFormat::Anthropic => {
+                    serde_json::json!({ "name": name, "description": description, "input_schema": parameters })
+                }
+            }
+        })
+        .collect();
+    axum::Json(Tools { tools })
+}

@@ -1,0 +1,181 @@
+//! `kiln serve`: the HTTP API, with in-process workers and the webhook
+//! sender beside it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use kiln_executor::RunMetrics;
+use kiln_queue::{ApiKey, KeyKind};
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::views::Links;
+use crate::api::{self, ApiState, HttpMetrics, RateLimit, Settings, Submitter};
+use crate::store::{StateArgs, StorageArgs};
+use crate::webhooks::{self, AllowList, WebhookConfig};
+use crate::worker::{self, PoolArgs};
+
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KILN_LISTEN", value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The URL clients reach this server at, for links and signed URLs
+    /// [default: http://LISTEN].
+    #[arg(long, env = "KILN_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+    /// Serve the API only; jobs run in `kiln worker` processes elsewhere.
+    #[arg(long, env = "KILN_NO_WORKERS")]
+    no_workers: bool,
+    /// Largest asset upload, MiB.
+    #[arg(long, env = "KILN_MAX_ASSET_MIB", value_name = "MIB", default_value_t = 32)]
+    max_asset_mib: u64,
+    /// Hours uploaded assets are kept.
+    #[arg(long, env = "KILN_ASSET_TTL_HOURS", value_name = "HOURS", default_value_t = 24)]
+    asset_ttl_hours: u64,
+    /// Longest `?wait=` a create may ask for, seconds.
+    #[arg(long, env = "KILN_MAX_WAIT_SECS", value_name = "SECS", default_value_t = 60)]
+    max_wait_secs: u64,
+    /// Requests per second each API key may make (bursts of twice that); 0 is unlimited.
+    #[arg(long, env = "KILN_RATE_LIMIT", value_name = "PER_SEC", default_value_t = 0.0)]
+    rate_limit: f64,
+    /// Origins callback URLs may point at, comma-separated:
+    /// `[scheme://]host[:port]`, https by default, `*.domain` for
+    /// subdomains. Unset: webhooks are off.
+    #[arg(long, env = "KILN_WEBHOOK_ALLOW", value_name = "ORIGINS", value_delimiter = ',')]
+    webhook_allow: Vec<String>,
+    /// Tries per webhook, the first included.
+    #[arg(long, env = "KILN_WEBHOOK_MAX_ATTEMPTS", value_name = "N", default_value_t = 8)]
+    webhook_max_attempts: i32,
+    /// Seconds before the second webhook try; doubles each time, up to an hour.
+    #[arg(long, env = "KILN_WEBHOOK_BACKOFF_SECS", value_name = "SECS", default_value_t = 5.0)]
+    webhook_backoff_secs: f64,
+    /// Key that signs download URLs for local storage
+    /// [default: generated once into DATA_DIR/url-signing.key].
+    #[arg(long, env = "KILN_URL_SIGNING_KEY", value_name = "SECRET", hide_env_values = true)]
+    url_signing_key: Option<String>,
+    /// Create an organisation of this name and print a new API key for it
+    /// on start (for trying kiln out).
+    #[arg(long, env = "KILN_DEMO_KEY", value_name = "ORG")]
+    demo_key: Option<String>,
+    #[command(flatten)]
+    pool: PoolArgs,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+pub(crate) async fn run(args: ServeArgs, state: &StateArgs, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let data_dir = state.data_dir()?;
+    let store = state.job_store().await?;
+    let blobs = args.storage.blob_store(state).await?;
+    let runtime = worker::runtime(cache_dir)?;
+    let plugins = Arc::new(args.pool.plugins(&runtime).await?);
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
+    let links = Links::new(&public_url);
+    let allow = AllowList::parse(&args.webhook_allow)?;
+
+    let mut registry = Registry::default();
+    let mut config = args.pool.config(&data_dir)?;
+    let run_metrics = Arc::new(RunMetrics::default());
+    run_metrics.register(&mut registry);
+    config.metrics = run_metrics;
+
+    let signing_key = match &args.url_signing_key {
+        Some(key) => key.as_bytes().to_vec(),
+        None => signing_key(&data_dir.join("url-signing.key"))?,
+    };
+    let api_state = Arc::new(ApiState {
+        store: store.clone(),
+        submitter: Submitter::start(store.clone()),
+        blobs: blobs.clone(),
+        runtime: runtime.clone(),
+        plugins: plugins.clone(),
+        links: links.clone(),
+        signer: api::signing::UrlSigner::new(signing_key),
+        rate_limit: RateLimit::new(args.rate_limit),
+        metrics: Arc::new(HttpMetrics::new(registry)),
+        settings: Settings {
+            max_asset_bytes: args.max_asset_mib << 20,
+            asset_ttl: Duration::from_secs(args.asset_ttl_hours.max(1) * 3600),
+            max_wait: Duration::from_secs(args.max_wait_secs),
+            webhooks: allow.clone(),
+        },
+    });
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; is another server using it? (set --listen)", args.listen))?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(worker::stop_on_signal(shutdown.clone()));
+
+    let background = CancellationToken::new();
+    let webhook_config = WebhookConfig {
+        allow,
+        max_attempts: args.webhook_max_attempts.max(1),
+        first_backoff: Duration::try_from_secs_f64(args.webhook_backoff_secs).context("--webhook-backoff-secs must be positive")?,
+        max_backoff: Duration::from_secs(3600),
+        timeout: Duration::from_secs(10),
+    };
+    let sender = tokio::spawn(webhooks::run(store.clone(), links, webhook_config, background.clone()));
+    let pool = (!args.no_workers).then(|| {
+        tokio::spawn(worker::run_pool(store.clone(), blobs, runtime, plugins.clone(), config, shutdown.clone()))
+    });
+
+    eprintln!("kiln {} serving {public_url} ({})", env!("CARGO_PKG_VERSION"), plugins.types().collect::<Vec<_>>().join(", "));
+    let demo_key = match &args.demo_key {
+        Some(org) => {
+            let organisation = store.organisation(org).await?;
+            let (key, secret) = ApiKey::generate(organisation.id, KeyKind::Standard, Some("kiln serve --demo-key".into()));
+            store.add_api_key(&key, &ApiKey::hash(&secret)).await?;
+            eprintln!("API key for organisation {org:?} (shown once): {secret}");
+            secret
+        }
+        None => {
+            eprintln!("create an API key with: kiln keys create --org <name>");
+            "$KILN_KEY".to_owned()
+        }
+    };
+    eprintln!(
+        "try:\n  curl -s {public_url}/v1/plugins -H 'Authorization: Bearer {demo_key}'\n  \
+         curl -s '{public_url}/v1/jobs?wait=10' -H 'Authorization: Bearer {demo_key}' -H 'Content-Type: application/json' \\\n    \
+         -d '{{\"type\": \"xlsx\", \"session_id\": \"demo\", \"spec\": {{\"sheets\": [{{\"name\": \"Q1\", \"rows\": [[\"Region\", \"Sales\"], [\"North\", 1200]]}}]}}}}'\n  \
+         API reference: {public_url}/openapi.json"
+    );
+
+    let app = api::router(api_state);
+    let stopping = shutdown.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stopping.cancelled().await })
+        .await
+        .context("the HTTP server failed")?;
+    if let Some(pool) = pool {
+        pool.await.context("the worker pool panicked")??;
+    }
+    background.cancel();
+    let _ = sender.await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The local URL-signing key: read, or made once (readable by the owner only).
+fn signing_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Ok(key) = std::fs::read(path) {
+        return Ok(key);
+    }
+    use rand::RngExt;
+    let key = hex::encode(rand::rng().random::<[u8; 32]>()).into_bytes();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the URL-signing key {}", path.display()))?;
+    file.write_all(&key)?;
+    Ok(key)
+}

@@ -1,0 +1,92 @@
+//! Bad requests get a clear problem+json, and nothing is queued or stored.
+
+use serde_json::json;
+
+use super::{Server, Stack, on_both_stacks, xlsx_job};
+
+on_both_stacks!(bad_requests_are_refused_with_problem_details_and_change_nothing);
+
+async fn bad_requests_are_refused_with_problem_details_and_change_nothing(stack: Stack) {
+    let server = Server::start(stack).await;
+    let api_key = server.key("acme");
+    let api = server.client(&api_key);
+    let raw = |body: &'static str, content_type: &'static str| {
+        api.send(api.request(reqwest::Method::POST, "/v1/jobs").header("content-type", content_type).body(body))
+    };
+
+    let malformed = raw(r#"{"type": "xlsx", "#, "application/json").await.problem(400);
+    assert!(malformed["detail"].as_str().unwrap().contains("not valid JSON"), "{malformed}");
+    let wrong_type = raw(r#"{"type": "xlsx"}"#, "text/plain").await.problem(415);
+    assert!(wrong_type["detail"].as_str().unwrap().contains("application/json"));
+    // A body declared larger than the limit is refused from its headers,
+    // before it is sent (so a client never has to upload it all).
+    let (head, body) = declare_oversize_body(&server.base, &api_key).await;
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{head}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["type"], "urn:kiln:problem:too-large");
+
+    let mut unknown = xlsx_job("s");
+    unknown["type"] = json!("docz");
+    assert_eq!(api.post("/v1/jobs", &unknown).await.pointers(), ["/type"]);
+
+    let missing = api.post("/v1/jobs", &json!({"type": "xlsx", "spec": {}})).await;
+    assert!(missing.problem(422)["detail"].as_str().unwrap().contains("session_id"));
+    let shape = api.post("/v1/jobs", &json!({"type": "xlsx", "session_id": 7, "spec": {}})).await;
+    assert_eq!(shape.pointers(), ["/session_id"]);
+
+    // Every violation at once, each with its pointer: the request's fields and the spec's.
+    let mut several = xlsx_job("bad session!");
+    several["spec"] = json!({"sheets": [{"name": "a/b", "rows": [[1]]}, {"rows": "no"}]});
+    several["callback_url"] = json!("http://169.254.169.254/latest");
+    several["display_name"] = json!("a/b");
+    let pointers = api.post("/v1/jobs", &several).await.pointers();
+    for expected in ["/session_id", "/display_name", "/callback_url"] {
+        assert!(pointers.contains(&expected.to_owned()), "{pointers:?}");
+    }
+    assert!(pointers.iter().any(|pointer| pointer.starts_with("/spec/sheets/1")), "{pointers:?}");
+
+    let mut missing_asset = xlsx_job("s");
+    missing_asset["assets"] = json!([{"name": "logo", "asset_id": uuid::Uuid::now_v7()}, {"name": "x", "content_base64": "@@@"}]);
+    assert_eq!(api.post("/v1/jobs", &missing_asset).await.pointers(), ["/assets/1/content_base64", "/assets/0/asset_id"]);
+
+    let bad_key = api.request(reqwest::Method::POST, "/v1/jobs").header("content-type", "application/json").header("idempotency-key", "");
+    api.send(bad_key.body(serde_json::to_vec(&xlsx_job("s")).unwrap())).await.problem(400);
+    api.post("/v1/jobs?wait=9999", &xlsx_job("s")).await.problem(400);
+    api.get("/v1/jobs?status=paused").await.problem(400);
+    api.get("/v1/jobs/not-a-uuid").await.problem(400);
+    api.get("/v1/nothing-here").await.problem(404);
+    api.delete("/v1/jobs").await.problem(405);
+
+    // Nothing was queued, and no inline asset was stored.
+    assert_eq!(api.get("/v1/jobs").await.json()["jobs"], json!([]));
+    let blobs = server.dir().join("data/blobs");
+    let stored = walk(&blobs);
+    assert!(stored.is_empty(), "files were stored: {stored:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .flatten()
+        .flat_map(|entry| if entry.path().is_dir() { walk(&entry.path()) } else { vec![entry.path()] })
+        .filter(|path| !path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')))
+        .collect()
+}
+
+/// Sends only the headers of a 11 MiB JSON request and reads the answer.
+async fn declare_oversize_body(base: &str, key: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "POST /v1/jobs HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        11 << 20
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (head.to_owned(), body.to_owned())
+}
