@@ -39,3 +39,9 @@ CREATE TABLE assets (
     expires_at       timestamptz NOT NULL
 );
 CREATE INDEX assets_expiry ON assets (expires_at);
+
+-- Artifact types an administrator turned off: new jobs for them are refused.
+CREATE TABLE disabled_plugins (
+    artifact_type  text PRIMARY KEY,
+    disabled_at    timestamptz NOT NULL DEFAULT now()
+);

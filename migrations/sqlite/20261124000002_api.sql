@@ -39,3 +39,9 @@ CREATE TABLE assets (
     expires_at       INTEGER NOT NULL
 );
 CREATE INDEX assets_expiry ON assets (expires_at);
+
+-- Artifact types an administrator turned off: new jobs for them are refused.
+CREATE TABLE disabled_plugins (
+    artifact_type  TEXT PRIMARY KEY,
+    disabled_at    INTEGER NOT NULL
+);

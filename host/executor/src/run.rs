@@ -97,17 +97,12 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
         let _ = progress_tx.send(Some(progress));
     }));
     let report = shared.runtime.generate(plugin, request).await;
-    // The reporter may be sleeping off its throttle: stop it (letting a
-    // write in flight finish) and record the last progress now.
+    // Stop the reporter (a write in flight finishes); the last progress,
+    // if it is not written yet, goes with the completion.
     stop_reporting.cancel();
     let _ = reporter.await;
     let last = progress_rx.borrow().clone();
-    let unwritten = last != *lock(&written);
-    if let Some(progress) = last.filter(|_| unwritten)
-        && let Err(err) = shared.store.progress(lease, &progress).await
-    {
-        tracing::warn!(job = %lease.job_id, error = %err, "could not record progress");
-    }
+    let progress = last.filter(|last| Some(last) != lock(&written).as_ref());
 
     let report = match report {
         Ok(report) => report,
@@ -125,7 +120,7 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
         (Outcome::Stopped(stop), _) => JobOutcome::Failed(stopped(stop)),
     };
     let RunReport { usage, log, .. } = report;
-    Finished::Complete(Box::new(Completion { lease, outcome, plugin: Some(plugin_ref), usage: Some(usage), log }))
+    Finished::Complete(Box::new(Completion { lease, outcome, plugin: Some(plugin_ref), usage: Some(usage), log, progress }))
 }
 
 fn failed(lease: Lease, error: JobError) -> Finished {
@@ -224,7 +219,12 @@ async fn report_progress(
     written: Arc<Mutex<Option<Progress>>>,
     stop: CancellationToken,
 ) {
-    // Only the waits are cut short by `stop`, never a write.
+    // Only the waits are cut short by `stop`, never a write. A run shorter
+    // than one interval writes no progress itself: its completion does.
+    tokio::select! {
+        () = tokio::time::sleep(PROGRESS_EVERY) => {}
+        () = stop.cancelled() => return,
+    }
     loop {
         tokio::select! {
             changed = updates.changed() => if changed.is_err() { return },

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use kiln_core::{
-    AssetRef, ErrorKind, EventKind, Job, JobError, JobId, JobState, LogEntry, OrgId, PluginRef, UsageReport,
+    AssetRef, ErrorKind, EventKind, Job, JobError, JobId, JobState, LogEntry, OrgId, PluginRef, Progress, UsageReport,
     WebhookState,
 };
 use serde::Serialize;
@@ -289,11 +289,14 @@ pub struct Completion {
     pub plugin: Option<PluginRef>,
     pub usage: Option<UsageReport>,
     pub log: Vec<LogEntry>,
+    /// The run's last progress, stored with the outcome, so a short run
+    /// needs no progress write of its own.
+    pub progress: Option<Progress>,
 }
 
 impl Completion {
     pub fn new(lease: Lease, outcome: JobOutcome) -> Self {
-        Self { lease, outcome, plugin: None, usage: None, log: Vec::new() }
+        Self { lease, outcome, plugin: None, usage: None, log: Vec::new(), progress: None }
     }
 
     /// The state this completion asks for, before the retry decision.

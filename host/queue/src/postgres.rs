@@ -80,6 +80,7 @@ impl PostgresStore {
         let mut plugins = Vec::new();
         let mut usages = Vec::new();
         let mut logs = Vec::new();
+        let mut progress = Vec::new();
         let mut artifacts = ArtifactColumns::default();
         for completion in completions {
             let lease = completion.lease;
@@ -93,6 +94,7 @@ impl PostgresStore {
             usages.push(completion.usage.as_ref().map(Json));
             // Runs that logged nothing store no log row.
             logs.push((!completion.log.is_empty()).then_some(Json(&completion.log)));
+            progress.push(completion.progress.as_ref().map(Json));
             for artifact in completion.artifacts() {
                 artifacts.push(lease.job_id, artifact);
             }
@@ -100,8 +102,8 @@ impl PostgresStore {
         let applied: Vec<Uuid> = sqlx::query_scalar(
             "WITH c AS (
                 SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::bool[], $5::float8[],
-                                     $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[])
-                    AS t(id, attempt, state, retryable, delay, error, plugin, usage, log)
+                                     $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $18::jsonb[])
+                    AS t(id, attempt, state, retryable, delay, error, plugin, usage, log, progress)
             ), decided AS (
                 SELECT c.*, CASE
                     WHEN c.retryable AND j.cancel_requested THEN 'canceled'
@@ -117,7 +119,8 @@ impl PostgresStore {
                     finished_at = CASE WHEN d.next = 'queued' THEN NULL ELSE now() END,
                     error = d.error,
                     plugin = coalesce(d.plugin, j.plugin),
-                    usage = coalesce(d.usage, j.usage)
+                    usage = coalesce(d.usage, j.usage),
+                    progress = coalesce(d.progress, j.progress)
                 FROM decided d WHERE j.id = d.id
                 RETURNING j.id, j.state, j.attempt, j.run_at, j.error, j.organisation_id, j.session_id, j.artifact_type
             ), events AS (
@@ -157,6 +160,7 @@ impl PostgresStore {
         .bind(&artifacts.sha256s)
         .bind(&artifacts.storage_keys)
         .bind(expired_only)
+        .bind(&progress)
         .fetch_all(&self.pool)
         .await?;
         Ok(ids.iter().map(|id| applied.contains(id)).collect())
@@ -827,6 +831,22 @@ impl JobStore for PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(row::delivery).collect()
+    }
+
+    async fn set_plugin_enabled(&self, artifact_type: &str, enabled: bool) -> Result<()> {
+        let statement = if enabled {
+            "DELETE FROM disabled_plugins WHERE artifact_type = $1"
+        } else {
+            "INSERT INTO disabled_plugins (artifact_type) VALUES ($1) ON CONFLICT DO NOTHING"
+        };
+        sqlx::query(statement).bind(artifact_type).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn disabled_plugins(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT artifact_type FROM disabled_plugins ORDER BY artifact_type")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Notice> {

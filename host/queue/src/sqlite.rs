@@ -157,7 +157,8 @@ impl SqliteStore {
                 finished_at = CASE WHEN ?1 = 'queued' THEN NULL ELSE ?3 END,
                 error = ?4,
                 plugin = coalesce(?5, plugin),
-                usage = coalesce(?6, usage)
+                usage = coalesce(?6, usage),
+                progress = coalesce(?8, progress)
              WHERE id = ?7",
         )
         .bind(next.as_str())
@@ -167,6 +168,7 @@ impl SqliteStore {
         .bind(completion.plugin.as_ref().map(Json))
         .bind(completion.usage.as_ref().map(Json))
         .bind(lease.job_id)
+        .bind(completion.progress.as_ref().map(Json))
         .execute(&mut *tx)
         .await?;
         let data = match next {
@@ -847,6 +849,23 @@ impl JobStore for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(row::delivery).collect()
+    }
+
+    async fn set_plugin_enabled(&self, artifact_type: &str, enabled: bool) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let statement = if enabled {
+            "DELETE FROM disabled_plugins WHERE artifact_type = ?1"
+        } else {
+            "INSERT INTO disabled_plugins (artifact_type, disabled_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING"
+        };
+        sqlx::query(statement).bind(artifact_type).bind(now()).execute(&mut *tx).await?;
+        self.commit(tx, Vec::new()).await
+    }
+
+    async fn disabled_plugins(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT artifact_type FROM disabled_plugins ORDER BY artifact_type")
+            .fetch_all(&self.reader)
+            .await?)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Notice> {

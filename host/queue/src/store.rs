@@ -143,6 +143,12 @@ pub trait JobStore: Send + Sync + 'static {
     /// A job's webhook tries, oldest first (empty if the scope cannot see it).
     async fn deliveries(&self, scope: Scope, job: JobId) -> Result<Vec<WebhookDelivery>>;
 
+    /// Turns an artifact type off (new jobs for it are refused) or back on.
+    async fn set_plugin_enabled(&self, artifact_type: &str, enabled: bool) -> Result<()>;
+
+    /// The artifact types turned off, sorted.
+    async fn disabled_plugins(&self) -> Result<Vec<String>>;
+
     /// Live notices of stored events, from now on.
     fn subscribe(&self) -> broadcast::Receiver<Notice>;
 }

@@ -63,6 +63,8 @@ macro_rules! conformance_tests {
             assets_are_scoped_and_expire,
             webhooks_are_claimed_once_and_fenced,
             webhook_secret_is_made_once_per_organisation,
+            writes_cut_short_leave_the_store_usable,
+            plugins_are_turned_off_and_on,
         );
     };
     (@each $factory:expr; $($check:ident),* $(,)?) => {
@@ -568,6 +570,7 @@ pub async fn artifacts_and_log_are_stored_once_with_success(store: Arc<dyn JobSt
     completion.log = vec![LogEntry { source: LogSource::Info, message: "wrote report.txt".into() }];
     completion.plugin = Some(kiln_core::PluginRef { name: "testing".into(), version: "0.1.0".into(), sha256: "ab".into() });
     completion.usage = Some(kiln_core::UsageReport { output_bytes: 5, files: 1, ..Default::default() });
+    completion.progress = Some(kiln_core::Progress { done: 3, total: 3, message: "done".into() });
     assert!(store.complete(vec![completion.clone()]).await.unwrap()[0]);
     assert!(!store.complete(vec![completion]).await.unwrap()[0], "a second completion is fenced off");
 
@@ -582,6 +585,43 @@ pub async fn artifacts_and_log_are_stored_once_with_success(store: Arc<dyn JobSt
     let job = state(store, id).await;
     assert_eq!(job.plugin.unwrap().name, "testing");
     assert_eq!(job.usage.unwrap().output_bytes, 5);
+    assert_eq!(job.progress.unwrap().done, 3, "the last progress is stored with the outcome");
+}
+
+/// Polls `write` at most `polls` times, letting other tasks run in
+/// between, then drops it wherever it got to.
+async fn cut_short<T>(write: impl std::future::Future<Output = T>, polls: usize) {
+    let mut write = std::pin::pin!(write);
+    for _ in 0..polls {
+        let done = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx).is_ready())).await;
+        if done {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    // Let the database answer before dropping: an answer nobody receives
+    // is the hard case.
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+/// Callers' futures get dropped at any await (an HTTP client goes away, a
+/// timeout fires); the store must stay consistent and writable.
+pub async fn writes_cut_short_leave_the_store_usable(store: Arc<dyn JobStore>) {
+    let store = &*store;
+    let org = org(store, "acme").await;
+    submit(store, job(org)).await;
+    let claimed = claim_one(store, LEASE).await;
+    let lease = Lease::of(&claimed);
+    let progress = kiln_core::Progress { done: 1, total: 2, message: "half".into() };
+    for polls in 1..=20 {
+        cut_short(store.progress(lease, &progress), polls).await;
+        cut_short(store.submit(vec![job(org)]), polls).await;
+    }
+    assert!(store.progress(lease, &progress).await.unwrap(), "progress is still written");
+    let later = submit(store, job(org)).await;
+    assert_eq!(later.state, kiln_core::JobState::Queued);
+    assert!(complete(store, lease, succeeded()).await);
+    assert_eq!(state(store, claimed.id).await.state, kiln_core::JobState::Succeeded);
 }
 
 pub async fn list_pages_newest_first_with_filters(store: Arc<dyn JobStore>) {
@@ -809,4 +849,15 @@ pub async fn webhook_secret_is_made_once_per_organisation(store: Arc<dyn JobStor
         secrets.push(racer.await.unwrap());
     }
     assert!(secrets.windows(2).all(|pair| pair[0] == pair[1]), "racing first uses agree on one secret");
+}
+
+pub async fn plugins_are_turned_off_and_on(store: Arc<dyn JobStore>) {
+    assert!(store.disabled_plugins().await.unwrap().is_empty());
+    store.set_plugin_enabled("xlsx", false).await.unwrap();
+    store.set_plugin_enabled("pdf", false).await.unwrap();
+    store.set_plugin_enabled("pdf", false).await.unwrap();
+    assert_eq!(store.disabled_plugins().await.unwrap(), ["pdf", "xlsx"]);
+    store.set_plugin_enabled("xlsx", true).await.unwrap();
+    store.set_plugin_enabled("docx", true).await.unwrap();
+    assert_eq!(store.disabled_plugins().await.unwrap(), ["pdf"]);
 }

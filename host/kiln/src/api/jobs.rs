@@ -165,10 +165,14 @@ type Inline = (String, Asset, Vec<u8>);
 async fn check(state: &ApiState, caller: &Caller, request: CreateJob) -> ApiResult<(NewJob, Vec<Inline>)> {
     let org = caller.organisation();
     let mut violations = Vec::new();
-    let plugin = state.plugins.get(&request.artifact_type);
+    let disabled = state.store.disabled_plugins().await?;
+    let mut plugin = state.plugins.get(&request.artifact_type);
     if plugin.is_none() {
         let known = state.plugins.types().collect::<Vec<_>>().join(", ");
         violations.push(Violation::new("/type", format!("unknown artifact type {:?}; known: {known}", request.artifact_type)));
+    } else if disabled.contains(&request.artifact_type) {
+        violations.push(Violation::new("/type", format!("{:?} is turned off on this server by an administrator", request.artifact_type)));
+        plugin = None;
     }
     if let Err(err) = BlobKey::session_prefix(org, &request.session_id) {
         violations.push(Violation::new("/session_id", err.to_string()));

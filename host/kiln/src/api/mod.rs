@@ -87,6 +87,8 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
         .route("/artifacts/{id}/url", post(artifacts::sign))
         .route("/plugins", get(plugins::list))
         .route("/plugins/{type}", get(plugins::get))
+        .route("/plugins/{type}/disable", post(plugins::disable))
+        .route("/plugins/{type}/enable", post(plugins::enable))
         .route("/tools", get(plugins::tools))
         .route("/organisation", get(ops::organisation));
     Router::new()

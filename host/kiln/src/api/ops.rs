@@ -123,7 +123,7 @@ pub(crate) async fn organisation(State(state): State<Arc<ApiState>>, caller: Cal
         assets::upload, assets::get,
         artifacts::session, artifacts::bundle, artifacts::get, artifacts::content, artifacts::sign, artifacts::delete,
         artifacts::signed_content,
-        plugins::list, plugins::get, plugins::tools,
+        plugins::list, plugins::get, plugins::disable, plugins::enable, plugins::tools,
         organisation, healthz, readyz, metrics,
     ),
     components(schemas(Problem, views::JobView, views::ArtifactView, plugins::ToolFormat)),

@@ -23,6 +23,8 @@ pub(crate) struct PluginSummary {
     media_types: Vec<String>,
     /// Hex sha256 of the component.
     sha256: String,
+    /// Whether new jobs are accepted; an administrator can turn a type off.
+    enabled: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,7 +50,7 @@ pub(crate) struct PluginList {
     plugins: Vec<PluginSummary>,
 }
 
-fn summary(plugin: &Plugin) -> PluginSummary {
+fn summary(plugin: &Plugin, disabled: &[String]) -> PluginSummary {
     let info = plugin.info();
     PluginSummary {
         artifact_type: info.artifact_type.clone(),
@@ -57,6 +59,7 @@ fn summary(plugin: &Plugin) -> PluginSummary {
         summary: info.summary.clone(),
         media_types: info.media_types.clone(),
         sha256: plugin.sha256().to_owned(),
+        enabled: !disabled.contains(&info.artifact_type),
     }
 }
 
@@ -66,9 +69,10 @@ fn schema(plugin: &Plugin) -> serde_json::Value {
 
 /// Lists the artifact types this server generates.
 #[utoipa::path(get, operation_id = "list_plugins", path = "/v1/plugins", tag = "plugins", responses((status = 200, body = PluginList)), security(("api_key" = [])))]
-pub(crate) async fn list(State(state): State<Arc<ApiState>>, _caller: Caller) -> axum::Json<PluginList> {
-    let plugins = state.plugins.types().filter_map(|kind| state.plugins.get(kind)).map(|plugin| summary(plugin)).collect();
-    axum::Json(PluginList { plugins })
+pub(crate) async fn list(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<axum::Json<PluginList>> {
+    let disabled = state.store.disabled_plugins().await?;
+    let plugins = state.plugins.types().filter_map(|kind| state.plugins.get(kind)).map(|plugin| summary(plugin, &disabled)).collect();
+    Ok(axum::Json(PluginList { plugins }))
 }
 
 /// One plugin: its description, spec schema and examples.
@@ -79,10 +83,15 @@ pub(crate) async fn list(State(state): State<Arc<ApiState>>, _caller: Caller) ->
     security(("api_key" = []))
 )]
 pub(crate) async fn get(State(state): State<Arc<ApiState>>, _caller: Caller, Path(kind): Path<String>) -> ApiResult<axum::Json<PluginDetail>> {
-    let plugin = state.plugins.get(&kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
+    detail(&state, &kind).await.map(axum::Json)
+}
+
+async fn detail(state: &ApiState, kind: &str) -> ApiResult<PluginDetail> {
+    let plugin = state.plugins.get(kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
+    let disabled = state.store.disabled_plugins().await?;
     let info = plugin.info();
-    Ok(axum::Json(PluginDetail {
-        summary: summary(plugin),
+    Ok(PluginDetail {
+        summary: summary(plugin, &disabled),
         description: info.description.clone(),
         spec_schema: schema(plugin),
         examples: info
@@ -90,7 +99,40 @@ pub(crate) async fn get(State(state): State<Arc<ApiState>>, _caller: Caller, Pat
             .iter()
             .map(|example| PluginExample { title: example.title.clone(), spec: serde_json::from_str(&example.spec).unwrap_or_default() })
             .collect(),
-    }))
+    })
+}
+
+/// Turns an artifact type off: new jobs for it are refused (queued ones
+/// still run). Admin keys only; it applies to every organisation.
+#[utoipa::path(
+    post, operation_id = "disable_plugin", path = "/v1/plugins/{type}/disable", tag = "plugins",
+    params(("type" = String, Path, description = "Artifact type")),
+    responses((status = 200, body = PluginDetail), (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub(crate) async fn disable(State(state): State<Arc<ApiState>>, caller: Caller, Path(kind): Path<String>) -> ApiResult<axum::Json<PluginDetail>> {
+    set_enabled(&state, &caller, &kind, false).await
+}
+
+/// Turns an artifact type back on. Admin keys only.
+#[utoipa::path(
+    post, operation_id = "enable_plugin", path = "/v1/plugins/{type}/enable", tag = "plugins",
+    params(("type" = String, Path, description = "Artifact type")),
+    responses((status = 200, body = PluginDetail), (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub(crate) async fn enable(State(state): State<Arc<ApiState>>, caller: Caller, Path(kind): Path<String>) -> ApiResult<axum::Json<PluginDetail>> {
+    set_enabled(&state, &caller, &kind, true).await
+}
+
+async fn set_enabled(state: &ApiState, caller: &Caller, kind: &str, enabled: bool) -> ApiResult<axum::Json<PluginDetail>> {
+    caller.require_admin()?;
+    state.plugins.get(kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
+    state.store.set_plugin_enabled(kind, enabled).await?;
+    tracing::info!(artifact_type = kind, enabled, admin_key = %caller.key.id, "plugin availability changed");
+    detail(state, kind).await.map(axum::Json)
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -118,12 +160,14 @@ pub(crate) struct Tools {
     tools: Vec<serde_json::Value>,
 }
 
-/// Tool definitions for LLMs, one per plugin.
+/// Tool definitions for LLMs, one per enabled plugin.
 #[utoipa::path(get, operation_id = "list_tools", path = "/v1/tools", tag = "plugins", params(ToolsQuery), responses((status = 200, body = Tools)), security(("api_key" = [])))]
-pub(crate) async fn tools(State(state): State<Arc<ApiState>>, _caller: Caller, Query(query): Query<ToolsQuery>) -> axum::Json<Tools> {
+pub(crate) async fn tools(State(state): State<Arc<ApiState>>, _caller: Caller, Query(query): Query<ToolsQuery>) -> ApiResult<axum::Json<Tools>> {
+    let disabled = state.store.disabled_plugins().await?;
     let tools = state
         .plugins
         .types()
+        .filter(|kind| !disabled.iter().any(|off| off == kind))
         .filter_map(|kind| state.plugins.get(kind))
         .map(|plugin| {
             let info = plugin.info();
@@ -146,5 +190,5 @@ pub(crate) async fn tools(State(state): State<Arc<ApiState>>, _caller: Caller, Q
             }
         })
         .collect();
-    axum::Json(Tools { tools })
+    Ok(axum::Json(Tools { tools }))
 }

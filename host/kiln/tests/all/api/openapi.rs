@@ -83,3 +83,23 @@ async fn plugins_tools_probes_and_metrics_describe_the_server() {
         assert!(metrics.contains(expected), "missing {expected} in\n{metrics}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admin_keys_turn_plugins_off_and_on() {
+    let server = Server::start(Stack::Embedded).await;
+    let admin = server.client(&server.admin_key("ops"));
+    let user = server.client(&server.key("acme"));
+    user.post("/v1/plugins/xlsx/disable", &json!({})).await.problem(403);
+    admin.post("/v1/plugins/docz/disable", &json!({})).await.problem(404);
+
+    let off = admin.post("/v1/plugins/xlsx/disable", &json!({})).await;
+    assert_eq!(off.status, 200);
+    assert_eq!(off.json()["enabled"], false);
+    assert_eq!(user.post("/v1/jobs", &xlsx_job("s")).await.pointers(), ["/type"]);
+    let tools = user.get("/v1/tools").await.json();
+    assert!(!tools["tools"].as_array().unwrap().iter().any(|t| t["function"]["name"] == "generate_xlsx"));
+    assert_eq!(user.get("/v1/plugins/xlsx").await.json()["enabled"], false);
+
+    assert_eq!(admin.post("/v1/plugins/xlsx/enable", &json!({})).await.json()["enabled"], true);
+    assert_eq!(user.run(&xlsx_job("s")).await["state"], "succeeded");
+}
