@@ -107,6 +107,21 @@ async fn main() {
         ms(at(0.99)),
     );
 
+    // Where the time went, from the server's own histograms.
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let mean = |name: &str| {
+        let value = |suffix: &str| -> f64 {
+            metrics.lines().find(|line| line.starts_with(&format!("{name}_{suffix}{{type=\"xlsx\"}}"))).and_then(|line| line.rsplit(' ').next()?.parse().ok()).unwrap_or(0.0)
+        };
+        value("sum") / value("count").max(1.0) * 1000.0
+    };
+    println!(
+        "    server means over all xlsx jobs: queue wait {:.2} ms, run (sandbox + storing files) {:.2} ms, instantiate {:.3} ms",
+        mean("kiln_job_queue_wait_seconds"),
+        mean("kiln_job_duration_seconds"),
+        mean("kiln_plugin_instantiate_seconds"),
+    );
+
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_after = rss_kib(server.0.id());
     println!(

@@ -33,7 +33,7 @@ pub(crate) struct PoolArgs {
     /// scripts/build-plugins puts the built-in ones].
     #[arg(long, env = "KILN_PLUGIN_DIR", value_name = "DIR")]
     plugin_dir: Option<PathBuf>,
-    /// Jobs to run at once [default: number of CPUs].
+    /// Jobs to run at once [default: 4 × the number of CPUs].
     #[arg(long, env = "KILN_WORKER_CONCURRENCY", value_name = "N")]
     concurrency: Option<usize>,
     /// Seconds a job stays claimed without a heartbeat; a crashed worker's
