@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
@@ -112,7 +112,7 @@ pub(crate) async fn upload(
     } else {
         check_filename(query.filename.as_deref())?;
         let media_type = if content_type.is_empty() { "application/octet-stream".to_owned() } else { content_type };
-        let body: ByteStream = Box::pin(Body::from(request.into_body()).into_data_stream().map_err(std::io::Error::other));
+        let body: ByteStream = Box::pin(request.into_body().into_data_stream().map_err(std::io::Error::other));
         let stored = state.blobs.put_stream(&key, body, &media_type, limit).await;
         (query.filename, media_type, stored)
     };

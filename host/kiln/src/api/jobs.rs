@@ -177,26 +177,22 @@ async fn check(state: &ApiState, caller: &Caller, request: CreateJob) -> ApiResu
     if let Err(err) = BlobKey::session_prefix(org, &request.session_id) {
         violations.push(Violation::new("/session_id", err.to_string()));
     }
-    if let Some(conversation) = &request.conversation_id {
-        if conversation.is_empty() || conversation.len() > 256 || conversation.chars().any(char::is_control) {
+    if let Some(conversation) = &request.conversation_id
+        && (conversation.is_empty() || conversation.len() > 256 || conversation.chars().any(char::is_control)) {
             violations.push(Violation::new("/conversation_id", "must be 1 to 256 characters without control characters"));
         }
-    }
-    if let Some(name) = &request.display_name {
-        if name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
+    if let Some(name) = &request.display_name
+        && (name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(|c| c.is_control() || c == '/' || c == '\\')) {
             violations.push(Violation::new("/display_name", "must be 1 to 200 characters, without '/', '\\' or control characters"));
         }
-    }
-    if let Some(metadata) = &request.metadata {
-        if serde_json::to_vec(metadata).map_or(0, |bytes| bytes.len()) > MAX_METADATA {
+    if let Some(metadata) = &request.metadata
+        && serde_json::to_vec(metadata).map_or(0, |bytes| bytes.len()) > MAX_METADATA {
             violations.push(Violation::new("/metadata", "must be at most 16 KiB as JSON"));
         }
-    }
-    if let Some(url) = &request.callback_url {
-        if let Err(message) = state.settings.webhooks.check(url) {
+    if let Some(url) = &request.callback_url
+        && let Err(message) = state.settings.webhooks.check(url) {
             violations.push(Violation::new("/callback_url", message));
         }
-    }
     let (assets, inline) = check_assets(state, caller, &request.assets, &mut violations).await?;
     if let Some(plugin) = plugin {
         let spec = request.spec.to_string();

@@ -25,7 +25,7 @@ async fn a_spreadsheet_job_ends_with_a_file_a_real_reader_opens(stack: Stack) {
     assert_eq!(job["state"], "succeeded", "{job}");
     assert_eq!(job["metadata"], json!({"requested_by": "ana", "turn": 3}));
     assert_eq!(job["conversation_id"], "conv-9");
-    assert_eq!(job["plugin"]["name"].as_str().unwrap().is_empty(), false);
+    assert!(!job["plugin"]["name"].as_str().unwrap().is_empty());
     assert_eq!(job["plugin"]["sha256"].as_str().unwrap().len(), 64);
     assert!(job["usage"]["wall_time_us"].as_u64().unwrap() > 0);
     let artifact = &job["artifacts"][0];

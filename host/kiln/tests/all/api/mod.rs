@@ -164,11 +164,10 @@ async fn ready(child: &mut Child, base: &str) -> bool {
         if child.try_wait().unwrap().is_some() {
             return false;
         }
-        if let Ok(response) = http().get(format!("{base}/readyz")).send().await {
-            if response.status() == 200 {
+        if let Ok(response) = http().get(format!("{base}/readyz")).send().await
+            && response.status() == 200 {
                 return true;
             }
-        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     false

@@ -26,7 +26,7 @@ async fn another_organisation_can_reach_nothing(stack: Stack) {
         format!("/v1/artifacts/{artifact}"),
         format!("/v1/artifacts/{artifact}/content"),
         format!("/v1/assets/{asset_id}"),
-        format!("/v1/sessions/shared-name/bundle"),
+        "/v1/sessions/shared-name/bundle".to_string(),
         format!("/v1/jobs/{unknown}"),
         format!("/v1/artifacts/{unknown}"),
     ] {
