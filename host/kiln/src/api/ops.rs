@@ -16,6 +16,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use tracing::Instrument;
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::extract::Caller;
@@ -51,15 +52,27 @@ impl HttpMetrics {
 
 /// Counts and times every request by its route pattern (never by its raw
 /// path, so ids do not explode the label set).
+/// Also gives every request an id: in the `x-request-id` header, in every
+/// problem body, and on every log line written while answering it.
 pub(crate) async fn observe(State(state): State<Arc<ApiState>>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let method = request.method().to_string();
+    let id = Uuid::now_v7();
+    let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
     let start = Instant::now();
-    let response = next.run(request).await;
+    let mut response = REQUEST_ID.scope(id, next.run(request).instrument(span)).await;
     let labels = RouteLabels { method, route, status: response.status().as_u16() };
     state.metrics.requests.get_or_create(&labels).inc();
     state.metrics.duration.get_or_create(&labels).observe(start.elapsed().as_secs_f64());
+    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert("x-request-id", value);
+    }
     response
+}
+
+tokio::task_local! {
+    /// The id of the request being answered.
+    pub(crate) static REQUEST_ID: Uuid;
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -23,6 +23,9 @@ pub(crate) struct Problem {
     /// (RFC 6901) of the field, relative to the request body.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) violations: Vec<Violation>,
+    /// Quote it when reporting a problem: the server's log has the details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) request_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +60,7 @@ pub(crate) enum ApiError {
     RateLimited(String),
     #[error("{0}")]
     Unavailable(String),
-    #[error("internal error")]
+    #[error("internal error; the server's log has the details under this request_id")]
     Internal(#[source] anyhow::Error),
 }
 
@@ -119,6 +122,7 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail: self.to_string(),
             violations,
+            request_id: super::ops::REQUEST_ID.try_with(|id| *id).ok(),
         };
         let mut response = (status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();

@@ -45,6 +45,13 @@ async fn bad_requests_are_refused_with_problem_details_and_change_nothing(stack:
     }
     assert!(pointers.iter().any(|pointer| pointer.starts_with("/spec/sheets/1")), "{pointers:?}");
 
+    let mut too_much = xlsx_job("s");
+    too_much["metadata"] = json!({"notes": "x".repeat(17 << 10)});
+    use base64::Engine;
+    let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; (1 << 20) + 1]);
+    too_much["assets"] = json!([{"name": "big", "content_base64": big}]);
+    assert_eq!(api.post("/v1/jobs", &too_much).await.pointers(), ["/metadata", "/assets/0/content_base64"]);
+
     let mut missing_asset = xlsx_job("s");
     missing_asset["assets"] = json!([{"name": "logo", "asset_id": uuid::Uuid::now_v7()}, {"name": "x", "content_base64": "@@@"}]);
     assert_eq!(api.post("/v1/jobs", &missing_asset).await.pointers(), ["/assets/1/content_base64", "/assets/0/asset_id"]);

@@ -212,6 +212,7 @@ impl Reply {
         assert_eq!(problem["status"], status);
         assert!(problem["type"].as_str().unwrap().starts_with("urn:kiln:problem:"), "{problem}");
         assert!(!problem["detail"].as_str().unwrap().is_empty());
+        assert_eq!(problem["request_id"], self.header("x-request-id"), "a problem names its request");
         problem
     }
 
