@@ -56,12 +56,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KILN_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // KILN_LOG filters (e.g. `info`, `kiln_executor=debug`); KILN_LOG_FORMAT=json
+    // writes one JSON object per line, for log collectors.
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KILN_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr);
+    if std::env::var("KILN_LOG_FORMAT").is_ok_and(|format| format == "json") {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let args: Vec<_> = std::env::args_os().collect();
     let cli = match config::apply(Cli::command(), &args) {
         Ok(command) => Cli::from_arg_matches(&command.get_matches_from(&args)).unwrap_or_else(|err| err.exit()),
