@@ -63,22 +63,22 @@ pub(crate) struct RunArgs {
 #[derive(Args)]
 pub(crate) struct LimitArgs {
     /// Linear memory limit, MiB.
-    #[arg(long, value_name = "MIB", default_value_t = Limits::default().memory_bytes >> 20)]
+    #[arg(long, env = "KILN_MEMORY_MIB", value_name = "MIB", default_value_t = Limits::default().memory_bytes >> 20)]
     memory_mib: u64,
     /// CPU time limit, seconds.
-    #[arg(long, value_name = "SECS", default_value_t = Limits::default().cpu_time.as_secs_f64())]
+    #[arg(long, env = "KILN_CPU_SECS", value_name = "SECS", default_value_t = Limits::default().cpu_time.as_secs_f64())]
     cpu_secs: f64,
     /// Wall-clock limit, seconds.
-    #[arg(long, value_name = "SECS", default_value_t = Limits::default().wall_clock.as_secs_f64())]
+    #[arg(long, env = "KILN_WALL_SECS", value_name = "SECS", default_value_t = Limits::default().wall_clock.as_secs_f64())]
     wall_secs: f64,
     /// Total output limit, MiB.
-    #[arg(long, value_name = "MIB", default_value_t = Limits::default().output_bytes >> 20)]
+    #[arg(long, env = "KILN_OUTPUT_MIB", value_name = "MIB", default_value_t = Limits::default().output_bytes >> 20)]
     output_mib: u64,
     /// Output file count limit.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().output_files)]
+    #[arg(long, env = "KILN_MAX_FILES", value_name = "N", default_value_t = Limits::default().output_files)]
     max_files: u64,
     /// Log limit (log calls, stdout and stderr), KiB.
-    #[arg(long, value_name = "KIB", default_value_t = Limits::default().log_bytes >> 10)]
+    #[arg(long, env = "KILN_LOG_KIB", value_name = "KIB", default_value_t = Limits::default().log_bytes >> 10)]
     log_kib: u64,
 }
 
