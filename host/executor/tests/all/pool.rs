@@ -99,6 +99,7 @@ macro_rules! on_both_stores {
 on_both_stores!(
     job_files_are_stored_under_the_tenant_prefix,
     retention_deletes_old_jobs_with_their_files,
+    expired_assets_are_deleted_with_their_files,
     plugin_verdicts_fail_once_with_the_reason,
     unknown_artifact_type_fails_without_retry,
     running_job_is_canceled_mid_run,
@@ -210,5 +211,37 @@ async fn retention_deletes_old_jobs_with_their_files(database: TestDatabase) {
         assert!(harness.blobs.head(key).await.unwrap().is_none(), "its files went with it");
     }
     assert_eq!(harness.store.artifacts(Scope::Operator, kept).await.unwrap().len(), 1);
+    harness.stop().await;
+}
+
+async fn expired_assets_are_deleted_with_their_files(database: TestDatabase) {
+    let harness = Harness::start(database, |_| {}).await;
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    for expires_at in [now - chrono::Duration::seconds(1), now + chrono::Duration::hours(1)] {
+        let id = uuid::Uuid::now_v7();
+        let key = BlobKey::asset(harness.org, id);
+        let body = futures_util::stream::once(async { Ok(bytes::Bytes::from_static(b"logo")) });
+        let stored = harness.blobs.put_stream(&key, Box::pin(body), "image/png", 1024).await.unwrap();
+        let asset = kiln_core::Asset {
+            id,
+            organisation_id: harness.org,
+            filename: Some("logo.png".into()),
+            media_type: "image/png".into(),
+            size: stored.size,
+            sha256: stored.sha256,
+            storage_key: key.as_str().to_owned(),
+            created_at: now,
+            expires_at,
+        };
+        harness.store.add_asset(&asset).await.unwrap();
+        ids.push(id);
+    }
+    // The pool's own retention round may get there first; either way the
+    // expired asset goes and the live one stays.
+    kiln_executor::maintenance::delete_expired_assets(harness.store.as_ref(), harness.blobs.as_ref()).await.unwrap();
+    assert!(harness.blobs.head(&BlobKey::asset(harness.org, ids[0])).await.unwrap().is_none(), "its file went with it");
+    assert!(harness.blobs.head(&BlobKey::asset(harness.org, ids[1])).await.unwrap().is_some());
+    assert_eq!(harness.store.assets(Scope::Operator, &ids).await.unwrap().len(), 1);
     harness.stop().await;
 }
