@@ -49,7 +49,7 @@ async fn main() {
             .arg("serve")
             .envs(env)
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create("/tmp/kiln-bench-serve.log").unwrap())
+            .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
             .spawn()
             .unwrap(),
     );
