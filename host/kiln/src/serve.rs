@@ -161,7 +161,9 @@ pub(crate) async fn run(args: ServeArgs, state: &StateArgs, cache_dir: Option<Pa
     Ok(ExitCode::SUCCESS)
 }
 
-/// The local URL-signing key: read, or made once (readable by the owner only).
+/// The local URL-signing key: read, or made once (readable by the owner
+/// only). It is written to a temporary file and linked into place, so a
+/// server starting at the same moment reads a whole key, never half of one.
 fn signing_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
@@ -170,12 +172,15 @@ fn signing_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     }
     use rand::RngExt;
     let key = hex::encode(rand::rng().random::<[u8; 32]>()).into_bytes();
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create the URL-signing key {}", path.display()))?;
-    file.write_all(&key)?;
-    Ok(key)
+    let context = || format!("cannot create the URL-signing key {}", path.display());
+    let temp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temp).with_context(context)?;
+    file.write_all(&key).and_then(|()| file.sync_all()).with_context(context)?;
+    let linked = std::fs::hard_link(&temp, path);
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(key),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read(path).with_context(context)?),
+        Err(err) => Err(err).with_context(context),
+    }
 }
