@@ -68,12 +68,20 @@ pub enum Error {
     UnsupportedUrl(String),
     #[error("could not open the database at {url}; check that it is running and the URL is right")]
     Connect { url: String, source: sqlx::Error },
-    #[error("database error")]
-    Database(#[from] sqlx::Error),
+    /// The cause is in the message, not chained, because most callers log
+    /// errors with `%err`, which prints no chain.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
     #[error("could not migrate the database")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored row is not valid: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Database(err)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
