@@ -41,6 +41,10 @@ pub(crate) struct ServeArgs {
     /// Longest `?wait=` a create may ask for, seconds.
     #[arg(long, env = "KILN_MAX_WAIT_SECS", value_name = "SECS", default_value_t = 60)]
     max_wait_secs: u64,
+    /// Seconds between keep-alive comments on an idle event stream (keep it
+    /// under your proxies' idle timeout).
+    #[arg(long, env = "KILN_SSE_KEEPALIVE_SECS", value_name = "SECS", default_value_t = 15)]
+    sse_keepalive_secs: u64,
     /// Requests per second each API key may make (bursts of twice that); 0 is unlimited.
     #[arg(long, env = "KILN_RATE_LIMIT", value_name = "PER_SEC", default_value_t = 0.0)]
     rate_limit: f64,
@@ -104,6 +108,7 @@ pub(crate) async fn run(args: ServeArgs, state: &StateArgs, cache_dir: Option<Pa
             asset_ttl: Duration::from_secs(args.asset_ttl_hours.max(1) * 3600),
             max_wait: Duration::from_secs(args.max_wait_secs),
             webhooks: allow.clone(),
+            keep_alive: Duration::from_secs(args.sse_keepalive_secs.max(1)),
         },
     });
 

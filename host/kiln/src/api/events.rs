@@ -26,8 +26,6 @@ use super::ApiState;
 use super::extract::{Caller, Path, Query};
 use super::problem::{ApiError, ApiResult, Problem};
 
-/// How often an idle stream sends a keep-alive comment.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How often an idle stream re-reads the store anyway, for writers whose
 /// notices do not reach this process (another process on SQLite).
 const REREAD: Duration = Duration::from_secs(2);
@@ -71,9 +69,10 @@ pub(crate) async fn stream(
     let notices = state.store.subscribe();
     state.store.get(scope, id).await?.ok_or(ApiError::NotFound("job"))?;
     let pending = state.store.events(scope, id, after).await?.into();
+    let keep_alive = KeepAlive::new().interval(state.settings.keep_alive).text("keep-alive");
     let follow = Follow { state, scope, id, after, notices, pending, done: false };
     let stream = futures_util::stream::unfold(follow, Follow::next);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
+    Ok(Sse::new(stream).keep_alive(keep_alive))
 }
 
 struct Follow {

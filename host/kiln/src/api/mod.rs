@@ -67,6 +67,8 @@ pub(crate) struct Settings {
     pub(crate) max_wait: Duration,
     /// Hosts callback URLs may point at.
     pub(crate) webhooks: AllowList,
+    /// How often an idle event stream sends a keep-alive comment.
+    pub(crate) keep_alive: Duration,
 }
 
 /// The whole HTTP service.

@@ -9,6 +9,21 @@ use super::{Client, Server, Stack, on_both_stacks, testing_job};
 
 on_both_stacks!(a_reconnecting_client_misses_no_event);
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_stream_sends_keep_alive_comments() {
+    let server = Server::start_with(Stack::Embedded, &[("KILN_SSE_KEEPALIVE_SECS", "1")]).await;
+    let api = server.client(&server.key("acme"));
+    let job = api.post("/v1/jobs", &testing_job("idle", json!({"behaviour": "slow", "steps": 3, "step_ms": 1200}))).await.json();
+    let mut response = api.request(reqwest::Method::GET, job["links"]["events"].as_str().unwrap()).send().await.unwrap();
+    let mut text = String::new();
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(30), response.chunk()).await.unwrap().unwrap() {
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let comments = text.lines().filter(|line| line.strip_prefix(':').is_some_and(|rest| rest.trim() == "keep-alive")).count();
+    assert!(comments >= 1, "no keep-alive comment while the job was quiet:\n{text}");
+    assert!(text.contains("event: succeeded"), "{text}");
+}
+
 /// Reads SSE events (id, kind) until `count` arrived or the stream ends.
 async fn read_events(api: &Client, path: &str, last_event_id: Option<&str>, count: usize) -> (Vec<(String, String)>, bool) {
     let mut request = api.request(reqwest::Method::GET, path).header("accept", "text/event-stream");
