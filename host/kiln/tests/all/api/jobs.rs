@@ -69,8 +69,8 @@ async fn queued_jobs_answer_202_with_a_location_and_list_in_pages(stack: Stack) 
         assert_eq!(reply.header("location"), format!("/v1/jobs/{}", job["id"].as_str().unwrap()));
         ids.push(job["id"].as_str().unwrap().to_owned());
     }
-    api.post("/v1/jobs", &testing_job("other", json!({"behaviour": "ok"}))).await;
-    for id in &ids {
+    let other = api.post("/v1/jobs", &testing_job("other", json!({"behaviour": "ok"}))).await.json();
+    for id in ids.iter().map(String::as_str).chain([other["id"].as_str().unwrap()]) {
         assert_eq!(api.finished(id).await["state"], "succeeded");
     }
     let first = api.get("/v1/jobs?session=paged&limit=3").await.json();
