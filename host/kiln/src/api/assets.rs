@@ -78,9 +78,7 @@ pub(crate) async fn upload(
         return Err(ApiError::TooLarge(limit));
     }
     let content_type = content_type(request.headers());
-    let id = Uuid::now_v7();
-    let key = BlobKey::asset(caller.organisation(), id);
-    let (filename, media_type, stored) = if content_type.starts_with("multipart/form-data") {
+    let asset = if content_type.starts_with("multipart/form-data") {
         let mut multipart = Multipart::from_request(request, &()).await.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
         let mut field = loop {
             let field = multipart
@@ -93,7 +91,6 @@ pub(crate) async fn upload(
             }
         };
         let filename = field.file_name().map(str::to_owned);
-        check_filename(filename.as_deref())?;
         let media_type = field.content_type().unwrap_or("application/octet-stream").to_owned();
         // The part borrows the request, so it is pumped through a channel
         // into the store's (owned) stream.
@@ -107,16 +104,31 @@ pub(crate) async fn upload(
                 }
             }
         };
-        let ((), stored) = tokio::join!(pump, state.blobs.put_stream(&key, body, &media_type, limit));
-        (filename, media_type, stored)
+        let ((), asset) = tokio::join!(pump, store(&state, &caller, filename, media_type, body, limit));
+        asset?
     } else {
-        check_filename(query.filename.as_deref())?;
         let media_type = if content_type.is_empty() { "application/octet-stream".to_owned() } else { content_type };
         let body: ByteStream = Box::pin(request.into_body().into_data_stream().map_err(std::io::Error::other));
-        let stored = state.blobs.put_stream(&key, body, &media_type, limit).await;
-        (query.filename, media_type, stored)
+        store(&state, &caller, query.filename, media_type, body, limit).await?
     };
-    let stored = match stored {
+    Ok((StatusCode::CREATED, axum::Json(asset.into())))
+}
+
+/// Streams `body` into the blob store as a new asset of the caller's,
+/// refusing it past `limit`, and records it; nothing is left behind on
+/// failure. Uploads and a job's inline assets both come here.
+pub(crate) async fn store(
+    state: &ApiState,
+    caller: &Caller,
+    filename: Option<String>,
+    media_type: String,
+    body: ByteStream,
+    limit: u64,
+) -> ApiResult<Asset> {
+    check_filename(filename.as_deref())?;
+    let id = Uuid::now_v7();
+    let key = BlobKey::asset(caller.organisation(), id);
+    let stored = match state.blobs.put_stream(&key, body, &media_type, limit).await {
         Ok(stored) => stored,
         Err(kiln_storage::Error::Upload { .. }) => return Err(ApiError::bad_request("the upload was interrupted; send it again")),
         Err(err) => return Err(err.into()),
@@ -137,7 +149,7 @@ pub(crate) async fn upload(
         let _ = state.blobs.delete(&key).await;
         return Err(err.into());
     }
-    Ok((StatusCode::CREATED, axum::Json(asset.into())))
+    Ok(asset)
 }
 
 fn check_filename(name: Option<&str>) -> ApiResult<()> {

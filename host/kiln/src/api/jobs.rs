@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use kiln_core::{Asset, AssetRef, Job, JobId, JobState, LogEntry, Violation, WebhookDelivery};
+use kiln_core::{AssetRef, Job, JobId, JobState, LogEntry, Violation, WebhookDelivery};
 use kiln_queue::{JobFilter, NewJob, Notice, Scope, Submitted};
 use kiln_runtime::{Outcome, PluginError};
 use kiln_storage::BlobKey;
@@ -18,7 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::ApiState;
+use super::{ApiState, assets};
 use super::extract::{Caller, Json, Path, Query};
 use super::problem::{ApiError, ApiResult, Problem};
 use super::views::JobView;
@@ -110,8 +110,9 @@ pub(crate) async fn create(
     let wait = wait(&state, query.wait)?;
     let idempotency_key = idempotency_key(&headers)?;
     let (mut new, inline) = check(&state, &caller, request).await?;
-    for (name, asset, bytes) in inline {
-        store_inline(&state, &asset, bytes).await?;
+    for Inline { name, media_type, bytes } in inline {
+        let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) });
+        let asset = assets::store(&state, &caller, None, media_type, Box::pin(body), MAX_INLINE_ASSET as u64).await?;
         new.assets.push(AssetRef { name, asset_id: asset.id });
     }
     new.idempotency_key = idempotency_key;
@@ -158,7 +159,11 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
 }
 
 /// Inline content to store as an asset once the whole request is valid.
-type Inline = (String, Asset, Vec<u8>);
+struct Inline {
+    name: String,
+    media_type: String,
+    bytes: Vec<u8>,
+}
 
 /// Checks every field and the spec (schema, then the plugin's own
 /// `validate`), reporting every violation at once. Nothing is stored yet.
@@ -246,8 +251,7 @@ async fn check_assets(
                 )),
                 Ok(bytes) => {
                     let media_type = asset.media_type.clone().unwrap_or_else(|| "application/octet-stream".into());
-                    let record = new_asset(state, caller, None, media_type, &bytes);
-                    inline.push((asset.name.clone(), record, bytes));
+                    inline.push(Inline { name: asset.name.clone(), media_type, bytes });
                 }
                 Err(err) => violations.push(Violation::new(at("/content_base64"), format!("not valid base64: {err}"))),
             },
@@ -267,32 +271,6 @@ async fn check_assets(
         }
     }
     Ok((by_id.into_iter().map(|(_, asset)| asset).collect(), inline))
-}
-
-/// A new asset record for `bytes`, expiring after the configured time.
-pub(crate) fn new_asset(state: &ApiState, caller: &Caller, filename: Option<String>, media_type: String, bytes: &[u8]) -> Asset {
-    use sha2::Digest;
-    let id = Uuid::now_v7();
-    let now = chrono::Utc::now();
-    Asset {
-        id,
-        organisation_id: caller.organisation(),
-        filename,
-        media_type,
-        size: bytes.len() as u64,
-        sha256: hex::encode(sha2::Sha256::digest(bytes)),
-        storage_key: BlobKey::asset(caller.organisation(), id).as_str().to_owned(),
-        created_at: now,
-        expires_at: now + state.settings.asset_ttl,
-    }
-}
-
-async fn store_inline(state: &ApiState, asset: &Asset, bytes: Vec<u8>) -> ApiResult<()> {
-    let key = BlobKey::asset(asset.organisation_id, asset.id);
-    let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) });
-    state.blobs.put_stream(&key, Box::pin(body), &asset.media_type, MAX_INLINE_ASSET as u64).await?;
-    state.store.add_asset(asset).await?;
-    Ok(())
 }
 
 /// Waits up to `wait` for the job to finish; returns it as it then is.
