@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use kiln_queue::{ApiKey, KeyKind};
+use kiln_queue::{ApiKey, JobStore, KeyKind};
 
 use crate::store::StateArgs;
 
@@ -27,13 +27,25 @@ pub(crate) async fn run(command: Command, state: &StateArgs) -> anyhow::Result<E
     let store = state.job_store().await?;
     match command {
         Command::Create { org, admin, label } => {
-            let organisation = store.organisation(&org).await?;
             let kind = if admin { KeyKind::Admin } else { KeyKind::Standard };
-            let (key, secret) = ApiKey::generate(organisation.id, kind, label);
-            store.add_api_key(&key, &ApiKey::hash(&secret)).await?;
+            let (key, secret) = create(store.as_ref(), &org, kind, label).await?;
             eprintln!("{} key {} for organisation {org:?}; store it now, it is not shown again:", kind.as_str(), key.id);
             println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Makes a key for `org` (created if new), storing only its hash; returns
+/// the record and the key itself, to show once.
+pub(crate) async fn create(
+    store: &dyn JobStore,
+    org: &str,
+    kind: KeyKind,
+    label: Option<String>,
+) -> anyhow::Result<(ApiKey, String)> {
+    let organisation = store.organisation(org).await?;
+    let (key, secret) = ApiKey::generate(organisation.id, kind, label);
+    store.add_api_key(&key, &ApiKey::hash(&secret)).await?;
+    Ok((key, secret))
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use kiln_executor::RunMetrics;
-use kiln_queue::{ApiKey, KeyKind};
+use kiln_queue::KeyKind;
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
@@ -134,9 +134,8 @@ pub(crate) async fn run(args: ServeArgs, state: &StateArgs, cache_dir: Option<Pa
     eprintln!("kiln {} serving {public_url} ({})", env!("CARGO_PKG_VERSION"), plugins.types().collect::<Vec<_>>().join(", "));
     let demo_key = match &args.demo_key {
         Some(org) => {
-            let organisation = store.organisation(org).await?;
-            let (key, secret) = ApiKey::generate(organisation.id, KeyKind::Standard, Some("kiln serve --demo-key".into()));
-            store.add_api_key(&key, &ApiKey::hash(&secret)).await?;
+            let label = Some("kiln serve --demo-key".into());
+            let (_, secret) = crate::keys::create(store.as_ref(), org, KeyKind::Standard, label).await?;
             eprintln!("API key for organisation {org:?} (shown once): {secret}");
             secret
         }
