@@ -1,6 +1,6 @@
 //! The shared document model: short forms, Markdown ≡ structured blocks.
 
-use kiln_plugin_docx::document::{Block, Document, markdown, normalize, validate};
+use kiln_plugin_sdk::document::{Block, Document, markdown, normalize, validate};
 use serde_json::json;
 
 fn doc(spec: serde_json::Value) -> Document {
@@ -109,7 +109,7 @@ fn unknown_block_kinds_and_fields_are_parse_errors() {
 
 #[test]
 fn schema_describes_every_property() {
-    let schema = serde_json::to_value(schemars::schema_for!(Document)).unwrap();
+    let schema = serde_json::to_value(kiln_plugin_sdk::schemars::schema_for!(Document)).unwrap();
     let mut missing = Vec::new();
     fn walk(v: &serde_json::Value, at: String, missing: &mut Vec<String>) {
         if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
@@ -199,7 +199,7 @@ fn heading_levels_and_problems_inside_markdown_have_pointers() {
 
 #[test]
 fn missing_assets_suggest_the_closest_name() {
-    use kiln_plugin_docx::document::check_assets;
+    use kiln_plugin_sdk::document::check_assets;
     let d = doc(json!({ "blocks": [{ "image": "logo.pgn" }, { "markdown": "![c](chart.png)" }] }));
     let v = check_assets(&d, &["logo.png", "chart.png"]);
     assert_eq!(v.len(), 1);
@@ -209,7 +209,7 @@ fn missing_assets_suggest_the_closest_name() {
 
 #[test]
 fn direction_is_detected_from_the_first_strong_letter() {
-    use kiln_plugin_docx::document::{Direction, text};
+    use kiln_plugin_sdk::document::{Direction, text};
     assert_eq!(text::detect("123 مرحبا"), Some(Direction::Rtl));
     assert_eq!(text::detect("«שלום»"), Some(Direction::Rtl));
     assert_eq!(text::detect("2026 年度报告"), Some(Direction::Ltr));

@@ -16,19 +16,20 @@ pub fn validate(doc: &Document) -> Vec<Violation> {
         && (name.trim().is_empty()
             || name.contains(['/', '\\'])
             || name.chars().any(char::is_control))
-        {
-            v.push(
+    {
+        v.push(
                 "/file_name",
                 format!("expected a plain file name like \"report.docx\" (no folders, not empty), found {name:?}"),
             );
-        }
+    }
     if let Some(created) = &doc.created
-        && !is_iso_date(created) {
-            v.push(
+        && !is_iso_date(created)
+    {
+        v.push(
                 "/created",
                 format!("expected an ISO 8601 date or time like \"2026-03-31\" or \"2026-03-31T09:00:00Z\", found {created:?}"),
             );
-        }
+    }
     if let Some(size) = doc.theme.font_size {
         v.size("/theme/font_size", size);
     }
@@ -59,7 +60,7 @@ pub fn check_assets(doc: &Document, available: &[&str]) -> Vec<Violation> {
         .into_iter()
         .filter(|(_, name)| !available.contains(&name.as_str()))
         .map(|(pointer, name)| {
-            let hint = match crate::suggest::closest(&name, available) {
+            let hint = match crate::suggest::closest(&name, available.iter().copied()) {
                 Some(close) => format!("; did you mean {close:?}?"),
                 None if available.is_empty() => "; the job has no assets: upload the image with the job".into(),
                 None => format!("; the job's assets are: {}", available.join(", ")),
@@ -201,12 +202,13 @@ impl Checker {
 
     fn page(&mut self, at: &str, page: &PageSetup) {
         if let Some(columns) = page.columns
-            && !(1..=4).contains(&columns) {
-                self.push(
-                    &format!("{at}/columns"),
-                    format!("expected 1 to 4 columns, found {columns}"),
-                );
-            }
+            && !(1..=4).contains(&columns)
+        {
+            self.push(
+                &format!("{at}/columns"),
+                format!("expected 1 to 4 columns, found {columns}"),
+            );
+        }
         if let Some(super::PageSize::Custom(c)) = page.size {
             for (name, len) in [("width", c.width), ("height", c.height)] {
                 if !(72.0..=1584.0).contains(&len.0) {
@@ -313,12 +315,13 @@ impl Checker {
                 );
             }
             if let Some(link) = &r.link
-                && link.trim().is_empty() {
-                    self.push(
-                        &format!("{here}/link"),
-                        "expected a URL like \"https://example.com\", found an empty string".into(),
-                    );
-                }
+                && link.trim().is_empty()
+            {
+                self.push(
+                    &format!("{here}/link"),
+                    "expected a URL like \"https://example.com\", found an empty string".into(),
+                );
+            }
             if let Some(note) = &r.footnote {
                 self.blocks(&format!("{here}/footnote"), note);
             }
@@ -348,9 +351,16 @@ impl Checker {
         }
         for (name, len) in [("width", img.width), ("height", img.height)] {
             if let Some(len) = len
-                && !(len.0 > 0.0 && len.0 <= 1584.0) {
-                    self.push(&format!("{at}/{name}"), format!("expected an image {name} above 0 and at most 22in (1584pt), found {:.1}pt", len.0));
-                }
+                && !(len.0 > 0.0 && len.0 <= 1584.0)
+            {
+                self.push(
+                    &format!("{at}/{name}"),
+                    format!(
+                        "expected an image {name} above 0 and at most 22in (1584pt), found {:.1}pt",
+                        len.0
+                    ),
+                );
+            }
         }
     }
 
