@@ -21,6 +21,8 @@ use crate::numbering::{ListKind, Numbering};
 pub(crate) struct TocEntry {
     pub(crate) level: u8,
     pub(crate) text: String,
+    /// Its estimated page, shown until the field is updated.
+    pub(crate) page: u32,
 }
 
 /// Paragraph-level context a block is rendered in.
@@ -531,7 +533,8 @@ impl<'a> Body<'a> {
             write_text(out, "", &entry.text);
             let _ = write!(
                 out,
-                r#"<w:r><w:tab/></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGEREF _Toc{id:06} \h </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t></w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:hyperlink>"#
+                r#"<w:r><w:tab/></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGEREF _Toc{id:06} \h </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>{page}</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:hyperlink>"#,
+                page = entry.page
             );
             if n == last {
                 out.push_str(r#"<w:r><w:fldChar w:fldCharType="end"/></w:r>"#);

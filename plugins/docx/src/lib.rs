@@ -6,7 +6,9 @@
 //! it is made (see `package.rs`), and every id in it is derived from the
 //! spec, so the same spec always gives the same bytes.
 
+pub mod bench;
 mod body;
+mod estimate;
 mod media;
 mod numbering;
 mod package;

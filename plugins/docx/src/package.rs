@@ -35,7 +35,7 @@ pub(crate) fn write<W: Write>(
     progress: &mut dyn FnMut(u64, u64, &str),
 ) -> io::Result<W> {
     let sections = doc.resolved_sections();
-    let toc = toc_entries(&sections);
+    let toc = toc_entries(&doc.theme, &sections);
     let has_toc = sections
         .iter()
         .any(|s| s.blocks.iter().any(|b| matches!(b, Block::Toc(_))));
@@ -199,17 +199,22 @@ pub(crate) fn write<W: Write>(
 }
 
 /// The headings the TOC lists: those at the top level of each section.
-fn toc_entries(sections: &[ResolvedSection]) -> Vec<TocEntry> {
+fn toc_entries(
+    theme: &kiln_plugin_sdk::document::Theme,
+    sections: &[ResolvedSection],
+) -> Vec<TocEntry> {
+    let pages = crate::estimate::heading_pages(theme, sections);
     sections
         .iter()
         .flat_map(|s| s.blocks.iter())
         .filter_map(|b| match b {
-            Block::Heading(h) => Some(TocEntry {
-                level: h.level.clamp(1, 6),
-                text: text::plain(&h.text).replace('\n', " "),
-            }),
+            Block::Heading(h) => {
+                Some((h.level.clamp(1, 6), text::plain(&h.text).replace('\n', " ")))
+            }
             _ => None,
         })
+        .zip(pages.into_iter().chain(std::iter::repeat(1)))
+        .map(|((level, text), page)| TocEntry { level, text, page })
         .collect()
 }
 
