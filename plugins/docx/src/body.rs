@@ -60,6 +60,8 @@ pub(crate) struct Body<'a> {
     drawings: u32,
     /// Text width in twips of the section being written.
     pub(crate) text_width: i32,
+    /// What was adjusted on the way, for the job's log.
+    pub(crate) notes: Vec<String>,
     /// Whether the body is inside a footnote (footnotes in footnotes are
     /// written inline as text).
     in_footnote: bool,
@@ -77,6 +79,7 @@ impl<'a> Body<'a> {
             headings: 0,
             drawings: 0,
             text_width: 9026,
+            notes: Vec::new(),
             in_footnote: false,
         }
     }
@@ -200,6 +203,9 @@ impl<'a> Body<'a> {
         if self.in_footnote {
             // A footnote inside a footnote: Word has none; keep its text.
             let text: String = note.iter().map(block_text).collect::<Vec<_>>().join(" ");
+            self.notes.push(format!(
+                "a footnote inside a footnote was written inline as text: {text:?}"
+            ));
             write_text(out, "", &format!(" ({text})"));
             return;
         }
@@ -333,7 +339,14 @@ impl<'a> Body<'a> {
         };
         self.drawings += 1;
         let id = self.drawings;
-        let (w, h) = crate::media::display_size(entry, img.width, img.height, self.text_width);
+        let (w, h, scaled) =
+            crate::media::display_size(entry, img.width, img.height, self.text_width);
+        if scaled {
+            self.notes.push(format!(
+                "image {:?} was scaled down to the text width",
+                img.asset
+            ));
+        }
         let align = match img.align.or(ctx.align).unwrap_or(Align::Center) {
             Align::Left => "left",
             Align::Right => "right",

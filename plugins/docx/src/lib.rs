@@ -75,9 +75,17 @@ impl Generator for Docx {
         let media = read_images(&spec, host)?;
         let file_name = file_name(&spec);
         let file = host.create_file(&file_name, DOCX_MEDIA_TYPE)?;
-        let file = package::write(&spec, &media, file, &mut |done, total, message| {
-            host.progress(done, total, message);
-        })?;
+        let mut notes = Vec::new();
+        let file = package::write(
+            &spec,
+            &media,
+            file,
+            &mut |done, total, message| host.progress(done, total, message),
+            &mut notes,
+        )?;
+        for note in notes {
+            host.log(Level::Info, &note);
+        }
         file.finish()
     }
 }

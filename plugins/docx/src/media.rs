@@ -81,7 +81,7 @@ pub(crate) fn display_size(
     width: Option<Length>,
     height: Option<Length>,
     text_width_twips: i32,
-) -> (u32, u32) {
+) -> (u32, u32, bool) {
     let aspect = entry.height_px as f32 / entry.width_px.max(1) as f32;
     let (mut w, mut h) = match (width, height) {
         (Some(w), Some(h)) => (w.0, h.0),
@@ -90,9 +90,10 @@ pub(crate) fn display_size(
         (None, None) => (entry.width_px as f32 * 0.75, entry.height_px as f32 * 0.75),
     };
     let max_w = text_width_twips as f32 / 20.0;
-    if w > max_w {
+    let scaled = w > max_w;
+    if scaled {
         h *= max_w / w;
         w = max_w;
     }
-    (Length(w).emu().max(1), Length(h).emu().max(1))
+    (Length(w).emu().max(1), Length(h).emu().max(1), scaled)
 }

@@ -33,6 +33,7 @@ pub(crate) fn write<W: Write>(
     media: &Media,
     out: W,
     progress: &mut dyn FnMut(u64, u64, &str),
+    notes: &mut Vec<String>,
 ) -> io::Result<W> {
     let sections = doc.resolved_sections();
     let toc = toc_entries(&doc.theme, &sections);
@@ -195,6 +196,7 @@ pub(crate) fn write<W: Write>(
             "application/vnd.openxmlformats-officedocument.extended-properties+xml",
         )?
         .write_all(app().as_bytes())?;
+    notes.append(&mut body.notes);
     package.finish()
 }
 

@@ -135,3 +135,20 @@ fn footnotes_are_real_footnotes() {
     );
     assert!(part(&docx, "word/document.xml").contains(r#"<w:footnoteReference w:id="1"/>"#));
 }
+
+#[test]
+fn adjustments_are_logged_and_progress_is_reported() {
+    use kiln_plugin_docx::Docx;
+    let png = crate::png(2000, 100);
+    let run = kiln_plugin_sdk::testing::run::<Docx>(
+        r#"{"blocks": [{"image": "wide.png"}]}"#,
+        &[("wide.png", "image/png", &png)],
+    )
+    .expect("generates");
+    assert!(
+        run.log.iter().any(|(_, m)| m.contains("scaled down")),
+        "{:?}",
+        run.log
+    );
+    assert!(!run.progress.is_empty());
+}
