@@ -387,26 +387,38 @@ pub fn undocumented(schema: &Value) -> Vec<String> {
     out
 }
 
-fn walk(root: &Value, node: &Value, at: &str, out: &mut Vec<String>) {
-    match node {
-        Value::Object(map) => {
-            if let Some(Value::Object(properties)) = map.get("properties") {
-                for (name, property) in properties {
-                    if !described(root, property) {
-                        out.push(format!("{at}/properties/{}", pointer::escape(name)));
-                    }
-                }
+/// Walks schema keywords only, so a property that happens to be called
+/// `properties` or `items` is not taken for the keyword.
+fn walk(root: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
+    let Value::Object(map) = schema else { return };
+    let child = |key: &str| format!("{at}/{}", pointer::escape(key));
+    if let Some(Value::Object(properties)) = map.get("properties") {
+        for (name, property) in properties {
+            let here = format!("{at}/properties/{}", pointer::escape(name));
+            if !described(root, property) {
+                out.push(here.clone());
             }
-            for (key, child) in map {
-                walk(root, child, &format!("{at}/{}", pointer::escape(key)), out);
+            walk(root, property, &here, out);
+        }
+    }
+    for key in ["$defs", "definitions", "patternProperties", "dependentSchemas"] {
+        if let Some(Value::Object(schemas)) = map.get(key) {
+            for (name, sub) in schemas {
+                walk(root, sub, &format!("{}/{}", child(key), pointer::escape(name)), out);
             }
         }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                walk(root, child, &format!("{at}/{i}"), out);
+    }
+    for key in ["oneOf", "anyOf", "allOf", "prefixItems"] {
+        if let Some(Value::Array(schemas)) = map.get(key) {
+            for (i, sub) in schemas.iter().enumerate() {
+                walk(root, sub, &format!("{}/{i}", child(key)), out);
             }
         }
-        _ => {}
+    }
+    for key in ["items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames"] {
+        if let Some(sub) = map.get(key) {
+            walk(root, sub, &child(key), out);
+        }
     }
 }
 
@@ -544,6 +556,20 @@ mod tests {
         assert_eq!(schema["additionalProperties"], false);
         assert_eq!(schema["properties"]["title"]["description"], "The title.");
         assert!(undocumented(&schema).is_empty(), "{:?}", undocumented(&schema));
+    }
+
+    #[test]
+    fn a_property_named_like_a_keyword_is_checked_as_a_property() {
+        /// A resource.
+        #[derive(Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct Resource {
+            /// Its properties, passed through.
+            properties: std::collections::BTreeMap<String, u32>,
+            /// Its items.
+            items: Vec<u32>,
+        }
+        assert!(undocumented(&schema::<Resource>()).is_empty(), "{:?}", undocumented(&schema::<Resource>()));
     }
 
     #[test]
