@@ -186,12 +186,21 @@ async fn generate_one(
     assets: &[Asset],
     limits: &Limits,
 ) -> anyhow::Result<ExitCode> {
-    if let Outcome::Refused(PluginError::InvalidSpec(violations)) = runtime.check_spec(plugin, &spec).await? {
-        eprintln!("the spec is invalid ({} problem{}):", violations.len(), if violations.len() == 1 { "" } else { "s" });
-        for violation in violations {
-            eprintln!("  {violation}");
+    match runtime.check_spec(plugin, &spec).await? {
+        Outcome::Succeeded => {}
+        Outcome::Refused(PluginError::InvalidSpec(violations)) => {
+            eprintln!("the spec is invalid ({} problem{}):", violations.len(), if violations.len() == 1 { "" } else { "s" });
+            for violation in violations {
+                eprintln!("  {violation}");
+            }
+            return Ok(ExitCode::from(EXIT_INVALID_SPEC));
         }
-        return Ok(ExitCode::from(EXIT_INVALID_SPEC));
+        // A validation that was stopped or refused otherwise has not said
+        // the spec is fine: generating anyway would hide why.
+        other => {
+            eprintln!("the plugin's validation did not finish: {other}");
+            return Ok(ExitCode::from(EXIT_INVALID_SPEC));
+        }
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     // Files land in a staging directory and move into `out` only on success.

@@ -77,14 +77,14 @@ pub(crate) async fn run(args: ServeArgs, state: &StateArgs, cache_dir: Option<Pa
     let data_dir = state.data_dir()?;
     let store = state.job_store().await?;
     let blobs = args.storage.blob_store(state).await?;
-    let runtime = worker::runtime(cache_dir)?;
+    let mut config = args.pool.config(&data_dir)?;
+    let runtime = worker::runtime(cache_dir, config.concurrency)?;
     let plugins = Arc::new(args.pool.plugins(&runtime).await?);
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
     let links = Links::new(&public_url);
     let allow = AllowList::parse(&args.webhook_allow)?;
 
     let mut registry = Registry::default();
-    let mut config = args.pool.config(&data_dir)?;
     let run_metrics = Arc::new(RunMetrics::default());
     run_metrics.register(&mut registry);
     config.metrics = run_metrics;
@@ -109,6 +109,7 @@ pub(crate) async fn run(args: ServeArgs, state: &StateArgs, cache_dir: Option<Pa
             max_wait: Duration::from_secs(args.max_wait_secs),
             webhooks: allow.clone(),
             keep_alive: Duration::from_secs(args.sse_keepalive_secs.max(1)),
+            limits: config.limits.clone(),
         },
     });
 

@@ -92,17 +92,23 @@ impl PoolArgs {
     }
 }
 
-/// A runtime with the on-disk compile cache.
-pub(crate) fn runtime(cache_dir: Option<PathBuf>) -> anyhow::Result<Arc<Runtime>> {
-    Ok(Arc::new(Runtime::new(RuntimeConfig { cache_dir, ..RuntimeConfig::default() })?))
+/// Instance slots kept beside the worker's for `validate` calls on the
+/// request path (and loads), so validation never waits behind jobs.
+const VALIDATION_SLOTS: usize = 16;
+
+/// A runtime with the on-disk compile cache and an instance slot for each
+/// of `concurrency` runs plus the validation budget.
+pub(crate) fn runtime(cache_dir: Option<PathBuf>, concurrency: usize) -> anyhow::Result<Arc<Runtime>> {
+    let slots = u32::try_from(concurrency + VALIDATION_SLOTS).context("--concurrency is too large")?;
+    Ok(Arc::new(Runtime::new(RuntimeConfig { cache_dir, max_concurrent_runs: slots, ..RuntimeConfig::default() })?))
 }
 
 pub(crate) async fn run(args: WorkerArgs, state: &StateArgs, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let store = state.job_store().await?;
     let blobs = args.storage.blob_store(state).await?;
-    let runtime = runtime(cache_dir)?;
-    let plugins = Arc::new(args.pool.plugins(&runtime).await?);
     let config = args.pool.config(&state.data_dir()?)?;
+    let runtime = runtime(cache_dir, config.concurrency)?;
+    let plugins = Arc::new(args.pool.plugins(&runtime).await?);
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     run_pool(store, blobs, runtime, plugins, config, shutdown).await?;

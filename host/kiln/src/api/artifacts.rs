@@ -214,6 +214,7 @@ fn parse_range(value: &str) -> Option<ByteRange> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignRequest {
     /// Seconds the URL stays valid, 1 to 604800 (7 days) [default: 3600].
+    #[schema(minimum = 1, maximum = 604800)]
     expires_in: Option<u64>,
 }
 
@@ -241,7 +242,9 @@ pub(crate) async fn sign(
     Path(id): Path<ArtifactId>,
     body: Bytes,
 ) -> ApiResult<axum::Json<SignedUrl>> {
-    let request: SignRequest = if body.iter().all(u8::is_ascii_whitespace) { SignRequest::default() } else { parse(&body)? };
+    // No body, or JSON null, takes the defaults.
+    let text = body.trim_ascii();
+    let request: SignRequest = if text.is_empty() || text == b"null" { SignRequest::default() } else { parse(&body)? };
     let seconds = request.expires_in.unwrap_or(3600);
     if seconds == 0 || seconds > MAX_PRESIGN.as_secs() {
         return Err(ApiError::invalid("/expires_in", format!("must be between 1 and {} seconds (7 days)", MAX_PRESIGN.as_secs())));

@@ -49,7 +49,8 @@ impl From<Asset> for AssetView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct UploadQuery {
-    /// The file's name, for a raw upload.
+    /// The file's name, for a raw upload: at most 255 characters, no control characters.
+    #[param(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     filename: Option<String>,
 }
 
@@ -58,11 +59,12 @@ pub(crate) struct UploadQuery {
 /// or the part named `file`).
 #[utoipa::path(
     post, operation_id = "upload_asset", path = "/v1/assets", tag = "assets", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (any media type), or multipart/form-data"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file (any media type, at least one byte), or multipart/form-data"),
     responses(
         (status = 201, body = AssetView),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The upload is empty", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = []))
 )]
@@ -133,6 +135,10 @@ pub(crate) async fn store(
         Err(kiln_storage::Error::Upload { .. }) => return Err(ApiError::bad_request("the upload was interrupted; send it again")),
         Err(err) => return Err(err.into()),
     };
+    if stored.size == 0 {
+        let _ = state.blobs.delete(&key).await;
+        return Err(ApiError::invalid("", "the upload is empty: send the file's bytes as the body, or as a multipart part named `file`"));
+    }
     let now = Utc::now();
     let asset = Asset {
         id,
@@ -154,7 +160,7 @@ pub(crate) async fn store(
 
 fn check_filename(name: Option<&str>) -> ApiResult<()> {
     match name {
-        Some(name) if name.len() > 255 || name.chars().any(char::is_control) => {
+        Some(name) if name.chars().count() > 255 || name.chars().any(char::is_control) => {
             Err(ApiError::bad_request("the file name must be at most 255 characters without control characters"))
         }
         _ => Ok(()),

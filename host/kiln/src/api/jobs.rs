@@ -32,8 +32,10 @@ const MAX_METADATA: usize = 16 << 10;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateJob {
-    /// The artifact type: one of `GET /v1/plugins`.
+    /// The artifact type: one of `GET /v1/plugins` (the server's document
+    /// lists them).
     #[serde(rename = "type")]
+    #[schema(min_length = 1)]
     artifact_type: String,
     /// What to generate, in the shape the plugin's schema gives
     /// (`GET /v1/plugins/{type}`).
@@ -41,11 +43,17 @@ pub(crate) struct CreateJob {
     spec: serde_json::Value,
     /// Groups a conversation's artifacts for listing and bundling:
     /// 1-128 of `A-Z a-z 0-9 . _ : -`.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     session_id: String,
+    /// Your conversation's id, returned as given: 1-256 characters, no control characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 256, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")]
     conversation_id: Option<String>,
-    /// The name a single-file result is downloaded under (its extension is added).
+    /// The name a single-file result is downloaded under (its extension is
+    /// added): 1-200 characters, not only spaces, without `/`, `\` or
+    /// control characters.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = "^[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]*[^/\\\\\\s\\u0000-\\u001F\\u007F-\\u009F][^/\\\\\\u0000-\\u001F\\u007F-\\u009F]*$")]
     display_name: Option<String>,
     /// Your own data (a JSON object up to 16 KiB), returned as given.
     #[serde(default)]
@@ -83,6 +91,25 @@ pub(crate) struct CreateQuery {
     /// Wait up to this many seconds for the job to finish and answer 200
     /// with the finished job; 202 if it is still running then.
     wait: Option<f64>,
+    /// `spec` to have the job's spec in the answer (left out by default:
+    /// it can be megabytes).
+    include: Option<Include>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct GetQuery {
+    /// `spec` to have the job's spec in the answer (left out by default:
+    /// it can be megabytes).
+    include: Option<Include>,
+}
+
+/// Optional parts of a job's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Include {
+    /// The spec as submitted.
+    Spec,
 }
 
 /// Creates a job.
@@ -130,7 +157,7 @@ pub(crate) async fn create(
         _ => job,
     };
     let status = if job.state.is_terminal() || replayed { StatusCode::OK } else { StatusCode::ACCEPTED };
-    let view = view(&state, caller.scope(), job).await?;
+    let view = view(&state, caller.scope(), job, query.include).await?;
     let mut response = (status, axum::Json(view)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::LOCATION, HeaderValue::from_str(&location).map_err(ApiError::internal)?);
@@ -206,9 +233,17 @@ async fn check(state: &ApiState, caller: &Caller, request: CreateJob) -> ApiResu
             Outcome::Refused(PluginError::InvalidSpec(found)) => violations.extend(
                 found.into_iter().map(|v| Violation::new(format!("/spec{}", v.pointer), v.message)),
             ),
+            Outcome::Stopped(stop) => violations.push(Violation::new(
+                "/spec",
+                format!(
+                    "the plugin's validation could not finish checking this spec ({stop}); validation runs under \
+                     a small budget, so send a smaller or simpler spec"
+                ),
+            )),
             other => violations.push(Violation::new("/spec", other.to_string())),
         }
     }
+    let violations = kiln_runtime::merge_violations([violations]);
     if !violations.is_empty() {
         let detail = match violations.as_slice() {
             [only] => only.to_string(),
@@ -245,6 +280,9 @@ async fn check_assets(
         match (&asset.asset_id, &asset.content_base64) {
             (Some(id), None) => by_id.push((index, AssetRef { name: asset.name.clone(), asset_id: *id })),
             (None, Some(content)) => match base64::engine::general_purpose::STANDARD.decode(content) {
+                Ok(bytes) if bytes.is_empty() => {
+                    violations.push(Violation::new(at("/content_base64"), "is empty; an asset needs at least one byte"));
+                }
                 Ok(bytes) if bytes.len() > MAX_INLINE_ASSET => violations.push(Violation::new(
                     at("/content_base64"),
                     "larger than 1 MiB; upload it with POST /v1/assets and refer to it by asset_id",
@@ -304,25 +342,33 @@ async fn finished_within(
     state.store.get(scope, id).await?.ok_or(ApiError::NotFound("job"))
 }
 
-/// The job with its artifacts and links.
-pub(crate) async fn view(state: &ApiState, scope: Scope, job: Job) -> ApiResult<JobView> {
+/// The job with its artifacts and links (and its spec if asked for).
+pub(crate) async fn view(state: &ApiState, scope: Scope, job: Job, include: Option<Include>) -> ApiResult<JobView> {
     let artifacts = match job.state {
         JobState::Succeeded => state.store.artifacts(scope, job.id).await?,
         _ => Vec::new(),
     };
-    Ok(state.links.job(job, Some(artifacts)))
+    let spec = (include == Some(Include::Spec)).then(|| job.spec.clone());
+    let mut view = state.links.job(job, Some(artifacts));
+    view.spec = spec;
+    Ok(view)
 }
 
 /// Reads a job.
 #[utoipa::path(
     get, operation_id = "get_job", path = "/v1/jobs/{id}", tag = "jobs",
-    params(("id" = Uuid, Path, description = "Job id")),
+    params(("id" = Uuid, Path, description = "Job id"), GetQuery),
     responses((status = 200, body = JobView), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn get(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<JobId>) -> ApiResult<axum::Json<JobView>> {
+pub(crate) async fn get(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<JobId>,
+    Query(query): Query<GetQuery>,
+) -> ApiResult<axum::Json<JobView>> {
     let job = state.store.get(caller.scope(), id).await?.ok_or(ApiError::NotFound("job"))?;
-    Ok(axum::Json(view(&state, caller.scope(), job).await?))
+    Ok(axum::Json(view(&state, caller.scope(), job, query.include).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -333,6 +379,7 @@ pub(crate) struct ListQuery {
     /// Only jobs in this state.
     status: Option<JobState>,
     /// Page size, 1-200 [default: 50].
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// Only jobs older than this one (the `next` link sets it).
     before: Option<Uuid>,
@@ -386,7 +433,7 @@ pub(crate) async fn list(State(state): State<Arc<ApiState>>, caller: Caller, Que
 )]
 pub(crate) async fn cancel(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<JobId>) -> ApiResult<axum::Json<JobView>> {
     let job = state.store.cancel(caller.scope(), id).await?.ok_or(ApiError::NotFound("job"))?;
-    Ok(axum::Json(view(&state, caller.scope(), job).await?))
+    Ok(axum::Json(view(&state, caller.scope(), job, None).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

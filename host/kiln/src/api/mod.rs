@@ -69,6 +69,8 @@ pub(crate) struct Settings {
     pub(crate) webhooks: AllowList,
     /// How often an idle event stream sends a keep-alive comment.
     pub(crate) keep_alive: Duration,
+    /// The sandbox limits jobs run under (stated in tool descriptions).
+    pub(crate) limits: kiln_runtime::Limits,
 }
 
 /// The whole HTTP service.

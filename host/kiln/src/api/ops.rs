@@ -139,8 +139,8 @@ pub(crate) async fn organisation(State(state): State<Arc<ApiState>>, caller: Cal
         plugins::list, plugins::get, plugins::disable, plugins::enable, plugins::tools,
         organisation, healthz, readyz, metrics,
     ),
-    components(schemas(Problem, views::JobView, views::ArtifactView, plugins::ToolFormat)),
-    modifiers(&BearerAuth),
+    components(schemas(Problem, views::JobView, views::ArtifactView, plugins::ToolFormat, jobs::Include)),
+    modifiers(&BearerAuth, &CommonProblems),
     tags(
         (name = "jobs", description = "Create jobs and follow them"),
         (name = "artifacts", description = "Download what jobs made"),
@@ -162,9 +162,50 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI 3.1 document.
-pub(crate) async fn openapi() -> Response {
+/// Declares on every operation the problems any request can meet, so the
+/// document lists every status the server sends: 400 (a bad path, query or
+/// header), 401 and 429 where a key is needed, 404 where the path names an
+/// object, 422 where a body is read.
+struct CommonProblems;
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+            ResponseBuilder::new().description(description).content("application/problem+json", content).build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let keyed = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let mut add = |status: &str, description: &str| {
+                    operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description).into());
+                };
+                add("400", "A malformed path, query or header");
+                if keyed {
+                    add("401", "No API key, or one the server does not know");
+                    add("429", "Over the key's rate limit; retry after `Retry-After` seconds");
+                }
+                if path.contains('{') {
+                    add("404", "No such object in the caller's organisation");
+                }
+                if operation.request_body.is_some() {
+                    add("422", "Fields are invalid; each is listed with its JSON pointer");
+                }
+            }
+        }
+    }
+}
+
+/// The OpenAPI 3.1 document, with the artifact types this server has.
+pub(crate) async fn openapi(State(state): State<Arc<ApiState>>) -> Response {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let mut doc = serde_json::to_value(doc).expect("the document serialises");
+    let types: Vec<&str> = state.plugins.types().collect();
+    if let Some(kind) = doc.pointer_mut("/components/schemas/CreateJob/properties/type") {
+        kind["enum"] = serde_json::json!(types);
+    }
     axum::Json(doc).into_response()
 }

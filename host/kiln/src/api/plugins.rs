@@ -160,6 +160,34 @@ pub(crate) struct Tools {
     tools: Vec<serde_json::Value>,
 }
 
+/// What a model reads before writing a spec: the plugin's summary and
+/// description (without repeating the summary), then the limits every job
+/// meets, so it can size a spec before it is refused.
+fn tool_description(info: &kiln_core::PluginInfo, limits: &kiln_runtime::Limits, validate: &kiln_runtime::Limits) -> String {
+    let summary = info.summary.trim();
+    let mut body = info.description.trim();
+    let normal = |s: &str| s.trim().trim_end_matches('.').to_lowercase();
+    if let Some((first, rest)) = body.split_once(['\n', '.']) {
+        if normal(first) == normal(summary) {
+            body = rest.trim_start_matches('.').trim();
+        }
+    }
+    let mib = |bytes: u64| bytes >> 20;
+    format!(
+        "{summary}\n\n{body}\n\nLimits: the whole request (spec and inline assets) is at most {} MiB of JSON. \
+         The spec is checked first (schema, then the plugin's own checks, within {} MiB of memory and {} s), and every \
+         problem comes back at once with its JSON pointer. Generation runs in a sandbox with {} MiB of memory, {} s of \
+         CPU and {} MiB of output; a spec too big for that fails with `limit exceeded`, so split very large data \
+         across several jobs.",
+        mib(super::MAX_JSON_BODY as u64),
+        mib(validate.memory_bytes),
+        validate.cpu_time.as_secs(),
+        mib(limits.memory_bytes),
+        limits.cpu_time.as_secs(),
+        mib(limits.output_bytes),
+    )
+}
+
 /// Tool definitions for LLMs, one per enabled plugin.
 #[utoipa::path(get, operation_id = "list_tools", path = "/v1/tools", tag = "plugins", params(ToolsQuery), responses((status = 200, body = Tools)), security(("api_key" = [])))]
 pub(crate) async fn tools(State(state): State<Arc<ApiState>>, _caller: Caller, Query(query): Query<ToolsQuery>) -> ApiResult<axum::Json<Tools>> {
@@ -172,7 +200,7 @@ pub(crate) async fn tools(State(state): State<Arc<ApiState>>, _caller: Caller, Q
         .map(|plugin| {
             let info = plugin.info();
             let name = format!("generate_{}", info.artifact_type.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
-            let description = format!("{}. {}", info.summary.trim_end_matches('.'), info.description).trim().to_owned();
+            let description = tool_description(info, &state.settings.limits, state.runtime.validate_limits());
             let mut parameters = schema(plugin);
             if let Some(object) = parameters.as_object_mut() {
                 // Meta keys some tool APIs refuse.

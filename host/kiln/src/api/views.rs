@@ -26,8 +26,10 @@ pub(crate) struct JobView {
     #[schema(value_type = Option<Object>)]
     pub(crate) metadata: Option<serde_json::Value>,
     pub(crate) callback_url: Option<String>,
-    #[schema(value_type = Object)]
-    pub(crate) spec: serde_json::Value,
+    /// The spec as submitted; only with `?include=spec`, since it can be large.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub(crate) spec: Option<serde_json::Value>,
     pub(crate) assets: Vec<AssetRef>,
     pub(crate) progress: Option<Progress>,
     /// The final failure when `failed`; the failure being retried when `queued` again.
@@ -127,7 +129,7 @@ impl Links {
             display_name: job.display_name,
             metadata: job.metadata,
             callback_url: job.callback_url,
-            spec: job.spec,
+            spec: None,
             assets: job.assets,
             progress: job.progress,
             error: job.error,

@@ -50,11 +50,11 @@ async fn bad_requests_are_refused_with_problem_details_and_change_nothing(stack:
     use base64::Engine;
     let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; (1 << 20) + 1]);
     too_much["assets"] = json!([{"name": "big", "content_base64": big}]);
-    assert_eq!(api.post("/v1/jobs", &too_much).await.pointers(), ["/metadata", "/assets/0/content_base64"]);
+    assert_eq!(api.post("/v1/jobs", &too_much).await.pointers(), ["/assets/0/content_base64", "/metadata"]);
 
     let mut missing_asset = xlsx_job("s");
     missing_asset["assets"] = json!([{"name": "logo", "asset_id": uuid::Uuid::now_v7()}, {"name": "x", "content_base64": "@@@"}]);
-    assert_eq!(api.post("/v1/jobs", &missing_asset).await.pointers(), ["/assets/1/content_base64", "/assets/0/asset_id"]);
+    assert_eq!(api.post("/v1/jobs", &missing_asset).await.pointers(), ["/assets/0/asset_id", "/assets/1/content_base64"]);
 
     let bad_key = api.request(reqwest::Method::POST, "/v1/jobs").header("content-type", "application/json").header("idempotency-key", "");
     api.send(bad_key.body(serde_json::to_vec(&xlsx_job("s")).unwrap())).await.problem(400);

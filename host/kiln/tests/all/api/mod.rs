@@ -3,6 +3,8 @@
 //! with a plain HTTP client.
 
 mod bad_input;
+mod builtin;
+mod chat_model;
 mod events;
 mod files;
 mod jobs;
@@ -69,6 +71,18 @@ impl Server {
         std::fs::create_dir_all(&plugins).unwrap();
         std::fs::copy(component("kiln_plugin_xlsx.wasm"), plugins.join("xlsx.wasm")).unwrap();
         std::fs::copy(component("kiln_testing_plugin.wasm"), plugins.join("testing.wasm")).unwrap();
+        std::fs::copy(component("kiln_plugin_hello.wasm"), plugins.join("hello.wasm")).unwrap();
+        Self::start_in(stack, dir, &plugins, settings).await
+    }
+
+    /// Starts a server with the built-in plugins, as `scripts/run` ships them.
+    pub(crate) async fn start_builtin(stack: Stack) -> Self {
+        let plugins = crate::target_dir().join("release/plugins");
+        assert!(plugins.is_dir(), "{} is missing: run scripts/build-plugins", plugins.display());
+        Self::start_in(stack, tempfile::tempdir().unwrap(), &plugins, &[]).await
+    }
+
+    async fn start_in(stack: Stack, dir: tempfile::TempDir, plugins: &std::path::Path, settings: &[(&str, &str)]) -> Self {
         let mut env: Vec<(String, String)> = vec![
             ("KILN_DATA_DIR".into(), dir.path().join("data").display().to_string()),
             ("KILN_PLUGIN_DIR".into(), plugins.display().to_string()),

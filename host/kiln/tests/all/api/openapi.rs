@@ -46,7 +46,7 @@ async fn plugins_tools_probes_and_metrics_describe_the_server() {
     let api = server.client(&server.key("acme"));
     let plugins = api.get("/v1/plugins").await.json();
     let types: Vec<&str> = plugins["plugins"].as_array().unwrap().iter().map(|p| p["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["testing", "xlsx"]);
+    assert_eq!(types, ["hello", "testing", "xlsx"]);
     let xlsx = api.get("/v1/plugins/xlsx").await.json();
     assert_eq!(xlsx["spec_schema"]["type"], "object");
     assert!(!xlsx["examples"].as_array().unwrap().is_empty());
