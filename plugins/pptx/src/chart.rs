@@ -24,7 +24,10 @@ fn column(i: usize) -> String {
 }
 
 fn str_cache(out: &mut String, f: &str, values: &[&str]) {
-    out.push_str(&format!("<c:strRef><c:f>{f}</c:f><c:strCache><c:ptCount val=\"{}\"/>", values.len()));
+    out.push_str(&format!(
+        "<c:strRef><c:f>{f}</c:f><c:strCache><c:ptCount val=\"{}\"/>",
+        values.len()
+    ));
     for (i, v) in values.iter().enumerate() {
         out.push_str(&format!("<c:pt idx=\"{i}\"><c:v>"));
         push_escaped(out, v);
@@ -44,7 +47,10 @@ fn number(v: f64) -> String {
 }
 
 fn fill(accent: usize) -> String {
-    format!("<a:solidFill><a:schemeClr val=\"accent{}\"/></a:solidFill>", accent % 6 + 1)
+    format!(
+        "<a:solidFill><a:schemeClr val=\"accent{}\"/></a:solidFill>",
+        accent % 6 + 1
+    )
 }
 
 /// The chart part for `chart`.
@@ -62,7 +68,11 @@ pub(crate) fn write(chart: &Chart) -> String {
     let format = escape(chart.number_format.as_deref().unwrap_or("General"));
     match chart.kind {
         ChartKind::Column | ChartKind::Bar => {
-            let dir = if chart.kind == ChartKind::Bar { "bar" } else { "col" };
+            let dir = if chart.kind == ChartKind::Bar {
+                "bar"
+            } else {
+                "col"
+            };
             out.push_str(&format!("<c:barChart><c:barDir val=\"{dir}\"/><c:grouping val=\"clustered\"/><c:varyColors val=\"0\"/>"));
             series(&mut out, chart, &format);
             out.push_str(&format!("<c:gapWidth val=\"80\"/><c:axId val=\"{AX_CAT}\"/><c:axId val=\"{AX_VAL}\"/></c:barChart>"));
@@ -96,7 +106,9 @@ fn series(out: &mut String, chart: &Chart, format: &str) {
     let categories: Vec<&str> = chart.categories.iter().map(String::as_str).collect();
     for (i, s) in chart.series.iter().enumerate() {
         let col = column(i + 1);
-        out.push_str(&format!("<c:ser><c:idx val=\"{i}\"/><c:order val=\"{i}\"/><c:tx>"));
+        out.push_str(&format!(
+            "<c:ser><c:idx val=\"{i}\"/><c:order val=\"{i}\"/><c:tx>"
+        ));
         str_cache(out, &format!("Sheet1!${col}$1"), &[s.name.as_str()]);
         out.push_str("</c:tx>");
         match chart.kind {
@@ -110,7 +122,10 @@ fn series(out: &mut String, chart: &Chart, format: &str) {
                 }
             }
             _ => {
-                out.push_str(&format!("<c:spPr>{}</c:spPr><c:invertIfNegative val=\"0\"/>", fill(i)));
+                out.push_str(&format!(
+                    "<c:spPr>{}</c:spPr><c:invertIfNegative val=\"0\"/>",
+                    fill(i)
+                ));
             }
         }
         if chart.data_labels {
@@ -132,7 +147,10 @@ fn series(out: &mut String, chart: &Chart, format: &str) {
         out.push_str(&format!("</c:cat><c:val><c:numRef><c:f>Sheet1!${col}$2:${col}${}</c:f><c:numCache><c:formatCode>{format}</c:formatCode><c:ptCount val=\"{n}\"/>", n + 1));
         for (p, v) in s.values.iter().enumerate() {
             if let Some(v) = v {
-                out.push_str(&format!("<c:pt idx=\"{p}\"><c:v>{}</c:v></c:pt>", number(*v)));
+                out.push_str(&format!(
+                    "<c:pt idx=\"{p}\"><c:v>{}</c:v></c:pt>",
+                    number(*v)
+                ));
             }
         }
         out.push_str("</c:numCache></c:numRef></c:val>");

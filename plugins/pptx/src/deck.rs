@@ -24,9 +24,20 @@ pub(crate) const CAPTION_SIZE: f64 = 20.0;
 /// What happened while fitting, for the job log.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Adjustment {
-    Shrunk { slide: usize, what: &'static str, percent: u32 },
-    Continued { slide: usize, what: &'static str, slides: usize },
-    Overflows { slide: usize, what: &'static str },
+    Shrunk {
+        slide: usize,
+        what: &'static str,
+        percent: u32,
+    },
+    Continued {
+        slide: usize,
+        what: &'static str,
+        slides: usize,
+    },
+    Overflows {
+        slide: usize,
+        what: &'static str,
+    },
 }
 
 /// One slide of the output.
@@ -206,7 +217,11 @@ impl<'a> Planner<'_, 'a> {
             sizes,
             indents,
             space_before: SPACE_BEFORE,
-            font_factor: if heading { self.fonts.heading } else { self.fonts.body },
+            font_factor: if heading {
+                self.fonts.heading
+            } else {
+                self.fonts.body
+            },
             bold,
         }
     }
@@ -434,20 +449,31 @@ impl<'a> Planner<'_, 'a> {
             table_row_height(lines, size)
         };
         let height = |rows: &[Vec<Cell>], size: f64| -> f64 {
-            let header = table.header.as_deref().map_or(0.0, |h| row_height(h, size, true));
+            let header = table
+                .header
+                .as_deref()
+                .map_or(0.0, |h| row_height(h, size, true));
             header + rows.iter().map(|r| row_height(r, size, false)).sum::<f64>()
         };
         let room = fit::pt(rect.h);
         let scales = [1.0, 0.9, 0.8, 0.7, fit::FLOOR];
         let rows = &table.rows[..];
-        if let Some(scale) = scales.iter().copied().find(|s| height(rows, base * s) <= room) {
+        if let Some(scale) = scales
+            .iter()
+            .copied()
+            .find(|s| height(rows, base * s) <= room)
+        {
             self.note_scale("table", scale);
-            return self.push(0, title_scale, Body::Table {
-                header: table.header.as_deref(),
-                rows,
-                widths,
-                size: base * scale,
-            });
+            return self.push(
+                0,
+                title_scale,
+                Body::Table {
+                    header: table.header.as_deref(),
+                    rows,
+                    widths,
+                    size: base * scale,
+                },
+            );
         }
         // Split rows at the floor size, the header repeated on each slide.
         let size = base * fit::FLOOR;
@@ -488,12 +514,16 @@ impl<'a> Planner<'_, 'a> {
                 .copied()
                 .find(|s| height(chunk, base * s) <= room)
                 .unwrap_or(fit::FLOOR);
-            self.push(part, title_scale, Body::Table {
-                header: table.header.as_deref(),
-                rows: chunk,
-                widths: widths.clone(),
-                size: base * scale,
-            });
+            self.push(
+                part,
+                title_scale,
+                Body::Table {
+                    header: table.header.as_deref(),
+                    rows: chunk,
+                    widths: widths.clone(),
+                    size: base * scale,
+                },
+            );
         }
     }
 
@@ -502,7 +532,15 @@ impl<'a> Planner<'_, 'a> {
         let (area, _) = self.deck.geometry.picture();
         let caption = self.slide.caption.as_deref().map(text::inline);
         let rect = area.fit(w, h);
-        self.push(0, title_scale, Body::Image { media, rect, caption });
+        self.push(
+            0,
+            title_scale,
+            Body::Image {
+                media,
+                rect,
+                caption,
+            },
+        );
     }
 
     /// Layouts whose content is one or two short texts.
@@ -510,11 +548,14 @@ impl<'a> Planner<'_, 'a> {
         let title_scale = self.title_scale();
         let s = self.slide;
         let body = match self.layout {
-            Layout::Title | Layout::Section => {
-                s.subtitle.as_deref().map_or(Body::None, |t| {
-                    Body::Subtitle(text::paragraphs(t).iter().map(|l| text::inline(l)).collect())
-                })
-            }
+            Layout::Title | Layout::Section => s.subtitle.as_deref().map_or(Body::None, |t| {
+                Body::Subtitle(
+                    text::paragraphs(t)
+                        .iter()
+                        .map(|l| text::inline(l))
+                        .collect(),
+                )
+            }),
             Layout::Quote => {
                 let quote = text::inline(&format!("“{}”", s.quote.as_deref().unwrap_or_default()));
                 let (rect, _) = self.deck.geometry.quote();
@@ -535,7 +576,10 @@ impl<'a> Planner<'_, 'a> {
                 };
                 Body::Quote {
                     quote,
-                    attribution: s.attribution.as_deref().map(|a| text::inline(&format!("— {a}"))),
+                    attribution: s
+                        .attribution
+                        .as_deref()
+                        .map(|a| text::inline(&format!("— {a}"))),
                     scale,
                 }
             }
@@ -577,10 +621,18 @@ impl Adjustment {
             None => format!("slide {}", slide + 1),
         };
         match self {
-            Adjustment::Shrunk { slide, what, percent } => {
+            Adjustment::Shrunk {
+                slide,
+                what,
+                percent,
+            } => {
                 format!("{}: {what} shrunk to {percent}% to fit", label(slide))
             }
-            Adjustment::Continued { slide, what, slides } => format!(
+            Adjustment::Continued {
+                slide,
+                what,
+                slides,
+            } => format!(
                 "{}: {what} does not fit even at {}%; continued on {slides} more slide{} titled \"(cont.)\"",
                 label(slide),
                 (fit::FLOOR * 100.0) as u32,

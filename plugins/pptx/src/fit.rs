@@ -158,7 +158,11 @@ impl TextBox {
                     self.font_factor,
                     bold,
                 );
-                let before = if i == 0 { 0.0 } else { self.space_before[level] * scale };
+                let before = if i == 0 {
+                    0.0
+                } else {
+                    self.space_before[level] * scale
+                };
                 before + n as f64 * size * LINE_HEIGHT
             })
             .sum()
@@ -246,7 +250,9 @@ mod tests {
     fn few_bullets_fit_at_full_size_and_many_need_a_split() {
         let few: Vec<Para> = (0..3).map(|i| Para::plain(&format!("Point {i}"))).collect();
         assert_eq!(body().scale_for(&few), Some(1.0));
-        let many: Vec<Para> = (0..40).map(|i| Para::plain(&format!("Point {i}"))).collect();
+        let many: Vec<Para> = (0..40)
+            .map(|i| Para::plain(&format!("Point {i}")))
+            .collect();
         assert_eq!(body().scale_for(&many), None);
         let chunks = body().split(&many);
         assert!(chunks.len() >= 2);

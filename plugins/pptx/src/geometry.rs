@@ -35,7 +35,12 @@ impl Rect {
             (bh * w / h, bh)
         };
         let (fw, fh) = (fw as i64, fh as i64);
-        Rect::new(self.x + (self.w - fw) / 2, self.y + (self.h - fh) / 2, fw, fh)
+        Rect::new(
+            self.x + (self.w - fw) / 2,
+            self.y + (self.h - fh) / 2,
+            fw,
+            fh,
+        )
     }
 }
 
@@ -81,7 +86,12 @@ impl Geometry {
     /// The body of content layouts (bullets, table, chart).
     pub(crate) fn body(&self) -> Rect {
         let y = inches(150);
-        Rect::new(self.margin, y, self.inner_width(), self.height - y - inches(80))
+        Rect::new(
+            self.margin,
+            y,
+            self.inner_width(),
+            self.height - y - inches(80),
+        )
     }
 
     /// Left and right columns of `two_columns`.

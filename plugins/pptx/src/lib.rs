@@ -1,12 +1,21 @@
 //! The kiln `pptx` generator: turns a JSON slide-deck spec into a PowerPoint
-//! `.pptx` file, writing PresentationML itself.
+//! `.pptx` file. It writes PresentationML itself (a slide master, nine real
+//! layouts, a theme, native charts, notes) into the SDK's deterministic
+//! OOXML package writer, one part at a time.
+//!
+//! | module | concern |
+//! | --- | --- |
+//! | `spec` | the spec types (their doc comments are the schema) |
+//! | `validate` | the checks the types cannot express |
+//! | `text`, `fit` | inline Markdown; text measurement, shrinking, continuation |
+//! | `geometry`, `deck` | placeholder boxes; spec slides → output slides |
+//! | `parts`, `slide`, `chart`, `writer` | the XML parts and the package |
 
+pub mod bench;
 mod chart;
 mod deck;
 mod fit;
 mod geometry;
-mod image;
-mod package;
 mod parts;
 mod slide;
 pub mod spec;
@@ -15,7 +24,8 @@ mod validate;
 mod writer;
 mod xml;
 
-use std::io::Write;
+use kiln_plugin_sdk::ooxml::Package;
+use kiln_plugin_sdk::{Example, GenerateError, Generator, Host, Info, Level, Result, Violation};
 
 pub use spec::Presentation;
 
@@ -26,76 +36,125 @@ pub const PPTX_MEDIA_TYPE: &str =
 /// The file name used when the spec sets none.
 pub const DEFAULT_FILE_NAME: &str = "presentation.pptx";
 
-/// Log levels of [`Env::log`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogLevel {
-    Info,
-    Warn,
-}
+/// The bundled examples, as (title, spec JSON).
+pub const EXAMPLES: [(&str, &str); 3] = [
+    (
+        "Seed-round pitch deck",
+        include_str!("../examples/pitch_deck.json"),
+    ),
+    (
+        "Training deck with speaker notes",
+        include_str!("../examples/training_deck.json"),
+    ),
+    (
+        "Quarterly business review with charts",
+        include_str!("../examples/quarterly_review.json"),
+    ),
+];
 
-/// What generation needs from its host.
-pub trait Env {
-    fn log(&mut self, level: LogLevel, message: &str);
-    fn progress(&mut self, done: u64, total: u64, message: &str);
-    fn asset_names(&self) -> Vec<String>;
-    fn read_asset(&mut self, name: &str) -> Option<Vec<u8>>;
-}
-
-/// Why generation stopped.
+/// The generator.
 #[derive(Debug)]
-pub enum Error {
-    Invalid(Vec<(String, String)>),
-    Io(std::io::Error),
-}
+pub struct Pptx;
 
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Self {
-        Error::Io(e)
+impl Generator for Pptx {
+    type Spec = Presentation;
+
+    fn info() -> Info {
+        Info {
+            name: "pptx".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            artifact_type: "pptx".into(),
+            summary: "Builds a PowerPoint deck (.pptx) from a JSON spec: title, bullet, two-column, \
+                      section, table, image, quote, big-number and native chart slides, with speaker \
+                      notes, slide numbers and a theme."
+                .into(),
+            description: include_str!("description.md").into(),
+            media_types: vec![PPTX_MEDIA_TYPE.into()],
+            examples: EXAMPLES.iter().map(|(t, s)| Example::new(*t, *s)).collect(),
+        }
+    }
+
+    fn validate(spec: &Presentation) -> Vec<Violation> {
+        validate::check(spec)
+            .into_iter()
+            .map(|(pointer, message)| Violation::new(pointer, message))
+            .collect()
+    }
+
+    fn generate(spec: Presentation, host: &mut Host) -> Result<()> {
+        let deck = deck::plan(&spec, &mut AssetImages { host }).map_err(|errors| {
+            GenerateError::InvalidSpec(
+                errors
+                    .into_iter()
+                    .map(|(p, m)| Violation::new(p, m))
+                    .collect(),
+            )
+        })?;
+        for a in &deck.adjustments {
+            let level = match a {
+                deck::Adjustment::Overflows { .. } => Level::Warn,
+                _ => Level::Info,
+            };
+            host.log(level, &a.message(&spec));
+        }
+        if deck.slides.len() > spec.slides.len() {
+            host.log(
+                Level::Info,
+                &format!(
+                    "{} spec slides became {} slides",
+                    spec.slides.len(),
+                    deck.slides.len()
+                ),
+            );
+        }
+        let name = spec.file_name.as_deref().unwrap_or(DEFAULT_FILE_NAME);
+        let file = host.create_file(name, PPTX_MEDIA_TYPE)?;
+        let mut package = Package::new(file);
+        writer::write(&spec, &deck, &mut package, &mut |d, t, m| {
+            host.progress(d, t, m)
+        })?;
+        package.finish()?.finish()
     }
 }
 
-/// Every violation of a parsed spec: (pointer, message).
-pub fn check(spec: &Presentation) -> Vec<(String, String)> {
-    validate::check(spec)
-}
+kiln_plugin_sdk::export_generator!(Pptx);
 
-struct AssetImages<'e> {
-    env: &'e mut dyn Env,
+/// Reads image assets through the host, with "did you mean" for misspelt
+/// names.
+struct AssetImages<'h> {
+    host: &'h mut Host,
 }
 
 impl deck::Images for AssetImages<'_> {
-    fn image(&mut self, name: &str) -> Result<(Vec<u8>, deck::ImageInfo), String> {
-        let Some(bytes) = self.env.read_asset(name) else {
-            let names = self.env.asset_names();
-            let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
-            let hint = validate::closest(name, &candidates)
+    fn image(&mut self, name: &str) -> std::result::Result<(Vec<u8>, deck::ImageInfo), String> {
+        if self.host.asset(name).is_none() {
+            let names: Vec<&str> = self.host.assets().iter().map(|a| a.name.as_str()).collect();
+            let hint = kiln_plugin_sdk::suggest::closest(name, names.iter().copied())
                 .map(|c| format!(" (did you mean \"{c}\"?)"))
                 .unwrap_or_default();
             let list = if names.is_empty() {
-                "the job has no assets".to_string()
+                "the job has no input assets".to_string()
             } else {
-                format!("the job's assets are {}", names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", "))
+                let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+                format!("the job's assets are {}", quoted.join(", "))
             };
-            return Err(format!("no input asset named \"{name}\"{hint}; {list}"));
-        };
-        match image::dimensions(&bytes) {
-            Some(info) => Ok((bytes, info)),
-            None => Err(format!("asset \"{name}\" is not a PNG or JPEG image")),
+            return Err(format!(
+                "expected the name of an input asset, found \"{name}\"{hint}; {list}"
+            ));
+        }
+        let bytes = self.host.read_asset(name).map_err(|e| e.to_string())?;
+        match kiln_plugin_sdk::image::dimensions(&bytes) {
+            Some(info) => {
+                let extension = if info.media_type == "image/png" {
+                    "png"
+                } else {
+                    "jpeg"
+                };
+                Ok((bytes, (extension, info.width, info.height)))
+            }
+            None => Err(format!(
+                "expected asset \"{name}\" to be a PNG or JPEG image; it is neither"
+            )),
         }
     }
-}
-
-/// Builds the deck into `out` (a ZIP package).
-pub fn generate<W: Write>(spec: &Presentation, env: &mut dyn Env, out: W) -> Result<W, Error> {
-    let deck = deck::plan(spec, &mut AssetImages { env }).map_err(Error::Invalid)?;
-    for a in &deck.adjustments {
-        let level = match a {
-            deck::Adjustment::Overflows { .. } => LogLevel::Warn,
-            _ => LogLevel::Info,
-        };
-        env.log(level, &a.message(spec));
-    }
-    let mut zip = package::Zip::new(out);
-    writer::write(spec, &deck, &mut zip, &mut |d, t, m| env.progress(d, t, m))?;
-    Ok(zip.finish()?)
 }

@@ -4,10 +4,11 @@
 use crate::deck::{self, Deck, INDENT};
 use crate::geometry::{Geometry, Rect};
 use crate::spec::{AspectRatio, Layout, Presentation};
+use kiln_plugin_sdk::ooxml::Relationship;
+
 use crate::xml::{DECL, NS_P, escape, push_escaped};
 
 const REL_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
-const CT: &str = "application/vnd.openxmlformats-officedocument.presentationml";
 
 /// A part's relationships, numbered `rId1`, `rId2`, ... in insertion order.
 #[derive(Debug, Default)]
@@ -39,71 +40,27 @@ impl Rels {
         format!("rId{}", self.entries.len())
     }
 
-    fn add_full(&mut self, ty: &str, target: &str) {
-        self.entries.push((ty.to_string(), target.to_string(), false));
+    /// Adds an internal relationship of a full type URI.
+    pub(crate) fn add_full(&mut self, ty: &str, target: &str) {
+        self.entries
+            .push((ty.to_string(), target.to_string(), false));
     }
 
-    pub(crate) fn xml(&self) -> String {
-        let mut out = String::from(DECL);
-        out.push_str("<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">");
-        for (i, (ty, target, external)) in self.entries.iter().enumerate() {
-            out.push_str(&format!("<Relationship Id=\"rId{}\" Type=\"{ty}\" Target=\"", i + 1));
-            push_escaped(&mut out, target);
-            out.push('"');
-            if *external {
-                out.push_str(" TargetMode=\"External\"");
-            }
-            out.push_str("/>");
-        }
-        out.push_str("</Relationships>");
-        out
+    /// The relationships as the SDK's package writer takes them.
+    pub(crate) fn to_sdk(&self) -> Vec<Relationship> {
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, (ty, target, external))| {
+                let id = format!("rId{}", i + 1);
+                if *external {
+                    Relationship::external(id, ty.as_str(), target.as_str())
+                } else {
+                    Relationship::new(id, ty.as_str(), target.as_str())
+                }
+            })
+            .collect()
     }
-}
-
-/// `[Content_Types].xml` for the planned deck.
-pub(crate) fn content_types(deck: &Deck<'_>, notes: usize) -> String {
-    let mut out = String::from(DECL);
-    out.push_str("<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Default Extension=\"png\" ContentType=\"image/png\"/><Default Extension=\"jpeg\" ContentType=\"image/jpeg\"/>");
-    let mut add = |name: String, ty: String| {
-        out.push_str(&format!("<Override PartName=\"/{name}\" ContentType=\"{ty}\"/>"));
-    };
-    add("ppt/presentation.xml".into(), format!("{CT}.presentation.main+xml"));
-    add("ppt/presProps.xml".into(), format!("{CT}.presProps+xml"));
-    add("ppt/viewProps.xml".into(), format!("{CT}.viewProps+xml"));
-    add("ppt/tableStyles.xml".into(), format!("{CT}.tableStyles+xml"));
-    for t in 1..=2 {
-        add(format!("ppt/theme/theme{t}.xml"), "application/vnd.openxmlformats-officedocument.theme+xml".into());
-    }
-    add("ppt/slideMasters/slideMaster1.xml".into(), format!("{CT}.slideMaster+xml"));
-    add("ppt/notesMasters/notesMaster1.xml".into(), format!("{CT}.notesMaster+xml"));
-    for l in Layout::ALL {
-        add(format!("ppt/slideLayouts/slideLayout{}.xml", l.part_number()), format!("{CT}.slideLayout+xml"));
-    }
-    for s in 1..=deck.slides.len() {
-        add(format!("ppt/slides/slide{s}.xml"), format!("{CT}.slide+xml"));
-    }
-    for n in 1..=notes {
-        add(format!("ppt/notesSlides/notesSlide{n}.xml"), format!("{CT}.notesSlide+xml"));
-    }
-    for c in 1..=deck.charts {
-        add(format!("ppt/charts/chart{c}.xml"), "application/vnd.openxmlformats-officedocument.drawingml.chart+xml".into());
-    }
-    add("docProps/core.xml".into(), "application/vnd.openxmlformats-package.core-properties+xml".into());
-    add("docProps/app.xml".into(), "application/vnd.openxmlformats-officedocument.extended-properties+xml".into());
-    out.push_str("</Types>");
-    out
-}
-
-/// `_rels/.rels`.
-pub(crate) fn package_rels() -> String {
-    let mut rels = Rels::default();
-    rels.add("officeDocument", "ppt/presentation.xml");
-    rels.add_full(
-        "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties",
-        "docProps/core.xml",
-    );
-    rels.add("extended-properties", "docProps/app.xml");
-    rels.xml()
 }
 
 /// `ppt/presentation.xml` and its relationships.
@@ -137,11 +94,15 @@ pub(crate) fn pres_props() -> String {
 }
 
 pub(crate) fn view_props() -> String {
-    format!("{DECL}<p:viewPr {NS_P}><p:normalViewPr><p:restoredLeft sz=\"15620\"/><p:restoredTop sz=\"94660\"/></p:normalViewPr><p:gridSpacing cx=\"76200\" cy=\"76200\"/></p:viewPr>")
+    format!(
+        "{DECL}<p:viewPr {NS_P}><p:normalViewPr><p:restoredLeft sz=\"15620\"/><p:restoredTop sz=\"94660\"/></p:normalViewPr><p:gridSpacing cx=\"76200\" cy=\"76200\"/></p:viewPr>"
+    )
 }
 
 pub(crate) fn table_styles() -> String {
-    format!("{DECL}<a:tblStyleLst xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\" def=\"{{5C22544A-7EE6-4342-B048-85BDC9FD1C3A}}\"/>")
+    format!(
+        "{DECL}<a:tblStyleLst xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\" def=\"{{5C22544A-7EE6-4342-B048-85BDC9FD1C3A}}\"/>"
+    )
 }
 
 /// `docProps/core.xml`: title and author only; no timestamps, so output is
@@ -152,7 +113,10 @@ pub(crate) fn core(spec: &Presentation) -> String {
         .as_deref()
         .or_else(|| spec.slides.iter().find_map(|s| s.title.as_deref()))
         .unwrap_or("Presentation");
-    let mut out = format!("{DECL}<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:dcterms=\"http://purl.org/dc/terms/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><dc:title>{}</dc:title>", escape(title));
+    let mut out = format!(
+        "{DECL}<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:dcterms=\"http://purl.org/dc/terms/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><dc:title>{}</dc:title>",
+        escape(title)
+    );
     if let Some(author) = &spec.author {
         out.push_str(&format!("<dc:creator>{}</dc:creator>", escape(author)));
     }
@@ -161,7 +125,9 @@ pub(crate) fn core(spec: &Presentation) -> String {
 }
 
 pub(crate) fn app(slides: usize) -> String {
-    format!("{DECL}<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\"><Application>kiln</Application><Slides>{slides}</Slides><PresentationFormat>On-screen Show</PresentationFormat></Properties>")
+    format!(
+        "{DECL}<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\"><Application>kiln</Application><Slides>{slides}</Slides><PresentationFormat>On-screen Show</PresentationFormat></Properties>"
+    )
 }
 
 /// A colour from the spec as `RRGGBB` (validated earlier).
@@ -189,7 +155,10 @@ pub(crate) fn theme(spec: &Presentation) -> String {
     let mut out = String::from(DECL);
     out.push_str(&format!("<a:theme xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\" name=\"kiln\"><a:themeElements><a:clrScheme name=\"kiln\"><a:dk1><a:srgbClr val=\"{text}\"/></a:dk1><a:lt1><a:srgbClr val=\"{background}\"/></a:lt1><a:dk2><a:srgbClr val=\"{}\"/></a:dk2><a:lt2><a:srgbClr val=\"E7E6E6\"/></a:lt2>", accents[0]));
     for (i, a) in accents.iter().enumerate() {
-        out.push_str(&format!("<a:accent{n}><a:srgbClr val=\"{a}\"/></a:accent{n}>", n = i + 1));
+        out.push_str(&format!(
+            "<a:accent{n}><a:srgbClr val=\"{a}\"/></a:accent{n}>",
+            n = i + 1
+        ));
     }
     out.push_str(&format!("<a:hlink><a:srgbClr val=\"0563C1\"/></a:hlink><a:folHlink><a:srgbClr val=\"954F72\"/></a:folHlink></a:clrScheme><a:fontScheme name=\"kiln\"><a:majorFont><a:latin typeface=\"{heading}\"/><a:ea typeface=\"\"/><a:cs typeface=\"\"/></a:majorFont><a:minorFont><a:latin typeface=\"{body}\"/><a:ea typeface=\"\"/><a:cs typeface=\"\"/></a:minorFont></a:fontScheme>"));
     out.push_str("<a:fmtScheme name=\"kiln\"><a:fillStyleLst><a:solidFill><a:schemeClr val=\"phClr\"/></a:solidFill><a:solidFill><a:schemeClr val=\"phClr\"><a:tint val=\"50000\"/></a:schemeClr></a:solidFill><a:solidFill><a:schemeClr val=\"phClr\"><a:shade val=\"80000\"/></a:schemeClr></a:solidFill></a:fillStyleLst><a:lnStyleLst>");
@@ -212,7 +181,16 @@ fn xfrm(r: Rect) -> String {
 /// A placeholder shape of a master or layout. `lst` is its `a:lstStyle`
 /// content, `anchor` the vertical anchor, `prompt` the text shown in edit
 /// mode.
-fn placeholder(out: &mut String, id: u32, name: &str, ph: &str, r: Rect, anchor: &str, lst: &str, prompt: &str) {
+fn placeholder(
+    out: &mut String,
+    id: u32,
+    name: &str,
+    ph: &str,
+    r: Rect,
+    anchor: &str,
+    lst: &str,
+    prompt: &str,
+) {
     out.push_str(&format!(
         "<p:sp><p:nvSpPr><p:cNvPr id=\"{id}\" name=\"{name}\"/><p:cNvSpPr><a:spLocks noGrp=\"1\"/></p:cNvSpPr><p:nvPr><p:ph {ph}/></p:nvPr></p:nvSpPr><p:spPr>{}</p:spPr><p:txBody><a:bodyPr anchor=\"{anchor}\"><a:normAutofit/></a:bodyPr><a:lstStyle>{lst}</a:lstStyle><a:p><a:r><a:rPr lang=\"en-US\"/><a:t>{prompt}</a:t></a:r></a:p></p:txBody></p:sp>",
         xfrm(r)
@@ -241,14 +219,38 @@ pub(crate) fn master(g: &Geometry) -> (String, Rels) {
     let mut rels = Rels::default();
     let mut ids = String::new();
     for l in Layout::ALL {
-        let rid = rels.add("slideLayout", &format!("../slideLayouts/slideLayout{}.xml", l.part_number()));
-        ids.push_str(&format!("<p:sldLayoutId id=\"{}\" r:id=\"{rid}\"/>", 2147483648u32 + l.part_number() as u32));
+        let rid = rels.add(
+            "slideLayout",
+            &format!("../slideLayouts/slideLayout{}.xml", l.part_number()),
+        );
+        ids.push_str(&format!(
+            "<p:sldLayoutId id=\"{}\" r:id=\"{rid}\"/>",
+            2147483648u32 + l.part_number() as u32
+        ));
     }
     rels.add("theme", "../theme/theme1.xml");
     let mut out = String::from(DECL);
     out.push_str(&format!("<p:sldMaster {NS_P}><p:cSld><p:bg><p:bgRef idx=\"1001\"><a:schemeClr val=\"bg1\"/></p:bgRef></p:bg>{SP_TREE_START}"));
-    placeholder(&mut out, 2, "Title Placeholder 1", "type=\"title\"", g.title(), "b", "", "Click to edit Master title style");
-    placeholder(&mut out, 3, "Text Placeholder 2", "type=\"body\" idx=\"1\"", g.body(), "t", "", "Click to edit Master text styles");
+    placeholder(
+        &mut out,
+        2,
+        "Title Placeholder 1",
+        "type=\"title\"",
+        g.title(),
+        "b",
+        "",
+        "Click to edit Master title style",
+    );
+    placeholder(
+        &mut out,
+        3,
+        "Text Placeholder 2",
+        "type=\"body\" idx=\"1\"",
+        g.body(),
+        "t",
+        "",
+        "Click to edit Master text styles",
+    );
     sld_num(&mut out, 4, g, "");
     out.push_str(&format!("</p:spTree></p:cSld><p:clrMap {CLR_MAP}/><p:sldLayoutIdLst>{ids}</p:sldLayoutIdLst><p:txStyles>"));
     out.push_str(&format!(
@@ -295,7 +297,10 @@ pub(crate) fn layout(l: Layout, g: &Geometry) -> String {
         Layout::Quote | Layout::BigNumber => "",
     };
     let mut out = String::from(DECL);
-    out.push_str(&format!("<p:sldLayout {NS_P}{kind} preserve=\"1\"><p:cSld name=\"{}\">", l.display_name()));
+    out.push_str(&format!(
+        "<p:sldLayout {NS_P}{kind} preserve=\"1\"><p:cSld name=\"{}\">",
+        l.display_name()
+    ));
     if l == Layout::Section {
         out.push_str("<p:bg><p:bgPr><a:solidFill><a:schemeClr val=\"accent1\"/></a:solidFill><a:effectLst/></p:bgPr></p:bg>");
     }
@@ -306,29 +311,114 @@ pub(crate) fn layout(l: Layout, g: &Geometry) -> String {
     match l {
         Layout::Title => {
             let (title, sub, rule) = g.title_slide();
-            placeholder(&mut out, 2, "Title 1", "type=\"ctrTitle\"", title, "b", &plain_style(deck::TITLE_SLIDE_SIZE, "l", " b=\"1\"", "tx2"), title_prompt);
-            placeholder(&mut out, 3, "Subtitle 2", "type=\"subTitle\" idx=\"1\"", sub, "t", &plain_style(deck::SUBTITLE_SIZE, "l", "", "tx1"), "Click to add subtitle");
+            placeholder(
+                &mut out,
+                2,
+                "Title 1",
+                "type=\"ctrTitle\"",
+                title,
+                "b",
+                &plain_style(deck::TITLE_SLIDE_SIZE, "l", " b=\"1\"", "tx2"),
+                title_prompt,
+            );
+            placeholder(
+                &mut out,
+                3,
+                "Subtitle 2",
+                "type=\"subTitle\" idx=\"1\"",
+                sub,
+                "t",
+                &plain_style(deck::SUBTITLE_SIZE, "l", "", "tx1"),
+                "Click to add subtitle",
+            );
             out.push_str(&format!("<p:sp><p:nvSpPr><p:cNvPr id=\"5\" name=\"Accent Rule\"/><p:cNvSpPr/><p:nvPr userDrawn=\"1\"/></p:nvSpPr><p:spPr>{}<a:prstGeom prst=\"rect\"><a:avLst/></a:prstGeom><a:solidFill><a:schemeClr val=\"accent2\"/></a:solidFill><a:ln><a:noFill/></a:ln></p:spPr></p:sp>", xfrm(rule)));
         }
         Layout::Section => {
             let (title, sub) = g.section();
-            placeholder(&mut out, 2, "Title 1", "type=\"title\"", title, "b", &plain_style(deck::SECTION_SIZE, "l", " b=\"1\"", "bg1"), title_prompt);
-            placeholder(&mut out, 3, "Text Placeholder 2", "type=\"body\" idx=\"1\"", sub, "t", &plain_style(deck::SUBTITLE_SIZE - 4.0, "l", "", "bg1"), text_prompt);
+            placeholder(
+                &mut out,
+                2,
+                "Title 1",
+                "type=\"title\"",
+                title,
+                "b",
+                &plain_style(deck::SECTION_SIZE, "l", " b=\"1\"", "bg1"),
+                title_prompt,
+            );
+            placeholder(
+                &mut out,
+                3,
+                "Text Placeholder 2",
+                "type=\"body\" idx=\"1\"",
+                sub,
+                "t",
+                &plain_style(deck::SUBTITLE_SIZE - 4.0, "l", "", "bg1"),
+                text_prompt,
+            );
             num_style = plain_style(12.0, "r", "", "bg1");
         }
         Layout::Bullets => {
-            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
-            placeholder(&mut out, 3, "Content Placeholder 2", "idx=\"1\"", g.body(), "t", "", text_prompt);
+            placeholder(
+                &mut out,
+                2,
+                "Title 1",
+                "type=\"title\"",
+                g.title(),
+                "b",
+                "",
+                title_prompt,
+            );
+            placeholder(
+                &mut out,
+                3,
+                "Content Placeholder 2",
+                "idx=\"1\"",
+                g.body(),
+                "t",
+                "",
+                text_prompt,
+            );
         }
         Layout::TwoColumns => {
             let (left, right) = g.columns();
             let mut lst = String::new();
             for level in 0..5 {
-                lst.push_str(&format!("<a:lvl{n}pPr><a:defRPr sz=\"{}\"/></a:lvl{n}pPr>", (deck::COLUMN_SIZES[level] * 100.0) as i64, n = level + 1));
+                lst.push_str(&format!(
+                    "<a:lvl{n}pPr><a:defRPr sz=\"{}\"/></a:lvl{n}pPr>",
+                    (deck::COLUMN_SIZES[level] * 100.0) as i64,
+                    n = level + 1
+                ));
             }
-            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
-            placeholder(&mut out, 3, "Content Placeholder 2", "sz=\"half\" idx=\"1\"", left, "t", &lst, text_prompt);
-            placeholder(&mut out, 4, "Content Placeholder 3", "sz=\"half\" idx=\"2\"", right, "t", &lst, text_prompt);
+            placeholder(
+                &mut out,
+                2,
+                "Title 1",
+                "type=\"title\"",
+                g.title(),
+                "b",
+                "",
+                title_prompt,
+            );
+            placeholder(
+                &mut out,
+                3,
+                "Content Placeholder 2",
+                "sz=\"half\" idx=\"1\"",
+                left,
+                "t",
+                &lst,
+                text_prompt,
+            );
+            placeholder(
+                &mut out,
+                4,
+                "Content Placeholder 3",
+                "sz=\"half\" idx=\"2\"",
+                right,
+                "t",
+                &lst,
+                text_prompt,
+            );
         }
         Layout::Table | Layout::Chart => {
             let (ph, name) = if l == Layout::Table {
@@ -336,38 +426,139 @@ pub(crate) fn layout(l: Layout, g: &Geometry) -> String {
             } else {
                 ("type=\"chart\" idx=\"1\"", "Chart Placeholder 2")
             };
-            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
-            placeholder(&mut out, 3, name, ph, g.body(), "t", "", "Click icon to add");
+            placeholder(
+                &mut out,
+                2,
+                "Title 1",
+                "type=\"title\"",
+                g.title(),
+                "b",
+                "",
+                title_prompt,
+            );
+            placeholder(
+                &mut out,
+                3,
+                name,
+                ph,
+                g.body(),
+                "t",
+                "",
+                "Click icon to add",
+            );
         }
         Layout::Image => {
             let (pic, caption) = g.picture();
-            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
-            placeholder(&mut out, 3, "Picture Placeholder 2", "type=\"pic\" idx=\"1\"", pic, "t", "", "Click icon to add picture");
-            placeholder(&mut out, 4, "Text Placeholder 3", "type=\"body\" sz=\"half\" idx=\"2\"", caption, "t", &plain_style(deck::CAPTION_SIZE - 2.0, "ctr", " i=\"1\"", "tx1"), text_prompt);
+            placeholder(
+                &mut out,
+                2,
+                "Title 1",
+                "type=\"title\"",
+                g.title(),
+                "b",
+                "",
+                title_prompt,
+            );
+            placeholder(
+                &mut out,
+                3,
+                "Picture Placeholder 2",
+                "type=\"pic\" idx=\"1\"",
+                pic,
+                "t",
+                "",
+                "Click icon to add picture",
+            );
+            placeholder(
+                &mut out,
+                4,
+                "Text Placeholder 3",
+                "type=\"body\" sz=\"half\" idx=\"2\"",
+                caption,
+                "t",
+                &plain_style(deck::CAPTION_SIZE - 2.0, "ctr", " i=\"1\"", "tx1"),
+                text_prompt,
+            );
         }
         Layout::Quote => {
             let (quote, attribution) = g.quote();
-            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
-            placeholder(&mut out, 3, "Quote Placeholder 2", "type=\"body\" idx=\"1\"", quote, "ctr", &plain_style(deck::QUOTE_SIZE, "ctr", " i=\"1\"", "tx2"), text_prompt);
-            placeholder(&mut out, 4, "Attribution Placeholder 3", "type=\"body\" idx=\"2\"", attribution, "t", &plain_style(deck::ATTRIBUTION_SIZE, "r", "", "tx1"), text_prompt);
+            placeholder(
+                &mut out,
+                2,
+                "Title 1",
+                "type=\"title\"",
+                g.title(),
+                "b",
+                "",
+                title_prompt,
+            );
+            placeholder(
+                &mut out,
+                3,
+                "Quote Placeholder 2",
+                "type=\"body\" idx=\"1\"",
+                quote,
+                "ctr",
+                &plain_style(deck::QUOTE_SIZE, "ctr", " i=\"1\"", "tx2"),
+                text_prompt,
+            );
+            placeholder(
+                &mut out,
+                4,
+                "Attribution Placeholder 3",
+                "type=\"body\" idx=\"2\"",
+                attribution,
+                "t",
+                &plain_style(deck::ATTRIBUTION_SIZE, "r", "", "tx1"),
+                text_prompt,
+            );
         }
         Layout::BigNumber => {
             let (number, caption) = g.big_number();
-            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
-            placeholder(&mut out, 3, "Number Placeholder 2", "type=\"body\" idx=\"1\"", number, "ctr", &plain_style(deck::NUMBER_SIZE, "ctr", " b=\"1\"", "accent1"), "00%");
-            placeholder(&mut out, 4, "Caption Placeholder 3", "type=\"body\" idx=\"2\"", caption, "t", &plain_style(deck::CAPTION_SIZE + 4.0, "ctr", "", "tx1"), text_prompt);
+            placeholder(
+                &mut out,
+                2,
+                "Title 1",
+                "type=\"title\"",
+                g.title(),
+                "b",
+                "",
+                title_prompt,
+            );
+            placeholder(
+                &mut out,
+                3,
+                "Number Placeholder 2",
+                "type=\"body\" idx=\"1\"",
+                number,
+                "ctr",
+                &plain_style(deck::NUMBER_SIZE, "ctr", " b=\"1\"", "accent1"),
+                "00%",
+            );
+            placeholder(
+                &mut out,
+                4,
+                "Caption Placeholder 3",
+                "type=\"body\" idx=\"2\"",
+                caption,
+                "t",
+                &plain_style(deck::CAPTION_SIZE + 4.0, "ctr", "", "tx1"),
+                text_prompt,
+            );
         }
     }
     sld_num(&mut out, 9, g, &num_style);
-    out.push_str("</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sldLayout>");
+    out.push_str(
+        "</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sldLayout>",
+    );
     out
 }
 
 /// `_rels` of every layout: its master.
-pub(crate) fn layout_rels() -> String {
+pub(crate) fn layout_rels() -> Rels {
     let mut rels = Rels::default();
     rels.add("slideMaster", "../slideMasters/slideMaster1.xml");
-    rels.xml()
+    rels
 }
 
 /// `ppt/notesMasters/notesMaster1.xml` and its relationships.

@@ -13,11 +13,19 @@ use crate::xml::{NS_P, push_escaped};
 
 /// Writes one slide; returns its XML and relationships. `number` is the
 /// 1-based slide number, `notes` its notes slide number if it has one.
-pub(crate) fn write(deck: &Deck<'_>, slide: &OutSlide<'_>, number: usize, notes: Option<usize>) -> (String, Rels) {
+pub(crate) fn write(
+    deck: &Deck<'_>,
+    slide: &OutSlide<'_>,
+    number: usize,
+    notes: Option<usize>,
+) -> (String, Rels) {
     let mut rels = Rels::default();
     rels.add(
         "slideLayout",
-        &format!("../slideLayouts/slideLayout{}.xml", slide.layout.part_number()),
+        &format!(
+            "../slideLayouts/slideLayout{}.xml",
+            slide.layout.part_number()
+        ),
     );
     if let Some(n) = notes {
         rels.add("notesSlide", &format!("../notesSlides/notesSlide{n}.xml"));
@@ -38,7 +46,14 @@ pub(crate) fn write(deck: &Deck<'_>, slide: &OutSlide<'_>, number: usize, notes:
             Layout::Section => ("type=\"title\"", deck::SECTION_SIZE),
             _ => ("type=\"title\"", deck::TITLE_SIZE),
         };
-        w.text_shape("Title", ph, &[Para::plain(title)], [base; 5], slide.title_scale, false);
+        w.text_shape(
+            "Title",
+            ph,
+            &[Para::plain(title)],
+            [base; 5],
+            slide.title_scale,
+            false,
+        );
     }
     match &slide.body {
         Body::None => {}
@@ -51,11 +66,32 @@ pub(crate) fn write(deck: &Deck<'_>, slide: &OutSlide<'_>, number: usize, notes:
             w.text_shape("Subtitle", ph, p, [deck::SUBTITLE_SIZE; 5], 1.0, false);
         }
         Body::Bullets { paras, scale } => {
-            w.text_shape("Content", "idx=\"1\"", paras, deck::BODY_SIZES, *scale, true);
+            w.text_shape(
+                "Content",
+                "idx=\"1\"",
+                paras,
+                deck::BODY_SIZES,
+                *scale,
+                true,
+            );
         }
         Body::Columns { left, right, scale } => {
-            w.text_shape("Left", "sz=\"half\" idx=\"1\"", left, deck::COLUMN_SIZES, *scale, true);
-            w.text_shape("Right", "sz=\"half\" idx=\"2\"", right, deck::COLUMN_SIZES, *scale, true);
+            w.text_shape(
+                "Left",
+                "sz=\"half\" idx=\"1\"",
+                left,
+                deck::COLUMN_SIZES,
+                *scale,
+                true,
+            );
+            w.text_shape(
+                "Right",
+                "sz=\"half\" idx=\"2\"",
+                right,
+                deck::COLUMN_SIZES,
+                *scale,
+                true,
+            );
         }
         Body::Table {
             header,
@@ -75,7 +111,14 @@ pub(crate) fn write(deck: &Deck<'_>, slide: &OutSlide<'_>, number: usize, notes:
             );
             w.picture(&rid, *rect, &m.asset);
             if let Some(c) = caption {
-                w.text_shape("Caption", "type=\"body\" sz=\"half\" idx=\"2\"", std::slice::from_ref(c), [0.0; 5], 1.0, false);
+                w.text_shape(
+                    "Caption",
+                    "type=\"body\" sz=\"half\" idx=\"2\"",
+                    std::slice::from_ref(c),
+                    [0.0; 5],
+                    1.0,
+                    false,
+                );
             }
         }
         Body::Quote {
@@ -83,16 +126,44 @@ pub(crate) fn write(deck: &Deck<'_>, slide: &OutSlide<'_>, number: usize, notes:
             attribution,
             scale,
         } => {
-            w.text_shape("Quote", "type=\"body\" idx=\"1\"", std::slice::from_ref(quote), [deck::QUOTE_SIZE; 5], *scale, false);
+            w.text_shape(
+                "Quote",
+                "type=\"body\" idx=\"1\"",
+                std::slice::from_ref(quote),
+                [deck::QUOTE_SIZE; 5],
+                *scale,
+                false,
+            );
             if let Some(a) = attribution {
-                w.text_shape("Attribution", "type=\"body\" idx=\"2\"", std::slice::from_ref(a), [0.0; 5], 1.0, false);
+                w.text_shape(
+                    "Attribution",
+                    "type=\"body\" idx=\"2\"",
+                    std::slice::from_ref(a),
+                    [0.0; 5],
+                    1.0,
+                    false,
+                );
             }
         }
         Body::Number { number, caption } => {
             let scale = number_scale(number);
-            w.text_shape("Number", "type=\"body\" idx=\"1\"", &[Para::plain(number)], [deck::NUMBER_SIZE; 5], scale, false);
+            w.text_shape(
+                "Number",
+                "type=\"body\" idx=\"1\"",
+                &[Para::plain(number)],
+                [deck::NUMBER_SIZE; 5],
+                scale,
+                false,
+            );
             if let Some(c) = caption {
-                w.text_shape("Caption", "type=\"body\" idx=\"2\"", std::slice::from_ref(c), [0.0; 5], 1.0, false);
+                w.text_shape(
+                    "Caption",
+                    "type=\"body\" idx=\"2\"",
+                    std::slice::from_ref(c),
+                    [0.0; 5],
+                    1.0,
+                    false,
+                );
             }
         }
         Body::Chart { number, .. } => {
@@ -103,7 +174,8 @@ pub(crate) fn write(deck: &Deck<'_>, slide: &OutSlide<'_>, number: usize, notes:
     if deck.slide_numbers && slide.layout != Layout::Title {
         w.slide_number(number);
     }
-    w.out.push_str("</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sld>");
+    w.out
+        .push_str("</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sld>");
     (w.out, w.rels)
 }
 
@@ -111,7 +183,11 @@ pub(crate) fn write(deck: &Deck<'_>, slide: &OutSlide<'_>, number: usize, notes:
 /// on one line.
 fn number_scale(number: &str) -> f64 {
     let n = number.chars().count();
-    if n <= 6 { 1.0 } else { (6.0 / n as f64).max(0.4) }
+    if n <= 6 {
+        1.0
+    } else {
+        (6.0 / n as f64).max(0.4)
+    }
 }
 
 struct SlideWriter {
@@ -130,33 +206,57 @@ impl SlideWriter {
     /// A placeholder shape holding paragraphs. Below scale 1, runs get
     /// explicit sizes (`sizes[level] × scale`) and, with `spacing`, the
     /// paragraph spacing shrinks by the same scale.
-    fn text_shape(&mut self, name: &str, ph: &str, paras: &[Para], sizes: [f64; 5], scale: f64, spacing: bool) {
+    fn text_shape(
+        &mut self,
+        name: &str,
+        ph: &str,
+        paras: &[Para],
+        sizes: [f64; 5],
+        scale: f64,
+        spacing: bool,
+    ) {
         let id = self.id();
         self.out.push_str(&format!(
             "<p:sp><p:nvSpPr><p:cNvPr id=\"{id}\" name=\"{name} {}\"/><p:cNvSpPr><a:spLocks noGrp=\"1\"/></p:cNvSpPr><p:nvPr><p:ph {ph}/></p:nvPr></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:lstStyle/>",
             id - 1
         ));
         for p in paras {
-            let level = if p.level == usize::MAX { 0 } else { p.level.min(4) };
+            let level = if p.level == usize::MAX {
+                0
+            } else {
+                p.level.min(4)
+            };
             let size = (scale < 1.0).then(|| sizes[level] * scale);
             let space = (scale < 1.0 && spacing).then(|| deck::SPACE_BEFORE[level] * scale);
             self.paragraph(p, size, space);
         }
         if paras.is_empty() {
-            self.out.push_str("<a:p><a:endParaRPr lang=\"en-US\" dirty=\"0\"/></a:p>");
+            self.out
+                .push_str("<a:p><a:endParaRPr lang=\"en-US\" dirty=\"0\"/></a:p>");
         }
         self.out.push_str("</p:txBody></p:sp>");
     }
 
     fn paragraph(&mut self, p: &Para, size: Option<f64>, space: Option<f64>) {
         self.out.push_str("<a:p>");
-        let spc = space.map(|s| format!("<a:spcBef><a:spcPts val=\"{}\"/></a:spcBef>", (s * 100.0).round() as i64));
+        let spc = space.map(|s| {
+            format!(
+                "<a:spcBef><a:spcPts val=\"{}\"/></a:spcBef>",
+                (s * 100.0).round() as i64
+            )
+        });
         let spc = spc.as_deref().unwrap_or("");
         if p.level == usize::MAX {
             // A column heading: no bullet, no indent.
-            self.out.push_str(&format!("<a:pPr marL=\"0\" indent=\"0\">{spc}<a:buNone/></a:pPr>"));
+            self.out.push_str(&format!(
+                "<a:pPr marL=\"0\" indent=\"0\">{spc}<a:buNone/></a:pPr>"
+            ));
         } else if p.level > 0 || !spc.is_empty() {
-            let lvl = if p.level > 0 { format!(" lvl=\"{}\"", p.level) } else { String::new() };
+            let lvl = if p.level > 0 {
+                format!(" lvl=\"{}\"", p.level)
+            } else {
+                String::new()
+            };
             if spc.is_empty() {
                 self.out.push_str(&format!("<a:pPr{lvl}/>"));
             } else {
@@ -168,11 +268,16 @@ impl SlideWriter {
         for run in &p.runs {
             self.run(run, sz);
         }
-        self.out.push_str(&format!("<a:endParaRPr lang=\"en-US\"{sz} dirty=\"0\"/></a:p>"));
+        self.out.push_str(&format!(
+            "<a:endParaRPr lang=\"en-US\"{sz} dirty=\"0\"/></a:p>"
+        ));
     }
 
     fn run(&mut self, run: &Run, sz: &str) {
-        let link = run.link.as_ref().map(|url| self.rels.add_external("hyperlink", url));
+        let link = run
+            .link
+            .as_ref()
+            .map(|url| self.rels.add_external("hyperlink", url));
         self.out.push_str("<a:r><a:rPr lang=\"en-US\"");
         self.out.push_str(sz);
         if run.bold {
@@ -183,10 +288,12 @@ impl SlideWriter {
         }
         self.out.push_str(" dirty=\"0\">");
         if run.code {
-            self.out.push_str("<a:latin typeface=\"Courier New\"/><a:cs typeface=\"Courier New\"/>");
+            self.out
+                .push_str("<a:latin typeface=\"Courier New\"/><a:cs typeface=\"Courier New\"/>");
         }
         if let Some(rid) = link {
-            self.out.push_str(&format!("<a:hlinkClick r:id=\"{rid}\"/>"));
+            self.out
+                .push_str(&format!("<a:hlinkClick r:id=\"{rid}\"/>"));
         }
         self.out.push_str("</a:rPr><a:t>");
         push_escaped(&mut self.out, &run.text);
@@ -229,7 +336,14 @@ impl SlideWriter {
         ));
     }
 
-    fn table(&mut self, deck: &Deck<'_>, header: Option<&[Cell]>, rows: &[Vec<Cell>], widths: &[i64], size: f64) {
+    fn table(
+        &mut self,
+        deck: &Deck<'_>,
+        header: Option<&[Cell]>,
+        rows: &[Vec<Cell>],
+        widths: &[i64],
+        size: f64,
+    ) {
         let body = deck.geometry.body();
         let sz = (size * 100.0).round() as i64;
         let line_height = |row: &[Cell], bold: bool| {
@@ -237,7 +351,13 @@ impl SlideWriter {
                 .iter()
                 .zip(widths)
                 .map(|(c, w)| {
-                    crate::fit::lines(&c.text(), crate::fit::pt(w - 2 * INSET_X), size, deck.body_font_factor, bold)
+                    crate::fit::lines(
+                        &c.text(),
+                        crate::fit::pt(w - 2 * INSET_X),
+                        size,
+                        deck.body_font_factor,
+                        bold,
+                    )
                 })
                 .max()
                 .unwrap_or(1);
@@ -260,7 +380,10 @@ impl SlideWriter {
         let numeric: Vec<bool> = (0..widths.len())
             .map(|c| {
                 rows.iter().any(|r| r.get(c).is_some_and(Cell::is_number))
-                    && rows.iter().all(|r| r.get(c).is_none_or(|x| x.is_number() || matches!(x, Cell::Empty(()))))
+                    && rows.iter().all(|r| {
+                        r.get(c)
+                            .is_none_or(|x| x.is_number() || matches!(x, Cell::Empty(())))
+                    })
             })
             .collect();
         if let Some(h) = header {
@@ -269,10 +392,15 @@ impl SlideWriter {
         }
         for (i, row) in rows.iter().enumerate() {
             let height = heights.next().unwrap_or(0);
-            let kind = if i % 2 == 0 { RowKind::Odd } else { RowKind::Even };
+            let kind = if i % 2 == 0 {
+                RowKind::Odd
+            } else {
+                RowKind::Even
+            };
             self.row(row, &numeric, height, sz, kind);
         }
-        self.out.push_str("</a:tbl></a:graphicData></a:graphic></p:graphicFrame>");
+        self.out
+            .push_str("</a:tbl></a:graphicData></a:graphic></p:graphicFrame>");
     }
 
     fn row(&mut self, cells: &[Cell], numeric: &[bool], height: i64, sz: i64, kind: RowKind) {
@@ -280,7 +408,11 @@ impl SlideWriter {
         let empty = Cell::Empty(());
         for (i, numeric) in numeric.iter().enumerate() {
             let cell = cells.get(i).unwrap_or(&empty);
-            let align = if *numeric || cell.is_number() { " algn=\"r\"" } else { "" };
+            let align = if *numeric || cell.is_number() {
+                " algn=\"r\""
+            } else {
+                ""
+            };
             let (bold, color) = match kind {
                 RowKind::Header => (" b=\"1\"", "bg1"),
                 _ => ("", "tx1"),
@@ -291,7 +423,9 @@ impl SlideWriter {
             push_escaped(&mut self.out, &cell.text());
             let fill = match kind {
                 RowKind::Header => "<a:solidFill><a:schemeClr val=\"accent1\"/></a:solidFill>",
-                RowKind::Odd => "<a:solidFill><a:schemeClr val=\"accent1\"><a:lumMod val=\"20000\"/><a:lumOff val=\"80000\"/></a:schemeClr></a:solidFill>",
+                RowKind::Odd => {
+                    "<a:solidFill><a:schemeClr val=\"accent1\"><a:lumMod val=\"20000\"/><a:lumOff val=\"80000\"/></a:schemeClr></a:solidFill>"
+                }
                 RowKind::Even => "<a:solidFill><a:schemeClr val=\"bg1\"/></a:solidFill>",
             };
             let line = "<a:solidFill><a:schemeClr val=\"bg1\"/></a:solidFill>";

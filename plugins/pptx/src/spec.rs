@@ -2,7 +2,7 @@
 //! description in the JSON Schema, so it is written for a reader that sees
 //! nothing else.
 
-use schemars::JsonSchema;
+use kiln_plugin_sdk::schemars::{self, JsonSchema};
 use serde::Deserialize;
 
 /// A slide deck: an ordered list of slides plus deck-wide settings. Only

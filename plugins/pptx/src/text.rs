@@ -305,8 +305,10 @@ mod tests {
     fn indentation_and_nested_arrays_set_levels() {
         let items: Vec<Bullet> =
             serde_json::from_str(r#"["a", "  - b", "    c", ["d", ["e"]]]"#).unwrap();
-        let levels: Vec<(usize, String)> =
-            bullets(&items).iter().map(|p| (p.level, p.text())).collect();
+        let levels: Vec<(usize, String)> = bullets(&items)
+            .iter()
+            .map(|p| (p.level, p.text()))
+            .collect();
         assert_eq!(
             levels,
             vec![

@@ -16,7 +16,10 @@ pub(crate) fn check(spec: &Presentation) -> Vec<Found> {
         ));
     }
     if let Some(name) = &spec.file_name {
-        if !name.to_ascii_lowercase().ends_with(".pptx") || name.contains(['/', '\\']) || name.len() < 6 {
+        if !name.to_ascii_lowercase().ends_with(".pptx")
+            || name.contains(['/', '\\'])
+            || name.len() < 6
+        {
             found.push((
                 "/file_name".into(),
                 format!("expected a file name ending in .pptx without folders, e.g. \"deck.pptx\"; found \"{name}\""),
@@ -40,7 +43,10 @@ fn theme(spec: &Presentation, found: &mut Vec<Found>) {
     let mut color = |pointer: String, value: &Option<String>| {
         if let Some(v) = value {
             if !is_hex(v) {
-                found.push((pointer, format!("expected a hex colour \"#RRGGBB\", e.g. \"#1F4E79\"; found \"{v}\"")));
+                found.push((
+                    pointer,
+                    format!("expected a hex colour \"#RRGGBB\", e.g. \"#1F4E79\"; found \"{v}\""),
+                ));
             }
         }
     };
@@ -50,46 +56,16 @@ fn theme(spec: &Presentation, found: &mut Vec<Found>) {
     for (i, a) in t.accents.iter().flatten().enumerate() {
         color(format!("/theme/accents/{i}"), &Some(a.clone()));
     }
-    for (field, font) in [("heading_font", &t.heading_font), ("body_font", &t.body_font)] {
+    for (field, font) in [
+        ("heading_font", &t.heading_font),
+        ("body_font", &t.body_font),
+    ] {
         if let Some(f) = font {
             if f.trim().is_empty() || f.len() > 31 {
                 found.push((format!("/theme/{field}"), format!("expected a font family name of 1 to 31 characters, e.g. \"Arial\"; found \"{f}\"")));
             }
         }
     }
-}
-
-/// Levenshtein distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
-/// The closest candidate to `word` (ignoring case, `-`/space vs `_`), if any
-/// is reasonably close.
-pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    let norm = |s: &str| s.to_ascii_lowercase().replace(['-', ' '], "_");
-    let w = norm(word);
-    candidates
-        .iter()
-        .map(|c| {
-            let n = norm(c);
-            let d = if n.starts_with(&w) || w.starts_with(&n) { 1 } else { distance(&w, &n) };
-            (d, *c)
-        })
-        .filter(|(d, c)| *d <= (c.len().max(w.len()) / 2).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
 }
 
 /// Names PowerPoint shows, also accepted as suggestions' keys.
@@ -100,18 +76,33 @@ fn layout_suggestion(name: &str) -> Option<&'static str> {
         return Some(spec_name);
     }
     let aliases = [
-        ("title_slide", "title"), ("cover", "title"), ("content", "bullets"), ("list", "bullets"),
-        ("bullet", "bullets"), ("title_and_content", "bullets"), ("two_column", "two_columns"),
-        ("comparison", "two_columns"), ("columns", "two_columns"), ("section_header", "section"),
-        ("picture", "image"), ("photo", "image"), ("figure", "image"), ("statistic", "big_number"),
-        ("stat", "big_number"), ("number", "big_number"), ("kpi", "big_number"), ("graph", "chart"),
-        ("blockquote", "quote"), ("testimonial", "quote"), ("data", "table"),
+        ("title_slide", "title"),
+        ("cover", "title"),
+        ("content", "bullets"),
+        ("list", "bullets"),
+        ("bullet", "bullets"),
+        ("title_and_content", "bullets"),
+        ("two_column", "two_columns"),
+        ("comparison", "two_columns"),
+        ("columns", "two_columns"),
+        ("section_header", "section"),
+        ("picture", "image"),
+        ("photo", "image"),
+        ("figure", "image"),
+        ("statistic", "big_number"),
+        ("stat", "big_number"),
+        ("number", "big_number"),
+        ("kpi", "big_number"),
+        ("graph", "chart"),
+        ("blockquote", "quote"),
+        ("testimonial", "quote"),
+        ("data", "table"),
     ];
     let norm = name.to_ascii_lowercase().replace(['-', ' '], "_");
     if let Some((_, target)) = aliases.iter().find(|(a, _)| *a == norm) {
         return Some(target);
     }
-    closest(name, &names)
+    kiln_plugin_sdk::suggest::closest(name, names.iter().copied())
 }
 
 fn check_slide(i: usize, slide: &Slide, found: &mut Vec<Found>) {
@@ -124,7 +115,13 @@ fn check_slide(i: usize, slide: &Slide, found: &mut Vec<Found>) {
                 let hint = layout_suggestion(name)
                     .map(|s| format!(" (did you mean \"{s}\"?)"))
                     .unwrap_or_default();
-                found.push((at("layout"), format!("unknown layout \"{name}\"{hint}; expected one of {}", names.join(", "))));
+                found.push((
+                    at("layout"),
+                    format!(
+                        "unknown layout \"{name}\"{hint}; expected one of {}",
+                        names.join(", ")
+                    ),
+                ));
                 return;
             }
         },
@@ -145,7 +142,12 @@ fn check_slide(i: usize, slide: &Slide, found: &mut Vec<Found>) {
             )));
         }
     }
-    let missing = |field: &str| format!("layout \"{}\" needs \"{field}\", which is missing", layout.name());
+    let missing = |field: &str| {
+        format!(
+            "layout \"{}\" needs \"{field}\", which is missing",
+            layout.name()
+        )
+    };
     match layout {
         Layout::Bullets => {
             if slide.bullets.is_none() {
@@ -163,7 +165,10 @@ fn check_slide(i: usize, slide: &Slide, found: &mut Vec<Found>) {
         },
         Layout::Image => match &slide.image {
             None => found.push((at("image"), missing("image"))),
-            Some(name) if name.trim().is_empty() => found.push((at("image"), "expected the name of an input asset, found an empty string".into())),
+            Some(name) if name.trim().is_empty() => found.push((
+                at("image"),
+                "expected the name of an input asset, found an empty string".into(),
+            )),
             Some(_) => {}
         },
         Layout::Quote => {
@@ -182,14 +187,27 @@ fn check_slide(i: usize, slide: &Slide, found: &mut Vec<Found>) {
         },
         Layout::Title | Layout::Section => {
             if slide.title.is_none() && slide.subtitle.is_none() {
-                found.push((at("title"), format!("layout \"{}\" needs a \"title\", which is missing", layout.name())));
+                found.push((
+                    at("title"),
+                    format!(
+                        "layout \"{}\" needs a \"title\", which is missing",
+                        layout.name()
+                    ),
+                ));
             }
         }
     }
-    for (field, items) in [("bullets", &slide.bullets), ("left", &slide.left), ("right", &slide.right)] {
+    for (field, items) in [
+        ("bullets", &slide.bullets),
+        ("left", &slide.left),
+        ("right", &slide.right),
+    ] {
         if let Some(items) = items {
             if let Some(Bullet::Nested(_)) = items.first() {
-                found.push((format!("/slides/{i}/{field}/0"), "a nested list must follow the item it belongs to; found it first".into()));
+                found.push((
+                    format!("/slides/{i}/{field}/0"),
+                    "a nested list must follow the item it belongs to; found it first".into(),
+                ));
             }
         }
     }
@@ -199,7 +217,11 @@ fn shows(layout: Layout) -> String {
     let mut fields = vec!["title"];
     fields.extend(layout.fields());
     fields.push("notes");
-    fields.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ")
+    fields
+        .iter()
+        .map(|f| format!("\"{f}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn table(i: usize, t: &crate::spec::Table, found: &mut Vec<Found>) {
@@ -209,24 +231,48 @@ fn table(i: usize, t: &crate::spec::Table, found: &mut Vec<Found>) {
         None => (t.rows.first().map_or(0, Vec::len), "the first row"),
     };
     if width == 0 {
-        found.push((format!("{base}/{}", if t.header.is_some() { "header" } else { "rows" }), "expected at least one column, found none".into()));
+        found.push((
+            format!(
+                "{base}/{}",
+                if t.header.is_some() { "header" } else { "rows" }
+            ),
+            "expected at least one column, found none".into(),
+        ));
         return;
     }
     if t.rows.is_empty() && t.header.is_none() {
-        found.push((format!("{base}/rows"), "expected at least one row, found none".into()));
+        found.push((
+            format!("{base}/rows"),
+            "expected at least one row, found none".into(),
+        ));
     }
     for (r, row) in t.rows.iter().enumerate() {
         if row.len() != width {
-            found.push((format!("{base}/rows/{r}"), format!("expected {width} cells (as many as {from}), found {}", row.len())));
+            found.push((
+                format!("{base}/rows/{r}"),
+                format!(
+                    "expected {width} cells (as many as {from}), found {}",
+                    row.len()
+                ),
+            ));
         }
     }
     if let Some(w) = &t.column_widths {
         if w.len() != width {
-            found.push((format!("{base}/column_widths"), format!("expected {width} widths (one per column), found {}", w.len())));
+            found.push((
+                format!("{base}/column_widths"),
+                format!(
+                    "expected {width} widths (one per column), found {}",
+                    w.len()
+                ),
+            ));
         }
         for (c, x) in w.iter().enumerate() {
             if !(x.is_finite() && *x > 0.0) {
-                found.push((format!("{base}/column_widths/{c}"), format!("expected a positive relative width, found {x}")));
+                found.push((
+                    format!("{base}/column_widths/{c}"),
+                    format!("expected a positive relative width, found {x}"),
+                ));
             }
         }
     }
@@ -236,37 +282,65 @@ fn chart(i: usize, c: &crate::spec::Chart, found: &mut Vec<Found>) {
     let base = format!("/slides/{i}/chart");
     let n = c.categories.len();
     if n == 0 {
-        found.push((format!("{base}/categories"), "expected at least one category, found none".into()));
+        found.push((
+            format!("{base}/categories"),
+            "expected at least one category, found none".into(),
+        ));
     }
     if c.series.is_empty() {
-        found.push((format!("{base}/series"), "expected at least one series, found none".into()));
+        found.push((
+            format!("{base}/series"),
+            "expected at least one series, found none".into(),
+        ));
     }
     if c.kind == ChartKind::Pie && c.series.len() > 1 {
-        found.push((format!("{base}/series"), format!("a pie chart shows exactly one series, found {}; use \"column\" to compare several", c.series.len())));
+        found.push((
+            format!("{base}/series"),
+            format!(
+                "a pie chart shows exactly one series, found {}; use \"column\" to compare several",
+                c.series.len()
+            ),
+        ));
     }
     for (s, series) in c.series.iter().enumerate() {
         if series.values.len() != n {
-            found.push((format!("{base}/series/{s}/values"), format!(
-                "expected {n} values (one per category: {}), found {}",
-                preview(&c.categories),
-                series.values.len()
-            )));
+            found.push((
+                format!("{base}/series/{s}/values"),
+                format!(
+                    "expected {n} values (one per category: {}), found {}",
+                    preview(&c.categories),
+                    series.values.len()
+                ),
+            ));
         }
         if c.kind == ChartKind::Pie {
             for (v, value) in series.values.iter().enumerate() {
                 if value.is_some_and(|x| x < 0.0) {
-                    found.push((format!("{base}/series/{s}/values/{v}"), format!("a pie slice cannot be negative, found {}", value.unwrap_or_default())));
+                    found.push((
+                        format!("{base}/series/{s}/values/{v}"),
+                        format!(
+                            "a pie slice cannot be negative, found {}",
+                            value.unwrap_or_default()
+                        ),
+                    ));
                 }
             }
         }
         if series.values.iter().flatten().any(|x| !x.is_finite()) {
-            found.push((format!("{base}/series/{s}/values"), "expected finite numbers".into()));
+            found.push((
+                format!("{base}/series/{s}/values"),
+                "expected finite numbers".into(),
+            ));
         }
     }
 }
 
 fn preview(categories: &[String]) -> String {
-    let shown: Vec<String> = categories.iter().take(6).map(|c| format!("\"{c}\"")).collect();
+    let shown: Vec<String> = categories
+        .iter()
+        .take(6)
+        .map(|c| format!("\"{c}\""))
+        .collect();
     let more = if categories.len() > 6 { ", ..." } else { "" };
     format!("{}{more}", shown.join(", "))
 }

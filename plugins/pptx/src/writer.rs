@@ -1,46 +1,113 @@
-//! Writes a planned deck into a package, part by part.
+//! Writes a planned deck into the package, part by part: each part is built
+//! as text, handed to the package and dropped, so only one slide's XML (and
+//! the images) is in memory at a time.
 
-use std::io;
+use std::io::{self, Write};
+
+use kiln_plugin_sdk::ooxml::{CORE_PROPERTIES, EXTENDED_PROPERTIES, Package};
 
 use crate::deck::{Body, Deck};
-use crate::package::PartSink;
-use crate::parts;
+use crate::parts::{self, Rels};
 use crate::spec::{Layout, Presentation};
+
+const PML: &str = "application/vnd.openxmlformats-officedocument.presentationml";
+const THEME: &str = "application/vnd.openxmlformats-officedocument.theme+xml";
+const CHART: &str = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml";
+
+fn part<W: Write>(pkg: &mut Package<W>, name: &str, ty: &str, xml: &str) -> io::Result<()> {
+    pkg.part(name, ty)?.write_all(xml.as_bytes())
+}
+
+fn rels<W: Write>(pkg: &mut Package<W>, source: &str, rels: &Rels) -> io::Result<()> {
+    pkg.relationships(source, &rels.to_sdk())
+}
 
 /// Writes every part. `progress(done, total, message)` is called once per
 /// slide.
-pub(crate) fn write(
+pub(crate) fn write<W: Write>(
     spec: &Presentation,
     deck: &Deck<'_>,
-    sink: &mut dyn PartSink,
+    pkg: &mut Package<W>,
     progress: &mut dyn FnMut(u64, u64, &str),
 ) -> io::Result<()> {
-    let notes = deck.slides.iter().filter(|s| s.notes.is_some()).count();
-    sink.part("[Content_Types].xml", parts::content_types(deck, notes).as_bytes())?;
-    sink.part("_rels/.rels", parts::package_rels().as_bytes())?;
-    sink.part("docProps/core.xml", parts::core(spec).as_bytes())?;
-    sink.part("docProps/app.xml", parts::app(deck.slides.len()).as_bytes())?;
-    let (xml, rels) = parts::presentation(deck, spec.aspect_ratio);
-    sink.part("ppt/presentation.xml", xml.as_bytes())?;
-    sink.part("ppt/_rels/presentation.xml.rels", rels.xml().as_bytes())?;
-    sink.part("ppt/presProps.xml", parts::pres_props().as_bytes())?;
-    sink.part("ppt/viewProps.xml", parts::view_props().as_bytes())?;
-    sink.part("ppt/tableStyles.xml", parts::table_styles().as_bytes())?;
+    pkg.default_content_type("png", "image/png");
+    pkg.default_content_type("jpeg", "image/jpeg");
+    let mut root = Rels::default();
+    root.add_full(
+        kiln_plugin_sdk::ooxml::OFFICE_DOCUMENT,
+        "ppt/presentation.xml",
+    );
+    root.add_full(CORE_PROPERTIES, "docProps/core.xml");
+    root.add_full(EXTENDED_PROPERTIES, "docProps/app.xml");
+    rels(pkg, "", &root)?;
+    part(
+        pkg,
+        "docProps/core.xml",
+        "application/vnd.openxmlformats-package.core-properties+xml",
+        &parts::core(spec),
+    )?;
+    part(
+        pkg,
+        "docProps/app.xml",
+        "application/vnd.openxmlformats-officedocument.extended-properties+xml",
+        &parts::app(deck.slides.len()),
+    )?;
+    let (xml, r) = parts::presentation(deck, spec.aspect_ratio);
+    part(
+        pkg,
+        "ppt/presentation.xml",
+        &format!("{PML}.presentation.main+xml"),
+        &xml,
+    )?;
+    rels(pkg, "ppt/presentation.xml", &r)?;
+    part(
+        pkg,
+        "ppt/presProps.xml",
+        &format!("{PML}.presProps+xml"),
+        &parts::pres_props(),
+    )?;
+    part(
+        pkg,
+        "ppt/viewProps.xml",
+        &format!("{PML}.viewProps+xml"),
+        &parts::view_props(),
+    )?;
+    part(
+        pkg,
+        "ppt/tableStyles.xml",
+        &format!("{PML}.tableStyles+xml"),
+        &parts::table_styles(),
+    )?;
     let theme = parts::theme(spec);
-    sink.part("ppt/theme/theme1.xml", theme.as_bytes())?;
-    sink.part("ppt/theme/theme2.xml", theme.as_bytes())?;
-    let (xml, rels) = parts::master(&deck.geometry);
-    sink.part("ppt/slideMasters/slideMaster1.xml", xml.as_bytes())?;
-    sink.part("ppt/slideMasters/_rels/slideMaster1.xml.rels", rels.xml().as_bytes())?;
+    part(pkg, "ppt/theme/theme1.xml", THEME, &theme)?;
+    part(pkg, "ppt/theme/theme2.xml", THEME, &theme)?;
+    let (xml, r) = parts::master(&deck.geometry);
+    part(
+        pkg,
+        "ppt/slideMasters/slideMaster1.xml",
+        &format!("{PML}.slideMaster+xml"),
+        &xml,
+    )?;
+    rels(pkg, "ppt/slideMasters/slideMaster1.xml", &r)?;
     let layout_rels = parts::layout_rels();
     for l in Layout::ALL {
-        let n = l.part_number();
-        sink.part(&format!("ppt/slideLayouts/slideLayout{n}.xml"), parts::layout(l, &deck.geometry).as_bytes())?;
-        sink.part(&format!("ppt/slideLayouts/_rels/slideLayout{n}.xml.rels"), layout_rels.as_bytes())?;
+        let name = format!("ppt/slideLayouts/slideLayout{}.xml", l.part_number());
+        part(
+            pkg,
+            &name,
+            &format!("{PML}.slideLayout+xml"),
+            &parts::layout(l, &deck.geometry),
+        )?;
+        rels(pkg, &name, &layout_rels)?;
     }
-    let (xml, rels) = parts::notes_master();
-    sink.part("ppt/notesMasters/notesMaster1.xml", xml.as_bytes())?;
-    sink.part("ppt/notesMasters/_rels/notesMaster1.xml.rels", rels.xml().as_bytes())?;
+    let (xml, r) = parts::notes_master();
+    part(
+        pkg,
+        "ppt/notesMasters/notesMaster1.xml",
+        &format!("{PML}.notesMaster+xml"),
+        &xml,
+    )?;
+    rels(pkg, "ppt/notesMasters/notesMaster1.xml", &r)?;
 
     let total = deck.slides.len() as u64;
     let mut notes_number = 0;
@@ -50,22 +117,34 @@ pub(crate) fn write(
             notes_number += 1;
             (notes_number, text)
         });
-        let (xml, rels) = crate::slide::write(deck, slide, number, notes.map(|(n, _)| n));
-        sink.part(&format!("ppt/slides/slide{number}.xml"), xml.as_bytes())?;
-        sink.part(&format!("ppt/slides/_rels/slide{number}.xml.rels"), rels.xml().as_bytes())?;
+        let (xml, r) = crate::slide::write(deck, slide, number, notes.map(|(n, _)| n));
+        let name = format!("ppt/slides/slide{number}.xml");
+        part(pkg, &name, &format!("{PML}.slide+xml"), &xml)?;
+        rels(pkg, &name, &r)?;
         if let Some((n, text)) = notes {
-            let (xml, rels) = parts::notes_slide(text, number);
-            sink.part(&format!("ppt/notesSlides/notesSlide{n}.xml"), xml.as_bytes())?;
-            sink.part(&format!("ppt/notesSlides/_rels/notesSlide{n}.xml.rels"), rels.xml().as_bytes())?;
+            let (xml, r) = parts::notes_slide(text, number);
+            let name = format!("ppt/notesSlides/notesSlide{n}.xml");
+            part(pkg, &name, &format!("{PML}.notesSlide+xml"), &xml)?;
+            rels(pkg, &name, &r)?;
         }
         if let Body::Chart { chart, number } = &slide.body {
-            sink.part(&format!("ppt/charts/chart{number}.xml"), crate::chart::write(chart).as_bytes())?;
+            part(
+                pkg,
+                &format!("ppt/charts/chart{number}.xml"),
+                CHART,
+                &crate::chart::write(chart),
+            )?;
         }
         let label = slide.title.as_deref().unwrap_or(slide.layout.name());
-        progress(number as u64, total, &format!("slide {number}/{total}: {label}"));
+        progress(
+            number as u64,
+            total,
+            &format!("slide {number}/{total}: {label}"),
+        );
     }
     for (i, m) in deck.media.iter().enumerate() {
-        sink.part(&format!("ppt/media/image{}.{}", i + 1, m.extension), &m.bytes)?;
+        pkg.part_with_default_type(&format!("ppt/media/image{}.{}", i + 1, m.extension))?
+            .write_all(&m.bytes)?;
     }
     Ok(())
 }
