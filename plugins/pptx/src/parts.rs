@@ -181,6 +181,7 @@ fn xfrm(r: Rect) -> String {
 /// A placeholder shape of a master or layout. `lst` is its `a:lstStyle`
 /// content, `anchor` the vertical anchor, `prompt` the text shown in edit
 /// mode.
+#[allow(clippy::too_many_arguments)] // one argument per XML attribute it fills
 fn placeholder(
     out: &mut String,
     id: u32,

@@ -174,16 +174,17 @@ fn construct(
                 return None;
             }
             let double = if c == '*' { "**" } else { "__" };
-            if rest.starts_with(double) && !style.bold {
-                if let Some(end) = closing(&rest[2..], double) {
-                    flush(runs, plain);
-                    let inner = Style {
-                        bold: true,
-                        ..style.clone()
-                    };
-                    parse(&rest[2..2 + end], inner, runs);
-                    return Some(end + 4);
-                }
+            if rest.starts_with(double)
+                && !style.bold
+                && let Some(end) = closing(&rest[2..], double)
+            {
+                flush(runs, plain);
+                let inner = Style {
+                    bold: true,
+                    ..style.clone()
+                };
+                parse(&rest[2..2 + end], inner, runs);
+                return Some(end + 4);
             }
             if style.italic {
                 return None;

@@ -15,16 +15,15 @@ pub(crate) fn check(spec: &Presentation) -> Vec<Found> {
             "expected at least one slide, found an empty list".to_string(),
         ));
     }
-    if let Some(name) = &spec.file_name {
-        if !name.to_ascii_lowercase().ends_with(".pptx")
+    if let Some(name) = &spec.file_name
+        && (!name.to_ascii_lowercase().ends_with(".pptx")
             || name.contains(['/', '\\'])
-            || name.len() < 6
-        {
-            found.push((
-                "/file_name".into(),
-                format!("expected a file name ending in .pptx without folders, e.g. \"deck.pptx\"; found \"{name}\""),
-            ));
-        }
+            || name.len() < 6)
+    {
+        found.push((
+            "/file_name".into(),
+            format!("expected a file name ending in .pptx without folders, e.g. \"deck.pptx\"; found \"{name}\""),
+        ));
     }
     theme(spec, &mut found);
     for (i, slide) in spec.slides.iter().enumerate() {
@@ -41,13 +40,13 @@ fn is_hex(c: &str) -> bool {
 fn theme(spec: &Presentation, found: &mut Vec<Found>) {
     let t = &spec.theme;
     let mut color = |pointer: String, value: &Option<String>| {
-        if let Some(v) = value {
-            if !is_hex(v) {
-                found.push((
-                    pointer,
-                    format!("expected a hex colour \"#RRGGBB\", e.g. \"#1F4E79\"; found \"{v}\""),
-                ));
-            }
+        if let Some(v) = value
+            && !is_hex(v)
+        {
+            found.push((
+                pointer,
+                format!("expected a hex colour \"#RRGGBB\", e.g. \"#1F4E79\"; found \"{v}\""),
+            ));
         }
     };
     color("/theme/accent".into(), &t.accent);
@@ -60,10 +59,10 @@ fn theme(spec: &Presentation, found: &mut Vec<Found>) {
         ("heading_font", &t.heading_font),
         ("body_font", &t.body_font),
     ] {
-        if let Some(f) = font {
-            if f.trim().is_empty() || f.len() > 31 {
-                found.push((format!("/theme/{field}"), format!("expected a font family name of 1 to 31 characters, e.g. \"Arial\"; found \"{f}\"")));
-            }
+        if let Some(f) = font
+            && (f.trim().is_empty() || f.len() > 31)
+        {
+            found.push((format!("/theme/{field}"), format!("expected a font family name of 1 to 31 characters, e.g. \"Arial\"; found \"{f}\"")));
         }
     }
 }
@@ -156,7 +155,7 @@ fn check_slide(i: usize, slide: &Slide, found: &mut Vec<Found>) {
         }
         Layout::TwoColumns => {
             if slide.left.is_none() && slide.right.is_none() {
-                found.push((at("left"), format!("layout \"two_columns\" needs \"left\" and/or \"right\" bullet lists; found neither")));
+                found.push((at("left"), "layout \"two_columns\" needs \"left\" and/or \"right\" bullet lists; found neither".to_string()));
             }
         }
         Layout::Table => match &slide.table {
@@ -202,13 +201,13 @@ fn check_slide(i: usize, slide: &Slide, found: &mut Vec<Found>) {
         ("left", &slide.left),
         ("right", &slide.right),
     ] {
-        if let Some(items) = items {
-            if let Some(Bullet::Nested(_)) = items.first() {
-                found.push((
-                    format!("/slides/{i}/{field}/0"),
-                    "a nested list must follow the item it belongs to; found it first".into(),
-                ));
-            }
+        if let Some(items) = items
+            && let Some(Bullet::Nested(_)) = items.first()
+        {
+            found.push((
+                format!("/slides/{i}/{field}/0"),
+                "a nested list must follow the item it belongs to; found it first".into(),
+            ));
         }
     }
 }

@@ -22,7 +22,7 @@ try:
     from pptx import Presentation
     from pypdf import PdfReader
 except ImportError:
-    sys.exit("python-pptx or pypdf is missing: pip install python-pptx==1.0.2 pypdf==6.1.1")
+    sys.exit("python-pptx or pypdf is missing: pip install python-pptx==1.0.2 pypdf==7.1.1")
 
 
 def squash(text):
