@@ -124,9 +124,13 @@ pub(crate) fn core(spec: &Presentation) -> String {
     out
 }
 
-pub(crate) fn app(slides: usize) -> String {
+pub(crate) fn app(slides: usize, aspect: AspectRatio) -> String {
+    let format = match aspect {
+        AspectRatio::Wide => "Widescreen",
+        AspectRatio::Standard => "On-screen Show (4:3)",
+    };
     format!(
-        "{DECL}<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\"><Application>kiln</Application><Slides>{slides}</Slides><PresentationFormat>On-screen Show</PresentationFormat></Properties>"
+        "{DECL}<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\"><Application>kiln</Application><PresentationFormat>{format}</PresentationFormat><Slides>{slides}</Slides></Properties>"
     )
 }
 

@@ -163,8 +163,9 @@ pub struct Slide {
     pub notes: Option<String>,
 }
 
-/// A bullet item: a string (its leading spaces set its level, 2 per level)
-/// or an array of items nested one level under the previous item.
+/// A bullet item: a string (its leading spaces set its level, 2 per
+/// level), an array of items nested one level under the previous item, or
+/// an object with `text` and optional sub-`bullets`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Bullet {
@@ -172,6 +173,21 @@ pub enum Bullet {
     Text(String),
     /// Sub-bullets of the previous item, e.g. `["detail one", "detail two"]`.
     Nested(Vec<Bullet>),
+    /// A bullet with its own sub-bullets, e.g.
+    /// `{"text": "Growth", "bullets": ["EMEA +20%", "APAC +35%"]}`.
+    Item(BulletItem),
+}
+
+/// A bullet written as an object.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulletItem {
+    /// The bullet's text, inline Markdown, e.g. `"Revenue up **18%**"`.
+    pub text: String,
+    /// Sub-bullets shown one level below this one (strings, arrays or
+    /// objects, like `bullets`).
+    #[serde(default)]
+    pub bullets: Vec<Bullet>,
 }
 
 /// A table: an optional header row plus body rows of equal width.

@@ -61,6 +61,13 @@ fn flatten(items: &[Bullet], base: usize, out: &mut Vec<Para>) {
                 out.push(para);
             }
             Bullet::Nested(children) => flatten(children, base + 1, out),
+            Bullet::Item(item) => {
+                let (indent, rest) = split_indent(&item.text);
+                let mut para = inline(rest);
+                para.level = (base + indent).min(MAX_LEVEL);
+                out.push(para);
+                flatten(&item.bullets, base + indent + 1, out);
+            }
         }
     }
 }
@@ -304,8 +311,10 @@ mod tests {
 
     #[test]
     fn indentation_and_nested_arrays_set_levels() {
-        let items: Vec<Bullet> =
-            serde_json::from_str(r#"["a", "  - b", "    c", ["d", ["e"]]]"#).unwrap();
+        let items: Vec<Bullet> = serde_json::from_str(
+            r#"["a", "  - b", "    c", ["d", ["e"]], {"text": "f", "bullets": ["g"]}]"#,
+        )
+        .unwrap();
         let levels: Vec<(usize, String)> = bullets(&items)
             .iter()
             .map(|p| (p.level, p.text()))
@@ -317,7 +326,9 @@ mod tests {
                 (1, "b".into()),
                 (2, "c".into()),
                 (1, "d".into()),
-                (2, "e".into())
+                (2, "e".into()),
+                (0, "f".into()),
+                (1, "g".into())
             ]
         );
     }

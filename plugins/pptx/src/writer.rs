@@ -50,7 +50,7 @@ pub(crate) fn write<W: Write>(
         pkg,
         "docProps/app.xml",
         "application/vnd.openxmlformats-officedocument.extended-properties+xml",
-        &parts::app(deck.slides.len()),
+        &parts::app(deck.slides.len(), spec.aspect_ratio),
     )?;
     let (xml, r) = parts::presentation(deck, spec.aspect_ratio);
     part(

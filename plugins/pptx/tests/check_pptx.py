@@ -72,6 +72,10 @@ def flatten(items, base=0):
     for item in items:
         if isinstance(item, list):
             out.extend(flatten(item, base + 1))
+        elif isinstance(item, dict):
+            level, text = flatten([item["text"]], base)[0]
+            out.append((level, text))
+            out.extend(flatten(item.get("bullets", []), level + 1))
         else:
             stripped = item.lstrip(" \t")
             indent = sum(2 if c == "\t" else 1 for c in item[: len(item) - len(stripped)])
