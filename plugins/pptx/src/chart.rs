@@ -1,11 +1,23 @@
 //! Chart parts (`ppt/charts/chartN.xml`): DrawingML `c:chartSpace` with the
 //! data cached in the part (`c:strCache` / `c:numCache`), so PowerPoint and
-//! LibreOffice draw it without an embedded workbook. The formulas point at
-//! the sheet layout PowerPoint itself uses (categories in column A, series
-//! from column B), should a workbook be added later.
+//! LibreOffice draw it without recalculating. The data is also embedded as a
+//! small workbook (`ppt/embeddings/`), laid out as PowerPoint lays it out
+//! (categories in column A, one series per column from B, names in row 1),
+//! so "Edit Data" in PowerPoint opens it; the formulas in the chart point
+//! at those cells.
+
+use std::io::{self, Write};
+
+use kiln_plugin_sdk::ooxml::{OFFICE_DOCUMENT, Package, Relationship};
 
 use crate::spec::{Chart, ChartKind};
 use crate::xml::{DECL, escape, push_escaped};
+
+/// The relationship from a chart part to its embedded workbook.
+pub(crate) const PACKAGE_REL: &str =
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/package";
+/// The media type of the embedded workbook.
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 const AX_CAT: u32 = 500_000_001;
 const AX_VAL: u32 = 500_000_002;
@@ -97,7 +109,7 @@ pub(crate) fn write(chart: &Chart) -> String {
     if legend {
         out.push_str("<c:legend><c:legendPos val=\"b\"/><c:overlay val=\"0\"/></c:legend>");
     }
-    out.push_str("<c:plotVisOnly val=\"1\"/><c:dispBlanksAs val=\"gap\"/></c:chart><c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr><c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz=\"1400\"><a:solidFill><a:schemeClr val=\"tx1\"/></a:solidFill><a:latin typeface=\"+mn-lt\"/></a:defRPr></a:pPr><a:endParaRPr lang=\"en-US\"/></a:p></c:txPr></c:chartSpace>");
+    out.push_str("<c:plotVisOnly val=\"1\"/><c:dispBlanksAs val=\"gap\"/></c:chart><c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr><c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz=\"1400\"><a:solidFill><a:schemeClr val=\"tx1\"/></a:solidFill><a:latin typeface=\"+mn-lt\"/></a:defRPr></a:pPr><a:endParaRPr lang=\"en-US\"/></a:p></c:txPr><c:externalData r:id=\"rId1\"><c:autoUpdate val=\"0\"/></c:externalData></c:chartSpace>");
     out
 }
 
@@ -169,6 +181,63 @@ fn axes(out: &mut String, format: &str, horizontal: bool) {
     let orientation = if horizontal { "maxMin" } else { "minMax" };
     out.push_str(&format!("<c:catAx><c:axId val=\"{AX_CAT}\"/><c:scaling><c:orientation val=\"{orientation}\"/></c:scaling><c:delete val=\"0\"/><c:axPos val=\"{cat_pos}\"/><c:numFmt formatCode=\"General\" sourceLinked=\"0\"/><c:majorTickMark val=\"none\"/><c:minorTickMark val=\"none\"/><c:tickLblPos val=\"low\"/>{line}<c:crossAx val=\"{AX_VAL}\"/><c:crosses val=\"autoZero\"/><c:auto val=\"1\"/><c:lblAlgn val=\"ctr\"/><c:lblOffset val=\"100\"/><c:noMultiLvlLbl val=\"0\"/></c:catAx>"));
     out.push_str(&format!("<c:valAx><c:axId val=\"{AX_VAL}\"/><c:scaling><c:orientation val=\"minMax\"/></c:scaling><c:delete val=\"0\"/><c:axPos val=\"{val_pos}\"/>{grid}<c:numFmt formatCode=\"{format}\" sourceLinked=\"0\"/><c:majorTickMark val=\"none\"/><c:minorTickMark val=\"none\"/><c:tickLblPos val=\"nextTo\"/><c:spPr><a:ln><a:noFill/></a:ln></c:spPr><c:crossAx val=\"{AX_CAT}\"/><c:crosses val=\"{}\"/><c:crossBetween val=\"between\"/></c:valAx>", if horizontal { "max" } else { "autoZero" }));
+}
+
+/// Writes the chart's data as a workbook (one sheet, "Sheet1"), for "Edit
+/// Data", straight into `out`.
+pub(crate) fn workbook<W: Write>(chart: &Chart, out: W) -> io::Result<()> {
+    const SML: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml";
+    const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    let mut pkg = Package::new(out);
+    pkg.relationships(
+        "",
+        &[Relationship::new(
+            "rId1",
+            OFFICE_DOCUMENT,
+            "xl/workbook.xml",
+        )],
+    )?;
+    write!(
+        pkg.part("xl/workbook.xml", &format!("{SML}.sheet.main+xml"))?,
+        "{DECL}<workbook xmlns=\"{NS}\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
+    )?;
+    pkg.relationships(
+        "xl/workbook.xml",
+        &[Relationship::new(
+            "rId1",
+            "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet",
+            "worksheets/sheet1.xml",
+        )],
+    )?;
+    let text = |out: &mut String, cell: &str, value: &str| {
+        out.push_str(&format!("<c r=\"{cell}\" t=\"inlineStr\"><is><t>"));
+        push_escaped(out, value);
+        out.push_str("</t></is></c>");
+    };
+    let mut sheet = format!("{DECL}<worksheet xmlns=\"{NS}\"><sheetData><row r=\"1\">");
+    for (i, s) in chart.series.iter().enumerate() {
+        text(&mut sheet, &format!("{}1", column(i + 1)), &s.name);
+    }
+    sheet.push_str("</row>");
+    for (r, category) in chart.categories.iter().enumerate() {
+        let row = r + 2;
+        sheet.push_str(&format!("<row r=\"{row}\">"));
+        text(&mut sheet, &format!("A{row}"), category);
+        for (i, s) in chart.series.iter().enumerate() {
+            if let Some(Some(v)) = s.values.get(r) {
+                sheet.push_str(&format!(
+                    "<c r=\"{}{row}\"><v>{}</v></c>",
+                    column(i + 1),
+                    number(*v)
+                ));
+            }
+        }
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    pkg.part("xl/worksheets/sheet1.xml", &format!("{SML}.worksheet+xml"))?
+        .write_all(sheet.as_bytes())?;
+    pkg.finish().map(drop)
 }
 
 #[cfg(test)]

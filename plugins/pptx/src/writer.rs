@@ -32,6 +32,7 @@ pub(crate) fn write<W: Write>(
 ) -> io::Result<()> {
     pkg.default_content_type("png", "image/png");
     pkg.default_content_type("jpeg", "image/jpeg");
+    pkg.default_content_type("xlsx", crate::chart::XLSX);
     let mut root = Rels::default();
     root.add_full(
         kiln_plugin_sdk::ooxml::OFFICE_DOCUMENT,
@@ -128,12 +129,18 @@ pub(crate) fn write<W: Write>(
             rels(pkg, &name, &r)?;
         }
         if let Body::Chart { chart, number } = &slide.body {
-            part(
-                pkg,
-                &format!("ppt/charts/chart{number}.xml"),
-                CHART,
-                &crate::chart::write(chart),
-            )?;
+            let name = format!("ppt/charts/chart{number}.xml");
+            part(pkg, &name, CHART, &crate::chart::write(chart))?;
+            let workbook = format!("Microsoft_Excel_Worksheet{number}.xlsx");
+            let mut r = Rels::default();
+            r.add_full(
+                crate::chart::PACKAGE_REL,
+                &format!("../embeddings/{workbook}"),
+            );
+            rels(pkg, &name, &r)?;
+            let embedded = format!("ppt/embeddings/{workbook}");
+            let file = pkg.part_with_default_type(&embedded)?;
+            crate::chart::workbook(chart, file)?;
         }
         let label = slide.title.as_deref().unwrap_or(slide.layout.name());
         progress(

@@ -7,7 +7,7 @@ For every pair it checks, independently of the plugin's code: the slide size,
 the slide count (slides titled "<title> (cont.)" are continuations of the one
 before and are merged back), each slide's layout name, title, body text and
 bullet levels, hyperlinks, table cells, chart type, categories, series names
-and values, pictures (bytes and aspect ratio), speaker notes and slide
+and values (in the chart and in its embedded workbook), pictures (bytes and aspect ratio), speaker notes and slide
 numbers. Prints one line per problem; exits 1 if there was any.
 """
 
@@ -17,11 +17,14 @@ import re
 import sys
 
 try:
+    import io
+
+    import openpyxl
     from pptx import Presentation
     from pptx.enum.chart import XL_CHART_TYPE
     from pptx.util import Emu
 except ImportError:
-    sys.exit("python-pptx is missing: pip install python-pptx==1.0.2")
+    sys.exit("python-pptx or openpyxl is missing: pip install python-pptx==1.0.2 openpyxl==3.1.5")
 
 LAYOUT_NAMES = {
     "title": "Title Slide",
@@ -211,6 +214,12 @@ class Checker:
         self.eq(where, "series names", [s["name"] for s in spec["series"]], [s.name for s in plot.series])
         for k, (s, series) in enumerate(zip(spec["series"], plot.series)):
             self.eq(where, f"series {k} values", [None if v is None else float(v) for v in s["values"]], list(series.values))
+        # The embedded workbook behind "Edit Data" holds the same data.
+        sheet = openpyxl.load_workbook(io.BytesIO(chart.part.chart_workbook.xlsx_part.blob)).active
+        rows = [[c.value for c in r] for r in sheet.iter_rows()]
+        expected = [[None] + [s["name"] for s in spec["series"]]] + [
+            [c] + [s["values"][k] for s in spec["series"]] for k, c in enumerate(spec["categories"])]
+        self.eq(where, "embedded workbook", expected, rows)
         if "title" in spec:
             self.eq(where, "chart title", spec["title"], chart.chart_title.text_frame.text if chart.has_title else None)
 

@@ -115,7 +115,7 @@ pub(crate) fn python_check(script: &str, args: &[&Path]) -> String {
         .args(args)
         .output()
         .unwrap_or_else(|e| {
-            panic!("could not run {python} ({e}); set KILN_TEST_PYTHON to a Python 3 with `pip install python-pptx==1.0.2 pypdf==7.1.1`")
+            panic!("could not run {python} ({e}); set KILN_TEST_PYTHON to a Python 3 with `pip install python-pptx==1.0.2 openpyxl==3.1.5 pypdf==7.1.1`")
         });
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
