@@ -281,6 +281,18 @@ impl<'a> Planner<'_, 'a> {
         });
     }
 
+    /// Records that content continued on `slides` more slides (none: it is
+    /// one block too big for the box, recorded as an overflow instead).
+    fn continued(&mut self, what: &'static str, slides: usize) {
+        if slides > 0 {
+            self.deck.adjustments.push(Adjustment::Continued {
+                slide: self.index,
+                what,
+                slides,
+            });
+        }
+    }
+
     fn note_scale(&mut self, what: &'static str, scale: f64) {
         if scale < 1.0 {
             self.deck.adjustments.push(Adjustment::Shrunk {
@@ -319,11 +331,7 @@ impl<'a> Planner<'_, 'a> {
             what,
             percent: (fit::FLOOR * 100.0) as u32,
         });
-        self.deck.adjustments.push(Adjustment::Continued {
-            slide: self.index,
-            what,
-            slides: chunks.len() - 1,
-        });
+        self.continued(what, chunks.len() - 1);
         chunks
             .into_iter()
             .map(|c| {
@@ -391,17 +399,18 @@ impl<'a> Planner<'_, 'a> {
         let lc = split(&left, &lm);
         let rc = split(&right, &rm);
         let n = lc.len().max(rc.len());
-        self.deck.adjustments.push(Adjustment::Continued {
-            slide: self.index,
-            what: "column text",
-            slides: n - 1,
-        });
+        self.continued("column text", n - 1);
         for part in 0..n {
             let left = lc.get(part).cloned().unwrap_or_default();
             let right = rc.get(part).cloned().unwrap_or_default();
-            let scale = fits(&measure(&left))
-                .unwrap_or(fit::FLOOR)
-                .min(fits(&measure(&right)).unwrap_or(fit::FLOOR));
+            let (a, b) = (fits(&measure(&left)), fits(&measure(&right)));
+            if a.is_none() || b.is_none() {
+                self.deck.adjustments.push(Adjustment::Overflows {
+                    slide: self.index,
+                    what: "column text",
+                });
+            }
+            let scale = a.unwrap_or(fit::FLOOR).min(b.unwrap_or(fit::FLOOR));
             self.push(part, title_scale, Body::Columns { left, right, scale });
         }
     }
@@ -503,17 +512,19 @@ impl<'a> Planner<'_, 'a> {
             what: "table",
             percent: (fit::FLOOR * 100.0) as u32,
         });
-        self.deck.adjustments.push(Adjustment::Continued {
-            slide: self.index,
-            what: "table",
-            slides: chunks.len() - 1,
-        });
+        self.continued("table", chunks.len() - 1);
         for (part, chunk) in chunks.into_iter().enumerate() {
             let scale = scales
                 .iter()
                 .copied()
-                .find(|s| height(chunk, base * s) <= room)
-                .unwrap_or(fit::FLOOR);
+                .find(|s| height(chunk, base * s) <= room);
+            if scale.is_none() {
+                self.deck.adjustments.push(Adjustment::Overflows {
+                    slide: self.index,
+                    what: "table",
+                });
+            }
+            let scale = scale.unwrap_or(fit::FLOOR);
             self.push(
                 part,
                 title_scale,

@@ -145,3 +145,34 @@ fn a_long_title_shrinks() {
         run.log
     );
 }
+
+#[test]
+fn one_bullet_too_long_for_any_slide_is_a_warning() {
+    let bullet = "An endless sentence that never stops. ".repeat(120);
+    let run = crate::run(
+        &json!({"slides": [{"title": "Wall of text", "bullets": [bullet]}]}).to_string(),
+    );
+    let pptx = crate::deck(&run);
+    assert_eq!(
+        crate::part(pptx, "ppt/presentation.xml")
+            .matches("<p:sldId ")
+            .count(),
+        1
+    );
+    let warnings: Vec<&str> = run
+        .log
+        .iter()
+        .filter(|(l, _)| *l == Level::Warn)
+        .map(|(_, m)| m.as_str())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{:?}", run.log);
+    assert!(
+        warnings[0].contains("overflows its box; shorten it"),
+        "{warnings:?}"
+    );
+    assert!(
+        !run.log.iter().any(|(_, m)| m.contains("continued")),
+        "{:?}",
+        run.log
+    );
+}
