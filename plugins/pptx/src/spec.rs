@@ -157,8 +157,10 @@ pub struct Slide {
     /// The chart of a `chart` slide: a native, editable PowerPoint chart.
     #[serde(default)]
     pub chart: Option<Chart>,
-    /// Speaker notes for this slide (plain text; blank lines separate
-    /// paragraphs). Shown in presenter view, not on the slide.
+    /// Speaker notes for this slide (plain text; each line becomes a
+    /// paragraph, blank lines are skipped). Shown in presenter view, not on
+    /// the slide. When the slide continues on "(cont.)" slides, the notes
+    /// stay on the first.
     #[serde(default)]
     pub notes: Option<String>,
 }
