@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::{Error, Result};
+use crate::{Error, Limits, Result};
 
 /// How often the engine's epoch advances. CPU-time limits and cancellation
 /// take effect within about one tick; a shorter tick costs a thread wake-up
@@ -24,8 +24,10 @@ pub struct RuntimeConfig {
     pub cache_dir: Option<PathBuf>,
     /// Runs that can be in flight at once. The pooling allocator reserves
     /// this many instance slots up front (virtual address space only, about
-    /// `2 × max_memory` each); a run beyond it fails to instantiate.
-    /// Default 64.
+    /// `2 × max_memory` each). A run beyond it waits for a slot to free up:
+    /// host capacity is never a verdict on the plugin. Size it to the
+    /// worker's concurrency plus room for `validate` calls on the request
+    /// path. Default 64.
     pub max_concurrent_runs: u32,
     /// The largest linear memory any one memory of any run may have; the
     /// ceiling for [`Limits::memory_bytes`](crate::Limits::memory_bytes).
@@ -34,6 +36,11 @@ pub struct RuntimeConfig {
     /// The ceiling for [`Limits::table_elements`](crate::Limits::table_elements).
     /// Pooled tables are sized to it. Default 100,000.
     pub max_table_elements: u64,
+    /// Limits for `validate`, which runs on the request path before a job
+    /// is queued. Default [`Limits::validation`]: 64 MiB, 1 s of CPU, 5 s
+    /// in all. A validation that hits one is reported as such, never as a
+    /// verdict on the spec.
+    pub validate_limits: Limits,
 }
 
 impl Default for RuntimeConfig {
@@ -43,6 +50,7 @@ impl Default for RuntimeConfig {
             max_concurrent_runs: 64,
             max_memory: 4 << 30,
             max_table_elements: 100_000,
+            validate_limits: Limits::validation(),
         }
     }
 }

@@ -34,6 +34,7 @@ pub use kiln_core::{LogEntry, LogSource, Progress};
 pub use output::OutputFile;
 pub use run::{Asset, GenerateRequest, Outcome, PluginError, RunReport, Stop};
 pub use run::{Plugin, Runtime};
+pub use spec::{MAX_VIOLATIONS, merge as merge_violations};
 
 /// A host-side failure: the plugin is not to blame, and retrying may succeed
 /// (except for the load errors, which say what to fix).

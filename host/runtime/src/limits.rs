@@ -65,6 +65,21 @@ pub struct Limits {
     pub resources: u64,
 }
 
+impl Limits {
+    /// The budget of `validate`: cheap by contract, so a quarter of the
+    /// default memory, 1 s of CPU and 5 s in all; output is not allowed.
+    pub fn validation() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            cpu_time: Duration::from_secs(1),
+            wall_clock: Duration::from_secs(5),
+            output_bytes: 0,
+            output_files: 0,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {

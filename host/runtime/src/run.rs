@@ -31,6 +31,9 @@ pub struct Runtime {
     linker: Linker<Sandbox>,
     cache: Option<Arc<CompileCache>>,
     config: RuntimeConfig,
+    /// One permit per pooled instance slot: a run waits here rather than
+    /// fail to instantiate when all are taken.
+    slots: Arc<tokio::sync::Semaphore>,
     _ticker: EpochTicker,
 }
 
@@ -210,7 +213,8 @@ impl Runtime {
             None => None,
         };
         let ticker = EpochTicker::start(&engine);
-        Ok(Self { engine, linker, cache, config, _ticker: ticker })
+        let slots = Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_runs as usize));
+        Ok(Self { engine, linker, cache, config, slots, _ticker: ticker })
     }
 
     /// Compiles (or loads from the cache) a component, checks it speaks the
@@ -255,6 +259,11 @@ impl Runtime {
         Ok(Plugin { pre, info, schema, sha256, cache_status, load_time: started.elapsed() })
     }
 
+    /// The limits `validate` runs under.
+    pub fn validate_limits(&self) -> &Limits {
+        &self.config.validate_limits
+    }
+
     /// Reads and loads a component file.
     pub async fn load_file(&self, path: &Path) -> Result<Plugin> {
         let wasm = tokio::fs::read(path)
@@ -264,26 +273,29 @@ impl Runtime {
     }
 
     /// Checks a spec: JSON syntax, then the plugin's schema, then its
-    /// `validate` export. [`Outcome::Refused`] with
-    /// [`PluginError::InvalidSpec`] lists every violation found.
+    /// `validate` export (under [`RuntimeConfig::validate_limits`]), which
+    /// runs even when the schema found faults, so one answer lists them
+    /// all. [`Outcome::Refused`] with [`PluginError::InvalidSpec`] lists
+    /// every violation found; [`Outcome::Stopped`] says the plugin's
+    /// validation hit a limit or crashed.
     pub async fn check_spec(&self, plugin: &Plugin, spec: &str) -> Result<Outcome> {
         let value = match spec::parse(spec) {
             Ok(value) => value,
             Err(violation) => return Ok(Outcome::Refused(PluginError::InvalidSpec(vec![violation]))),
         };
-        let violations = plugin.schema.check(&value);
-        if !violations.is_empty() {
-            return Ok(Outcome::Refused(PluginError::InvalidSpec(violations)));
-        }
-        let limits = Limits::default();
-        let setup = self.setup(&limits, None, 0);
+        let schema_violations = plugin.schema.check(&value);
+        let limits = &self.config.validate_limits;
+        let setup = self.setup(limits, None, 0);
         let exec = self.execute(&plugin.pre, setup, &CancellationToken::new(), Call::Validate(spec.to_owned())).await;
-        Ok(match self.classify(exec)?.0 {
-            Ok(Answer::Violations(v)) if v.is_empty() => Outcome::Succeeded,
-            Ok(Answer::Violations(v)) => Outcome::Refused(PluginError::InvalidSpec(violations_from(v))),
+        let plugin_violations = match self.classify(exec)?.0 {
+            Ok(Answer::Violations(v)) => violations_from(v),
             Ok(_) => unreachable!("validate answers violations"),
-            Err(outcome) => outcome,
-        })
+            // Garbage the schema refused may well be what stopped it.
+            Err(_) if !schema_violations.is_empty() => Vec::new(),
+            Err(outcome) => return Ok(outcome),
+        };
+        let violations = spec::merge([schema_violations, plugin_violations]);
+        Ok(if violations.is_empty() { Outcome::Succeeded } else { Outcome::Refused(PluginError::InvalidSpec(violations)) })
     }
 
     /// Runs `generate`. `Err` only for host failures; every verdict about
@@ -369,6 +381,8 @@ impl Runtime {
             "a Plugin must be run by the Runtime that loaded it"
         );
         let wall_clock = setup.limits.wall_clock;
+        // Waiting for a slot is not the plugin's time: the clocks start after.
+        let _slot = self.slots.acquire().await.expect("the slot semaphore is never closed");
         let mut store = Sandbox::store(&self.engine, setup);
         let mut instantiate = Duration::ZERO;
         let mut cpu = Duration::ZERO;
@@ -413,10 +427,19 @@ impl Runtime {
                 Err(Outcome::Stopped(Stop::Limit(Limit::WallClock(ms))))
             }
             (None, Err(Interrupted::Canceled)) => Err(Outcome::Stopped(Stop::Canceled)),
+            (None, Err(Interrupted::Trap(err))) if is_host_capacity(&err) => {
+                return Err(Error::Host(format!("no instance slot was free: {err:#}")));
+            }
             (None, Err(Interrupted::Trap(err))) => Err(Outcome::Stopped(trap_stop(&err, &sandbox))),
         };
         Ok((result, sandbox))
     }
+}
+
+/// The pooling allocator ran out of something the host sized (slots,
+/// memories, stacks): the host's shortfall, worth retrying.
+fn is_host_capacity(err: &wasmtime::Error) -> bool {
+    err.chain().any(|cause| cause.to_string().contains("maximum concurrent"))
 }
 
 /// Names the limit behind a trap raised outside kiln's own checks (WASI's
@@ -441,13 +464,43 @@ fn trap_stop(err: &wasmtime::Error, sandbox: &Sandbox) -> Stop {
 fn plugin_error(err: types::GenerateError) -> PluginError {
     match err {
         types::GenerateError::InvalidSpec(v) => PluginError::InvalidSpec(violations_from(v)),
-        types::GenerateError::Unsupported(msg) => PluginError::Unsupported(msg),
-        types::GenerateError::Failed(msg) => PluginError::Failed(msg),
+        types::GenerateError::Unsupported(msg) => PluginError::Unsupported(bounded(msg, MAX_MESSAGE)),
+        types::GenerateError::Failed(msg) => PluginError::Failed(bounded(msg, MAX_MESSAGE)),
     }
 }
 
+/// A guest's violations, bounded before anything stores or sends them: at
+/// most [`spec::MAX_VIOLATIONS`], each pointer and message cut to a size a
+/// person can read.
 fn violations_from(violations: Vec<types::Violation>) -> Vec<Violation> {
-    violations.into_iter().map(|v| Violation { pointer: v.pointer, message: v.message }).collect()
+    let total = violations.len();
+    let mut out: Vec<Violation> = violations
+        .into_iter()
+        .take(spec::MAX_VIOLATIONS)
+        .map(|v| Violation { pointer: bounded(v.pointer, MAX_POINTER), message: bounded(v.message, MAX_MESSAGE) })
+        .collect();
+    if total > out.len() {
+        out.push(Violation::new("", format!("... and {} more violations the plugin reported", total - out.len())));
+    }
+    out
+}
+
+/// The longest violation message kept from a guest, in bytes.
+const MAX_MESSAGE: usize = 2 << 10;
+/// The longest pointer kept from a guest, in bytes.
+const MAX_POINTER: usize = 1 << 10;
+
+/// `text` cut to at most `max` bytes (on a character boundary), with a
+/// marker saying how much was cut.
+pub(crate) fn bounded(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [{} more bytes cut]", &text[..end], text.len() - end)
 }
 
 fn micros(d: Duration) -> u64 {

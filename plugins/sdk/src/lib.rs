@@ -38,6 +38,8 @@
 // outside it.
 extern crate self as kiln_plugin_sdk;
 
+#[cfg(feature = "document")]
+pub mod document;
 mod host;
 pub mod image;
 #[cfg(feature = "ooxml")]

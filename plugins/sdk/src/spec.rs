@@ -186,7 +186,8 @@ impl Pruner {
         let ours = self.nulled.contains(at)
             || missing_field(message).is_some_and(|field| {
                 self.removed_keys.contains(&format!("{original}/{}", pointer::escape(field)))
-            });
+            })
+            || self.emptied(at, &original);
         if !ours {
             self.violations.push(Violation::new(&original, explain(message)));
         }
@@ -231,6 +232,14 @@ impl Pruner {
 
     fn original(&self, pruned: &str) -> String {
         original_pointer(&self.value, &self.map.removed, pruned)
+    }
+
+    /// True for an object this pruner emptied: whatever is said of it now
+    /// (an enum with no variant left, say) follows from what was taken out.
+    fn emptied(&self, at: &str, original: &str) -> bool {
+        let empty = matches!(self.value.pointer(at), Some(Value::Object(map)) if map.is_empty());
+        let prefix = format!("{original}/");
+        empty && self.removed_keys.iter().any(|key| key.starts_with(&prefix) && !key[prefix.len()..].contains('/'))
     }
 }
 
@@ -491,6 +500,26 @@ mod tests {
         assert_eq!(parsed.pointers.original("/chapters/0/heading"), "/chapters/2/heading");
         let at: Vec<&str> = parsed.violations.iter().map(|v| v.pointer.as_str()).collect();
         assert_eq!(at, ["/chapters/0", "/chapters/1"]);
+    }
+
+    #[test]
+    fn a_misspelt_variant_is_reported_once() {
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "snake_case", deny_unknown_fields)]
+        #[allow(dead_code)]
+        enum Block {
+            Paragraph(String),
+            Heading(String),
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Doc {
+            blocks: Vec<Block>,
+        }
+        let found = parse::<Doc>(r#"{"blocks": [{"paragraf": "x"}, {"heading": "ok"}]}"#).unwrap_err();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].pointer, "/blocks/0");
+        assert!(found[0].message.contains("did you mean `paragraph`?"), "{}", found[0].message);
     }
 
     #[test]

@@ -294,3 +294,27 @@ async fn limits_above_the_runtime_ceiling_are_refused() {
     let err = runtime.generate(&plugin, request).await.unwrap_err();
     assert!(err.to_string().contains("ceiling"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn more_runs_than_instance_slots_wait_for_a_slot_instead_of_failing() {
+    let cache = std::env::temp_dir().join("kiln-test-cache");
+    let config = kiln_runtime::RuntimeConfig { cache_dir: Some(cache), max_concurrent_runs: 2, ..Default::default() };
+    let runtime = std::sync::Arc::new(kiln_runtime::Runtime::new(config).unwrap());
+    let plugin = std::sync::Arc::new(testing_plugin(&runtime).await);
+    // Six runs that each hold a slot for a second, on two slots.
+    let started = Instant::now();
+    let mut runs = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (runtime, plugin) = (runtime.clone(), plugin.clone());
+        runs.spawn(async move { Run::behaviour("sleep").param("secs", json!(1)).on(&runtime, &plugin).await.0.outcome });
+    }
+    while let Some(outcome) = runs.join_next().await {
+        // The sleeper writes nothing; what matters is that no run was stopped.
+        assert_eq!(
+            outcome.unwrap(),
+            Outcome::Refused(PluginError::Failed("the plugin returned without writing a file".into()))
+        );
+    }
+    assert!(started.elapsed() >= Duration::from_secs(3), "two slots ran six one-second runs in {:?}", started.elapsed());
+    assert_still_works(&runtime, &plugin).await;
+}
