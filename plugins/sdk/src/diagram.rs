@@ -58,8 +58,17 @@ pub struct Node {
 
 impl Node {
     /// A box outside any group.
-    pub fn new(id: impl Into<String>, label: impl Into<String>, sublabel: impl Into<String>) -> Self {
-        Node { id: id.into(), label: label.into(), sublabel: sublabel.into(), group: None }
+    pub fn new(
+        id: impl Into<String>,
+        label: impl Into<String>,
+        sublabel: impl Into<String>,
+    ) -> Self {
+        Node {
+            id: id.into(),
+            label: label.into(),
+            sublabel: sublabel.into(),
+            group: None,
+        }
     }
 
     /// The same box in a group.
@@ -82,7 +91,10 @@ pub struct Edge {
 impl Edge {
     /// An arrow from `from` to `to`.
     pub fn new(from: impl Into<String>, to: impl Into<String>) -> Self {
-        Edge { from: from.into(), to: to.into() }
+        Edge {
+            from: from.into(),
+            to: to.into(),
+        }
     }
 }
 
@@ -120,6 +132,7 @@ struct Layout {
 }
 
 impl Layout {
+    #[allow(clippy::needless_range_loop)]
     fn new(graph: &Graph) -> Layout {
         let n = graph.nodes.len();
         let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -128,10 +141,11 @@ impl Layout {
         }
         let mut edges: Vec<(usize, usize)> = Vec::new();
         for e in &graph.edges {
-            if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
-                if a != b && !edges.contains(&(a, b)) {
-                    edges.push((a, b));
-                }
+            if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str()))
+                && a != b
+                && !edges.contains(&(a, b))
+            {
+                edges.push((a, b));
             }
         }
         let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -163,15 +177,21 @@ impl Layout {
         for i in 0..n {
             cells[band_of[i]][layer[i]].push(i);
         }
-        let band_slots: Vec<usize> =
-            cells.iter().map(|b| b.iter().map(Vec::len).max().unwrap_or(0).max(1)).collect();
+        let band_slots: Vec<usize> = cells
+            .iter()
+            .map(|b| b.iter().map(Vec::len).max().unwrap_or(0).max(1))
+            .collect();
         let slot = NODE_WIDTH + H_GAP;
         let mut band_x = Vec::with_capacity(bands);
         let mut x = MARGIN;
         for (b, slots) in band_slots.iter().enumerate() {
             band_x.push(x);
             let inner = *slots as u32 * slot - H_GAP;
-            let pad = if band_names[b].is_some() { FRAME_PAD } else { 0 };
+            let pad = if band_names[b].is_some() {
+                FRAME_PAD
+            } else {
+                0
+            };
             x += inner + 2 * pad + BAND_GAP;
         }
         let width = (x.saturating_sub(BAND_GAP) + MARGIN).max(2 * MARGIN + NODE_WIDTH);
@@ -192,7 +212,11 @@ impl Layout {
             f64::from(band_x[b]) + offset + k as f64 * f64::from(slot)
         };
         for sweep in 0..SWEEPS {
-            let order: Vec<usize> = if sweep % 2 == 0 { (0..rows).collect() } else { (0..rows).rev().collect() };
+            let order: Vec<usize> = if sweep % 2 == 0 {
+                (0..rows).collect()
+            } else {
+                (0..rows).rev().collect()
+            };
             for r in order {
                 for b in 0..bands {
                     if cells[b][r].len() < 2 {
@@ -221,11 +245,21 @@ impl Layout {
             }
         }
 
-        let top = MARGIN + if graph.title.is_some() { TITLE_HEIGHT } else { 0 } + FRAME_LABEL;
+        let top = MARGIN
+            + if graph.title.is_some() {
+                TITLE_HEIGHT
+            } else {
+                0
+            }
+            + FRAME_LABEL;
         let row_y = |r: usize| top + r as u32 * (NODE_HEIGHT + ROW_GAP);
         let mut pos = vec![(0u32, 0u32); n];
         for b in 0..bands {
-            let pad = if band_names[b].is_some() { FRAME_PAD } else { 0 };
+            let pad = if band_names[b].is_some() {
+                FRAME_PAD
+            } else {
+                0
+            };
             for r in 0..rows {
                 let used = cells[b][r].len();
                 let offset = (band_slots[b] - used) as u32 * slot / 2;
@@ -237,22 +271,30 @@ impl Layout {
         let mut frames = Vec::new();
         for b in 0..bands {
             let used: Vec<usize> = (0..rows).filter(|&r| !cells[b][r].is_empty()).collect();
-            let (Some(&first), Some(&last)) = (used.first(), used.last()) else { continue };
+            let (Some(&first), Some(&last)) = (used.first(), used.last()) else {
+                continue;
+            };
             let w = band_slots[b] as u32 * slot - H_GAP + 2 * FRAME_PAD;
             let y = row_y(first) - FRAME_LABEL - 6;
             let h = row_y(last) + NODE_HEIGHT + FRAME_PAD - y;
             frames.push((band_names[b].map(str::to_owned), band_x[b], y, w, h));
         }
         let height = row_y(rows.max(1) - 1) + NODE_HEIGHT + FRAME_PAD + MARGIN;
-        Layout { pos, frames, edges, width, height }
+        Layout {
+            pos,
+            frames,
+            edges,
+            width,
+            height,
+        }
     }
 
     fn draw(&self, graph: &Graph) -> String {
         let mut s = String::with_capacity(1024 + graph.nodes.len() * 600);
-        let _ = write!(
+        let _ = writeln!(
             s,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
-             font-family=\"Helvetica, Arial, sans-serif\">\n",
+             font-family=\"Helvetica, Arial, sans-serif\">",
             w = self.width,
             h = self.height
         );
@@ -261,7 +303,11 @@ impl Layout {
              markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#5b6b7f\"/>\
              </marker></defs>\n",
         );
-        let _ = writeln!(s, "<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>", self.width, self.height);
+        let _ = writeln!(
+            s,
+            "<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>",
+            self.width, self.height
+        );
         if let Some(title) = &graph.title {
             let _ = writeln!(
                 s,
@@ -429,11 +475,18 @@ mod tests {
     use super::*;
 
     fn sample() -> Graph {
-        let mut g = Graph { title: Some("Network <prod>".into()), ..Graph::default() };
-        g.nodes.push(Node::new("vpc", "main", "aws_vpc").group("root"));
-        g.nodes.push(Node::new("a", "private_a", "aws_subnet").group("root"));
-        g.nodes.push(Node::new("b", "private_b", "aws_subnet").group("root"));
-        g.nodes.push(Node::new("db", "db & cache", "aws_db_instance").group("module.db"));
+        let mut g = Graph {
+            title: Some("Network <prod>".into()),
+            ..Graph::default()
+        };
+        g.nodes
+            .push(Node::new("vpc", "main", "aws_vpc").group("root"));
+        g.nodes
+            .push(Node::new("a", "private_a", "aws_subnet").group("root"));
+        g.nodes
+            .push(Node::new("b", "private_b", "aws_subnet").group("root"));
+        g.nodes
+            .push(Node::new("db", "db & cache", "aws_db_instance").group("module.db"));
         g.edges.push(Edge::new("a", "vpc"));
         g.edges.push(Edge::new("b", "vpc"));
         g.edges.push(Edge::new("db", "a"));
@@ -457,7 +510,10 @@ mod tests {
         for i in 0..l.pos.len() {
             for j in i + 1..l.pos.len() {
                 let (a, b) = (l.pos[i], l.pos[j]);
-                let apart = a.0 + NODE_WIDTH <= b.0 || b.0 + NODE_WIDTH <= a.0 || a.1 + NODE_HEIGHT <= b.1 || b.1 + NODE_HEIGHT <= a.1;
+                let apart = a.0 + NODE_WIDTH <= b.0
+                    || b.0 + NODE_WIDTH <= a.0
+                    || a.1 + NODE_HEIGHT <= b.1
+                    || b.1 + NODE_HEIGHT <= a.1;
                 assert!(apart, "{i} and {j} overlap");
             }
         }
