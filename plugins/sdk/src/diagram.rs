@@ -194,7 +194,16 @@ impl Layout {
             };
             x += inner + 2 * pad + BAND_GAP;
         }
-        let width = (x.saturating_sub(BAND_GAP) + MARGIN).max(2 * MARGIN + NODE_WIDTH);
+        let width = (x.saturating_sub(BAND_GAP) + MARGIN)
+            .max(2 * MARGIN + NODE_WIDTH)
+            // Room for the whole title.
+            .max(
+                2 * MARGIN
+                    + graph
+                        .title
+                        .as_ref()
+                        .map_or(0, |t| (t.chars().count() as f64 * 10.0).ceil() as u32),
+            );
 
         // Neighbours (both directions) for barycentres.
         let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); n];

@@ -181,14 +181,15 @@ fn push_escaped(o: &mut String, s: &str, escape_templates: bool) {
     }
 }
 
-/// Whether `s` is an HCL identifier (usable as a bare object key or name).
+/// Whether `s` is an ASCII HCL identifier (usable as a bare object key or
+/// name; other keys are quoted, which every HCL reader accepts).
 pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     match chars.next() {
-        Some(c) if c.is_alphabetic() || c == '_' => {}
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
         _ => return false,
     }
-    chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn key_text(k: &str) -> String {
@@ -238,6 +239,7 @@ pub(crate) fn value(v: &Value, level: usize) -> String {
         Value::String(s) => string(s, level),
         Value::List(items) => array(items.iter().map(|i| value(i, level + 1)).collect(), level),
         Value::Object(map) => object(map.iter().map(|(k, v)| (key_text(k), value(v, level + 1))).collect(), level),
+        Value::Ref(r) | Value::Expr(r) if crate::refs::simple_ref(r).is_some() => r.trim().to_owned(),
         Value::Ref(r) | Value::Expr(r) => match r.trim().parse::<Expression>() {
             Ok(e) => expr(&e, level),
             Err(_) => r.trim().to_owned(),
@@ -249,6 +251,22 @@ pub(crate) fn value(v: &Value, level: usize) -> String {
 pub(crate) fn string(s: &str, level: usize) -> String {
     if !(s.contains("${") || s.contains("%{")) {
         return quote(s);
+    }
+    if crate::refs::simple_template(s).is_some() {
+        // Interpolations of plain traversals are written as given.
+        let mut o = String::from("\"");
+        let mut rest = s;
+        while let Some(at) = rest.find("${") {
+            push_escaped(&mut o, &rest[..at], true);
+            let close = rest[at..].find('}').map_or(rest.len(), |c| c + at);
+            o.push_str("${");
+            o.push_str(rest[at + 2..close].trim());
+            o.push('}');
+            rest = &rest[(close + 1).min(rest.len())..];
+        }
+        push_escaped(&mut o, rest, true);
+        o.push('"');
+        return o;
     }
     match s.parse::<Template>() {
         Ok(t) => {
@@ -264,7 +282,7 @@ pub(crate) fn string(s: &str, level: usize) -> String {
 fn template(o: &mut String, t: &Template, level: usize) {
     for el in t.elements() {
         match el {
-            Element::Literal(l) => push_escaped(o, l, false),
+            Element::Literal(l) => push_escaped(o, l, true),
             Element::Interpolation(i) => {
                 o.push_str("${");
                 if i.strip.strip_start() {

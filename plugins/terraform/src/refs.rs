@@ -26,6 +26,10 @@ pub(crate) fn collect(v: &Value, pointer: &str, out: &mut Vec<Ref>, problems: &m
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
         Value::String(s) => {
             if s.contains("${") || s.contains("%{") {
+                if let Some(found) = simple_template(s) {
+                    out.extend(found.into_iter().map(|parts| Ref { parts, pointer: pointer.to_owned() }));
+                    return;
+                }
                 match s.parse::<Template>() {
                     Ok(t) => {
                         let mut found = Vec::new();
@@ -50,6 +54,11 @@ pub(crate) fn collect(v: &Value, pointer: &str, out: &mut Vec<Ref>, problems: &m
         Value::Object(map) => {
             for (k, item) in map.iter() {
                 collect(item, &format!("{pointer}/{}", escape(k)), out, problems);
+            }
+        }
+        Value::Ref(r) if simple_ref(r).is_some() => {
+            if let Some(parts) = simple_ref(r) {
+                out.push(Ref { parts, pointer: format!("{pointer}/ref") });
             }
         }
         Value::Ref(r) => match r.trim().parse::<Expression>() {
@@ -84,6 +93,98 @@ pub(crate) fn collect(v: &Value, pointer: &str, out: &mut Vec<Ref>, problems: &m
             }),
         },
     }
+}
+
+/// The leading attribute names of a plain traversal such as
+/// `aws_subnet.private[0].id` or `var.m["k"]`, without running the parser;
+/// `None` when the text is anything else (then the HCL parser decides).
+pub(crate) fn simple_ref(s: &str) -> Option<Vec<String>> {
+    let s = s.trim();
+    let bytes = s.as_bytes();
+    let ident_start = |b: u8| b.is_ascii_alphabetic() || b == b'_';
+    let ident_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    if bytes.is_empty() || !ident_start(bytes[0]) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut i = 0;
+    let mut collecting = true;
+    let mut first = true;
+    loop {
+        // An identifier.
+        let start = i;
+        if i >= bytes.len() || !ident_start(bytes[i]) {
+            return None;
+        }
+        while i < bytes.len() && ident_char(bytes[i]) {
+            i += 1;
+        }
+        if collecting {
+            parts.push(s[start..i].to_owned());
+        }
+        if first && matches!(&s[start..i], "true" | "false" | "null" | "for" | "if" | "in") {
+            return None;
+        }
+        first = false;
+        // Index operators.
+        while i < bytes.len() && bytes[i] == b'[' {
+            let close = s[i..].find(']')? + i;
+            let inner = &s[i + 1..close];
+            let ok = inner == "*"
+                || (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()))
+                || (inner.len() >= 2 && inner.starts_with('"') && inner.ends_with('"') && !inner[1..inner.len() - 1].contains(['"', '\\', '$', '%']));
+            if !ok {
+                return None;
+            }
+            collecting = false;
+            i = close + 1;
+        }
+        if i == bytes.len() {
+            return Some(parts);
+        }
+        if bytes[i] != b'.' {
+            return None;
+        }
+        i += 1;
+        if i < bytes.len() && bytes[i] == b'*' {
+            collecting = false;
+            i += 1;
+            if i == bytes.len() {
+                return Some(parts);
+            }
+            if bytes[i] != b'.' {
+                return None;
+            }
+            i += 1;
+        } else if i < bytes.len() && bytes[i].is_ascii_digit() {
+            return None;
+        }
+    }
+}
+
+/// The interpolations of a string whose every `${...}` holds a plain
+/// traversal (and that has no `%{` directive); `None` otherwise.
+pub(crate) fn simple_template(s: &str) -> Option<Vec<Vec<String>>> {
+    if s.contains("%{") {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(at) = rest.find("${") {
+        if at > 0 && rest[..at].ends_with('$') {
+            // $${ is a literal; let the parser handle the subtleties.
+            return None;
+        }
+        let inner_start = at + 2;
+        let close = rest[inner_start..].find('}')? + inner_start;
+        let inner = &rest[inner_start..close];
+        if inner.contains(['{', '"', '~']) {
+            return None;
+        }
+        out.push(simple_ref(inner)?);
+        rest = &rest[close + 1..];
+    }
+    Some(out)
 }
 
 /// Parses expression source (conditions, type constraints).
@@ -253,6 +354,19 @@ mod tests {
     fn refs(src: &str) -> Vec<String> {
         let e = parse_expr(src).unwrap();
         refs_of(&e).into_iter().map(|p| p.join(".")).collect()
+    }
+
+    #[test]
+    fn simple_references_match_the_parser() {
+        for src in ["aws_vpc.main.id", "aws_subnet.p[*].id", "var.m[\"k\"].id", "module.x.y[0]", "a.*.b", "each.value"] {
+            let parsed = refs(src);
+            assert_eq!(simple_ref(src).map(|p| p.join(".")), parsed.first().cloned(), "{src}");
+        }
+        for src in ["f(x)", "a + b", "true", "a.0", "a[b]", "\"x\""] {
+            assert_eq!(simple_ref(src), None, "{src}");
+        }
+        assert_eq!(simple_template("${var.a}-${local.b}").unwrap().len(), 2);
+        assert_eq!(simple_template("${f(x)}"), None);
     }
 
     #[test]

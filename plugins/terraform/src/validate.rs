@@ -83,7 +83,7 @@ impl Checker {
             self.push(
                 pointer,
                 format!(
-                    "expected a valid {what} (a letter or underscore, then letters, digits, underscores or hyphens), found {name:?}; for example {:?}",
+                    "expected a valid {what} (an ASCII letter or underscore, then ASCII letters, digits, underscores or hyphens), found {name:?}; for example {:?}",
                     sanitize(name)
                 ),
             );
@@ -92,8 +92,8 @@ impl Checker {
 }
 
 fn sanitize(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c.is_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
-    if !s.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         s.insert(0, '_');
     }
     s.to_lowercase()
