@@ -24,6 +24,19 @@ pub(crate) struct ParseProblem {
 pub(crate) fn collect(v: &Value, pointer: &str, out: &mut Vec<Ref>, problems: &mut Vec<ParseProblem>) {
     match v {
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Value::String(s) if !s.contains("${") && !s.contains("%{") => {}
+        _ => {
+            let mut p = pointer.to_owned();
+            collect_at(v, &mut p, out, problems);
+        }
+    }
+}
+
+/// `collect` with one pointer buffer for the whole value.
+fn collect_at(v: &Value, p: &mut String, out: &mut Vec<Ref>, problems: &mut Vec<ParseProblem>) {
+    let pointer: &str = p.as_str();
+    match v {
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
         Value::String(s) => {
             if s.contains("${") || s.contains("%{") {
                 if let Some(found) = simple_template(s) {
@@ -48,12 +61,30 @@ pub(crate) fn collect(v: &Value, pointer: &str, out: &mut Vec<Ref>, problems: &m
         }
         Value::List(items) => {
             for (i, item) in items.iter().enumerate() {
-                collect(item, &format!("{pointer}/{i}"), out, problems);
+                if matches!(item, Value::Null | Value::Bool(_) | Value::Number(_)) {
+                    continue;
+                }
+                let len = p.len();
+                p.push('/');
+                p.push_str(&i.to_string());
+                collect_at(item, p, out, problems);
+                p.truncate(len);
             }
         }
         Value::Object(map) => {
             for (k, item) in map.iter() {
-                collect(item, &format!("{pointer}/{}", escape(k)), out, problems);
+                if matches!(item, Value::Null | Value::Bool(_) | Value::Number(_)) {
+                    continue;
+                }
+                let len = p.len();
+                p.push('/');
+                if k.contains(['~', '/']) {
+                    p.push_str(&escape(k));
+                } else {
+                    p.push_str(k);
+                }
+                collect_at(item, p, out, problems);
+                p.truncate(len);
             }
         }
         Value::Ref(r) if simple_ref(r).is_some() => {

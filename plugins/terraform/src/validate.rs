@@ -492,7 +492,7 @@ fn dupes<'a>(c: &mut Checker, keys: impl Iterator<Item = &'a str>, pointer: &str
 /// Resolves one reference; `allowed` lists count/each/self where valid.
 fn resolve(c: &mut Checker, r: &refs::Ref, scope: &Scope, allowed: &[&str]) {
     let parts: Vec<&str> = r.parts.iter().map(String::as_str).collect();
-    let text = parts.join(".");
+    let text = || parts.join(".");
     match parts.as_slice() {
         ["var", name, ..] => {
             if scope.variables.get(name).is_none() {
@@ -523,19 +523,19 @@ fn resolve(c: &mut Checker, r: &refs::Ref, scope: &Scope, allowed: &[&str]) {
                 c.push(&r.pointer, format!("expected a declared data source, found data.{kind}.{name}{}", suggest(&format!("data.{kind}.{name}"), all.iter().map(String::as_str))));
             }
         }
-        ["data", ..] => c.push(&r.pointer, format!("expected data.<type>.<name>, found {text}")),
+        ["data", ..] => c.push(&r.pointer, format!("expected data.<type>.<name>, found {}", text())),
         ["count", rest @ ..] => {
             if !allowed.contains(&"count") {
                 c.push(&r.pointer, "expected count.index only in a resource or module with \"count\", found it where count is not set");
             } else if rest.first().is_some_and(|a| *a != "index") {
-                c.push(&r.pointer, format!("expected count.index, found {text}"));
+                c.push(&r.pointer, format!("expected count.index, found {}", text()));
             }
         }
         ["each", rest @ ..] => {
             if !allowed.contains(&"each") {
                 c.push(&r.pointer, "expected each.key or each.value only in a resource or module with \"for_each\", found it where for_each is not set");
             } else if rest.first().is_some_and(|a| *a != "key" && *a != "value") {
-                c.push(&r.pointer, format!("expected each.key or each.value, found {text}"));
+                c.push(&r.pointer, format!("expected each.key or each.value, found {}", text()));
             }
         }
         ["self", ..] => {
