@@ -17,7 +17,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let repeats: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(20).max(1);
+    let repeats: usize = args
+        .next()
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(20)
+        .max(1);
     let spec = kiln_plugin_terraform::bench::benchmark_spec();
     if let Some(path) = args.next() {
         std::fs::write(path, &spec)?;
@@ -45,8 +50,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bytes = run.files.iter().map(|f| f.bytes.len()).sum::<usize>();
         files = run.files.len();
     }
-    println!("resources_root={} child_modules={}", kiln_plugin_terraform::bench::ROOT_RESOURCES, kiln_plugin_terraform::bench::CHILD_MODULES);
-    println!("spec_bytes={} output_files={files} output_bytes={bytes}", spec.len());
+    println!(
+        "resources_root={} child_modules={}",
+        kiln_plugin_terraform::bench::ROOT_RESOURCES,
+        kiln_plugin_terraform::bench::CHILD_MODULES
+    );
+    println!(
+        "spec_bytes={} output_files={files} output_bytes={bytes}",
+        spec.len()
+    );
     println!("validate_median_s={:.6}", median(validate_times));
     println!("check_only_median_s={:.6}", median(check_times));
     println!("generate_median_s={:.6}", median(generate_times));

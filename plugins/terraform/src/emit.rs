@@ -30,7 +30,11 @@ pub(crate) struct Block {
 
 impl Block {
     pub(crate) fn new(kind: &str, labels: &[&str]) -> Block {
-        Block { kind: kind.to_owned(), labels: labels.iter().map(|s| (*s).to_owned()).collect(), items: Vec::new() }
+        Block {
+            kind: kind.to_owned(),
+            labels: labels.iter().map(|s| (*s).to_owned()).collect(),
+            items: Vec::new(),
+        }
     }
     /// Adds an attribute whose value is rendered at nesting `level` (the
     /// level of this block's body).
@@ -71,7 +75,11 @@ pub(crate) fn file(blocks: &[Block], leading_comments: &[Vec<String>]) -> String
 
 fn comment_line(text: &str) -> String {
     let t = text.replace(['\n', '\r'], " ");
-    if t.trim().is_empty() { "#".to_owned() } else { format!("# {}", t.trim_end()) }
+    if t.trim().is_empty() {
+        "#".to_owned()
+    } else {
+        format!("# {}", t.trim_end())
+    }
 }
 
 pub(crate) fn write_block(out: &mut String, b: &Block, level: usize) {
@@ -130,7 +138,13 @@ fn write_items(out: &mut String, items: &[Item], level: usize) {
                 for it in &cleaned[i..j] {
                     if let Item::Attr(k, v) = it {
                         let pad = width - k.chars().count();
-                        out.push_str(&format!("{}{}{} = {}\n", indent(level), k, " ".repeat(pad), v));
+                        out.push_str(&format!(
+                            "{}{}{} = {}\n",
+                            indent(level),
+                            k,
+                            " ".repeat(pad),
+                            v
+                        ));
                     }
                 }
                 i = j;
@@ -194,7 +208,11 @@ pub(crate) fn is_identifier(s: &str) -> bool {
 
 fn key_text(k: &str) -> String {
     // Bare keys that are keywords of values would read as literals.
-    if is_identifier(k) && !matches!(k, "true" | "false" | "null") { k.to_owned() } else { quote(k) }
+    if is_identifier(k) && !matches!(k, "true" | "false" | "null") {
+        k.to_owned()
+    } else {
+        quote(k)
+    }
 }
 
 /// Renders object entries (already rendered values) as a multi-line object
@@ -238,8 +256,15 @@ pub(crate) fn value(v: &Value, level: usize) -> String {
         Value::Number(n) => n.to_string(),
         Value::String(s) => string(s, level),
         Value::List(items) => array(items.iter().map(|i| value(i, level + 1)).collect(), level),
-        Value::Object(map) => object(map.iter().map(|(k, v)| (key_text(k), value(v, level + 1))).collect(), level),
-        Value::Ref(r) | Value::Expr(r) if crate::refs::simple_ref(r).is_some() => r.trim().to_owned(),
+        Value::Object(map) => object(
+            map.iter()
+                .map(|(k, v)| (key_text(k), value(v, level + 1)))
+                .collect(),
+            level,
+        ),
+        Value::Ref(r) | Value::Expr(r) if crate::refs::simple_ref(r).is_some() => {
+            r.trim().to_owned()
+        }
         Value::Ref(r) | Value::Expr(r) => match r.trim().parse::<Expression>() {
             Ok(e) => expr(&e, level),
             Err(_) => r.trim().to_owned(),
@@ -331,7 +356,9 @@ pub(crate) fn expr(e: &Expression, level: usize) -> String {
         Expression::Bool(b) => b.to_string(),
         Expression::Number(n) => n.to_string(),
         Expression::String(s) => quote(s),
-        Expression::Array(items) => array(items.iter().map(|i| expr(i, level + 1)).collect(), level),
+        Expression::Array(items) => {
+            array(items.iter().map(|i| expr(i, level + 1)).collect(), level)
+        }
         Expression::Object(map) => object(
             map.iter()
                 .map(|(k, v)| {
@@ -340,7 +367,11 @@ pub(crate) fn expr(e: &Expression, level: usize) -> String {
                         ObjectKey::Expression(Expression::String(s)) => key_text(s),
                         ObjectKey::Expression(e) => {
                             let t = expr(e, level + 1);
-                            if matches!(e, Expression::Parenthesis(_)) { t } else { format!("({t})") }
+                            if matches!(e, Expression::Parenthesis(_)) {
+                                t
+                            } else {
+                                format!("({t})")
+                            }
                         }
                         other => other.to_string(),
                     };
@@ -353,7 +384,13 @@ pub(crate) fn expr(e: &Expression, level: usize) -> String {
             hcl::expr::TemplateExpr::QuotedString(raw) => format!("\"{raw}\""),
             hcl::expr::TemplateExpr::Heredoc(h) => {
                 let strip = matches!(h.strip, hcl::expr::HeredocStripMode::Indent);
-                format!("<<{}{}\n{}{}", if strip { "-" } else { "" }, h.delimiter.as_str(), h.template, h.delimiter.as_str())
+                format!(
+                    "<<{}{}\n{}{}",
+                    if strip { "-" } else { "" },
+                    h.delimiter.as_str(),
+                    h.template,
+                    h.delimiter.as_str()
+                )
             }
         },
         Expression::Variable(v) => v.as_str().to_owned(),
@@ -388,7 +425,11 @@ pub(crate) fn expr(e: &Expression, level: usize) -> String {
             }
             name.push_str(f.name.name.as_str());
             let args: Vec<String> = f.args.iter().map(|a| expr(a, level)).collect();
-            format!("{name}({}{})", args.join(", "), if f.expand_final { "..." } else { "" })
+            format!(
+                "{name}({}{})",
+                args.join(", "),
+                if f.expand_final { "..." } else { "" }
+            )
         }
         Expression::Parenthesis(inner) => format!("({})", expr(inner, level)),
         Expression::Conditional(c) => format!(
@@ -398,7 +439,9 @@ pub(crate) fn expr(e: &Expression, level: usize) -> String {
             expr(&c.false_expr, level)
         ),
         Expression::Operation(op) => match op.as_ref() {
-            hcl::expr::Operation::Unary(u) => format!("{}{}", u.operator.as_str(), expr(&u.expr, level)),
+            hcl::expr::Operation::Unary(u) => {
+                format!("{}{}", u.operator.as_str(), expr(&u.expr, level))
+            }
             hcl::expr::Operation::Binary(b) => format!(
                 "{} {} {}",
                 expr(&b.lhs_expr, level),
@@ -416,7 +459,11 @@ pub(crate) fn expr(e: &Expression, level: usize) -> String {
             head.push_str(" in ");
             head.push_str(&expr(&f.collection_expr, level));
             head.push_str(" : ");
-            let cond = f.cond_expr.as_ref().map(|c| format!(" if {}", expr(c, level))).unwrap_or_default();
+            let cond = f
+                .cond_expr
+                .as_ref()
+                .map(|c| format!(" if {}", expr(c, level)))
+                .unwrap_or_default();
             match &f.key_expr {
                 Some(k) => format!(
                     "{{ {head}{} => {}{}{cond} }}",

@@ -40,11 +40,31 @@ const DESCRIPTION: &str = include_str!("description.md");
 /// The bundled example specs (title, file name, spec JSON); each passes
 /// validation and checkov.
 pub const EXAMPLES: [(&str, &str, &str); 5] = [
-    ("Private network: a VPC with two private subnets and flow logs", "network", include_str!("../examples/network.json")),
-    ("Web application with a PostgreSQL database (RDS)", "web_app_rds", include_str!("../examples/web_app_rds.json")),
-    ("Serverless function fed by a queue (Lambda + SQS)", "lambda_sqs", include_str!("../examples/lambda_sqs.json")),
-    ("Static website on S3 behind CloudFront", "static_site", include_str!("../examples/static_site.json")),
-    ("IAM roles and policies for a deployment pipeline", "iam_stack", include_str!("../examples/iam_stack.json")),
+    (
+        "Private network: a VPC with two private subnets and flow logs",
+        "network",
+        include_str!("../examples/network.json"),
+    ),
+    (
+        "Web application with a PostgreSQL database (RDS)",
+        "web_app_rds",
+        include_str!("../examples/web_app_rds.json"),
+    ),
+    (
+        "Serverless function fed by a queue (Lambda + SQS)",
+        "lambda_sqs",
+        include_str!("../examples/lambda_sqs.json"),
+    ),
+    (
+        "Static website on S3 behind CloudFront",
+        "static_site",
+        include_str!("../examples/static_site.json"),
+    ),
+    (
+        "IAM roles and policies for a deployment pipeline",
+        "iam_stack",
+        include_str!("../examples/iam_stack.json"),
+    ),
 ];
 
 /// The generator.
@@ -67,7 +87,10 @@ impl Generator for Terraform {
     }
 
     fn validate(spec: &Spec) -> Vec<Violation> {
-        check(spec).into_iter().map(|p| Violation::new(p.pointer, p.message)).collect()
+        check(spec)
+            .into_iter()
+            .map(|p| Violation::new(p.pointer, p.message))
+            .collect()
     }
 
     fn generate(spec: Spec, host: &mut Host) -> Result<()> {

@@ -21,7 +21,12 @@ pub(crate) struct ParseProblem {
 }
 
 /// Collects every reference in `v` (at `pointer`) into `out`.
-pub(crate) fn collect(v: &Value, pointer: &str, out: &mut Vec<Ref>, problems: &mut Vec<ParseProblem>) {
+pub(crate) fn collect(
+    v: &Value,
+    pointer: &str,
+    out: &mut Vec<Ref>,
+    problems: &mut Vec<ParseProblem>,
+) {
     match v {
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
         Value::String(s) if !s.contains("${") && !s.contains("%{") => {}
@@ -153,7 +158,12 @@ pub(crate) fn simple_ref(s: &str) -> Option<Vec<String>> {
         if collecting {
             parts.push(s[start..i].to_owned());
         }
-        if first && matches!(&s[start..i], "true" | "false" | "null" | "for" | "if" | "in") {
+        if first
+            && matches!(
+                &s[start..i],
+                "true" | "false" | "null" | "for" | "if" | "in"
+            )
+        {
             return None;
         }
         first = false;
@@ -163,7 +173,10 @@ pub(crate) fn simple_ref(s: &str) -> Option<Vec<String>> {
             let inner = &s[i + 1..close];
             let ok = inner == "*"
                 || (!inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()))
-                || (inner.len() >= 2 && inner.starts_with('"') && inner.ends_with('"') && !inner[1..inner.len() - 1].contains(['"', '\\', '$', '%']));
+                || (inner.len() >= 2
+                    && inner.starts_with('"')
+                    && inner.ends_with('"')
+                    && !inner[1..inner.len() - 1].contains(['"', '\\', '$', '%']));
             if !ok {
                 return None;
             }
@@ -220,7 +233,9 @@ pub(crate) fn simple_template(s: &str) -> Option<Vec<Vec<String>>> {
 
 /// Parses expression source (conditions, type constraints).
 pub(crate) fn parse_expr(src: &str) -> Result<Expression, String> {
-    src.trim().parse::<Expression>().map_err(|e| one_line(&e.to_string()))
+    src.trim()
+        .parse::<Expression>()
+        .map_err(|e| one_line(&e.to_string()))
 }
 
 /// The references of a parsed expression.
@@ -298,11 +313,10 @@ fn expr_refs(e: &Expression, bound: &mut Vec<String>, out: &mut Vec<Vec<String>>
                 template_refs(&t, bound, out);
             }
         }
-        Expression::Variable(v) => {
-            if !bound.iter().any(|b| b == v.as_str()) {
-                out.push(vec![v.as_str().to_owned()]);
-            }
+        Expression::Variable(v) if !bound.iter().any(|b| b == v.as_str()) => {
+            out.push(vec![v.as_str().to_owned()]);
         }
+        Expression::Variable(_) => {}
         Expression::Traversal(t) => {
             let mut parts = Vec::new();
             let mut root = &t.expr;
@@ -317,7 +331,9 @@ fn expr_refs(e: &Expression, bound: &mut Vec<String>, out: &mut Vec<Vec<String>>
                         parts.push(v.as_str().to_owned());
                         for op in &flat {
                             match op {
-                                TraversalOperator::GetAttr(id) => parts.push(id.as_str().to_owned()),
+                                TraversalOperator::GetAttr(id) => {
+                                    parts.push(id.as_str().to_owned())
+                                }
                                 _ => break,
                             }
                         }
@@ -389,9 +405,20 @@ mod tests {
 
     #[test]
     fn simple_references_match_the_parser() {
-        for src in ["aws_vpc.main.id", "aws_subnet.p[*].id", "var.m[\"k\"].id", "module.x.y[0]", "a.*.b", "each.value"] {
+        for src in [
+            "aws_vpc.main.id",
+            "aws_subnet.p[*].id",
+            "var.m[\"k\"].id",
+            "module.x.y[0]",
+            "a.*.b",
+            "each.value",
+        ] {
             let parsed = refs(src);
-            assert_eq!(simple_ref(src).map(|p| p.join(".")), parsed.first().cloned(), "{src}");
+            assert_eq!(
+                simple_ref(src).map(|p| p.join(".")),
+                parsed.first().cloned(),
+                "{src}"
+            );
         }
         for src in ["f(x)", "a + b", "true", "a.0", "a[b]", "\"x\""] {
             assert_eq!(simple_ref(src), None, "{src}");
@@ -402,9 +429,15 @@ mod tests {
 
     #[test]
     fn finds_references() {
-        assert_eq!(refs("cidrsubnet(var.cidr, 8, count.index)"), ["var.cidr", "count.index"]);
+        assert_eq!(
+            refs("cidrsubnet(var.cidr, 8, count.index)"),
+            ["var.cidr", "count.index"]
+        );
         assert_eq!(refs("aws_subnet.private[*].id"), ["aws_subnet.private"]);
-        assert_eq!(refs("[for s in aws_subnet.p : s.id if s.x]"), ["aws_subnet.p"]);
+        assert_eq!(
+            refs("[for s in aws_subnet.p : s.id if s.x]"),
+            ["aws_subnet.p"]
+        );
         assert_eq!(refs("module.net.ids[0]"), ["module.net.ids"]);
         assert_eq!(refs("data.aws_ami.linux.id"), ["data.aws_ami.linux.id"]);
         assert_eq!(refs("\"${local.name}-x\""), ["local.name"]);

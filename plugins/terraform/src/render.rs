@@ -2,15 +2,17 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use kiln_plugin_sdk::diagram;
 use crate::emit::{self, Block, Item, quote};
 use crate::ordered::OrderedMap;
 use crate::refs;
 use crate::scope::{Kind, Scope};
-use crate::spec::{self, Lifecycle, ModuleCall, Output, Resource, Spec, TerraformSettings, Variable};
+use crate::spec::{
+    self, Lifecycle, ModuleCall, Output, Resource, Spec, TerraformSettings, Variable,
+};
 use crate::types;
 use crate::validate::target_of;
 use crate::value::Value;
+use kiln_plugin_sdk::diagram;
 
 /// One generated file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,8 +76,17 @@ pub(crate) fn required_providers(
     if let Some(t) = declared {
         for (name, rp) in t.required_providers.iter() {
             let known = KNOWN_PROVIDERS.iter().find(|k| k.0 == name);
-            let source = rp.source.clone().or_else(|| known.map(|k| k.1.to_owned())).unwrap_or_else(|| format!("hashicorp/{name}"));
-            out.push(Req { name: name.to_owned(), source, version: rp.version.clone(), aliases: rp.configuration_aliases.clone() });
+            let source = rp
+                .source
+                .clone()
+                .or_else(|| known.map(|k| k.1.to_owned()))
+                .unwrap_or_else(|| format!("hashicorp/{name}"));
+            out.push(Req {
+                name: name.to_owned(),
+                source,
+                version: rp.version.clone(),
+                aliases: rp.configuration_aliases.clone(),
+            });
         }
     }
     for &u in used {
@@ -83,17 +94,33 @@ pub(crate) fn required_providers(
             continue;
         }
         if let Some(f) = fallback.iter().find(|r| r.name == u) {
-            out.push(Req { aliases: Vec::new(), ..f.clone() });
+            out.push(Req {
+                aliases: Vec::new(),
+                ..f.clone()
+            });
             continue;
         }
         let req = match KNOWN_PROVIDERS.iter().find(|k| k.0 == u) {
-            Some(k) => Req { name: u.to_owned(), source: k.1.to_owned(), version: Some(k.2.to_owned()), aliases: Vec::new() },
-            None => Req { name: u.to_owned(), source: format!("hashicorp/{u}"), version: None, aliases: Vec::new() },
+            Some(k) => Req {
+                name: u.to_owned(),
+                source: k.1.to_owned(),
+                version: Some(k.2.to_owned()),
+                aliases: Vec::new(),
+            },
+            None => Req {
+                name: u.to_owned(),
+                source: format!("hashicorp/{u}"),
+                version: None,
+                aliases: Vec::new(),
+            },
         };
         notes.push(format!(
             "required_providers: added {u} = {{ source = {:?}{} }}",
             req.source,
-            req.version.as_ref().map(|v| format!(", version = {v:?}")).unwrap_or_default()
+            req.version
+                .as_ref()
+                .map(|v| format!(", version = {v:?}"))
+                .unwrap_or_default()
         ));
         out.push(req);
     }
@@ -125,10 +152,25 @@ pub(crate) fn render(spec: &Spec, notes: &mut Vec<String>) -> Vec<File> {
     let root = Scope::root(spec);
     let used = used_providers(&root, &spec.providers);
     let reqs = required_providers(spec.terraform.as_ref(), &used, &[], notes);
-    let required_version = spec.terraform.as_ref().and_then(|t| t.required_version.clone()).unwrap_or_else(|| DEFAULT_REQUIRED_VERSION.to_owned());
+    let required_version = spec
+        .terraform
+        .as_ref()
+        .and_then(|t| t.required_version.clone())
+        .unwrap_or_else(|| DEFAULT_REQUIRED_VERSION.to_owned());
 
-    let tf = |path: String, text: String| File { path, media_type: HCL_MEDIA_TYPE, text };
-    files.push(tf("versions.tf".into(), versions_tf(Some(&required_version), &reqs, spec.terraform.as_ref().and_then(|t| t.backend.as_ref()))));
+    let tf = |path: String, text: String| File {
+        path,
+        media_type: HCL_MEDIA_TYPE,
+        text,
+    };
+    files.push(tf(
+        "versions.tf".into(),
+        versions_tf(
+            Some(&required_version),
+            &reqs,
+            spec.terraform.as_ref().and_then(|t| t.backend.as_ref()),
+        ),
+    ));
     if !spec.providers.is_empty() {
         files.push(tf("providers.tf".into(), providers_tf(&spec.providers)));
     }
@@ -145,12 +187,29 @@ pub(crate) fn render(spec: &Spec, notes: &mut Vec<String>) -> Vec<File> {
         let used = used_providers(&scope, &[]);
         let mut child_notes = Vec::new();
         let creqs = required_providers(m.terraform.as_ref(), &used, &reqs, &mut child_notes);
-        notes.extend(child_notes.into_iter().map(|n| format!("modules/{name}: {n}")));
+        notes.extend(
+            child_notes
+                .into_iter()
+                .map(|n| format!("modules/{name}: {n}")),
+        );
         let dir = format!("modules/{name}");
-        let rv = m.terraform.as_ref().and_then(|t| t.required_version.clone());
-        files.push(tf(format!("{dir}/versions.tf"), versions_tf(Some(rv.as_deref().unwrap_or(&required_version)), &creqs, None)));
+        let rv = m
+            .terraform
+            .as_ref()
+            .and_then(|t| t.required_version.clone());
+        files.push(tf(
+            format!("{dir}/versions.tf"),
+            versions_tf(
+                Some(rv.as_deref().unwrap_or(&required_version)),
+                &creqs,
+                None,
+            ),
+        ));
         if !m.variables.is_empty() {
-            files.push(tf(format!("{dir}/variables.tf"), variables_tf(&m.variables)));
+            files.push(tf(
+                format!("{dir}/variables.tf"),
+                variables_tf(&m.variables),
+            ));
         }
         files.push(tf(format!("{dir}/main.tf"), main_tf(&scope, None)));
         if !m.outputs.is_empty() {
@@ -158,13 +217,29 @@ pub(crate) fn render(spec: &Spec, notes: &mut Vec<String>) -> Vec<File> {
         }
         child_reqs.push((name.to_owned(), creqs));
     }
-    files.push(File { path: "terraform.tfvars.example".into(), media_type: HCL_MEDIA_TYPE, text: tfvars(&spec.variables) });
-    files.push(File { path: "README.md".into(), media_type: MARKDOWN_MEDIA_TYPE, text: readme(spec, &required_version, &reqs, &child_reqs) });
-    files.push(File { path: "diagram.svg".into(), media_type: SVG_MEDIA_TYPE, text: diagram::svg(&graph(spec)) });
+    files.push(File {
+        path: "terraform.tfvars.example".into(),
+        media_type: HCL_MEDIA_TYPE,
+        text: tfvars(&spec.variables),
+    });
+    files.push(File {
+        path: "README.md".into(),
+        media_type: MARKDOWN_MEDIA_TYPE,
+        text: readme(spec, &required_version, &reqs, &child_reqs),
+    });
+    files.push(File {
+        path: "diagram.svg".into(),
+        media_type: SVG_MEDIA_TYPE,
+        text: diagram::svg(&graph(spec)),
+    });
     files
 }
 
-fn versions_tf(required_version: Option<&str>, reqs: &[Req], backend: Option<&spec::Backend>) -> String {
+fn versions_tf(
+    required_version: Option<&str>,
+    reqs: &[Req],
+    backend: Option<&spec::Backend>,
+) -> String {
     let mut t = Block::new("terraform", &[]);
     if let Some(v) = required_version {
         t.attr("required_version", quote(v));
@@ -177,7 +252,10 @@ fn versions_tf(required_version: Option<&str>, reqs: &[Req], backend: Option<&sp
                 entries.push(("version".to_owned(), quote(v)));
             }
             if !r.aliases.is_empty() {
-                entries.push(("configuration_aliases".to_owned(), format!("[{}]", r.aliases.join(", "))));
+                entries.push((
+                    "configuration_aliases".to_owned(),
+                    format!("[{}]", r.aliases.join(", ")),
+                ));
             }
             rp.attr(&r.name, emit::object(entries, 2));
         }
@@ -267,7 +345,10 @@ fn expr_text(src: &str, level: usize) -> String {
 fn address_list(items: &[String], level: usize) -> String {
     let rendered: Vec<String> = items.iter().map(|i| expr_text(i, level + 1)).collect();
     if rendered.iter().any(|r| r.contains('\n')) {
-        emit::value(&Value::List(items.iter().map(|i| Value::Expr(i.clone())).collect()), level)
+        emit::value(
+            &Value::List(items.iter().map(|i| Value::Expr(i.clone())).collect()),
+            level,
+        )
     } else {
         format!("[{}]", rendered.join(", "))
     }
@@ -322,7 +403,8 @@ fn resource_block(kind: &str, r: &Resource) -> Block {
     let mut b = Block::new(kind, &[&r.kind, &r.name]);
     for s in &r.skip_checks {
         // Read by checkov as "# checkov:skip=<id>:<reason>".
-        b.items.push(Item::Comment(format!("checkov:skip={}:{}", s.id, s.reason)));
+        b.items
+            .push(Item::Comment(format!("checkov:skip={}:{}", s.id, s.reason)));
     }
     if !r.skip_checks.is_empty() {
         b.blank();
@@ -364,7 +446,11 @@ fn resource_block(kind: &str, r: &Resource) -> Block {
 fn nested(nb: &spec::Block, level: usize) -> Block {
     let labels: Vec<&str> = nb.labels.iter().map(String::as_str).collect();
     let mut body = Block::new(&nb.kind, &labels);
-    let content_level = if nb.for_each.is_some() { level + 2 } else { level + 1 };
+    let content_level = if nb.for_each.is_some() {
+        level + 2
+    } else {
+        level + 1
+    };
     for (k, v) in nb.attributes.iter() {
         body.attr(k, emit::value(v, content_level));
     }
@@ -405,7 +491,10 @@ fn lifecycle_block(l: &Lifecycle) -> Block {
         b.attr("ignore_changes", address_list(&l.ignore_changes, 2));
     }
     if !l.replace_triggered_by.is_empty() {
-        b.attr("replace_triggered_by", address_list(&l.replace_triggered_by, 2));
+        b.attr(
+            "replace_triggered_by",
+            address_list(&l.replace_triggered_by, 2),
+        );
     }
     for c in &l.precondition {
         b.blank();
@@ -431,7 +520,11 @@ fn module_block(m: &ModuleCall) -> Block {
         b.attr("for_each", emit::value(f, 1));
     }
     if !m.providers.is_empty() {
-        let entries = m.providers.iter().map(|(k, v)| (k.to_owned(), expr_text(v, 2))).collect();
+        let entries = m
+            .providers
+            .iter()
+            .map(|(k, v)| (k.to_owned(), expr_text(v, 2)))
+            .collect();
         b.attr("providers", emit::object(entries, 1));
     }
     b.blank();
@@ -483,7 +576,11 @@ fn tfvars(vars: &OrderedMap<Variable>) -> String {
         let mut head = v.description.clone().unwrap_or_default();
         let required = v.default.is_none();
         if required {
-            head = if head.is_empty() { "Required.".into() } else { format!("{head} (required)") };
+            head = if head.is_empty() {
+                "Required.".into()
+            } else {
+                format!("{head} (required)")
+            };
         }
         if v.sensitive {
             head.push_str(" Sensitive: keep it out of version control.");
@@ -512,7 +609,13 @@ fn md_name(s: &str) -> String {
 
 fn code(s: &str) -> String {
     if s.contains('\n') {
-        format!("<pre>{}</pre>", md(&s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")))
+        format!(
+            "<pre>{}</pre>",
+            md(&s
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;"))
+        )
     } else {
         format!("`{}`", md(s))
     }
@@ -521,15 +624,27 @@ fn code(s: &str) -> String {
 fn registry_link(kind: &str, is_data: bool, reqs: &[Req]) -> String {
     let provider = provider_of(kind);
     let short = kind.strip_prefix(&format!("{provider}_")).unwrap_or(kind);
-    let source = reqs.iter().find(|r| r.name == provider).map(|r| r.source.clone()).unwrap_or_else(|| format!("hashicorp/{provider}"));
+    let source = reqs
+        .iter()
+        .find(|r| r.name == provider)
+        .map(|r| r.source.clone())
+        .unwrap_or_else(|| format!("hashicorp/{provider}"));
     format!(
         "https://registry.terraform.io/providers/{source}/latest/docs/{}/{short}",
         if is_data { "data-sources" } else { "resources" }
     )
 }
 
-fn module_tables(out: &mut String, h: &str, scope: &Scope, reqs: &[Req], required_version: Option<&str>) {
-    out.push_str(&format!("{h} Requirements\n\n| Name | Version |\n|------|---------|\n"));
+fn module_tables(
+    out: &mut String,
+    h: &str,
+    scope: &Scope,
+    reqs: &[Req],
+    required_version: Option<&str>,
+) {
+    out.push_str(&format!(
+        "{h} Requirements\n\n| Name | Version |\n|------|---------|\n"
+    ));
     if let Some(v) = required_version {
         out.push_str(&format!("| <a name=\"requirement_terraform\"></a> [terraform](#requirement\\_terraform) | {} |\n", md(v)));
     }
@@ -541,7 +656,9 @@ fn module_tables(out: &mut String, h: &str, scope: &Scope, reqs: &[Req], require
             m = md_name(&r.name)
         ));
     }
-    out.push_str(&format!("\n{h} Providers\n\n| Name | Version |\n|------|---------|\n"));
+    out.push_str(&format!(
+        "\n{h} Providers\n\n| Name | Version |\n|------|---------|\n"
+    ));
     for r in reqs {
         out.push_str(&format!(
             "| <a name=\"provider_{n}\"></a> [{n}](#provider\\_{m}) | {} |\n",
@@ -551,7 +668,9 @@ fn module_tables(out: &mut String, h: &str, scope: &Scope, reqs: &[Req], require
         ));
     }
     if !scope.modules.is_empty() {
-        out.push_str(&format!("\n{h} Modules\n\n| Name | Source | Version |\n|------|--------|---------|\n"));
+        out.push_str(&format!(
+            "\n{h} Modules\n\n| Name | Source | Version |\n|------|--------|---------|\n"
+        ));
         for m in scope.modules {
             out.push_str(&format!(
                 "| <a name=\"module_{n}\"></a> [{d}](#module\\_{d}) | {} | {} |\n",
@@ -563,13 +682,31 @@ fn module_tables(out: &mut String, h: &str, scope: &Scope, reqs: &[Req], require
         }
     }
     if !scope.resources.is_empty() || !scope.data.is_empty() {
-        out.push_str(&format!("\n{h} Resources\n\n| Name | Type |\n|------|------|\n"));
+        out.push_str(&format!(
+            "\n{h} Resources\n\n| Name | Type |\n|------|------|\n"
+        ));
         let mut rows: Vec<(String, String)> = Vec::new();
         for r in scope.resources {
-            rows.push((format!("{}.{}", r.kind, r.name), format!("| [{}.{}]({}) | resource |\n", md_name(&r.kind), md_name(&r.name), registry_link(&r.kind, false, reqs))));
+            rows.push((
+                format!("{}.{}", r.kind, r.name),
+                format!(
+                    "| [{}.{}]({}) | resource |\n",
+                    md_name(&r.kind),
+                    md_name(&r.name),
+                    registry_link(&r.kind, false, reqs)
+                ),
+            ));
         }
         for d in scope.data {
-            rows.push((format!("{}.{}", d.kind, d.name), format!("| [{}.{}]({}) | data source |\n", md_name(&d.kind), md_name(&d.name), registry_link(&d.kind, true, reqs))));
+            rows.push((
+                format!("{}.{}", d.kind, d.name),
+                format!(
+                    "| [{}.{}]({}) | data source |\n",
+                    md_name(&d.kind),
+                    md_name(&d.name),
+                    registry_link(&d.kind, true, reqs)
+                ),
+            ));
         }
         rows.sort();
         for (_, row) in rows {
@@ -583,10 +720,23 @@ fn module_tables(out: &mut String, h: &str, scope: &Scope, reqs: &[Req], require
         out.push_str("| Name | Description | Type | Default | Required |\n|------|-------------|------|---------|:--------:|\n");
         let mut vars: Vec<(&str, &Variable)> = scope.variables.iter().collect();
         // terraform-docs lists required inputs first, each part by name.
-        vars.sort_by(|a, b| a.1.default.is_some().cmp(&b.1.default.is_some()).then(a.0.cmp(b.0)));
+        vars.sort_by(|a, b| {
+            a.1.default
+                .is_some()
+                .cmp(&b.1.default.is_some())
+                .then(a.0.cmp(b.0))
+        });
         for (name, v) in vars {
-            let ty = v.kind.as_deref().map(|t| code(&type_text_at0(t))).unwrap_or_else(|| "`any`".into());
-            let default = v.default.as_ref().map(|d| code(&emit::value(d, 0))).unwrap_or_else(|| "n/a".into());
+            let ty = v
+                .kind
+                .as_deref()
+                .map(|t| code(&type_text_at0(t)))
+                .unwrap_or_else(|| "`any`".into());
+            let default = v
+                .default
+                .as_ref()
+                .map(|d| code(&emit::value(d, 0)))
+                .unwrap_or_else(|| "n/a".into());
             out.push_str(&format!(
                 "| <a name=\"input_{name}\"></a> [{d}](#input\\_{d}) | {} | {ty} | {default} | {} |\n",
                 md(v.description.as_deref().unwrap_or("n/a")),
@@ -619,7 +769,12 @@ fn type_text_at0(t: &str) -> String {
     }
 }
 
-fn readme(spec: &Spec, required_version: &str, reqs: &[Req], child_reqs: &[(String, Vec<Req>)]) -> String {
+fn readme(
+    spec: &Spec,
+    required_version: &str,
+    reqs: &[Req],
+    child_reqs: &[(String, Vec<Req>)],
+) -> String {
     let title = spec.title.as_deref().unwrap_or(DEFAULT_TITLE);
     let mut out = format!("# {}\n\n", title.replace('\n', " "));
     if let Some(d) = &spec.description {
@@ -628,7 +783,13 @@ fn readme(spec: &Spec, required_version: &str, reqs: &[Req], child_reqs: &[(Stri
     }
     out.push_str("![Resources and their references](diagram.svg)\n\n");
     out.push_str("## Usage\n\n```sh\ncp terraform.tfvars.example terraform.tfvars   # then set the values\nterraform init\nterraform plan\n```\n\n");
-    module_tables(&mut out, "##", &Scope::root(spec), reqs, Some(required_version));
+    module_tables(
+        &mut out,
+        "##",
+        &Scope::root(spec),
+        reqs,
+        Some(required_version),
+    );
     if !spec.child_modules.is_empty() {
         out.push_str("\n## Child modules\n");
         for (name, m) in spec.child_modules.iter() {
@@ -637,7 +798,11 @@ fn readme(spec: &Spec, required_version: &str, reqs: &[Req], child_reqs: &[(Stri
                 out.push_str(d.trim());
                 out.push_str("\n\n");
             }
-            let creqs = child_reqs.iter().find(|(n, _)| n == name).map(|(_, r)| r.as_slice()).unwrap_or(&[]);
+            let creqs = child_reqs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, r)| r.as_slice())
+                .unwrap_or(&[]);
             module_tables(&mut out, "####", &Scope::child(name, m, spec), creqs, None);
         }
     }
@@ -650,22 +815,42 @@ fn readme(spec: &Spec, required_version: &str, reqs: &[Req], child_reqs: &[(Stri
 /// frame, each child module's objects in a frame of their own; an arrow per
 /// reference (references through locals are followed to what they name).
 pub(crate) fn graph(spec: &Spec) -> diagram::Graph {
-    let mut g = diagram::Graph { title: Some(spec.title.clone().unwrap_or_else(|| DEFAULT_TITLE.to_owned())), ..Default::default() };
+    let mut g = diagram::Graph {
+        title: Some(
+            spec.title
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TITLE.to_owned()),
+        ),
+        ..Default::default()
+    };
     let root = Scope::root(spec);
     add_scope(&mut g, &root, "root module", "");
     for (name, m) in spec.child_modules.iter() {
-        add_scope(&mut g, &Scope::child(name, m, spec), &format!("modules/{name}"), &format!("{name}/"));
+        add_scope(
+            &mut g,
+            &Scope::child(name, m, spec),
+            &format!("modules/{name}"),
+            &format!("{name}/"),
+        );
     }
     g
 }
 
 fn add_scope(g: &mut diagram::Graph, scope: &Scope, group: &str, id_prefix: &str) {
     let (objects, _) = scope.objects();
-    let index: HashMap<&str, usize> = objects.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i))
+        .collect();
     let direct: Vec<BTreeSet<usize>> = objects
         .iter()
         .map(|o| {
-            let mut t: BTreeSet<usize> = o.refs.iter().filter_map(|r| target_of(&r.parts, &index)).collect();
+            let mut t: BTreeSet<usize> = o
+                .refs
+                .iter()
+                .filter_map(|r| target_of(&r.parts, &index))
+                .collect();
             for (_, d) in &o.depends_on {
                 let parts: Vec<String> = d.split('.').map(str::to_owned).collect();
                 if let Some(j) = target_of(&parts, &index) {
@@ -682,19 +867,35 @@ fn add_scope(g: &mut diagram::Graph, scope: &Scope, group: &str, id_prefix: &str
         }
         let (label, sub) = match o.kind {
             Kind::Resource => {
-                let r = &scope.resources[o.pointer.rsplit('/').next().and_then(|s| s.parse::<usize>().ok()).unwrap_or(0)];
+                let r = &scope.resources[o
+                    .pointer
+                    .rsplit('/')
+                    .next()
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .unwrap_or(0)];
                 (r.name.clone(), r.kind.clone())
             }
             Kind::Data => {
-                let r = &scope.data[o.pointer.rsplit('/').next().and_then(|s| s.parse::<usize>().ok()).unwrap_or(0)];
+                let r = &scope.data[o
+                    .pointer
+                    .rsplit('/')
+                    .next()
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .unwrap_or(0)];
                 (r.name.clone(), format!("data.{}", r.kind))
             }
             _ => {
-                let m = &scope.modules[o.pointer.rsplit('/').next().and_then(|s| s.parse::<usize>().ok()).unwrap_or(0)];
+                let m = &scope.modules[o
+                    .pointer
+                    .rsplit('/')
+                    .next()
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .unwrap_or(0)];
                 (m.name.clone(), format!("module: {}", m.source))
             }
         };
-        g.nodes.push(diagram::Node::new(format!("{id_prefix}{}", o.id), label, sub).group(group));
+        g.nodes
+            .push(diagram::Node::new(format!("{id_prefix}{}", o.id), label, sub).group(group));
         // Follow locals (and guard against cycles through them).
         let mut seen = BTreeSet::new();
         let mut todo: Vec<usize> = direct[i].iter().copied().collect();
@@ -711,7 +912,10 @@ fn add_scope(g: &mut diagram::Graph, scope: &Scope, group: &str, id_prefix: &str
         }
         for j in targets {
             if j != i {
-                g.edges.push(diagram::Edge::new(format!("{id_prefix}{}", o.id), format!("{id_prefix}{}", objects[j].id)));
+                g.edges.push(diagram::Edge::new(
+                    format!("{id_prefix}{}", o.id),
+                    format!("{id_prefix}{}", objects[j].id),
+                ));
             }
         }
     }

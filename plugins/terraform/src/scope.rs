@@ -64,23 +64,52 @@ impl<'a> Scope<'a> {
             let pointer = format!("{p}/locals/{}", refs::escape(name));
             let mut r = Vec::new();
             refs::collect(v, &pointer, &mut r, &mut problems);
-            objects.push(Object { id: format!("local.{name}"), pointer, refs: r, depends_on: Vec::new(), kind: Kind::Local });
+            objects.push(Object {
+                id: format!("local.{name}"),
+                pointer,
+                refs: r,
+                depends_on: Vec::new(),
+                kind: Kind::Local,
+            });
         }
-        for (kind, list, key) in [(Kind::Data, self.data, "data"), (Kind::Resource, self.resources, "resources")] {
+        for (kind, list, key) in [
+            (Kind::Data, self.data, "data"),
+            (Kind::Resource, self.resources, "resources"),
+        ] {
             for (i, res) in list.iter().enumerate() {
                 let pointer = format!("{p}/{key}/{i}");
                 let mut r = Vec::new();
                 resource_refs(res, &pointer, &mut r, &mut problems);
-                let id = if kind == Kind::Data { format!("data.{}.{}", res.kind, res.name) } else { format!("{}.{}", res.kind, res.name) };
-                let depends_on = res.depends_on.iter().enumerate().map(|(j, d)| (format!("{pointer}/depends_on/{j}"), d.clone())).collect();
-                objects.push(Object { id, pointer, refs: r, depends_on, kind });
+                let id = if kind == Kind::Data {
+                    format!("data.{}.{}", res.kind, res.name)
+                } else {
+                    format!("{}.{}", res.kind, res.name)
+                };
+                let depends_on = res
+                    .depends_on
+                    .iter()
+                    .enumerate()
+                    .map(|(j, d)| (format!("{pointer}/depends_on/{j}"), d.clone()))
+                    .collect();
+                objects.push(Object {
+                    id,
+                    pointer,
+                    refs: r,
+                    depends_on,
+                    kind,
+                });
             }
         }
         for (i, m) in self.modules.iter().enumerate() {
             let pointer = format!("{p}/modules/{i}");
             let mut r = Vec::new();
             for (k, v) in m.inputs.iter() {
-                refs::collect(v, &format!("{pointer}/inputs/{}", refs::escape(k)), &mut r, &mut problems);
+                refs::collect(
+                    v,
+                    &format!("{pointer}/inputs/{}", refs::escape(k)),
+                    &mut r,
+                    &mut problems,
+                );
             }
             if let Some(c) = &m.count {
                 refs::collect(c, &format!("{pointer}/count"), &mut r, &mut problems);
@@ -88,15 +117,37 @@ impl<'a> Scope<'a> {
             if let Some(c) = &m.for_each {
                 refs::collect(c, &format!("{pointer}/for_each"), &mut r, &mut problems);
             }
-            let depends_on = m.depends_on.iter().enumerate().map(|(j, d)| (format!("{pointer}/depends_on/{j}"), d.clone())).collect();
-            objects.push(Object { id: format!("module.{}", m.name), pointer, refs: r, depends_on, kind: Kind::Module });
+            let depends_on = m
+                .depends_on
+                .iter()
+                .enumerate()
+                .map(|(j, d)| (format!("{pointer}/depends_on/{j}"), d.clone()))
+                .collect();
+            objects.push(Object {
+                id: format!("module.{}", m.name),
+                pointer,
+                refs: r,
+                depends_on,
+                kind: Kind::Module,
+            });
         }
         for (name, o) in self.outputs.iter() {
             let pointer = format!("{p}/outputs/{}", refs::escape(name));
             let mut r = Vec::new();
             refs::collect(&o.value, &format!("{pointer}/value"), &mut r, &mut problems);
-            let depends_on = o.depends_on.iter().enumerate().map(|(j, d)| (format!("{pointer}/depends_on/{j}"), d.clone())).collect();
-            objects.push(Object { id: format!("output.{name}"), pointer, refs: r, depends_on, kind: Kind::Output });
+            let depends_on = o
+                .depends_on
+                .iter()
+                .enumerate()
+                .map(|(j, d)| (format!("{pointer}/depends_on/{j}"), d.clone()))
+                .collect();
+            objects.push(Object {
+                id: format!("output.{name}"),
+                pointer,
+                refs: r,
+                depends_on,
+                kind: Kind::Output,
+            });
         }
         (objects, problems)
     }
@@ -125,9 +176,19 @@ pub(crate) struct Object {
 
 /// The references of a resource, with `dynamic` iterator names and
 /// `count`/`each`/`self` left for the caller to judge by pointer.
-pub(crate) fn resource_refs(res: &Resource, pointer: &str, out: &mut Vec<Ref>, problems: &mut Vec<ParseProblem>) {
+pub(crate) fn resource_refs(
+    res: &Resource,
+    pointer: &str,
+    out: &mut Vec<Ref>,
+    problems: &mut Vec<ParseProblem>,
+) {
     for (k, v) in res.attributes.iter() {
-        refs::collect(v, &format!("{pointer}/attributes/{}", refs::escape(k)), out, problems);
+        refs::collect(
+            v,
+            &format!("{pointer}/attributes/{}", refs::escape(k)),
+            out,
+            problems,
+        );
     }
     for (j, b) in res.blocks.iter().enumerate() {
         block_refs(b, &format!("{pointer}/blocks/{j}"), &[], out, problems);
@@ -140,11 +201,24 @@ pub(crate) fn resource_refs(res: &Resource, pointer: &str, out: &mut Vec<Ref>, p
     }
     if let Some(l) = &res.lifecycle {
         for (j, t) in l.replace_triggered_by.iter().enumerate() {
-            refs::collect(&Value::Ref(t.clone()), &format!("{pointer}/lifecycle/replace_triggered_by/{j}"), out, problems);
+            refs::collect(
+                &Value::Ref(t.clone()),
+                &format!("{pointer}/lifecycle/replace_triggered_by/{j}"),
+                out,
+                problems,
+            );
         }
-        for (key, conds) in [("precondition", &l.precondition), ("postcondition", &l.postcondition)] {
+        for (key, conds) in [
+            ("precondition", &l.precondition),
+            ("postcondition", &l.postcondition),
+        ] {
             for (j, c) in conds.iter().enumerate() {
-                refs::collect(&Value::Expr(c.condition.clone()), &format!("{pointer}/lifecycle/{key}/{j}/condition"), out, problems);
+                refs::collect(
+                    &Value::Expr(c.condition.clone()),
+                    &format!("{pointer}/lifecycle/{key}/{j}/condition"),
+                    out,
+                    problems,
+                );
             }
         }
     }
@@ -152,11 +226,20 @@ pub(crate) fn resource_refs(res: &Resource, pointer: &str, out: &mut Vec<Ref>, p
 
 /// Iterator names of dynamic blocks are removed from the references found
 /// inside them.
-pub(crate) fn block_refs(b: &Block, pointer: &str, iterators: &[String], out: &mut Vec<Ref>, problems: &mut Vec<ParseProblem>) {
+pub(crate) fn block_refs(
+    b: &Block,
+    pointer: &str,
+    iterators: &[String],
+    out: &mut Vec<Ref>,
+    problems: &mut Vec<ParseProblem>,
+) {
     if let Some(f) = &b.for_each {
         let mut r = Vec::new();
         refs::collect(f, &format!("{pointer}/for_each"), &mut r, problems);
-        out.extend(r.into_iter().filter(|r| !iterators.iter().any(|i| r.parts[0] == *i)));
+        out.extend(
+            r.into_iter()
+                .filter(|r| !iterators.iter().any(|i| r.parts[0] == *i)),
+        );
     }
     let mut inner: Vec<String> = iterators.to_vec();
     if b.for_each.is_some() {
@@ -164,9 +247,17 @@ pub(crate) fn block_refs(b: &Block, pointer: &str, iterators: &[String], out: &m
     }
     let mut r = Vec::new();
     for (k, v) in b.attributes.iter() {
-        refs::collect(v, &format!("{pointer}/attributes/{}", refs::escape(k)), &mut r, problems);
+        refs::collect(
+            v,
+            &format!("{pointer}/attributes/{}", refs::escape(k)),
+            &mut r,
+            problems,
+        );
     }
-    out.extend(r.into_iter().filter(|r| !inner.iter().any(|i| r.parts[0] == *i)));
+    out.extend(
+        r.into_iter()
+            .filter(|r| !inner.iter().any(|i| r.parts[0] == *i)),
+    );
     for (j, c) in b.blocks.iter().enumerate() {
         block_refs(c, &format!("{pointer}/blocks/{j}"), &inner, out, problems);
     }

@@ -26,7 +26,9 @@ const CONSTRUCTORS: [&str; 6] = ["list", "set", "map", "tuple", "object", "optio
 
 /// Parses Terraform type syntax such as `map(object({ a = string }))`.
 pub(crate) fn parse(src: &str) -> Result<Ty, String> {
-    let e = parse_expr(src).map_err(|m| format!("expected a type constraint such as \"list(string)\", found {src:?}: {m}"))?;
+    let e = parse_expr(src).map_err(|m| {
+        format!("expected a type constraint such as \"list(string)\", found {src:?}: {m}")
+    })?;
     from_expr(&e, false).map(|(t, _)| t)
 }
 
@@ -92,7 +94,10 @@ fn from_expr(e: &Expression, in_object: bool) -> Result<(Ty, bool), String> {
 }
 
 fn unknown(found: &str, candidates: &[&str]) -> String {
-    let mut m = format!("expected a type such as {}, found {found:?}", candidates.join(", "));
+    let mut m = format!(
+        "expected a type such as {}, found {found:?}",
+        candidates.join(", ")
+    );
     if let Some(c) = crate::validate::closest(found, candidates.iter().copied()) {
         m.push_str(&format!("; did you mean {c:?}?"));
     }
@@ -109,11 +114,18 @@ impl Ty {
             Ty::List(t) => format!("list({})", t.describe()),
             Ty::Set(t) => format!("set({})", t.describe()),
             Ty::Map(t) => format!("map({})", t.describe()),
-            Ty::Tuple(ts) => format!("tuple([{}])", ts.iter().map(Ty::describe).collect::<Vec<_>>().join(", ")),
+            Ty::Tuple(ts) => format!(
+                "tuple([{}])",
+                ts.iter().map(Ty::describe).collect::<Vec<_>>().join(", ")
+            ),
             Ty::Object(a) => format!(
                 "object({{ {} }})",
                 a.iter()
-                    .map(|(k, t, o)| if *o { format!("{k} = optional({})", t.describe()) } else { format!("{k} = {}", t.describe()) })
+                    .map(|(k, t, o)| if *o {
+                        format!("{k} = optional({})", t.describe())
+                    } else {
+                        format!("{k} = {}", t.describe())
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -138,7 +150,14 @@ fn found(v: &Value) -> String {
 /// conversions between primitives allowed); pushes (pointer, message).
 pub(crate) fn check(ty: &Ty, v: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
     let mismatch = |out: &mut Vec<(String, String)>| {
-        out.push((pointer.to_owned(), format!("expected a value of type {}, found {}", ty.describe(), found(v))));
+        out.push((
+            pointer.to_owned(),
+            format!(
+                "expected a value of type {}, found {}",
+                ty.describe(),
+                found(v)
+            ),
+        ));
     };
     if matches!(v, Value::Null) {
         return;
@@ -205,8 +224,13 @@ pub(crate) fn check(ty: &Ty, v: &Value, pointer: &str, out: &mut Vec<(String, St
                 }
                 for (k, _) in map.iter() {
                     if !attrs.iter().any(|(a, _, _)| a == k) {
-                        let mut m = format!("expected only the attributes of {}, found {k:?}", ty.describe());
-                        if let Some(c) = crate::validate::closest(k, attrs.iter().map(|(a, _, _)| a.as_str())) {
+                        let mut m = format!(
+                            "expected only the attributes of {}, found {k:?}",
+                            ty.describe()
+                        );
+                        if let Some(c) =
+                            crate::validate::closest(k, attrs.iter().map(|(a, _, _)| a.as_str()))
+                        {
                             m.push_str(&format!("; did you mean {c:?}?"));
                         }
                         out.push((format!("{pointer}/{}", escape(k)), m));
@@ -224,9 +248,19 @@ mod tests {
 
     #[test]
     fn parses_types() {
-        assert_eq!(parse("list(string)").unwrap(), Ty::List(Box::new(Ty::String)));
+        assert_eq!(
+            parse("list(string)").unwrap(),
+            Ty::List(Box::new(Ty::String))
+        );
         let t = parse("map(object({ name = string, port = optional(number, 80) }))").unwrap();
-        assert_eq!(t.describe(), "map(object({ name = string, port = optional(number) }))");
-        assert!(parse("strin").unwrap_err().contains("did you mean \"string\""));
+        assert_eq!(
+            t.describe(),
+            "map(object({ name = string, port = optional(number) }))"
+        );
+        assert!(
+            parse("strin")
+                .unwrap_err()
+                .contains("did you mean \"string\"")
+        );
     }
 }

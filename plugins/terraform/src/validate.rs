@@ -20,13 +20,25 @@ pub struct Problem {
 pub(crate) const MAX_VIOLATIONS: usize = 200;
 
 /// Names a variable cannot have.
-const RESERVED_VARIABLES: [&str; 8] = ["source", "version", "providers", "count", "for_each", "lifecycle", "depends_on", "locals"];
+const RESERVED_VARIABLES: [&str; 8] = [
+    "source",
+    "version",
+    "providers",
+    "count",
+    "for_each",
+    "lifecycle",
+    "depends_on",
+    "locals",
+];
 /// Roots of references that are always available.
 const BUILTIN_ROOTS: [&str; 2] = ["path", "terraform"];
 
 /// Closest candidate by edit distance (at most a third of the word's
 /// length, at least 2), ties broken by candidate order.
-pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(2);
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
@@ -62,7 +74,13 @@ fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Str
     match closest(word, list.iter().copied()) {
         Some(c) => format!("; did you mean {c:?}?"),
         None if list.is_empty() => String::new(),
-        None if list.len() <= 8 => format!("; the names there are {}", list.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")),
+        None if list.len() <= 8 => format!(
+            "; the names there are {}",
+            list.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         None => String::new(),
     }
 }
@@ -74,7 +92,10 @@ struct Checker {
 impl Checker {
     fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         if self.out.len() < MAX_VIOLATIONS {
-            self.out.push(Problem { pointer: pointer.into(), message: message.into() });
+            self.out.push(Problem {
+                pointer: pointer.into(),
+                message: message.into(),
+            });
         }
     }
 
@@ -92,7 +113,16 @@ impl Checker {
 }
 
 fn sanitize(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if !s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         s.insert(0, '_');
     }
@@ -117,21 +147,56 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
             None => p.name.clone(),
         };
         if !provider_keys.insert(key.clone()) {
-            let hint = if p.alias.is_none() { "; give the second configuration an \"alias\"" } else { "" };
+            let hint = if p.alias.is_none() {
+                "; give the second configuration an \"alias\""
+            } else {
+                ""
+            };
             c.push(&pointer, format!("expected one configuration per provider and alias, found a second {key:?}{hint}"));
         }
-        check_values(&mut c, p.config.iter(), &format!("{pointer}/config"), &root, &[]);
+        check_values(
+            &mut c,
+            p.config.iter(),
+            &format!("{pointer}/config"),
+            &root,
+            &[],
+        );
     }
     if let Some(b) = spec.terraform.as_ref().and_then(|t| t.backend.as_ref()) {
-        const BACKENDS: [&str; 11] = ["s3", "gcs", "azurerm", "remote", "local", "http", "consul", "pg", "kubernetes", "cos", "oss"];
+        const BACKENDS: [&str; 11] = [
+            "s3",
+            "gcs",
+            "azurerm",
+            "remote",
+            "local",
+            "http",
+            "consul",
+            "pg",
+            "kubernetes",
+            "cos",
+            "oss",
+        ];
         if !BACKENDS.contains(&b.kind.as_str()) {
-            c.push("/terraform/backend/type", format!("expected a backend type ({}), found {:?}{}", BACKENDS.join(", "), b.kind, suggest(&b.kind, BACKENDS)));
+            c.push(
+                "/terraform/backend/type",
+                format!(
+                    "expected a backend type ({}), found {:?}{}",
+                    BACKENDS.join(", "),
+                    b.kind,
+                    suggest(&b.kind, BACKENDS)
+                ),
+            );
         }
         for (k, v) in b.config.iter() {
             let mut r = Vec::new();
             let mut problems = Vec::new();
             refs::collect(v, "", &mut r, &mut problems);
-            if !r.is_empty() || matches!(v, crate::value::Value::Expr(_) | crate::value::Value::Ref(_)) {
+            if !r.is_empty()
+                || matches!(
+                    v,
+                    crate::value::Value::Expr(_) | crate::value::Value::Ref(_)
+                )
+            {
                 c.push(format!("/terraform/backend/config/{}", escape(k)), "expected a literal value (backend settings cannot use variables or references)");
             }
         }
@@ -142,7 +207,10 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
         let pointer = format!("/child_modules/{}", escape(name));
         c.ident(&pointer, "module name", name);
         if !names.insert(name) {
-            c.push(pointer, format!("expected unique child module names, found {name:?} twice"));
+            c.push(
+                pointer,
+                format!("expected unique child module names, found {name:?} twice"),
+            );
         }
     }
     check_scope(&mut c, spec, &root, &provider_keys);
@@ -163,7 +231,13 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
     for (i, mv) in spec.moved.iter().enumerate() {
         check_address(&mut c, &format!("/moved/{i}/to"), &mv.to, &root, true);
         if mv.from == mv.to {
-            c.push(format!("/moved/{i}/from"), format!("expected an old address different from \"to\", found {:?} in both", mv.from));
+            c.push(
+                format!("/moved/{i}/from"),
+                format!(
+                    "expected an old address different from \"to\", found {:?} in both",
+                    mv.from
+                ),
+            );
         }
         if address_exists(&mv.from, &root) {
             c.push(format!("/moved/{i}/from"), format!("expected the old address {:?} to be gone from the configuration, found it still declared", mv.from));
@@ -172,9 +246,21 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
     for (i, im) in spec.import.iter().enumerate() {
         check_address(&mut c, &format!("/import/{i}/to"), &im.to, &root, true);
         if im.to.starts_with("data.") {
-            c.push(format!("/import/{i}/to"), format!("expected a managed resource address, found the data source {:?}", im.to));
+            c.push(
+                format!("/import/{i}/to"),
+                format!(
+                    "expected a managed resource address, found the data source {:?}",
+                    im.to
+                ),
+            );
         }
-        check_values(&mut c, std::iter::once(("id", &im.id)), &format!("/import/{i}"), &root, &[]);
+        check_values(
+            &mut c,
+            std::iter::once(("id", &im.id)),
+            &format!("/import/{i}"),
+            &root,
+            &[],
+        );
         if let Some(p) = &im.provider {
             check_provider_ref(&mut c, &format!("/import/{i}/provider"), p, &provider_keys);
         }
@@ -230,8 +316,17 @@ fn check_address(c: &mut Checker, pointer: &str, addr: &str, scope: &Scope, mana
 }
 
 fn addresses(scope: &Scope) -> Vec<String> {
-    let mut a: Vec<String> = scope.resources.iter().map(|r| format!("{}.{}", r.kind, r.name)).collect();
-    a.extend(scope.data.iter().map(|d| format!("data.{}.{}", d.kind, d.name)));
+    let mut a: Vec<String> = scope
+        .resources
+        .iter()
+        .map(|r| format!("{}.{}", r.kind, r.name))
+        .collect();
+    a.extend(
+        scope
+            .data
+            .iter()
+            .map(|d| format!("data.{}.{}", d.kind, d.name)),
+    );
     a.extend(scope.modules.iter().map(|m| format!("module.{}", m.name)));
     a
 }
@@ -240,13 +335,23 @@ fn check_provider_ref(c: &mut Checker, pointer: &str, p: &str, keys: &HashSet<St
     if !p.contains('.') {
         c.push(pointer, format!("expected a provider configuration \"<name>.<alias>\" such as \"aws.us_east_1\", found {p:?} (leave \"provider\" out for the default configuration)"));
     } else if !keys.contains(p) {
-        let mut list: Vec<&str> = keys.iter().map(String::as_str).filter(|k| k.contains('.')).collect();
+        let mut list: Vec<&str> = keys
+            .iter()
+            .map(String::as_str)
+            .filter(|k| k.contains('.'))
+            .collect();
         list.sort_unstable();
         c.push(pointer, format!("expected a provider configuration declared with an alias, found {p:?}, which is not declared{}", suggest(p, list)));
     }
 }
 
-fn check_values<'a>(c: &mut Checker, values: impl Iterator<Item = (&'a str, &'a crate::value::Value)>, pointer: &str, scope: &Scope, allowed: &[&str]) {
+fn check_values<'a>(
+    c: &mut Checker,
+    values: impl Iterator<Item = (&'a str, &'a crate::value::Value)>,
+    pointer: &str,
+    scope: &Scope,
+    allowed: &[&str],
+) {
     for (k, v) in values {
         let mut r = Vec::new();
         let mut problems = Vec::new();
@@ -263,13 +368,20 @@ fn check_values<'a>(c: &mut Checker, values: impl Iterator<Item = (&'a str, &'a 
 
 fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &HashSet<String>) {
     let p = scope.prefix.clone();
-    let where_ = if scope.is_root() { "the root module".to_owned() } else { format!("module {:?}", scope.name) };
+    let where_ = if scope.is_root() {
+        "the root module".to_owned()
+    } else {
+        format!("module {:?}", scope.name)
+    };
 
     for (name, v) in scope.variables.iter() {
         let vp = format!("{p}/variables/{}", escape(name));
         c.ident(&vp, "variable name", name);
         if RESERVED_VARIABLES.contains(&name) {
-            c.push(&vp, format!("expected a variable name other than the reserved {name:?}"));
+            c.push(
+                &vp,
+                format!("expected a variable name other than the reserved {name:?}"),
+            );
         }
         let ty = match &v.kind {
             Some(t) => match types::parse(t) {
@@ -288,43 +400,95 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
                 c.push(pt, m);
             }
         } else if let Some(d) = &v.default
-            && matches!(d, crate::value::Value::Ref(_) | crate::value::Value::Expr(_))
+            && matches!(
+                d,
+                crate::value::Value::Ref(_) | crate::value::Value::Expr(_)
+            )
         {
-            c.push(format!("{vp}/default"), "expected a literal default value (variable defaults cannot refer to anything)");
+            c.push(
+                format!("{vp}/default"),
+                "expected a literal default value (variable defaults cannot refer to anything)",
+            );
         }
         if v.nullable == Some(false) && matches!(v.default, Some(crate::value::Value::Null)) {
-            c.push(format!("{vp}/default"), "expected a non-null default because \"nullable\" is false, found null");
+            c.push(
+                format!("{vp}/default"),
+                "expected a non-null default because \"nullable\" is false, found null",
+            );
         }
         for (j, val) in v.validation.iter().enumerate() {
             let cp = format!("{vp}/validation/{j}/condition");
             match refs::parse_expr(&val.condition) {
                 Ok(e) => {
                     let found = refs::refs_of(&e);
-                    if !found.iter().any(|r| r.len() >= 2 && r[0] == "var" && r[1] == name) {
-                        c.push(&cp, format!("expected a condition that tests var.{name}, found {:?}", val.condition));
+                    if !found
+                        .iter()
+                        .any(|r| r.len() >= 2 && r[0] == "var" && r[1] == name)
+                    {
+                        c.push(
+                            &cp,
+                            format!(
+                                "expected a condition that tests var.{name}, found {:?}",
+                                val.condition
+                            ),
+                        );
                     }
                     for parts in found {
-                        resolve(c, &refs::Ref { parts, pointer: cp.clone() }, scope, &[]);
+                        resolve(
+                            c,
+                            &refs::Ref {
+                                parts,
+                                pointer: cp.clone(),
+                            },
+                            scope,
+                            &[],
+                        );
                     }
                 }
-                Err(m) => c.push(&cp, format!("expected an HCL boolean expression, found {:?}: {m}", val.condition)),
+                Err(m) => c.push(
+                    &cp,
+                    format!(
+                        "expected an HCL boolean expression, found {:?}: {m}",
+                        val.condition
+                    ),
+                ),
             }
             if val.error_message.trim().is_empty() {
-                c.push(format!("{vp}/validation/{j}/error_message"), "expected a sentence explaining the rule, found an empty message");
+                c.push(
+                    format!("{vp}/validation/{j}/error_message"),
+                    "expected a sentence explaining the rule, found an empty message",
+                );
             }
         }
     }
-    dupes(c, scope.variables.keys(), &format!("{p}/variables"), "variable");
+    dupes(
+        c,
+        scope.variables.keys(),
+        &format!("{p}/variables"),
+        "variable",
+    );
     for name in scope.locals.keys() {
         c.ident(&format!("{p}/locals/{}", escape(name)), "local name", name);
     }
-    dupes(c, scope.locals.keys(), &format!("{p}/locals"), "local value");
+    dupes(
+        c,
+        scope.locals.keys(),
+        &format!("{p}/locals"),
+        "local value",
+    );
     for name in scope.outputs.keys() {
-        c.ident(&format!("{p}/outputs/{}", escape(name)), "output name", name);
+        c.ident(
+            &format!("{p}/outputs/{}", escape(name)),
+            "output name",
+            name,
+        );
     }
     dupes(c, scope.outputs.keys(), &format!("{p}/outputs"), "output");
 
-    for (key, list, what) in [("resources", scope.resources, "resource"), ("data", scope.data, "data source")] {
+    for (key, list, what) in [
+        ("resources", scope.resources, "resource"),
+        ("data", scope.data, "data source"),
+    ] {
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         for (i, r) in list.iter().enumerate() {
             let rp = format!("{p}/{key}/{i}");
@@ -334,7 +498,11 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
             }
             c.ident(&format!("{rp}/name"), &format!("{what} name"), &r.name);
             if let Some(j) = seen.insert((r.kind.clone(), r.name.clone()), i) {
-                let addr = if key == "data" { format!("data.{}.{}", r.kind, r.name) } else { format!("{}.{}", r.kind, r.name) };
+                let addr = if key == "data" {
+                    format!("data.{}.{}", r.kind, r.name)
+                } else {
+                    format!("{}.{}", r.kind, r.name)
+                };
                 c.push(format!("{rp}/name"), format!("expected a unique address in {where_}, found {addr:?} again (first at {p}/{key}/{j}); pick another name, e.g. {:?}", format!("{}_2", r.name)));
             }
             if r.count.is_some() && r.for_each.is_some() {
@@ -343,16 +511,31 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
             if let Some(pv) = &r.provider {
                 check_provider_ref(c, &format!("{rp}/provider"), pv, provider_keys);
             }
-            if key == "data" && r.lifecycle.as_ref().is_some_and(|l| l.prevent_destroy.is_some() || l.create_before_destroy.is_some() || !l.ignore_changes.is_empty()) {
-                c.push(format!("{rp}/lifecycle"), "expected only precondition/postcondition in a data source's lifecycle");
+            if key == "data"
+                && r.lifecycle.as_ref().is_some_and(|l| {
+                    l.prevent_destroy.is_some()
+                        || l.create_before_destroy.is_some()
+                        || !l.ignore_changes.is_empty()
+                })
+            {
+                c.push(
+                    format!("{rp}/lifecycle"),
+                    "expected only precondition/postcondition in a data source's lifecycle",
+                );
             }
             if let Some(l) = &r.lifecycle {
                 for (j, ic) in l.ignore_changes.iter().enumerate() {
                     if ic != "all" && refs::parse_expr(ic).is_err() {
-                        c.push(format!("{rp}/lifecycle/ignore_changes/{j}"), format!("expected an attribute name such as \"tags\", found {ic:?}"));
+                        c.push(
+                            format!("{rp}/lifecycle/ignore_changes/{j}"),
+                            format!("expected an attribute name such as \"tags\", found {ic:?}"),
+                        );
                     }
                 }
-                for (kk, conds) in [("precondition", &l.precondition), ("postcondition", &l.postcondition)] {
+                for (kk, conds) in [
+                    ("precondition", &l.precondition),
+                    ("postcondition", &l.postcondition),
+                ] {
                     for (j, cond) in conds.iter().enumerate() {
                         if cond.error_message.trim().is_empty() {
                             c.push(format!("{rp}/lifecycle/{kk}/{j}/error_message"), "expected a sentence explaining the condition, found an empty message");
@@ -374,12 +557,18 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
             c.push(format!("{mp}/name"), format!("expected a unique module call name in {where_}, found {:?} again (first at {p}/modules/{j})", m.name));
         }
         if m.count.is_some() && m.for_each.is_some() {
-            c.push(format!("{mp}/for_each"), "expected either \"count\" or \"for_each\", found both; keep one");
+            c.push(
+                format!("{mp}/for_each"),
+                "expected either \"count\" or \"for_each\", found both; keep one",
+            );
         }
         for (k, v) in m.providers.iter() {
             let kp = format!("{mp}/providers/{}", escape(k));
             if !v.contains('.') && !provider_keys.contains(v.as_str()) && !scope.is_root() {
-                c.push(&kp, format!("expected a provider configuration of this module, found {v:?}"));
+                c.push(
+                    &kp,
+                    format!("expected a provider configuration of this module, found {v:?}"),
+                );
             } else if v.contains('.') {
                 check_provider_ref(c, &kp, v, provider_keys);
             }
@@ -411,7 +600,11 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
                 ),
             }
         } else if m.source.starts_with('.') {
-            let want = if scope.is_root() { "./modules/<name>" } else { "../<name>" };
+            let want = if scope.is_root() {
+                "./modules/<name>"
+            } else {
+                "../<name>"
+            };
             c.push(format!("{mp}/source"), format!("expected a local source of the form {want:?} naming a child module, found {:?}", m.source));
         }
     }
@@ -439,7 +632,10 @@ fn check_block(c: &mut Checker, b: &crate::spec::Block, pointer: &str) {
     if let Some(it) = &b.iterator {
         c.ident(&format!("{pointer}/iterator"), "iterator name", it);
         if b.for_each.is_none() {
-            c.push(format!("{pointer}/iterator"), "expected \"iterator\" only on a dynamic block (one with \"for_each\")");
+            c.push(
+                format!("{pointer}/iterator"),
+                "expected \"iterator\" only on a dynamic block (one with \"for_each\")",
+            );
         }
     }
     for (j, inner) in b.blocks.iter().enumerate() {
@@ -451,13 +647,31 @@ fn check_block(c: &mut Checker, b: &crate::spec::Block, pointer: &str) {
 fn iteration_allowed(o: &Object, scope: &Scope) -> Vec<&'static str> {
     let (count, for_each) = match o.kind {
         Kind::Resource | Kind::Data => {
-            let list = if o.kind == Kind::Data { scope.data } else { scope.resources };
-            let idx: usize = o.pointer.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            list.get(idx).map_or((false, false), |r| (r.count.is_some(), r.for_each.is_some()))
+            let list = if o.kind == Kind::Data {
+                scope.data
+            } else {
+                scope.resources
+            };
+            let idx: usize = o
+                .pointer
+                .rsplit('/')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            list.get(idx).map_or((false, false), |r| {
+                (r.count.is_some(), r.for_each.is_some())
+            })
         }
         Kind::Module => {
-            let idx: usize = o.pointer.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            scope.modules.get(idx).map_or((false, false), |m| (m.count.is_some(), m.for_each.is_some()))
+            let idx: usize = o
+                .pointer
+                .rsplit('/')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            scope.modules.get(idx).map_or((false, false), |m| {
+                (m.count.is_some(), m.for_each.is_some())
+            })
         }
         _ => (false, false),
     };
@@ -475,7 +689,11 @@ fn iteration_allowed(o: &Object, scope: &Scope) -> Vec<&'static str> {
 }
 
 fn local_child(source: &str, root: bool) -> Option<&str> {
-    let rest = if root { source.strip_prefix("./modules/") } else { source.strip_prefix("../") }?;
+    let rest = if root {
+        source.strip_prefix("./modules/")
+    } else {
+        source.strip_prefix("../")
+    }?;
     let rest = rest.trim_end_matches('/');
     (!rest.is_empty() && !rest.contains('/')).then_some(rest)
 }
@@ -484,7 +702,10 @@ fn dupes<'a>(c: &mut Checker, keys: impl Iterator<Item = &'a str>, pointer: &str
     let mut seen = HashSet::new();
     for k in keys {
         if !seen.insert(k) {
-            c.push(format!("{pointer}/{}", escape(k)), format!("expected unique {what} names, found {k:?} twice"));
+            c.push(
+                format!("{pointer}/{}", escape(k)),
+                format!("expected unique {what} names, found {k:?} twice"),
+            );
         }
     }
 }
@@ -496,18 +717,38 @@ fn resolve(c: &mut Checker, r: &refs::Ref, scope: &Scope, allowed: &[&str]) {
     match parts.as_slice() {
         ["var", name, ..] => {
             if scope.variables.get(name).is_none() {
-                c.push(&r.pointer, format!("expected a declared variable, found var.{name}{}", suggest(name, scope.variables.keys())));
+                c.push(
+                    &r.pointer,
+                    format!(
+                        "expected a declared variable, found var.{name}{}",
+                        suggest(name, scope.variables.keys())
+                    ),
+                );
             }
         }
         ["local", name, ..] => {
             if scope.locals.get(name).is_none() {
-                c.push(&r.pointer, format!("expected a declared local value, found local.{name}{}", suggest(name, scope.locals.keys())));
+                c.push(
+                    &r.pointer,
+                    format!(
+                        "expected a declared local value, found local.{name}{}",
+                        suggest(name, scope.locals.keys())
+                    ),
+                );
             }
         }
         ["module", name, rest @ ..] => match scope.modules.iter().find(|m| m.name == *name) {
-            None => c.push(&r.pointer, format!("expected a declared module call, found module.{name}{}", suggest(name, scope.modules.iter().map(|m| m.name.as_str())))),
+            None => c.push(
+                &r.pointer,
+                format!(
+                    "expected a declared module call, found module.{name}{}",
+                    suggest(name, scope.modules.iter().map(|m| m.name.as_str()))
+                ),
+            ),
             Some(m) => {
-                if let (Some(out), Some(child)) = (rest.first(), local_child(&m.source, scope.is_root())) {
+                if let (Some(out), Some(child)) =
+                    (rest.first(), local_child(&m.source, scope.is_root()))
+                {
                     // Outputs of a child module of this spec are known.
                     if let Some(cm) = scope.children.get(child)
                         && cm.outputs.get(out).is_none()
@@ -518,41 +759,86 @@ fn resolve(c: &mut Checker, r: &refs::Ref, scope: &Scope, allowed: &[&str]) {
             }
         },
         ["data", kind, name, ..] => {
-            if !scope.data.iter().any(|d| d.kind == *kind && d.name == *name) {
-                let all: Vec<String> = scope.data.iter().map(|d| format!("data.{}.{}", d.kind, d.name)).collect();
-                c.push(&r.pointer, format!("expected a declared data source, found data.{kind}.{name}{}", suggest(&format!("data.{kind}.{name}"), all.iter().map(String::as_str))));
+            if !scope
+                .data
+                .iter()
+                .any(|d| d.kind == *kind && d.name == *name)
+            {
+                let all: Vec<String> = scope
+                    .data
+                    .iter()
+                    .map(|d| format!("data.{}.{}", d.kind, d.name))
+                    .collect();
+                c.push(
+                    &r.pointer,
+                    format!(
+                        "expected a declared data source, found data.{kind}.{name}{}",
+                        suggest(
+                            &format!("data.{kind}.{name}"),
+                            all.iter().map(String::as_str)
+                        )
+                    ),
+                );
             }
         }
-        ["data", ..] => c.push(&r.pointer, format!("expected data.<type>.<name>, found {}", text())),
+        ["data", ..] => c.push(
+            &r.pointer,
+            format!("expected data.<type>.<name>, found {}", text()),
+        ),
         ["count", rest @ ..] => {
             if !allowed.contains(&"count") {
                 c.push(&r.pointer, "expected count.index only in a resource or module with \"count\", found it where count is not set");
             } else if rest.first().is_some_and(|a| *a != "index") {
-                c.push(&r.pointer, format!("expected count.index, found {}", text()));
+                c.push(
+                    &r.pointer,
+                    format!("expected count.index, found {}", text()),
+                );
             }
         }
         ["each", rest @ ..] => {
             if !allowed.contains(&"each") {
                 c.push(&r.pointer, "expected each.key or each.value only in a resource or module with \"for_each\", found it where for_each is not set");
             } else if rest.first().is_some_and(|a| *a != "key" && *a != "value") {
-                c.push(&r.pointer, format!("expected each.key or each.value, found {}", text()));
+                c.push(
+                    &r.pointer,
+                    format!("expected each.key or each.value, found {}", text()),
+                );
             }
         }
         ["self", ..] => {
             if !allowed.contains(&"self") {
-                c.push(&r.pointer, "expected self only inside a resource's postcondition");
+                c.push(
+                    &r.pointer,
+                    "expected self only inside a resource's postcondition",
+                );
             }
         }
         [root, ..] if BUILTIN_ROOTS.contains(root) => {}
         [kind, name, ..] => {
-            if !scope.resources.iter().any(|x| x.kind == *kind && x.name == *name) {
-                let all: Vec<String> = scope.resources.iter().map(|x| format!("{}.{}", x.kind, x.name)).collect();
+            if !scope
+                .resources
+                .iter()
+                .any(|x| x.kind == *kind && x.name == *name)
+            {
+                let all: Vec<String> = scope
+                    .resources
+                    .iter()
+                    .map(|x| format!("{}.{}", x.kind, x.name))
+                    .collect();
                 let addr = format!("{kind}.{name}");
                 let mut hint = suggest(&addr, all.iter().map(String::as_str));
-                if hint.is_empty() && scope.data.iter().any(|d| d.kind == *kind && d.name == *name) {
+                if hint.is_empty()
+                    && scope
+                        .data
+                        .iter()
+                        .any(|d| d.kind == *kind && d.name == *name)
+                {
                     hint = format!("; did you mean \"data.{addr}\"?");
                 }
-                c.push(&r.pointer, format!("expected a declared resource, found {addr}{hint}"));
+                c.push(
+                    &r.pointer,
+                    format!("expected a declared resource, found {addr}{hint}"),
+                );
             }
         }
         [one] => {
@@ -593,7 +879,11 @@ fn sensitive_outputs(c: &mut Checker, scope: &Scope) {
 
 /// Reports each dependency cycle once, at the pointer of its first object.
 fn cycles(c: &mut Checker, objects: &[Object]) {
-    let index: HashMap<&str, usize> = objects.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i))
+        .collect();
     let n = objects.len();
     let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (i, o) in objects.iter().enumerate() {
@@ -667,21 +957,43 @@ fn cycles(c: &mut Checker, objects: &[Object]) {
         let first = comp[0];
         // Walk the cycle from its first object for the message.
         let inside: HashSet<usize> = comp.iter().copied().collect();
-        let mut path = vec![first];
-        let mut cur = first;
-        loop {
-            let Some(&nx) = adj[cur].iter().find(|w| inside.contains(w) && (**w == first || !path.contains(w))) else { break };
-            if nx == first {
-                path.push(first);
+        // The shortest way back to it (breadth-first inside the component).
+        let mut prev: HashMap<usize, usize> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([first]);
+        let mut closing = None;
+        while let Some(v) = queue.pop_front() {
+            for &w in &adj[v] {
+                if !inside.contains(&w) {
+                    continue;
+                }
+                if w == first {
+                    closing = Some(v);
+                    break;
+                }
+                if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(w) {
+                    e.insert(v);
+                    queue.push_back(w);
+                }
+            }
+            if closing.is_some() {
                 break;
             }
-            path.push(nx);
-            cur = nx;
         }
+        let mut path = vec![first];
+        let mut cur = closing.unwrap_or(first);
+        while cur != first {
+            path.push(cur);
+            cur = prev.get(&cur).copied().unwrap_or(first);
+        }
+        path[1..].reverse();
+        path.push(first);
         let text: Vec<&str> = path.iter().map(|&i| objects[i].id.as_str()).collect();
         c.push(
             objects[first].pointer.clone(),
-            format!("expected no dependency cycle, found {}; remove one of these references", text.join(" → ")),
+            format!(
+                "expected no dependency cycle, found {}; remove one of these references",
+                text.join(" → ")
+            ),
         );
     }
 }

@@ -10,7 +10,11 @@ use crate::{Case, generate_into, hashicorp_check, output_root, python_check};
 fn examples_validate_and_generate() {
     testing::assert_examples_generate::<Terraform>();
     for (title, _, spec) in EXAMPLES {
-        assert!(crate::violations(spec).is_empty(), "{title}: {:?}", crate::violations(spec));
+        assert!(
+            crate::violations(spec).is_empty(),
+            "{title}: {:?}",
+            crate::violations(spec)
+        );
     }
 }
 
@@ -21,20 +25,34 @@ fn examples_read_back_and_pass_checkov() {
     for (_, name, spec) in EXAMPLES {
         let out = dir.join(name);
         let run = generate_into(spec, &out);
-        for expected in ["versions.tf", "main.tf", "README.md", "diagram.svg", "terraform.tfvars.example"] {
-            assert!(run.files.iter().any(|f| f.path == expected), "{name}: no {expected}");
+        for expected in [
+            "versions.tf",
+            "main.tf",
+            "README.md",
+            "diagram.svg",
+            "terraform.tfvars.example",
+        ] {
+            assert!(
+                run.files.iter().any(|f| f.path == expected),
+                "{name}: no {expected}"
+            );
         }
         cases.push(Case {
             name: name.to_owned(),
-            spec_path: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.json")),
+            spec_path: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("examples/{name}.json")),
             out,
         });
     }
-    let files = hashicorp_check(&[dir.clone()]);
+    let files = hashicorp_check(std::slice::from_ref(&dir));
     assert!(files >= 30, "only {files} files checked");
     let findings = python_check(&cases, &dir, true, "checkov-examples.json");
     for c in &cases {
-        assert!(findings.get(&c.name).is_some(), "checkov did not report on {}", c.name);
+        assert!(
+            findings.get(&c.name).is_some(),
+            "checkov did not report on {}",
+            c.name
+        );
     }
 }
 
@@ -42,7 +60,15 @@ fn examples_read_back_and_pass_checkov() {
 fn readme_has_terraform_docs_tables() {
     let run = testing::run::<Terraform>(EXAMPLES[1].2, &[]).expect("generates");
     let readme = String::from_utf8(run.file("README.md").to_vec()).expect("UTF-8");
-    for heading in ["## Requirements", "## Providers", "## Modules", "## Resources", "## Inputs", "## Outputs", "### modules/postgres"] {
+    for heading in [
+        "## Requirements",
+        "## Providers",
+        "## Modules",
+        "## Resources",
+        "## Inputs",
+        "## Outputs",
+        "### modules/postgres",
+    ] {
         assert!(readme.contains(heading), "README lacks {heading}");
     }
     assert!(readme.contains("| Name | Description | Type | Default | Required |"));
@@ -59,5 +85,11 @@ fn progress_and_notes_are_reported() {
     let last = run.progress.last().expect("progress");
     assert_eq!(last.0, last.1);
     assert_eq!(last.1 as usize, run.files.len());
-    assert!(run.log.iter().any(|(_, m)| m.contains("required_providers: added aws")), "{:?}", run.log);
+    assert!(
+        run.log
+            .iter()
+            .any(|(_, m)| m.contains("required_providers: added aws")),
+        "{:?}",
+        run.log
+    );
 }

@@ -38,7 +38,8 @@ pub(crate) fn generate_into(spec: &str, dir: &Path) -> testing::Run {
 pub(crate) fn hashicorp_check(dirs: &[PathBuf]) -> usize {
     let node_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
     assert!(
-        node_dir.join("node_modules/@cdktf/hcl-tools").exists() && node_dir.join("node_modules/@cdktf/hcl2json").exists(),
+        node_dir.join("node_modules/@cdktf/hcl-tools").exists()
+            && node_dir.join("node_modules/@cdktf/hcl2json").exists(),
         "HashiCorp's HCL tools are missing: run `npm ci` in {} (needs Node.js >= 18)",
         node_dir.display()
     );
@@ -49,10 +50,17 @@ pub(crate) fn hashicorp_check(dirs: &[PathBuf]) -> usize {
         .output()
         .unwrap_or_else(|e| panic!("could not run node (install Node.js >= 18): {e}"));
     let text = String::from_utf8_lossy(&out.stdout);
-    let report: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("check.mjs gave no report: {}", String::from_utf8_lossy(&out.stderr)));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| {
+        panic!(
+            "check.mjs gave no report: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     let problems = report["problems"].as_array().cloned().unwrap_or_default();
-    assert!(out.status.success() && problems.is_empty(), "HashiCorp's HCL library rejected files: {problems:#?}");
+    assert!(
+        out.status.success() && problems.is_empty(),
+        "HashiCorp's HCL library rejected files: {problems:#?}"
+    );
     report["files"].as_u64().unwrap_or(0) as usize
 }
 
@@ -71,7 +79,10 @@ fn python() -> String {
 /// python-hcl2 under the same module name).
 fn checkov() -> String {
     let exe = std::env::var("KILN_TEST_CHECKOV").unwrap_or_else(|_| "checkov".into());
-    let ok = Command::new(&exe).arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new(&exe)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     assert!(
         ok,
         "checkov is missing: python3 -m venv .venv-checkov && .venv-checkov/bin/pip install checkov==3.3.30, \
@@ -90,7 +101,12 @@ pub(crate) struct Case {
 /// Runs tests/check_tf.py: python-hcl2 compares each configuration with its
 /// spec, the SVG is parsed and rendered to PNG, and checkov scans `dir`
 /// (all its configurations must pass when `must_pass`). Returns the report.
-pub(crate) fn python_check(cases: &[Case], dir: &Path, must_pass: bool, report_name: &str) -> serde_json::Value {
+pub(crate) fn python_check(
+    cases: &[Case],
+    dir: &Path,
+    must_pass: bool,
+    report_name: &str,
+) -> serde_json::Value {
     let root = output_root();
     let manifest = serde_json::json!({
         "cases": cases.iter().map(|c| serde_json::json!({"name": c.name, "spec": c.spec_path, "out": c.out})).collect::<Vec<_>>(),
@@ -110,10 +126,17 @@ pub(crate) fn python_check(cases: &[Case], dir: &Path, must_pass: bool, report_n
         .unwrap_or_else(|e| panic!("could not run KILN_TEST_PYTHON: {e}"));
     let text = String::from_utf8_lossy(&out.stdout);
     let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| {
-        panic!("check_tf.py failed: {}{}", text, String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "check_tf.py failed: {}{}",
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     let problems = report["problems"].as_array().cloned().unwrap_or_default();
-    assert!(out.status.success() && problems.is_empty(), "read-back found problems: {problems:#?}");
+    assert!(
+        out.status.success() && problems.is_empty(),
+        "read-back found problems: {problems:#?}"
+    );
     std::fs::read_to_string(root.join(report_name))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -122,7 +145,10 @@ pub(crate) fn python_check(cases: &[Case], dir: &Path, must_pass: bool, report_n
 
 /// The violations of a spec as (pointer, message).
 pub(crate) fn violations(spec: &str) -> Vec<(String, String)> {
-    testing::validate::<Terraform>(spec).into_iter().map(|v| (v.pointer, v.message)).collect()
+    testing::validate::<Terraform>(spec)
+        .into_iter()
+        .map(|v| (v.pointer, v.message))
+        .collect()
 }
 
 #[test]

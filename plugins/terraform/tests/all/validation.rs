@@ -7,7 +7,11 @@ use crate::violations;
 
 fn at(spec: &serde_json::Value, pointer: &str) -> Vec<String> {
     let all = violations(&spec.to_string());
-    let found: Vec<String> = all.iter().filter(|(p, _)| p == pointer).map(|(_, m)| m.clone()).collect();
+    let found: Vec<String> = all
+        .iter()
+        .filter(|(p, _)| p == pointer)
+        .map(|(_, m)| m.clone())
+        .collect();
     assert!(!found.is_empty(), "no violation at {pointer}; got {all:#?}");
     found
 }
@@ -20,7 +24,11 @@ fn vpc() -> serde_json::Value {
 fn dangling_resource_reference_suggests_the_closest() {
     let spec = json!({"resources": [vpc(), {"type": "aws_subnet", "name": "a", "attributes": {"vpc_id": {"ref": "aws_vpc.mian.id"}}}]});
     let m = at(&spec, "/resources/1/attributes/vpc_id/ref");
-    assert!(m[0].contains("expected a declared resource, found aws_vpc.mian") && m[0].contains("did you mean \"aws_vpc.main\""), "{m:?}");
+    assert!(
+        m[0].contains("expected a declared resource, found aws_vpc.mian")
+            && m[0].contains("did you mean \"aws_vpc.main\""),
+        "{m:?}"
+    );
 }
 
 #[test]
@@ -39,11 +47,23 @@ fn dangling_variable_local_data_and_module_references() {
         "modules": [{"name": "network", "source": "./modules/network"}],
         "child_modules": {"network": {"outputs": {"subnet_id": {"value": "s"}}}}
     });
-    assert!(at(&spec, "/resources/0/attributes/ami/ref")[0].contains("did you mean \"data.aws_ami.linux\""));
-    assert!(at(&spec, "/resources/0/attributes/availability_zone")[0].contains("did you mean \"region\""));
+    assert!(
+        at(&spec, "/resources/0/attributes/ami/ref")[0]
+            .contains("did you mean \"data.aws_ami.linux\"")
+    );
+    assert!(
+        at(&spec, "/resources/0/attributes/availability_zone")[0]
+            .contains("did you mean \"region\"")
+    );
     assert!(at(&spec, "/resources/0/attributes/tags/expr")[0].contains("did you mean \"tags\""));
-    assert!(at(&spec, "/resources/0/attributes/subnet_id/ref")[0].contains("expected a declared module call, found module.net"));
-    assert!(at(&spec, "/resources/0/attributes/user_data/ref")[0].contains("expected an output of module \"network\""));
+    assert!(
+        at(&spec, "/resources/0/attributes/subnet_id/ref")[0]
+            .contains("expected a declared module call, found module.net")
+    );
+    assert!(
+        at(&spec, "/resources/0/attributes/user_data/ref")[0]
+            .contains("expected an output of module \"network\"")
+    );
 }
 
 #[test]
@@ -53,8 +73,12 @@ fn cycles_are_reported_with_the_path() {
         {"type": "aws_security_group", "name": "b", "attributes": {"description": {"ref": "aws_security_group.a.id"}}}
     ]});
     let m = at(&spec, "/resources/0");
-    assert!(m[0].contains("aws_security_group.a → aws_security_group.b → aws_security_group.a"), "{m:?}");
-    let through_locals = json!({"locals": {"a": {"ref": "local.b"}, "b": {"expr": "upper(local.a)"}}});
+    assert!(
+        m[0].contains("aws_security_group.a → aws_security_group.b → aws_security_group.a"),
+        "{m:?}"
+    );
+    let through_locals =
+        json!({"locals": {"a": {"ref": "local.b"}, "b": {"expr": "upper(local.a)"}}});
     assert!(at(&through_locals, "/locals/a")[0].contains("local.a → local.b → local.a"));
 }
 
@@ -65,17 +89,27 @@ fn duplicate_addresses_and_names() {
         "modules": [{"name": "m", "source": "x/y/aws"}, {"name": "m", "source": "x/y/aws"}],
         "providers": [{"name": "aws"}, {"name": "aws"}]
     });
-    assert!(at(&spec, "/resources/1/name")[0].contains("found \"aws_vpc.main\" again (first at /resources/0)"));
+    assert!(
+        at(&spec, "/resources/1/name")[0]
+            .contains("found \"aws_vpc.main\" again (first at /resources/0)")
+    );
     assert!(at(&spec, "/modules/1/name")[0].contains("unique module call name"));
     assert!(at(&spec, "/providers/1")[0].contains("alias"));
     let text = r#"{"variables": {"a": {}, "a": {}}}"#;
-    assert!(violations(text).iter().any(|(p, m)| p == "/variables/a" && m.contains("found \"a\" twice")));
+    assert!(
+        violations(text)
+            .iter()
+            .any(|(p, m)| p == "/variables/a" && m.contains("found \"a\" twice"))
+    );
 }
 
 #[test]
 fn count_and_for_each_together() {
     let spec = json!({"resources": [{"type": "aws_iam_user", "name": "u", "count": 2, "for_each": {"expr": "toset([\"a\"])"}}]});
-    assert!(at(&spec, "/resources/0/for_each")[0].contains("either \"count\" or \"for_each\", found both"));
+    assert!(
+        at(&spec, "/resources/0/for_each")[0]
+            .contains("either \"count\" or \"for_each\", found both")
+    );
     let spec = json!({"resources": [{"type": "aws_iam_user", "name": "u", "attributes": {"name": "u-${count.index}", "path": {"ref": "each.key"}}}]});
     at(&spec, "/resources/0/attributes/name");
     at(&spec, "/resources/0/attributes/path/ref");
@@ -91,13 +125,20 @@ fn defaults_must_match_their_types() {
         "t": {"type": "strin"},
         "ok": {"type": "object({ name = string, size = optional(number) })", "default": {"name": "x"}}
     }});
-    assert!(at(&spec, "/variables/n/default")[0].contains("expected a value of type number, found the string \"many\""));
+    assert!(
+        at(&spec, "/variables/n/default")[0]
+            .contains("expected a value of type number, found the string \"many\"")
+    );
     assert!(at(&spec, "/variables/l/default")[0].contains("type list(string)"));
     assert!(at(&spec, "/variables/o/default")[0].contains("expected attribute \"name\""));
     assert!(at(&spec, "/variables/o/default/nmae")[0].contains("did you mean \"name\""));
     assert!(at(&spec, "/variables/m/default/b")[0].contains("type bool"));
     assert!(at(&spec, "/variables/t/type")[0].contains("did you mean \"string\""));
-    assert!(!violations(&spec.to_string()).iter().any(|(p, _)| p.starts_with("/variables/ok")));
+    assert!(
+        !violations(&spec.to_string())
+            .iter()
+            .any(|(p, _)| p.starts_with("/variables/ok"))
+    );
 }
 
 #[test]
@@ -110,7 +151,9 @@ fn identifiers_expressions_and_module_inputs() {
     });
     assert!(at(&spec, "/variables/my var")[0].contains("expected a valid variable name"));
     assert!(at(&spec, "/resources/0/name")[0].contains("found \"1st\""));
-    assert!(at(&spec, "/resources/0/attributes/bucket/expr")[0].contains("expected an HCL expression"));
+    assert!(
+        at(&spec, "/resources/0/attributes/bucket/expr")[0].contains("expected an HCL expression")
+    );
     assert!(at(&spec, "/resources/0/attributes/acl/ref")[0].contains("write it as {\"expr\""));
     assert!(at(&spec, "/modules/0/source")[0].contains("did you mean \"db\""));
     assert!(at(&spec, "/modules/1/inputs/nmae")[0].contains("did you mean \"name\""));
@@ -138,7 +181,10 @@ fn providers_moved_import_and_sensitive_outputs() {
 #[test]
 fn parse_errors_have_pointers() {
     let v = violations(r#"{"resources": [{"type": "aws_vpc", "nmae": "x"}]}"#);
-    assert!(v.iter().any(|(p, _)| p.starts_with("/resources/0")), "{v:?}");
+    assert!(
+        v.iter().any(|(p, _)| p.starts_with("/resources/0")),
+        "{v:?}"
+    );
     let v = violations(r#"{"resource": []}"#);
     assert!(v.iter().any(|(_, m)| m.contains("resources")), "{v:?}");
 }
@@ -146,5 +192,19 @@ fn parse_errors_have_pointers() {
 #[test]
 fn a_valid_spec_has_no_violations() {
     let spec = json!({"resources": [vpc(), {"type": "aws_subnet", "name": "a", "count": 2, "attributes": {"vpc_id": {"ref": "aws_vpc.main.id"}, "cidr_block": {"expr": "cidrsubnet(aws_vpc.main.cidr_block, 8, count.index)"}}}]});
-    assert_eq!(violations(&spec.to_string()), Vec::<(String, String)>::new());
+    assert_eq!(
+        violations(&spec.to_string()),
+        Vec::<(String, String)>::new()
+    );
+}
+
+#[test]
+fn a_longer_cycle_is_shown_closed() {
+    let r = |name: &str, to: &str| json!({"type": "aws_sns_topic", "name": name, "attributes": {"name": {"ref": format!("aws_sns_topic.{to}.name")}, "display_name": {"ref": "aws_sns_topic.x.name"}}});
+    let spec = json!({"resources": [r("a", "b"), r("b", "c"), r("c", "a"), {"type": "aws_sns_topic", "name": "x"}]});
+    let m = at(&spec, "/resources/0");
+    assert!(
+        m[0].contains("aws_sns_topic.a → aws_sns_topic.b → aws_sns_topic.c → aws_sns_topic.a"),
+        "{m:?}"
+    );
 }
