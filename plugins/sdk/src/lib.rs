@@ -38,6 +38,8 @@
 // outside it.
 extern crate self as kiln_plugin_sdk;
 
+#[cfg(feature = "diagram")]
+pub mod diagram;
 mod host;
 pub mod image;
 #[cfg(feature = "ooxml")]
