@@ -23,15 +23,21 @@ pub fn benchmark_spec_with(groups: usize) -> String {
     );
     for g in 0..groups {
         let n = |s: &str| format!("{s}{g}");
-        resources.insert(n("Dlq"), json!({ "type": "AWS::SQS::Queue", "properties": {
-            "KmsMasterKeyId": { "Ref": "Key" }, "MessageRetentionPeriod": 1209600 } }));
+        resources.insert(
+            n("Dlq"),
+            json!({ "type": "AWS::SQS::Queue", "properties": {
+            "KmsMasterKeyId": { "Ref": "Key" }, "MessageRetentionPeriod": 1209600 } }),
+        );
         resources.insert(n("Queue"), json!({ "type": "AWS::SQS::Queue", "properties": {
             "KmsMasterKeyId": { "Ref": "Key" },
             "VisibilityTimeout": 120,
             "RedrivePolicy": { "deadLetterTargetArn": { "Fn::GetAtt": [n("Dlq"), "Arn"] }, "maxReceiveCount": 5 } } }));
-        resources.insert(n("Logs"), json!({ "type": "AWS::Logs::LogGroup", "properties": {
+        resources.insert(
+            n("Logs"),
+            json!({ "type": "AWS::Logs::LogGroup", "properties": {
             "LogGroupName": { "Fn::Sub": format!("/aws/lambda/${{AWS::StackName}}-worker-{g}") },
-            "RetentionInDays": 365, "KmsKeyId": { "Fn::GetAtt": ["Key", "Arn"] } } }));
+            "RetentionInDays": 365, "KmsKeyId": { "Fn::GetAtt": ["Key", "Arn"] } } }),
+        );
         resources.insert(n("Role"), json!({ "type": "AWS::IAM::Role", "properties": {
             "AssumeRolePolicyDocument": { "Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": { "Service": "lambda.amazonaws.com" }, "Action": "sts:AssumeRole" }] },
@@ -71,8 +77,11 @@ pub fn benchmark_spec_with(groups: usize) -> String {
             "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
             "ComparisonOperator": "GreaterThanOrEqualToThreshold" } }));
         if g < 20 {
-            outputs.insert(n("QueueUrl"), json!({ "value": { "Ref": n("Queue") },
-                "export": { "Fn::Sub": format!("${{AWS::StackName}}-queue-{g}") } }));
+            outputs.insert(
+                n("QueueUrl"),
+                json!({ "value": { "Ref": n("Queue") },
+                "export": { "Fn::Sub": format!("${{AWS::StackName}}-queue-{g}") } }),
+            );
         }
     }
     // The shared key counts as one resource: drop the last group's alarm

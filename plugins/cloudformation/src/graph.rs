@@ -1,102 +1,89 @@
-//! The template as a graph for diagram.svg: resources are nodes grouped by
-//! AWS service, references (Ref, Fn::GetAtt, Fn::Sub placeholders) and
-//! DependsOn are edges.
+//! The template as a diagram: resources are boxes grouped by AWS service,
+//! references (Ref, Fn::GetAtt, Fn::Sub placeholders) and DependsOn are
+//! arrows from the referencing resource to the referenced one. The layout
+//! is the SDK's (`kiln_plugin_sdk::diagram`).
 
 use std::collections::HashSet;
+
+use kiln_plugin_sdk::diagram::{Edge, Graph, Node};
 
 use crate::intrinsic::{call, placeholders};
 use crate::json::Json;
 use crate::names;
 use crate::spec::Spec;
 
-/// A resource in the diagram.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
-    pub id: String,
-    pub label: String,
-    /// The resource type, e.g. "AWS::S3::Bucket".
-    pub kind: String,
-    /// The AWS service, e.g. "S3".
-    pub group: String,
-}
+/// Longest diagram title, in characters.
+const TITLE_CHARS: usize = 90;
 
-/// `from` refers to `to` (so `to` is created first).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edge {
-    pub from: String,
-    pub to: String,
-    /// "Ref", "GetAtt", "Sub" or "DependsOn".
-    pub label: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Graph {
-    pub nodes: Vec<Node>,
-    pub edges: Vec<Edge>,
-}
-
-/// The resource graph of a valid spec; edges are unique per (from, to),
-/// in spec order.
+/// The resource graph of a valid spec; one arrow per (from, to) pair, in
+/// spec order.
 pub fn graph(spec: &Spec) -> Graph {
-    let mut g = Graph::default();
-    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut g = Graph {
+        title: spec.description.as_deref().map(title),
+        ..Graph::default()
+    };
+    let mut seen: HashSet<(&str, String)> = HashSet::new();
     for (id, r) in spec.resources.iter() {
-        let short = r.kind.rsplit("::").next().unwrap_or(&r.kind);
-        g.nodes.push(Node {
-            id: id.to_string(),
-            label: format!("{id}\n{short}"),
-            kind: r.kind.clone(),
-            group: names::service(&r.kind).to_string(),
-        });
+        g.nodes
+            .push(Node::new(id, id, &r.kind).group(names::service(&r.kind)));
         let mut found = Vec::new();
         for v in [&r.properties, &r.metadata].into_iter().flatten() {
             refs(v, &mut found);
         }
         if let Some(d) = &r.depends_on {
-            found.extend(d.items().into_iter().map(|t| (t.to_string(), "DependsOn")));
+            found.extend(d.items().into_iter().map(str::to_string));
         }
-        for (to, label) in found {
-            if to != id && spec.resources.contains(&to) && seen.insert((id.to_string(), to.clone())) {
-                g.edges.push(Edge {
-                    from: id.to_string(),
-                    to,
-                    label: label.to_string(),
-                });
+        for to in found {
+            if to != id && spec.resources.contains(&to) && seen.insert((id, to.clone())) {
+                g.edges.push(Edge::new(id, to));
             }
         }
     }
     g
 }
 
-fn refs(v: &Json, found: &mut Vec<(String, &'static str)>) {
+fn title(description: &str) -> String {
+    let line = description.lines().next().unwrap_or_default();
+    if line.chars().count() <= TITLE_CHARS {
+        return line.to_string();
+    }
+    let mut t: String = line.chars().take(TITLE_CHARS - 1).collect();
+    t.push('…');
+    t
+}
+
+/// The logical ids a value refers to.
+fn refs(v: &Json, found: &mut Vec<String>) {
     if let Some((name, arg)) = call(v) {
         match (name, arg) {
-            ("Ref", Json::String(t)) => return found.push((t.clone(), "Ref")),
+            ("Ref", Json::String(t)) => found.push(t.clone()),
             ("Fn::GetAtt", Json::String(s)) => {
-                let res = s.split('.').next().unwrap_or(s);
-                return found.push((res.to_string(), "GetAtt"));
+                found.push(s.split('.').next().unwrap_or(s).to_string())
             }
             ("Fn::GetAtt", Json::Array(a)) => {
                 if let Some(res) = a.first().and_then(Json::as_str) {
-                    found.push((res.to_string(), "GetAtt"));
+                    found.push(res.to_string());
                 }
-                return;
             }
             ("Fn::Sub", _) => {
-                let text = arg.as_str().or_else(|| arg.as_array().and_then(|a| a.first()).and_then(Json::as_str));
+                let text = arg.as_str().or_else(|| {
+                    arg.as_array()
+                        .and_then(|a| a.first())
+                        .and_then(Json::as_str)
+                });
                 if let Some(Ok(ps)) = text.map(placeholders) {
-                    for p in ps {
-                        let res = p.name.split('.').next().unwrap_or(&p.name);
-                        found.push((res.to_string(), "Sub"));
-                    }
+                    found.extend(
+                        ps.into_iter()
+                            .map(|p| p.name.split('.').next().unwrap_or(&p.name).to_string()),
+                    );
                 }
                 if let Some(vars) = arg.as_array().and_then(|a| a.get(1)) {
                     refs(vars, found);
                 }
-                return;
             }
-            _ => return refs(arg, found),
+            _ => refs(arg, found),
         }
+        return;
     }
     match v {
         Json::Array(items) => items.iter().for_each(|i| refs(i, found)),

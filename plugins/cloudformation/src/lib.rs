@@ -20,21 +20,86 @@ pub mod yaml;
 
 use std::io::{self, Write};
 
+use kiln_plugin_sdk::{Example, Generator, Host, Info, Level, Result, Violation};
+
 pub use spec::Spec;
 
-/// A problem with a spec, located by a JSON pointer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    pub pointer: String,
-    pub message: String,
-}
+/// The generator.
+#[derive(Debug)]
+pub struct CloudFormation;
 
-impl Violation {
-    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Violation {
-            pointer: pointer.into(),
-            message: message.into(),
+kiln_plugin_sdk::export_generator!(CloudFormation);
+
+/// The bundled example specs, as (title, spec JSON).
+pub const EXAMPLES: [(&str, &str); 5] = [
+    (
+        "Network: VPC with public and private subnets",
+        include_str!("../examples/network.json"),
+    ),
+    (
+        "Web app behind a load balancer with a PostgreSQL database",
+        include_str!("../examples/web_app.json"),
+    ),
+    (
+        "Serverless function fed by a queue (SAM)",
+        include_str!("../examples/serverless_queue.json"),
+    ),
+    (
+        "Static site on S3 and CloudFront",
+        include_str!("../examples/static_site.json"),
+    ),
+    (
+        "IAM roles for CI deploys and auditors",
+        include_str!("../examples/iam_roles.json"),
+    ),
+];
+
+impl Generator for CloudFormation {
+    type Spec = Spec;
+
+    fn info() -> Info {
+        Info {
+            name: "cloudformation".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            artifact_type: "cloudformation".into(),
+            summary: "Writes an AWS CloudFormation template (YAML with short intrinsic tags, optionally JSON), an AWS CLI parameter file, a README and a resource diagram from a JSON template spec.".into(),
+            description: include_str!("description.md").into(),
+            media_types: vec![
+                YAML_MEDIA_TYPE.into(),
+                JSON_MEDIA_TYPE.into(),
+                MARKDOWN_MEDIA_TYPE.into(),
+                SVG_MEDIA_TYPE.into(),
+            ],
+            examples: EXAMPLES.iter().map(|(t, s)| Example::new(*t, *s)).collect(),
         }
+    }
+
+    fn validate(spec: &Spec) -> Vec<Violation> {
+        validate::validate(spec)
+    }
+
+    fn generate(spec: Spec, host: &mut Host) -> Result<()> {
+        let placeholders = params::placeholders(&spec);
+        if spec.options.parameters_file && !placeholders.is_empty() {
+            host.log(
+                Level::Warn,
+                &format!(
+                    "parameters.json has empty values to fill in for {} (no value or default in the spec)",
+                    placeholders.join(", ")
+                ),
+            );
+        }
+        let template = template::template(&spec);
+        let files = files(&spec);
+        let total = files.len() as u64;
+        for (i, kind) in files.into_iter().enumerate() {
+            host.progress(i as u64, total, &format!("writing {}", kind.path()));
+            let mut file = host.create_file(kind.path(), kind.media_type())?;
+            write_file(&spec, &template, kind, &mut file)?;
+            file.finish()?;
+        }
+        host.progress(total, total, "done");
+        Ok(())
     }
 }
 
@@ -95,7 +160,12 @@ pub fn files(spec: &Spec) -> Vec<FileKind> {
 
 /// Writes one file of a valid spec; `template` is [`template::template`]
 /// of it.
-pub fn write_file(spec: &Spec, template: &json::Json, kind: FileKind, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_file(
+    spec: &Spec,
+    template: &json::Json,
+    kind: FileKind,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match kind {
         FileKind::TemplateYaml => yaml::write(template, spec.options.intrinsics, out),
         FileKind::TemplateJson => {
@@ -128,6 +198,5 @@ pub fn template_size(spec: &Spec) -> usize {
 }
 
 fn diagram(spec: &Spec, out: &mut dyn Write) -> io::Result<()> {
-    let _ = graph::graph(spec);
-    out.write_all(b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n")
+    out.write_all(kiln_plugin_sdk::diagram::svg(&graph::graph(spec)).as_bytes())
 }

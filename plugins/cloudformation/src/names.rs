@@ -5,57 +5,149 @@
 /// Common resource types, the candidates for "did you mean" when a type
 /// name is malformed. Well-formed types not listed here are accepted.
 pub const RESOURCE_TYPES: &[&str] = &[
-    "AWS::ApiGateway::Account", "AWS::ApiGateway::ApiKey", "AWS::ApiGateway::Authorizer",
-    "AWS::ApiGateway::BasePathMapping", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::DomainName",
-    "AWS::ApiGateway::Method", "AWS::ApiGateway::Resource", "AWS::ApiGateway::RestApi",
-    "AWS::ApiGateway::Stage", "AWS::ApiGateway::UsagePlan", "AWS::ApiGatewayV2::Api",
-    "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Stage",
-    "AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy",
-    "AWS::AutoScaling::AutoScalingGroup", "AWS::AutoScaling::LaunchConfiguration",
-    "AWS::AutoScaling::ScalingPolicy", "AWS::Backup::BackupPlan", "AWS::Backup::BackupVault",
-    "AWS::CertificateManager::Certificate", "AWS::CloudFormation::CustomResource",
-    "AWS::CloudFormation::Stack", "AWS::CloudFormation::WaitCondition",
-    "AWS::CloudFormation::WaitConditionHandle", "AWS::CloudFront::CachePolicy",
-    "AWS::CloudFront::CloudFrontOriginAccessIdentity", "AWS::CloudFront::Distribution",
-    "AWS::CloudFront::Function", "AWS::CloudFront::OriginAccessControl",
-    "AWS::CloudFront::ResponseHeadersPolicy", "AWS::CloudTrail::Trail", "AWS::CloudWatch::Alarm",
-    "AWS::CloudWatch::Dashboard", "AWS::CodeBuild::Project", "AWS::CodeCommit::Repository",
-    "AWS::CodeDeploy::Application", "AWS::CodePipeline::Pipeline", "AWS::Cognito::IdentityPool",
-    "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Config::ConfigRule",
-    "AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table", "AWS::EC2::EIP", "AWS::EC2::FlowLog",
-    "AWS::EC2::Instance", "AWS::EC2::InternetGateway", "AWS::EC2::LaunchTemplate",
-    "AWS::EC2::NatGateway", "AWS::EC2::NetworkAcl", "AWS::EC2::NetworkAclEntry",
-    "AWS::EC2::NetworkInterface", "AWS::EC2::Route", "AWS::EC2::RouteTable",
-    "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress", "AWS::EC2::SecurityGroupIngress",
-    "AWS::EC2::Subnet", "AWS::EC2::SubnetNetworkAclAssociation",
-    "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::TransitGateway", "AWS::EC2::VPC",
-    "AWS::EC2::VPCEndpoint", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::Volume",
-    "AWS::EC2::VolumeAttachment", "AWS::ECR::Repository", "AWS::ECS::Cluster", "AWS::ECS::Service",
-    "AWS::ECS::TaskDefinition", "AWS::EFS::FileSystem", "AWS::EFS::MountTarget",
-    "AWS::EKS::Cluster", "AWS::EKS::Nodegroup", "AWS::ElastiCache::CacheCluster",
-    "AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::SubnetGroup",
-    "AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::TargetGroup",
-    "AWS::Events::EventBus", "AWS::Events::Rule", "AWS::IAM::AccessKey", "AWS::IAM::Group",
-    "AWS::IAM::InstanceProfile", "AWS::IAM::ManagedPolicy", "AWS::IAM::OIDCProvider",
-    "AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::RolePolicy", "AWS::IAM::User",
-    "AWS::IAM::UserToGroupAddition", "AWS::KMS::Alias", "AWS::KMS::Key",
-    "AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream", "AWS::Lambda::Alias",
-    "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Function", "AWS::Lambda::LayerVersion",
-    "AWS::Lambda::Permission", "AWS::Lambda::Url", "AWS::Lambda::Version",
-    "AWS::Logs::LogGroup", "AWS::Logs::MetricFilter", "AWS::Logs::SubscriptionFilter",
-    "AWS::RDS::DBCluster", "AWS::RDS::DBClusterParameterGroup", "AWS::RDS::DBInstance",
-    "AWS::RDS::DBParameterGroup", "AWS::RDS::DBSubnetGroup", "AWS::Route53::HealthCheck",
-    "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::Route53::RecordSetGroup",
-    "AWS::S3::AccessPoint", "AWS::S3::Bucket", "AWS::S3::BucketPolicy",
-    "AWS::SNS::Subscription", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SQS::Queue",
-    "AWS::SQS::QueuePolicy", "AWS::SSM::Document", "AWS::SSM::Parameter",
-    "AWS::SecretsManager::RotationSchedule", "AWS::SecretsManager::Secret",
-    "AWS::SecretsManager::SecretTargetAttachment", "AWS::Serverless::Api",
-    "AWS::Serverless::Application", "AWS::Serverless::Function", "AWS::Serverless::HttpApi",
-    "AWS::Serverless::LayerVersion", "AWS::Serverless::SimpleTable",
-    "AWS::Serverless::StateMachine", "AWS::StepFunctions::Activity",
-    "AWS::StepFunctions::StateMachine", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation",
+    "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::ApiKey",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::BasePathMapping",
+    "AWS::ApiGateway::Deployment",
+    "AWS::ApiGateway::DomainName",
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Resource",
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Stage",
+    "AWS::ApiGateway::UsagePlan",
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::ApplicationAutoScaling::ScalableTarget",
+    "AWS::ApplicationAutoScaling::ScalingPolicy",
+    "AWS::AutoScaling::AutoScalingGroup",
+    "AWS::AutoScaling::LaunchConfiguration",
+    "AWS::AutoScaling::ScalingPolicy",
+    "AWS::Backup::BackupPlan",
+    "AWS::Backup::BackupVault",
+    "AWS::CertificateManager::Certificate",
+    "AWS::CloudFormation::CustomResource",
+    "AWS::CloudFormation::Stack",
+    "AWS::CloudFormation::WaitCondition",
+    "AWS::CloudFormation::WaitConditionHandle",
+    "AWS::CloudFront::CachePolicy",
+    "AWS::CloudFront::CloudFrontOriginAccessIdentity",
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::Function",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::CloudTrail::Trail",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
+    "AWS::CodeBuild::Project",
+    "AWS::CodeCommit::Repository",
+    "AWS::CodeDeploy::Application",
+    "AWS::CodePipeline::Pipeline",
+    "AWS::Cognito::IdentityPool",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::Config::ConfigRule",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::DynamoDB::Table",
+    "AWS::EC2::EIP",
+    "AWS::EC2::FlowLog",
+    "AWS::EC2::Instance",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::LaunchTemplate",
+    "AWS::EC2::NatGateway",
+    "AWS::EC2::NetworkAcl",
+    "AWS::EC2::NetworkAclEntry",
+    "AWS::EC2::NetworkInterface",
+    "AWS::EC2::Route",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::SecurityGroupEgress",
+    "AWS::EC2::SecurityGroupIngress",
+    "AWS::EC2::Subnet",
+    "AWS::EC2::SubnetNetworkAclAssociation",
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "AWS::EC2::TransitGateway",
+    "AWS::EC2::VPC",
+    "AWS::EC2::VPCEndpoint",
+    "AWS::EC2::VPCGatewayAttachment",
+    "AWS::EC2::Volume",
+    "AWS::EC2::VolumeAttachment",
+    "AWS::ECR::Repository",
+    "AWS::ECS::Cluster",
+    "AWS::ECS::Service",
+    "AWS::ECS::TaskDefinition",
+    "AWS::EFS::FileSystem",
+    "AWS::EFS::MountTarget",
+    "AWS::EKS::Cluster",
+    "AWS::EKS::Nodegroup",
+    "AWS::ElastiCache::CacheCluster",
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::ElastiCache::SubnetGroup",
+    "AWS::ElasticLoadBalancingV2::Listener",
+    "AWS::ElasticLoadBalancingV2::ListenerRule",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "AWS::ElasticLoadBalancingV2::TargetGroup",
+    "AWS::Events::EventBus",
+    "AWS::Events::Rule",
+    "AWS::IAM::AccessKey",
+    "AWS::IAM::Group",
+    "AWS::IAM::InstanceProfile",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::OIDCProvider",
+    "AWS::IAM::Policy",
+    "AWS::IAM::Role",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::User",
+    "AWS::IAM::UserToGroupAddition",
+    "AWS::KMS::Alias",
+    "AWS::KMS::Key",
+    "AWS::Kinesis::Stream",
+    "AWS::KinesisFirehose::DeliveryStream",
+    "AWS::Lambda::Alias",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::LayerVersion",
+    "AWS::Lambda::Permission",
+    "AWS::Lambda::Url",
+    "AWS::Lambda::Version",
+    "AWS::Logs::LogGroup",
+    "AWS::Logs::MetricFilter",
+    "AWS::Logs::SubscriptionFilter",
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::DBClusterParameterGroup",
+    "AWS::RDS::DBInstance",
+    "AWS::RDS::DBParameterGroup",
+    "AWS::RDS::DBSubnetGroup",
+    "AWS::Route53::HealthCheck",
+    "AWS::Route53::HostedZone",
+    "AWS::Route53::RecordSet",
+    "AWS::Route53::RecordSetGroup",
+    "AWS::S3::AccessPoint",
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::Subscription",
+    "AWS::SNS::Topic",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SSM::Document",
+    "AWS::SSM::Parameter",
+    "AWS::SecretsManager::RotationSchedule",
+    "AWS::SecretsManager::Secret",
+    "AWS::SecretsManager::SecretTargetAttachment",
+    "AWS::Serverless::Api",
+    "AWS::Serverless::Application",
+    "AWS::Serverless::Function",
+    "AWS::Serverless::HttpApi",
+    "AWS::Serverless::LayerVersion",
+    "AWS::Serverless::SimpleTable",
+    "AWS::Serverless::StateMachine",
+    "AWS::StepFunctions::Activity",
+    "AWS::StepFunctions::StateMachine",
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
 ];
 
 /// Parameter types that are not AWS-specific.
@@ -77,7 +169,10 @@ const AWS_PARAMETER_TYPES: &[&str] = &[
 
 /// Every parameter type CloudFormation accepts, for suggestions.
 pub fn parameter_types() -> Vec<String> {
-    let mut all: Vec<String> = PLAIN_PARAMETER_TYPES.iter().map(|s| s.to_string()).collect();
+    let mut all: Vec<String> = PLAIN_PARAMETER_TYPES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for t in AWS_PARAMETER_TYPES {
         all.push(t.to_string());
         all.push(format!("List<{t}>"));
@@ -99,12 +194,18 @@ pub fn is_parameter_type(t: &str) -> bool {
         return true;
     }
     let aws = |s: &str| AWS_PARAMETER_TYPES.contains(&s);
-    let list_or_one = |s: &str| aws(s) || s.strip_prefix("List<").and_then(|r| r.strip_suffix('>')).is_some_and(aws);
+    let list_or_one = |s: &str| {
+        aws(s)
+            || s.strip_prefix("List<")
+                .and_then(|r| r.strip_suffix('>'))
+                .is_some_and(aws)
+    };
     if let Some(inner) = t
         .strip_prefix("AWS::SSM::Parameter::Value<")
         .and_then(|r| r.strip_suffix('>'))
     {
-        return matches!(inner, "String" | "List<String>" | "CommaDelimitedList") || list_or_one(inner);
+        return matches!(inner, "String" | "List<String>" | "CommaDelimitedList")
+            || list_or_one(inner);
     }
     list_or_one(t)
 }
@@ -112,7 +213,10 @@ pub fn is_parameter_type(t: &str) -> bool {
 /// Whether a parameter of type `t` takes a list (its value is
 /// comma-separated).
 pub fn is_list_parameter(t: &str) -> bool {
-    t.starts_with("List<") || t == "CommaDelimitedList" || t.contains("<List<") || t.ends_with("<CommaDelimitedList>")
+    t.starts_with("List<")
+        || t == "CommaDelimitedList"
+        || t.contains("<List<")
+        || t.ends_with("<CommaDelimitedList>")
 }
 
 /// Transforms CloudFormation hosts.
@@ -161,11 +265,18 @@ pub fn is_resource_type(t: &str) -> bool {
     if let Some(name) = t.strip_prefix("Custom::") {
         return !name.is_empty()
             && name.len() <= 60
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_@-".contains(&b));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_@-".contains(&b));
     }
     let parts: Vec<&str> = t.split("::").collect();
     match parts.as_slice() {
-        [org, service, kind] => word(org) && word(service) && word(kind) && org.starts_with(|c: char| c.is_ascii_uppercase()),
+        [org, service, kind] => {
+            word(org)
+                && word(service)
+                && word(kind)
+                && org.starts_with(|c: char| c.is_ascii_uppercase())
+        }
         [org, service, kind, "MODULE"] => word(org) && word(service) && word(kind),
         _ => false,
     }
@@ -179,35 +290,4 @@ pub fn service(t: &str) -> &str {
         (Some(_), Some(service)) => service,
         _ => t,
     }
-}
-
-/// The candidate in `candidates` closest to `word` (ignoring case), if one
-/// is close enough to be a likely typo.
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let w = word.to_lowercase();
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        let d = distance(&w, &c.to_lowercase());
-        if best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    let (d, c) = best?;
-    let limit = (word.chars().count().max(c.chars().count()) / 3).max(2);
-    (d <= limit).then_some(c)
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == b[j] { prev } else { 1 + prev.min(row[j]).min(cur) };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }

@@ -3,7 +3,7 @@
 //! the plugin's JSON Schema, so every doc comment here is written for the
 //! chat model that writes specs from that schema alone.
 
-use schemars::JsonSchema;
+use kiln_plugin_sdk::schemars::{self, JsonSchema};
 use serde::Deserialize;
 
 use crate::json::{Json, Named};

@@ -84,7 +84,10 @@ fn parameter(p: &Parameter) -> Json {
         "AllowedValues",
         p.allowed_values.as_ref().map(|v| Json::Array(v.clone())),
     );
-    o.put("AllowedPattern", p.allowed_pattern.as_deref().map(Json::str));
+    o.put(
+        "AllowedPattern",
+        p.allowed_pattern.as_deref().map(Json::str),
+    );
     o.put("MinLength", p.min_length.map(|n| Json::Number(n.into())));
     o.put("MaxLength", p.max_length.map(|n| Json::Number(n.into())));
     o.put("MinValue", p.min_value.clone().map(Json::Number));
@@ -106,7 +109,10 @@ fn rule(r: &Rule) -> Json {
         .map(|a| {
             let mut ao = Obj(Vec::new());
             ao.put("Assert", Some(normalize(&a.assert)));
-            ao.put("AssertDescription", a.assert_description.as_deref().map(Json::str));
+            ao.put(
+                "AssertDescription",
+                a.assert_description.as_deref().map(Json::str),
+            );
             Json::Object(ao.0)
         })
         .collect();
@@ -125,7 +131,10 @@ fn resource(r: &Resource) -> Json {
             many => Json::Array(many.iter().map(|s| Json::str(*s)).collect()),
         }),
     );
-    o.put("DeletionPolicy", r.deletion_policy.map(|p| Json::str(p.name())));
+    o.put(
+        "DeletionPolicy",
+        r.deletion_policy.map(|p| Json::str(p.name())),
+    );
     o.put(
         "UpdateReplacePolicy",
         r.update_replace_policy.map(|p| Json::str(p.name())),
@@ -150,13 +159,11 @@ fn output(out: &Output) -> Json {
     o.put("Value", Some(normalize(&out.value)));
     o.put(
         "Export",
-        out.export
-            .as_ref()
-            .map(|e| match e.single() {
-                // Already written the way CloudFormation nests it.
-                Some(("Name", _)) => normalize(e),
-                _ => Json::Object(vec![("Name".into(), normalize(e))]),
-            }),
+        out.export.as_ref().map(|e| match e.single() {
+            // Already written the way CloudFormation nests it.
+            Some(("Name", _)) => normalize(e),
+            _ => Json::Object(vec![("Name".into(), normalize(e))]),
+        }),
     );
     Json::Object(o.0)
 }

@@ -6,11 +6,12 @@
 use std::collections::{HashMap, HashSet};
 use std::io;
 
-use crate::Violation;
 use crate::intrinsic::{self, FUNCTIONS, PSEUDO_PARAMETERS, long_name, looks_like_function};
 use crate::json::{Json, Named};
-use crate::names::{self, closest};
+use crate::names;
 use crate::spec::{Spec, Upload};
+use kiln_plugin_sdk::Violation;
+use kiln_plugin_sdk::suggest::closest;
 
 /// Most resources in one stack.
 pub const MAX_RESOURCES: usize = 500;
@@ -42,10 +43,7 @@ pub fn validate(spec: &Spec) -> Vec<Violation> {
     c.out
 }
 
-/// An RFC 6901 pointer segment.
-pub fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
+use kiln_plugin_sdk::pointer::escape;
 
 /// Where a value sits, which decides what it may refer to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -112,7 +110,11 @@ impl<'s> Checker<'s> {
             let many = matches!(t, crate::spec::Transform::Many(_));
             for (i, name) in t.names().into_iter().enumerate() {
                 if !names::TRANSFORMS.contains(&name) {
-                    let ptr = if many { format!("/transform/{i}") } else { "/transform".into() };
+                    let ptr = if many {
+                        format!("/transform/{i}")
+                    } else {
+                        "/transform".into()
+                    };
                     let mut m = format!(
                         "expected a CloudFormation transform ({}), found `{name}`",
                         names::TRANSFORMS.join(", ")
@@ -193,15 +195,27 @@ impl<'s> Checker<'s> {
                     );
                 }
             }
-            if p.kind != "String" && (p.min_length.is_some() || p.max_length.is_some() || p.allowed_pattern.is_some()) {
-                let field = if p.allowed_pattern.is_some() { "allowed_pattern" } else if p.min_length.is_some() { "min_length" } else { "max_length" };
+            if p.kind != "String"
+                && (p.min_length.is_some() || p.max_length.is_some() || p.allowed_pattern.is_some())
+            {
+                let field = if p.allowed_pattern.is_some() {
+                    "allowed_pattern"
+                } else if p.min_length.is_some() {
+                    "min_length"
+                } else {
+                    "max_length"
+                };
                 self.push(
                     format!("{ptr}/{field}"),
                     format!("{field} applies to String parameters only, this one is `{}`; remove it or make the type String", p.kind),
                 );
             }
             if p.kind != "Number" && (p.min_value.is_some() || p.max_value.is_some()) {
-                let field = if p.min_value.is_some() { "min_value" } else { "max_value" };
+                let field = if p.min_value.is_some() {
+                    "min_value"
+                } else {
+                    "max_value"
+                };
                 self.push(
                     format!("{ptr}/{field}"),
                     format!("{field} applies to Number parameters only, this one is `{}`; remove it or make the type Number", p.kind),
@@ -226,14 +240,29 @@ impl<'s> Checker<'s> {
                         _ => false,
                     };
                     if !ok {
-                        self.push(format!("{ptr}/{field}"), format!("expected a number for a Number parameter, found {}", show(v)));
+                        self.push(
+                            format!("{ptr}/{field}"),
+                            format!(
+                                "expected a number for a Number parameter, found {}",
+                                show(v)
+                            ),
+                        );
                     }
                 }
                 if let Some(allowed) = &p.allowed_values {
-                    if !names::is_list_parameter(&p.kind) && !allowed.iter().any(|a| same_scalar(a, v)) {
+                    if !names::is_list_parameter(&p.kind)
+                        && !allowed.iter().any(|a| same_scalar(a, v))
+                    {
                         let shown: Vec<String> = allowed.iter().map(show).collect();
-                        let mut m = format!("expected one of the allowed_values ({}), found {}", shown.join(", "), show(v));
-                        if let Some(s) = v.as_str().and_then(|s| closest(s, allowed.iter().filter_map(Json::as_str))) {
+                        let mut m = format!(
+                            "expected one of the allowed_values ({}), found {}",
+                            shown.join(", "),
+                            show(v)
+                        );
+                        if let Some(s) = v
+                            .as_str()
+                            .and_then(|s| closest(s, allowed.iter().filter_map(Json::as_str)))
+                        {
                             m.push_str(&format!("; did you mean `{s}`?"));
                         }
                         self.push(format!("{ptr}/{field}"), m);
@@ -256,12 +285,18 @@ impl<'s> Checker<'s> {
         self.ids("mappings", "mapping", &spec.mappings);
         for (name, top) in spec.mappings.iter() {
             if top.is_empty() {
-                self.push(format!("/mappings/{}", escape(name)), "expected at least one top-level key, found an empty mapping");
+                self.push(
+                    format!("/mappings/{}", escape(name)),
+                    "expected at least one top-level key, found an empty mapping",
+                );
             }
             for (k, second) in top.iter() {
                 let ptr = format!("/mappings/{}/{}", escape(name), escape(k));
                 if second.is_empty() {
-                    self.push(ptr.clone(), "expected at least one second-level key, found an empty object");
+                    self.push(
+                        ptr.clone(),
+                        "expected at least one second-level key, found an empty object",
+                    );
                 }
                 for (k2, v) in second.iter() {
                     if !is_mapping_value(v) {
@@ -295,10 +330,18 @@ impl<'s> Checker<'s> {
                 self.walk(c, &format!("{ptr}/rule_condition"), Place::Rule, &[]);
             }
             if r.assertions.is_empty() {
-                self.push(format!("{ptr}/assertions"), "expected at least one assertion, found none");
+                self.push(
+                    format!("{ptr}/assertions"),
+                    "expected at least one assertion, found none",
+                );
             }
             for (i, a) in r.assertions.iter().enumerate() {
-                self.walk(&a.assert, &format!("{ptr}/assertions/{i}/assert"), Place::Rule, &[]);
+                self.walk(
+                    &a.assert,
+                    &format!("{ptr}/assertions/{i}/assert"),
+                    Place::Rule,
+                    &[],
+                );
             }
         }
     }
@@ -331,7 +374,13 @@ impl<'s> Checker<'s> {
                 if matches!(p, Json::Object(_)) {
                     self.walk(p, &format!("{ptr}/properties"), Place::Resource(i), &[]);
                 } else {
-                    self.push(format!("{ptr}/properties"), format!("expected an object of property names and values, found {}", p.kind()));
+                    self.push(
+                        format!("{ptr}/properties"),
+                        format!(
+                            "expected an object of property names and values, found {}",
+                            p.kind()
+                        ),
+                    );
                 }
             }
             for (field, v) in [
@@ -346,7 +395,11 @@ impl<'s> Checker<'s> {
             if let Some(d) = &r.depends_on {
                 let many = matches!(d, crate::spec::OneOrMany::Many(_));
                 for (j, target) in d.items().into_iter().enumerate() {
-                    let dptr = if many { format!("{ptr}/depends_on/{j}") } else { format!("{ptr}/depends_on") };
+                    let dptr = if many {
+                        format!("{ptr}/depends_on/{j}")
+                    } else {
+                        format!("{ptr}/depends_on")
+                    };
                     if target == id {
                         self.push(dptr, format!("a resource cannot depend on itself, found `{id}` in its own depends_on; remove it"));
                     } else if let Some(&t) = self.resources.get(target) {
@@ -388,8 +441,18 @@ impl<'s> Checker<'s> {
     fn quotas(&mut self) {
         let spec = self.spec;
         for (ptr, n, max, what) in [
-            ("/resources", spec.resources.len(), MAX_RESOURCES, "resources"),
-            ("/parameters", spec.parameters.len(), MAX_PARAMETERS, "parameters"),
+            (
+                "/resources",
+                spec.resources.len(),
+                MAX_RESOURCES,
+                "resources",
+            ),
+            (
+                "/parameters",
+                spec.parameters.len(),
+                MAX_PARAMETERS,
+                "parameters",
+            ),
             ("/outputs", spec.outputs.len(), MAX_OUTPUTS, "outputs"),
             ("/mappings", spec.mappings.len(), MAX_MAPPINGS, "mappings"),
         ] {
@@ -404,7 +467,9 @@ impl<'s> Checker<'s> {
         let size = crate::template_size(spec);
         if size > limit {
             let advice = match spec.options.upload {
-                Upload::Direct => "upload it to S3 and deploy with --template-url (set options.upload to \"s3\", up to 1,000,000 bytes), or split it into nested stacks (AWS::CloudFormation::Stack)",
+                Upload::Direct => {
+                    "upload it to S3 and deploy with --template-url (set options.upload to \"s3\", up to 1,000,000 bytes), or split it into nested stacks (AWS::CloudFormation::Stack)"
+                }
                 Upload::S3 => "split it into nested stacks (AWS::CloudFormation::Stack)",
             };
             self.push(
@@ -432,8 +497,17 @@ impl<'s> Checker<'s> {
                             let bare = k.trim_start_matches('!');
                             let bare = bare.strip_prefix("Fn::").unwrap_or(bare);
                             let mut m = format!("unknown intrinsic function `{k}`");
-                            if let Some(s) = closest(bare, FUNCTIONS.iter().map(|f| f.strip_prefix("Fn::").unwrap_or(f))) {
-                                let long = FUNCTIONS.iter().find(|f| f.ends_with(s)).copied().unwrap_or(s);
+                            if let Some(s) = closest(
+                                bare,
+                                FUNCTIONS
+                                    .iter()
+                                    .map(|f| f.strip_prefix("Fn::").unwrap_or(f)),
+                            ) {
+                                let long = FUNCTIONS
+                                    .iter()
+                                    .find(|f| f.ends_with(s))
+                                    .copied()
+                                    .unwrap_or(s);
                                 m.push_str(&format!("; did you mean `{long}`?"));
                             } else {
                                 m.push_str(&format!("; expected one of {}", FUNCTIONS.join(", ")));
@@ -444,7 +518,10 @@ impl<'s> Checker<'s> {
                         None => {}
                     }
                 } else if entries.len() > 1 {
-                    if let Some((k, _)) = entries.iter().find(|(k, _)| long_name(k).is_some_and(|n| n != "Condition")) {
+                    if let Some((k, _)) = entries
+                        .iter()
+                        .find(|(k, _)| long_name(k).is_some_and(|n| n != "Condition"))
+                    {
                         self.push(
                             format!("{ptr}/{}", escape(k)),
                             format!("an intrinsic function must be the only key of its object, found `{k}` beside {} other keys; wrap it in its own object", entries.len() - 1),
@@ -460,14 +537,22 @@ impl<'s> Checker<'s> {
     }
 
     fn shape(&mut self, ptr: &str, name: &str, expected: &str, found: &Json) {
-        self.push(ptr, format!("{name} expects {expected}, found {}", show_short(found)));
+        self.push(
+            ptr,
+            format!("{name} expects {expected}, found {}", show_short(found)),
+        );
     }
 
     fn call(&mut self, name: &str, arg: &Json, ptr: &str, place: Place, locals: &[&str]) {
         match name {
             "Ref" => match arg {
                 Json::String(target) => self.reference(target, ptr, place, locals, "Ref"),
-                other => self.shape(ptr, "Ref", "a logical id or pseudo parameter name as a string", other),
+                other => self.shape(
+                    ptr,
+                    "Ref",
+                    "a logical id or pseudo parameter name as a string",
+                    other,
+                ),
             },
             "Fn::GetAtt" => {
                 let parts: Option<(&str, Option<&Json>)> = match arg {
@@ -482,19 +567,43 @@ impl<'s> Checker<'s> {
                                 self.walk(attr, &format!("{ptr}/1"), place, locals);
                             }
                         }
-                        let rptr = if matches!(arg, Json::Array(_)) { format!("{ptr}/0") } else { ptr.to_string() };
+                        let rptr = if matches!(arg, Json::Array(_)) {
+                            format!("{ptr}/0")
+                        } else {
+                            ptr.to_string()
+                        };
                         self.attribute_of(res, &rptr, place);
                     }
-                    None => self.shape(ptr, "Fn::GetAtt", "[\"LogicalId\", \"Attribute\"] or \"LogicalId.Attribute\"", arg),
+                    None => self.shape(
+                        ptr,
+                        "Fn::GetAtt",
+                        "[\"LogicalId\", \"Attribute\"] or \"LogicalId.Attribute\"",
+                        arg,
+                    ),
                 }
             }
             "Fn::Sub" => {
                 let (text, tptr, vars) = match arg {
                     Json::String(s) => (s.as_str(), ptr.to_string(), None),
-                    Json::Array(a) if a.len() == 2 && a[0].as_str().is_some() && matches!(a[1], Json::Object(_)) => {
-                        (a[0].as_str().unwrap_or_default(), format!("{ptr}/0"), a[1].as_object())
+                    Json::Array(a)
+                        if a.len() == 2
+                            && a[0].as_str().is_some()
+                            && matches!(a[1], Json::Object(_)) =>
+                    {
+                        (
+                            a[0].as_str().unwrap_or_default(),
+                            format!("{ptr}/0"),
+                            a[1].as_object(),
+                        )
                     }
-                    other => return self.shape(ptr, "Fn::Sub", "a string or [\"string with ${Name}\", {\"Name\": value}]", other),
+                    other => {
+                        return self.shape(
+                            ptr,
+                            "Fn::Sub",
+                            "a string or [\"string with ${Name}\", {\"Name\": value}]",
+                            other,
+                        );
+                    }
                 };
                 let mut names: Vec<&str> = locals.to_vec();
                 if let Some(vars) = vars {
@@ -522,24 +631,38 @@ impl<'s> Checker<'s> {
                 Some([c, a, b]) => {
                     match c {
                         Json::String(c) => self.condition_ref(c, &format!("{ptr}/0")),
-                        other => self.shape(&format!("{ptr}/0"), "Fn::If", "a condition name as its first item", other),
+                        other => self.shape(
+                            &format!("{ptr}/0"),
+                            "Fn::If",
+                            "a condition name as its first item",
+                            other,
+                        ),
                     }
                     self.walk(a, &format!("{ptr}/1"), place, locals);
                     self.walk(b, &format!("{ptr}/2"), place, locals);
                 }
-                _ => self.shape(ptr, "Fn::If", "[\"ConditionName\", value if true, value if false]", arg),
+                _ => self.shape(
+                    ptr,
+                    "Fn::If",
+                    "[\"ConditionName\", value if true, value if false]",
+                    arg,
+                ),
             },
             "Condition" => match arg {
                 Json::String(c) => {
                     self.condition_ref(c, ptr);
-                    if let (Some(from), Some(&to)) = (self.current_condition, self.conditions.get(c.as_str())) {
+                    if let (Some(from), Some(&to)) =
+                        (self.current_condition, self.conditions.get(c.as_str()))
+                    {
                         self.condition_edges[from].push((to, ptr.to_string()));
                     }
                 }
                 other => self.shape(ptr, "Condition", "a condition name as a string", other),
             },
             "Fn::And" | "Fn::Or" => match arg.as_array() {
-                Some(items) if (2..=10).contains(&items.len()) => self.walk(arg, ptr, place, locals),
+                Some(items) if (2..=10).contains(&items.len()) => {
+                    self.walk(arg, ptr, place, locals)
+                }
                 _ => self.shape(ptr, name, "a list of 2 to 10 conditions", arg),
             },
             "Fn::Not" => match arg.as_array() {
@@ -548,25 +671,31 @@ impl<'s> Checker<'s> {
             },
             "Fn::Equals" => self.items(name, arg, ptr, place, locals, 2, 2, "[value, value]"),
             "Fn::Join" => match arg.as_array() {
-                Some([Json::String(_), list]) if !matches!(list, Json::String(_) | Json::Number(_)) => {
+                Some([Json::String(_), list])
+                    if !matches!(list, Json::String(_) | Json::Number(_)) =>
+                {
                     self.walk(list, &format!("{ptr}/1"), place, locals)
                 }
                 _ => self.shape(ptr, name, "[\"delimiter\", [values]]", arg),
             },
-            "Fn::Select" => match arg.as_array() {
-                Some([i, list]) => {
-                    self.walk(i, &format!("{ptr}/0"), place, locals);
-                    self.walk(list, &format!("{ptr}/1"), place, locals);
-                    if let (Some(idx), Some(items)) = (index_of(i), list.as_array()) {
-                        if idx >= items.len() {
-                            self.push(format!("{ptr}/0"), format!("Fn::Select index {idx} is past the end of its {}-item list", items.len()));
+            "Fn::Select" => {
+                match arg.as_array() {
+                    Some([i, list]) => {
+                        self.walk(i, &format!("{ptr}/0"), place, locals);
+                        self.walk(list, &format!("{ptr}/1"), place, locals);
+                        if let (Some(idx), Some(items)) = (index_of(i), list.as_array()) {
+                            if idx >= items.len() {
+                                self.push(format!("{ptr}/0"), format!("Fn::Select index {idx} is past the end of its {}-item list", items.len()));
+                            }
                         }
                     }
+                    _ => self.shape(ptr, name, "[index, [values]]", arg),
                 }
-                _ => self.shape(ptr, name, "[index, [values]]", arg),
-            },
+            }
             "Fn::Split" => match arg.as_array() {
-                Some([Json::String(_), source]) => self.walk(source, &format!("{ptr}/1"), place, locals),
+                Some([Json::String(_), source]) => {
+                    self.walk(source, &format!("{ptr}/1"), place, locals)
+                }
                 _ => self.shape(ptr, name, "[\"delimiter\", \"string to split\"]", arg),
             },
             "Fn::FindInMap" => match arg.as_array() {
@@ -574,20 +703,49 @@ impl<'s> Checker<'s> {
                     self.walk(arg, ptr, place, locals);
                     self.find_in_map(items, ptr);
                 }
-                _ => self.shape(ptr, name, "[\"MapName\", \"TopLevelKey\", \"SecondLevelKey\"]", arg),
+                _ => self.shape(
+                    ptr,
+                    name,
+                    "[\"MapName\", \"TopLevelKey\", \"SecondLevelKey\"]",
+                    arg,
+                ),
             },
-            "Fn::Cidr" => self.items(name, arg, ptr, place, locals, 3, 3, "[ipBlock, count, cidrBits]"),
+            "Fn::Cidr" => self.items(
+                name,
+                arg,
+                ptr,
+                place,
+                locals,
+                3,
+                3,
+                "[ipBlock, count, cidrBits]",
+            ),
             "Fn::GetAZs" => match arg {
                 Json::String(_) => {}
                 Json::Object(_) => self.walk(arg, ptr, place, locals),
-                other => self.shape(ptr, name, "a region name, \"\" for the stack's region, or {\"Ref\": \"AWS::Region\"}", other),
+                other => self.shape(
+                    ptr,
+                    name,
+                    "a region name, \"\" for the stack's region, or {\"Ref\": \"AWS::Region\"}",
+                    other,
+                ),
             },
             _ => self.walk(arg, ptr, place, locals),
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn items(&mut self, name: &str, arg: &Json, ptr: &str, place: Place, locals: &[&str], min: usize, max: usize, expected: &str) {
+    fn items(
+        &mut self,
+        name: &str,
+        arg: &Json,
+        ptr: &str,
+        place: Place,
+        locals: &[&str],
+        min: usize,
+        max: usize,
+        expected: &str,
+    ) {
         match arg.as_array() {
             Some(items) if (min..=max).contains(&items.len()) => self.walk(arg, ptr, place, locals),
             _ => self.shape(ptr, name, expected, arg),
@@ -597,13 +755,20 @@ impl<'s> Checker<'s> {
     /// A `Ref` or `${Name}`: a parameter, a resource or a pseudo parameter.
     fn reference(&mut self, target: &str, ptr: &str, place: Place, locals: &[&str], what: &str) {
         let spec = self.spec;
-        if PSEUDO_PARAMETERS.contains(&target) || spec.parameters.contains(target) || locals.contains(&target) {
+        if PSEUDO_PARAMETERS.contains(&target)
+            || spec.parameters.contains(target)
+            || locals.contains(&target)
+        {
             return;
         }
         if let Some(&t) = self.resources.get(target) {
             match place {
                 Place::Condition | Place::Rule => {
-                    let section = if place == Place::Condition { "conditions" } else { "rules" };
+                    let section = if place == Place::Condition {
+                        "conditions"
+                    } else {
+                        "rules"
+                    };
                     self.push(ptr, format!("{section} can refer only to parameters and pseudo parameters, found resource `{target}`; add a parameter instead"));
                 }
                 Place::Resource(from) => self.edges[from].push((t, ptr.to_string())),
@@ -612,10 +777,22 @@ impl<'s> Checker<'s> {
             return;
         }
         let candidates: Vec<&str> = match place {
-            Place::Condition | Place::Rule => spec.parameters.names().chain(PSEUDO_PARAMETERS.iter().copied()).collect(),
-            _ => spec.parameters.names().chain(spec.resources.names()).chain(locals.iter().copied()).chain(PSEUDO_PARAMETERS.iter().copied()).collect(),
+            Place::Condition | Place::Rule => spec
+                .parameters
+                .names()
+                .chain(PSEUDO_PARAMETERS.iter().copied())
+                .collect(),
+            _ => spec
+                .parameters
+                .names()
+                .chain(spec.resources.names())
+                .chain(locals.iter().copied())
+                .chain(PSEUDO_PARAMETERS.iter().copied())
+                .collect(),
         };
-        let mut m = format!("{what} target `{target}` is not a parameter, resource or pseudo parameter of this template");
+        let mut m = format!(
+            "{what} target `{target}` is not a parameter, resource or pseudo parameter of this template"
+        );
         if spec.conditions.contains(target) {
             m.push_str(&format!("; `{target}` is a condition: use {{\"Condition\": \"{target}\"}} inside a condition, or {{\"Fn::If\": [\"{target}\", yes, no]}} for a value"));
         } else if let Some(s) = closest(target, candidates.iter().copied()) {
@@ -632,7 +809,10 @@ impl<'s> Checker<'s> {
         let spec = self.spec;
         if let Some(&t) = self.resources.get(res) {
             match place {
-                Place::Condition | Place::Rule => self.push(ptr, format!("conditions and rules cannot read resource attributes, found `{res}`")),
+                Place::Condition | Place::Rule => self.push(
+                    ptr,
+                    format!("conditions and rules cannot read resource attributes, found `{res}`"),
+                ),
                 Place::Resource(from) => self.edges[from].push((t, ptr.to_string())),
                 Place::Output => {}
             }
@@ -640,7 +820,9 @@ impl<'s> Checker<'s> {
         }
         let mut m = format!("Fn::GetAtt names `{res}`, which is not a resource of this template");
         if spec.parameters.contains(res) {
-            m.push_str(&format!("; `{res}` is a parameter: use {{\"Ref\": \"{res}\"}}"));
+            m.push_str(&format!(
+                "; `{res}` is a parameter: use {{\"Ref\": \"{res}\"}}"
+            ));
         } else if let Some(s) = closest(res, spec.resources.names()) {
             m.push_str(&format!("; did you mean `{s}`?"));
         }
@@ -656,7 +838,12 @@ impl<'s> Checker<'s> {
     }
 
     /// "resource `X`, which does not exist; did you mean `Y`?"
-    fn missing<'a>(&self, what: &str, name: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> String {
+    fn missing<'a>(
+        &self,
+        what: &str,
+        name: &str,
+        candidates: impl Iterator<Item = &'a str> + Clone,
+    ) -> String {
         let mut m = format!("{what} `{name}`, which this template does not define");
         if let Some(s) = closest(name, candidates.clone()) {
             m.push_str(&format!("; did you mean `{s}`?"));
@@ -673,7 +860,9 @@ impl<'s> Checker<'s> {
 
     fn find_in_map(&mut self, items: &[Json], ptr: &str) {
         let spec = self.spec;
-        let Some(map_name) = items[0].as_str() else { return };
+        let Some(map_name) = items[0].as_str() else {
+            return;
+        };
         let Some(map) = spec.mappings.get(map_name) else {
             let m = self.missing("mapping", map_name, spec.mappings.names());
             return self.push(format!("{ptr}/0"), format!("Fn::FindInMap names {m}"));
@@ -684,12 +873,18 @@ impl<'s> Checker<'s> {
                 return; // a default value covers missing keys
             }
             let m = self.missing("top-level key", top, map.names());
-            return self.push(format!("{ptr}/1"), format!("mapping `{map_name}` has no {m}"));
+            return self.push(
+                format!("{ptr}/1"),
+                format!("mapping `{map_name}` has no {m}"),
+            );
         };
         let Some(key) = items[2].as_str() else { return };
         if !second.contains(key) && items.len() == 3 {
             let m = self.missing("second-level key", key, second.names());
-            self.push(format!("{ptr}/2"), format!("mapping `{map_name}`/`{top}` has no {m}"));
+            self.push(
+                format!("{ptr}/2"),
+                format!("mapping `{map_name}`/`{top}` has no {m}"),
+            );
         }
     }
 
@@ -703,7 +898,13 @@ impl<'s> Checker<'s> {
         let names: Vec<&str> = spec.conditions.names().collect();
         for (ptr, path) in find_cycles(&self.condition_edges) {
             let path: Vec<&str> = path.iter().map(|&i| names[i]).collect();
-            self.push(ptr, format!("conditions refer to each other in a cycle: {}; remove one of the references", path.join(" → ")));
+            self.push(
+                ptr,
+                format!(
+                    "conditions refer to each other in a cycle: {}; remove one of the references",
+                    path.join(" → ")
+                ),
+            );
         }
     }
 }
@@ -761,7 +962,9 @@ fn find_cycles(edges: &[Vec<(usize, String)>]) -> Vec<(String, Vec<usize>)> {
 fn is_mapping_value(v: &Json) -> bool {
     match v {
         Json::String(_) | Json::Number(_) | Json::Bool(_) => true,
-        Json::Array(items) => items.iter().all(|i| matches!(i, Json::String(_) | Json::Number(_))),
+        Json::Array(items) => items
+            .iter()
+            .all(|i| matches!(i, Json::String(_) | Json::Number(_))),
         _ => false,
     }
 }

@@ -285,10 +285,30 @@ mod tests {
 
     #[test]
     fn strings_that_read_as_other_types_are_quoted() {
-        for s in ["80", "true", "No", "null", "1:20", "2026-01-01", ".5", "-x", "", "a: b", "x #y", "@x", "~"] {
+        for s in [
+            "80",
+            "true",
+            "No",
+            "null",
+            "1:20",
+            "2026-01-01",
+            ".5",
+            "-x",
+            "",
+            "a: b",
+            "x #y",
+            "@x",
+            "~",
+        ] {
             assert!(scalar(s).starts_with('\''), "{s} -> {}", scalar(s));
         }
-        for s in ["AWS::Region", "arn:aws:s3:::b/*", "s3:GetObject", "Hello world", "Zürich"] {
+        for s in [
+            "AWS::Region",
+            "arn:aws:s3:::b/*",
+            "s3:GetObject",
+            "Hello world",
+            "Zürich",
+        ] {
             assert_eq!(scalar(s), s);
         }
         assert_eq!(scalar("it's"), "it's");

@@ -184,14 +184,14 @@ def check_case(case, problems):
     got = yaml.load(yaml_text, Loader=CfnLoader)
     if not same(got, expected):
         problems.append(f"{name}: template.yaml differs from the spec: {first_difference(got, expected)}")
-    lint = [("template.yaml", yaml_text)]
+    to_lint = [("template.yaml", yaml_text)]
     json_path = os.path.join(case, "template.json")
     if os.path.exists(json_path):
         json_text = open(json_path, encoding="utf-8").read()
         if not same(json.loads(json_text), expected):
             problems.append(f"{name}: template.json differs from the spec: {first_difference(json.loads(json_text), expected)}")
-        lint.append(("template.json", json_text))
-    for file, text in lint:
+        to_lint.append(("template.json", json_text))
+    for file, text in to_lint:
         for m in lint(text, regions=["us-east-1"]):
             if m.rule.severity == "error":
                 problems.append(f"{name}/{file}: cfn-lint {m.rule.id} line {m.linenumber}: {m.message}")
