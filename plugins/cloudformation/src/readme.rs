@@ -16,10 +16,10 @@ pub fn write(spec: &Spec, files: &[&str], out: &mut dyn Write) -> io::Result<()>
         .filter(|d| !d.trim().is_empty())
         .unwrap_or("CloudFormation stack");
     writeln!(out, "# {}\n", inline(title))?;
-    if let Some(d) = &spec.description {
-        if d.lines().count() > 1 {
-            writeln!(out, "{}\n", d.trim())?;
-        }
+    if let Some(d) = &spec.description
+        && d.lines().count() > 1
+    {
+        writeln!(out, "{}\n", d.trim())?;
     }
     writeln!(out, "Files:\n")?;
     for f in files {

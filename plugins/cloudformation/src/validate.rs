@@ -4,6 +4,7 @@
 //! into the spec and names the closest valid name where there is one.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::io;
 
 use crate::intrinsic::{self, FUNCTIONS, PSEUDO_PARAMETERS, long_name, looks_like_function};
@@ -95,16 +96,16 @@ impl<'s> Checker<'s> {
     }
 
     fn sections(&mut self) {
-        if let Some(d) = &self.spec.description {
-            if d.len() > MAX_DESCRIPTION {
-                self.push(
+        if let Some(d) = &self.spec.description
+            && d.len() > MAX_DESCRIPTION
+        {
+            self.push(
                     "/description",
                     format!(
                         "expected a description of at most {MAX_DESCRIPTION} bytes, found {} bytes; shorten it",
                         d.len()
                     ),
                 );
-            }
         }
         if let Some(t) = &self.spec.transform {
             let many = matches!(t, crate::spec::Transform::Many(_));
@@ -179,21 +180,21 @@ impl<'s> Checker<'s> {
                 }
                 self.push(format!("{ptr}/type"), m);
             }
-            if let (Some(lo), Some(hi)) = (p.min_length, p.max_length) {
-                if lo > hi {
-                    self.push(
-                        format!("{ptr}/min_length"),
-                        format!("expected min_length ≤ max_length, found {lo} > {hi}"),
-                    );
-                }
+            if let (Some(lo), Some(hi)) = (p.min_length, p.max_length)
+                && lo > hi
+            {
+                self.push(
+                    format!("{ptr}/min_length"),
+                    format!("expected min_length ≤ max_length, found {lo} > {hi}"),
+                );
             }
-            if let (Some(lo), Some(hi)) = (&p.min_value, &p.max_value) {
-                if lo.as_f64() > hi.as_f64() {
-                    self.push(
-                        format!("{ptr}/min_value"),
-                        format!("expected min_value ≤ max_value, found {lo} > {hi}"),
-                    );
-                }
+            if let (Some(lo), Some(hi)) = (&p.min_value, &p.max_value)
+                && lo.as_f64() > hi.as_f64()
+            {
+                self.push(
+                    format!("{ptr}/min_value"),
+                    format!("expected min_value ≤ max_value, found {lo} > {hi}"),
+                );
             }
             if p.kind != "String"
                 && (p.min_length.is_some() || p.max_length.is_some() || p.allowed_pattern.is_some())
@@ -249,24 +250,23 @@ impl<'s> Checker<'s> {
                         );
                     }
                 }
-                if let Some(allowed) = &p.allowed_values {
-                    if !names::is_list_parameter(&p.kind)
-                        && !allowed.iter().any(|a| same_scalar(a, v))
+                if let Some(allowed) = &p.allowed_values
+                    && !names::is_list_parameter(&p.kind)
+                    && !allowed.iter().any(|a| same_scalar(a, v))
+                {
+                    let shown: Vec<String> = allowed.iter().map(show).collect();
+                    let mut m = format!(
+                        "expected one of the allowed_values ({}), found {}",
+                        shown.join(", "),
+                        show(v)
+                    );
+                    if let Some(s) = v
+                        .as_str()
+                        .and_then(|s| closest(s, allowed.iter().filter_map(Json::as_str)))
                     {
-                        let shown: Vec<String> = allowed.iter().map(show).collect();
-                        let mut m = format!(
-                            "expected one of the allowed_values ({}), found {}",
-                            shown.join(", "),
-                            show(v)
-                        );
-                        if let Some(s) = v
-                            .as_str()
-                            .and_then(|s| closest(s, allowed.iter().filter_map(Json::as_str)))
-                        {
-                            m.push_str(&format!("; did you mean `{s}`?"));
-                        }
-                        self.push(format!("{ptr}/{field}"), m);
+                        m.push_str(&format!("; did you mean `{s}`?"));
                     }
+                    self.push(format!("{ptr}/{field}"), m);
                 }
             }
         }
@@ -426,10 +426,10 @@ impl<'s> Checker<'s> {
             if let Some(e) = &o.export {
                 self.walk(e, &format!("{ptr}/export"), Place::Output, &[]);
                 let name = e.as_str().or_else(|| e.get("Name").and_then(Json::as_str));
-                if let Some(name) = name {
-                    if let Some(first) = exports.insert(name.to_string(), id) {
-                        self.push(format!("{ptr}/export"), format!("export name `{name}` is already used by output `{first}`; export names must be unique in a region, e.g. prefix it with the stack name: {{\"Fn::Sub\": \"${{AWS::StackName}}-{id}\"}}"));
-                    }
+                if let Some(name) = name
+                    && let Some(first) = exports.insert(name.to_string(), id)
+                {
+                    self.push(format!("{ptr}/export"), format!("export name `{name}` is already used by output `{first}`; export names must be unique in a region, e.g. prefix it with the stack name: {{\"Fn::Sub\": \"${{AWS::StackName}}-{id}\"}}"));
                 }
             }
             if let Some(c) = &o.condition {
@@ -481,19 +481,33 @@ impl<'s> Checker<'s> {
 
     /// Walks a value for intrinsic function calls.
     fn walk(&mut self, v: &Json, ptr: &str, place: Place, locals: &[&str]) {
+        // One pointer buffer for the whole walk: segments are pushed and
+        // popped rather than formatted into a new string per node.
+        let mut buf = String::with_capacity(ptr.len() + 64);
+        buf.push_str(ptr);
+        self.walk_in(v, &mut buf, place, locals);
+    }
+
+    fn walk_in(&mut self, v: &Json, ptr: &mut String, place: Place, locals: &[&str]) {
         match v {
             Json::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.walk(item, &format!("{ptr}/{i}"), place, locals);
+                    let len = ptr.len();
+                    let _ = write!(ptr, "/{i}");
+                    self.walk_in(item, ptr, place, locals);
+                    ptr.truncate(len);
                 }
             }
             Json::Object(entries) => {
                 if let Some((k, arg)) = v.single() {
-                    let fptr = format!("{ptr}/{}", escape(k));
                     match long_name(k) {
                         Some("Condition") if !matches!(place, Place::Condition | Place::Rule) => {}
-                        Some(name) => return self.call(name, arg, &fptr, place, locals),
+                        Some(name) => {
+                            let fptr = format!("{ptr}/{}", escape(k));
+                            return self.call(name, arg, &fptr, place, locals);
+                        }
                         None if looks_like_function(k) => {
+                            let fptr = format!("{ptr}/{}", escape(k));
                             let bare = k.trim_start_matches('!');
                             let bare = bare.strip_prefix("Fn::").unwrap_or(bare);
                             let mut m = format!("unknown intrinsic function `{k}`");
@@ -517,19 +531,29 @@ impl<'s> Checker<'s> {
                         }
                         None => {}
                     }
-                } else if entries.len() > 1 {
-                    if let Some((k, _)) = entries
+                } else if entries.len() > 1
+                    && let Some((k, _)) = entries
                         .iter()
                         .find(|(k, _)| long_name(k).is_some_and(|n| n != "Condition"))
-                    {
-                        self.push(
+                {
+                    self.push(
                             format!("{ptr}/{}", escape(k)),
                             format!("an intrinsic function must be the only key of its object, found `{k}` beside {} other keys; wrap it in its own object", entries.len() - 1),
                         );
-                    }
                 }
                 for (k, item) in entries {
-                    self.walk(item, &format!("{ptr}/{}", escape(k)), place, locals);
+                    if !matches!(item, Json::Array(_) | Json::Object(_)) {
+                        continue;
+                    }
+                    let len = ptr.len();
+                    ptr.push('/');
+                    if k.contains(['~', '/']) {
+                        ptr.push_str(&escape(k));
+                    } else {
+                        ptr.push_str(k);
+                    }
+                    self.walk_in(item, ptr, place, locals);
+                    ptr.truncate(len);
                 }
             }
             _ => {}
@@ -562,10 +586,10 @@ impl<'s> Checker<'s> {
                 };
                 match parts {
                     Some((res, attr)) => {
-                        if let Some(attr) = attr {
-                            if !matches!(attr, Json::String(_)) {
-                                self.walk(attr, &format!("{ptr}/1"), place, locals);
-                            }
+                        if let Some(attr) = attr
+                            && !matches!(attr, Json::String(_))
+                        {
+                            self.walk(attr, &format!("{ptr}/1"), place, locals);
                         }
                         let rptr = if matches!(arg, Json::Array(_)) {
                             format!("{ptr}/0")
@@ -678,20 +702,24 @@ impl<'s> Checker<'s> {
                 }
                 _ => self.shape(ptr, name, "[\"delimiter\", [values]]", arg),
             },
-            "Fn::Select" => {
-                match arg.as_array() {
-                    Some([i, list]) => {
-                        self.walk(i, &format!("{ptr}/0"), place, locals);
-                        self.walk(list, &format!("{ptr}/1"), place, locals);
-                        if let (Some(idx), Some(items)) = (index_of(i), list.as_array()) {
-                            if idx >= items.len() {
-                                self.push(format!("{ptr}/0"), format!("Fn::Select index {idx} is past the end of its {}-item list", items.len()));
-                            }
-                        }
+            "Fn::Select" => match arg.as_array() {
+                Some([i, list]) => {
+                    self.walk(i, &format!("{ptr}/0"), place, locals);
+                    self.walk(list, &format!("{ptr}/1"), place, locals);
+                    if let (Some(idx), Some(items)) = (index_of(i), list.as_array())
+                        && idx >= items.len()
+                    {
+                        self.push(
+                            format!("{ptr}/0"),
+                            format!(
+                                "Fn::Select index {idx} is past the end of its {}-item list",
+                                items.len()
+                            ),
+                        );
                     }
-                    _ => self.shape(ptr, name, "[index, [values]]", arg),
                 }
-            }
+                _ => self.shape(ptr, name, "[index, [values]]", arg),
+            },
             "Fn::Split" => match arg.as_array() {
                 Some([Json::String(_), source]) => {
                     self.walk(source, &format!("{ptr}/1"), place, locals)

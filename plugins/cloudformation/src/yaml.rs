@@ -3,6 +3,7 @@
 //! asked, and quoting that keeps every string a string for YAML 1.1 and 1.2
 //! readers alike (PyYAML, cfn-lint, the CloudFormation service).
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::intrinsic::{SHORT_TAGS, call};
@@ -34,7 +35,7 @@ struct Emitter<'a> {
 
 /// How a value is written after `key:` or `- `.
 enum Shape<'v> {
-    Scalar(String),
+    Scalar(Cow<'v, str>),
     Block(&'v str),
     Map(&'v [(String, Json)]),
     Seq(&'v [Json]),
@@ -43,15 +44,15 @@ enum Shape<'v> {
 
 impl Emitter<'_> {
     fn shape<'v>(&self, v: &'v Json) -> Shape<'v> {
-        if self.style == IntrinsicStyle::Short {
-            if let Some((tag, arg)) = self.tag(v) {
-                return Shape::Tagged(tag, arg);
-            }
+        if self.style == IntrinsicStyle::Short
+            && let Some((tag, arg)) = self.tag(v)
+        {
+            return Shape::Tagged(tag, arg);
         }
         match v {
             Json::Null => Shape::Scalar("null".into()),
-            Json::Bool(b) => Shape::Scalar(b.to_string()),
-            Json::Number(n) => Shape::Scalar(number(n)),
+            Json::Bool(b) => Shape::Scalar(if *b { "true" } else { "false" }.into()),
+            Json::Number(n) => Shape::Scalar(number(n).into()),
             Json::String(s) if block_ok(s) => Shape::Block(s),
             Json::String(s) => Shape::Scalar(scalar(s)),
             Json::Array(a) if a.is_empty() => Shape::Scalar("[]".into()),
@@ -82,9 +83,12 @@ impl Emitter<'_> {
         Some((name, arg))
     }
 
-    fn indent(&mut self, n: usize) -> io::Result<()> {
-        for _ in 0..n {
-            self.out.write_all(b" ")?;
+    fn indent(&mut self, mut n: usize) -> io::Result<()> {
+        const SPACES: &[u8; 64] = &[b' '; 64];
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            self.out.write_all(&SPACES[..k])?;
+            n -= k;
         }
         Ok(())
     }
@@ -103,7 +107,11 @@ impl Emitter<'_> {
     /// The value after `key:` or `-`, whose own children go at `col + 2`.
     fn after(&mut self, v: &Json, col: usize) -> io::Result<()> {
         match self.shape(v) {
-            Shape::Scalar(s) => writeln!(self.out, " {s}"),
+            Shape::Scalar(s) => {
+                self.out.write_all(b" ")?;
+                self.out.write_all(s.as_bytes())?;
+                self.out.write_all(b"\n")
+            }
             Shape::Block(s) => self.block(s, col + 2),
             Shape::Map(entries) => {
                 self.out.write_all(b"\n")?;
@@ -116,10 +124,10 @@ impl Emitter<'_> {
             Shape::Tagged(name, arg) => {
                 let tag = name.strip_prefix("Fn::").unwrap_or(name);
                 write!(self.out, " !{tag}")?;
-                if name == "Fn::GetAtt" {
-                    if let Some([Json::String(r), Json::String(a)]) = arg.as_array() {
-                        return writeln!(self.out, " {}", scalar(&format!("{r}.{a}")));
-                    }
+                if name == "Fn::GetAtt"
+                    && let Some([Json::String(r), Json::String(a)]) = arg.as_array()
+                {
+                    return writeln!(self.out, " {}", scalar(&format!("{r}.{a}")));
                 }
                 self.after(arg, col)
             }
@@ -205,12 +213,12 @@ fn printable(c: char) -> bool {
 
 /// A string as a YAML scalar: plain when nothing could read it as anything
 /// else, single-quoted when printable, double-quoted with escapes otherwise.
-pub fn scalar(s: &str) -> String {
+pub fn scalar(s: &str) -> Cow<'_, str> {
     if plain_ok(s) {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     if s.chars().all(printable) {
-        return format!("'{}'", s.replace('\'', "''"));
+        return Cow::Owned(format!("'{}'", s.replace('\'', "''")));
     }
     let mut q = String::with_capacity(s.len() + 2);
     q.push('"');
@@ -227,7 +235,7 @@ pub fn scalar(s: &str) -> String {
         }
     }
     q.push('"');
-    q
+    Cow::Owned(q)
 }
 
 /// Words YAML 1.1 or 1.2 resolves to booleans or null.
