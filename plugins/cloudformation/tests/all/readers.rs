@@ -16,7 +16,7 @@ fn output_root() -> PathBuf {
 fn python() -> String {
     std::env::var("KILN_TEST_PYTHON").unwrap_or_else(|_| {
         panic!(
-            "KILN_TEST_PYTHON is not set: point it at a Python with the readers, e.g.\n  python3 -m venv .venv && .venv/bin/pip install cfn-lint==1.58.0 checkov==3.3.30 PyYAML==6.0.3 cairosvg==2.9.1\n  KILN_TEST_PYTHON=$PWD/.venv/bin/python cargo test -p kiln-plugin-cloudformation"
+            "KILN_TEST_PYTHON is not set: point it at a Python with the readers, e.g.\n  python3 -m venv .venv && .venv/bin/pip install cfn-lint==1.58.0 checkov==3.3.30 PyYAML==6.0.4 cairosvg==2.9.1\n  KILN_TEST_PYTHON=$PWD/.venv/bin/python cargo test -p kiln-plugin-cloudformation"
         )
     })
 }
