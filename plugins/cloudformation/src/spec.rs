@@ -70,7 +70,7 @@ pub struct Spec {
 }
 
 /// One transform name, or several applied in order.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, JsonSchema)]
 #[serde(untagged)]
 pub enum Transform {
     /// One transform, e.g. "AWS::Serverless-2016-10-31".
@@ -220,7 +220,7 @@ pub struct Resource {
 }
 
 /// One logical id or a list of them.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, JsonSchema)]
 #[serde(untagged)]
 pub enum OneOrMany {
     /// One logical id, e.g. "AttachGateway".
@@ -373,4 +373,50 @@ pub enum Upload {
     Direct,
     /// Uploaded to S3 (`--template-url`): at most 1,000,000 bytes.
     S3,
+}
+
+/// A string or a list of strings, with a message that says so.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    what: &str,
+) -> Result<(Option<String>, Vec<String>), D::Error> {
+    use serde::de::Error;
+    match Json::deserialize(d)? {
+        Json::String(s) => Ok((Some(s), Vec::new())),
+        Json::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                Json::String(s) => Ok(s),
+                other => Err(D::Error::custom(format!(
+                    "expected {what} as a string in the list, found {}",
+                    other.kind()
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| (None, v)),
+        other => Err(D::Error::custom(format!(
+            "expected {what} or a list of them, found {}",
+            other.kind()
+        ))),
+    }
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match one_or_many(d, "a logical id")? {
+            (Some(s), _) => OneOrMany::One(s),
+            (None, v) => OneOrMany::Many(v),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Transform {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(
+            match one_or_many(d, "a transform name such as \"AWS::Serverless-2016-10-31\"")? {
+                (Some(s), _) => Transform::One(s),
+                (None, v) => Transform::Many(v),
+            },
+        )
+    }
 }

@@ -336,6 +336,14 @@ fn parse_errors_and_unknown_fields_are_located_by_pointer() {
     let spec =
         json!({ "resources": { "T": { "type": "AWS::SNS::Topic", "deletion_policy": "Keep" } } });
     assert_eq!(pointers(&spec), ["/resources/T/deletion_policy"]);
+    let spec = json!({ "resources": { "T": { "type": "AWS::SNS::Topic", "depends_on": 5 } } });
+    assert_message(
+        &spec,
+        "/resources/T/depends_on",
+        &["expected a logical id or a list of them, found a number"],
+    );
+    let spec = json!({ "Resources": { "T": { "Type": "AWS::SNS::Topic" } } });
+    assert_message(&spec, "/Resources", &["did you mean `resources`?"]);
 }
 
 #[test]
