@@ -276,8 +276,12 @@ pub(crate) struct Chart {
     pub(crate) title: Option<String>,
     #[serde(default)]
     pub(crate) series: Vec<Series>,
-    pub(crate) x_axis: Option<Axis>,
-    pub(crate) y_axis: Option<Axis>,
+    /// The axis the categories run along (vertical for `bar` charts,
+    /// horizontal otherwise; a scatter chart's X value axis).
+    pub(crate) category_axis: Option<Axis>,
+    /// The axis the values are measured on (horizontal for `bar` charts,
+    /// vertical otherwise).
+    pub(crate) value_axis: Option<Axis>,
     pub(crate) at: Option<String>,
     pub(crate) width: Option<u32>,
     pub(crate) height: Option<u32>,
@@ -311,6 +315,22 @@ pub(crate) enum ChartKind {
 impl ChartKind {
     pub(crate) fn has_axes(self) -> bool {
         !matches!(self, ChartKind::Pie | ChartKind::Doughnut)
+    }
+
+    /// Horizontal bars: the category axis is vertical.
+    pub(crate) fn is_bar(self) -> bool {
+        matches!(
+            self,
+            ChartKind::Bar | ChartKind::BarStacked | ChartKind::BarPercentStacked
+        )
+    }
+
+    /// Scatter charts plot numbers against numbers: both axes have bounds.
+    pub(crate) fn is_scatter(self) -> bool {
+        matches!(
+            self,
+            ChartKind::Scatter | ChartKind::ScatterLines | ChartKind::ScatterSmooth
+        )
     }
 }
 

@@ -743,25 +743,44 @@ impl Ctx<'_> {
         {
             self.push(format!("{pointer}/at"), e.to_string());
         }
+        let axes = [
+            ("category_axis", &chart.category_axis),
+            ("value_axis", &chart.value_axis),
+        ];
         if !chart.kind.has_axes() {
-            for (field, axis) in [("x_axis", &chart.x_axis), ("y_axis", &chart.y_axis)] {
+            for (field, axis) in axes {
                 if axis.is_some() {
                     self.push(
                         format!("{pointer}/{field}"),
-                        "pie and doughnut charts have no axes",
+                        "pie and doughnut charts have no axes; remove this setting",
                     );
                 }
             }
-        }
-        for (field, axis) in [("x_axis", &chart.x_axis), ("y_axis", &chart.y_axis)] {
-            if let Some(axis) = axis
-                && let (Some(min), Some(max)) = (axis.min, axis.max)
-                && min >= max
-            {
-                self.push(
-                    format!("{pointer}/{field}"),
-                    "axis `min` must be below `max`",
-                );
+        } else {
+            for (field, axis) in axes {
+                let Some(axis) = axis else { continue };
+                let bounded = field == "value_axis" || chart.kind.is_scatter();
+                if !bounded {
+                    for (setting, given) in [("min", axis.min), ("max", axis.max)] {
+                        if given.is_some() {
+                            self.push(
+                                format!("{pointer}/{field}/{setting}"),
+                                format!(
+                                    "a category axis has no bounds; `{setting}` belongs on `value_axis` \
+                                     (only scatter charts take bounds on `category_axis`, their X axis)"
+                                ),
+                            );
+                        }
+                    }
+                }
+                if let (Some(min), Some(max)) = (axis.min, axis.max)
+                    && min >= max
+                {
+                    self.push(
+                        format!("{pointer}/{field}"),
+                        format!("axis `min` ({min}) must be below `max` ({max})"),
+                    );
+                }
             }
         }
         for (field, size) in [("width", chart.width), ("height", chart.height)] {

@@ -139,10 +139,17 @@ fn build(shared: &Shared<'_>, here: &str, spec_chart: &spec::Chart) -> Chart {
         chart.title().set_name(title.as_str());
     }
     if kind.has_axes() {
-        if let Some(axis) = &spec_chart.x_axis {
+        // rust_xlsxwriter's x axis is the horizontal one, which for bar
+        // charts is the value axis.
+        let (category, value) = if kind.is_bar() {
+            (&spec_chart.value_axis, &spec_chart.category_axis)
+        } else {
+            (&spec_chart.category_axis, &spec_chart.value_axis)
+        };
+        if let Some(axis) = category {
             apply_axis(chart.x_axis(), axis);
         }
-        if let Some(axis) = &spec_chart.y_axis {
+        if let Some(axis) = value {
             apply_axis(chart.y_axis(), axis);
         }
     }

@@ -167,3 +167,70 @@ fn styles_layer_column_then_row_then_cell() {
     assert!(xml.contains(r#"<c r="A2" s="#), "{xml}");
     assert!(xml.contains(r#"width="20.7109375""#), "{xml}");
 }
+
+/// The XML of the first element `<tag ...>...</tag>` in `xml`.
+fn element<'x>(xml: &'x str, tag: &str) -> &'x str {
+    let start = xml
+        .find(&format!("<{tag}>"))
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"));
+    let end = xml[start..]
+        .find(&format!("</{tag}>"))
+        .unwrap_or_else(|| panic!("<{tag}> is not closed"));
+    &xml[start..start + end]
+}
+
+#[test]
+fn axis_settings_land_on_the_axis_the_spec_names_for_bars_and_columns() {
+    for (kind, category_position) in [
+        ("bar", "l"),
+        ("bar_stacked", "l"),
+        ("bar_percent_stacked", "l"),
+        ("column", "b"),
+        ("line", "b"),
+    ] {
+        let xlsx = generate(&sheet(json!({
+            "header": ["Region", "Revenue"],
+            "rows": [["North", 120], ["South", 340]],
+            "charts": [{
+                "type": kind,
+                "series": [{ "categories": "A2:A3", "values": "B2:B3" }],
+                "category_axis": { "title": "Region name", "num_format": "@", "gridlines": true },
+                "value_axis": { "title": "Revenue in USD", "num_format": "$#,##0", "min": 0, "max": 500 }
+            }]
+        })));
+        let xml = part(&xlsx, "xl/charts/chart1.xml");
+        let category = element(&xml, "c:catAx");
+        let value = element(&xml, "c:valAx");
+        assert!(category.contains("Region name"), "{kind}: {category}");
+        assert!(!category.contains("Revenue in USD"), "{kind}: {category}");
+        assert!(category.contains(r#"formatCode="@""#), "{kind}: {category}");
+        assert!(category.contains("<c:majorGridlines"), "{kind}: {category}");
+        assert!(
+            category.contains(&format!(r#"<c:axPos val="{category_position}"/>"#)),
+            "{kind}: {category}"
+        );
+        assert!(value.contains("Revenue in USD"), "{kind}: {value}");
+        assert!(value.contains(r#"formatCode="$#,##0""#), "{kind}: {value}");
+        assert!(value.contains(r#"<c:min val="0"/>"#), "{kind}: {value}");
+        assert!(value.contains(r#"<c:max val="500"/>"#), "{kind}: {value}");
+    }
+}
+
+#[test]
+fn a_scatter_charts_category_axis_is_its_bounded_x_axis() {
+    let xlsx = generate(&sheet(json!({
+        "rows": [[1, 10], [2, 20], [3, 15]],
+        "charts": [{
+            "type": "scatter",
+            "series": [{ "categories": "A1:A3", "values": "B1:B3" }],
+            "category_axis": { "title": "Hours", "min": 0, "max": 4 },
+            "value_axis": { "title": "Output", "min": 5, "max": 25 }
+        }]
+    })));
+    let xml = part(&xlsx, "xl/charts/chart1.xml");
+    let x = element(&xml, "c:valAx");
+    assert!(x.contains("Hours") && x.contains(r#"<c:max val="4"/>"#), "{x}");
+    let rest = &xml[xml.find("</c:valAx>").unwrap()..];
+    let y = element(rest, "c:valAx");
+    assert!(y.contains("Output") && y.contains(r#"<c:max val="25"/>"#), "{y}");
+}

@@ -225,7 +225,7 @@ fn a_chart_needs_a_series_and_pies_have_no_axes() {
         "rows": [[1, 2, 3]],
         "charts": [
             { "type": "column", "series": [] },
-            { "type": "pie", "series": [{ "values": "A1:C1" }], "x_axis": { "title": "no" } },
+            { "type": "pie", "series": [{ "values": "A1:C1" }], "category_axis": { "title": "no" } },
             { "type": "line", "series": [{ "values": "A1:C2" }] }
         ]
     }));
@@ -233,7 +233,7 @@ fn a_chart_needs_a_series_and_pies_have_no_axes() {
         pointers(&spec),
         [
             "/sheets/0/charts/0/series",
-            "/sheets/0/charts/1/x_axis",
+            "/sheets/0/charts/1/category_axis",
             "/sheets/0/charts/2/series/0/values"
         ]
     );
@@ -351,4 +351,26 @@ fn generate_refuses_an_invalid_spec_with_its_violations() {
         }
         other => panic!("expected InvalidSpec, got {other:?}"),
     }
+}
+
+#[test]
+fn bounds_on_a_category_axis_are_refused_not_dropped() {
+    let spec = sheet(json!({
+        "rows": [["a", 1], ["b", 2]],
+        "charts": [
+            { "type": "bar", "series": [{ "values": "B1:B2" }], "category_axis": { "min": 0, "max": 9 } },
+            { "type": "scatter", "series": [{ "values": "B1:B2" }], "category_axis": { "min": 0, "max": 9 } },
+            { "type": "column", "series": [{ "values": "B1:B2" }], "value_axis": { "min": 5, "max": 1 } }
+        ]
+    }));
+    assert_eq!(
+        pointers(&spec),
+        [
+            "/sheets/0/charts/0/category_axis/max",
+            "/sheets/0/charts/0/category_axis/min",
+            "/sheets/0/charts/2/value_axis"
+        ]
+    );
+    let messages = messages_at(&spec, "/sheets/0/charts/0/category_axis/min");
+    assert!(messages[0].contains("value_axis"), "{messages:?}");
 }
