@@ -32,6 +32,16 @@ const MAX_COLUMN_WIDTH: f64 = 255.0;
 const MAX_ROW_HEIGHT: f64 = 409.0;
 const MAX_LIST_CHARS: usize = 255;
 
+/// At most `max` characters of `text`, marked when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max).collect();
+    cut.push('…');
+    cut
+}
+
 /// Length as Excel counts it (UTF-16 code units).
 fn utf16(text: &str) -> usize {
     text.encode_utf16().count()
@@ -473,6 +483,18 @@ impl Ctx<'_> {
             };
             if matches!(entry.source, Source::TableTotal { .. }) {
                 continue;
+            }
+            let problems = if text.trim().is_empty() {
+                Vec::new() // reported with the cell
+            } else {
+                formula::check_syntax(text)
+            };
+            if !problems.is_empty() {
+                let pointer = source_pointer(self.spec, s, &entry.source);
+                let shown = shorten(text, 60);
+                for problem in problems {
+                    self.push(&pointer, format!("formula `={shown}`: {}", problem.message));
+                }
             }
             for found in formula::references(text) {
                 let Some(sheet) = found.sheet else { continue };

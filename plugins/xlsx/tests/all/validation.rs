@@ -374,3 +374,26 @@ fn bounds_on_a_category_axis_are_refused_not_dropped() {
     let messages = messages_at(&spec, "/sheets/0/charts/0/category_axis/min");
     assert!(messages[0].contains("value_axis"), "{messages:?}");
 }
+
+#[test]
+fn broken_formulas_and_unknown_functions_are_violations_at_their_cells() {
+    let spec = sheet(json!({
+        "header": ["=SUMM(1)"],
+        "rows": [
+            [1, "=SUM(A1:A3", "=B2+", "=SUM(B2:B4))"],
+            [2, "=SUM(B2;B4)", { "formula": "=SUMM(B2:B4)" }, "=SUM(B2:B4)+IFERROR(1/0,#N/A)"]
+        ],
+        "merges": [{ "range": "F1:G1", "value": "=AVERGE(A2:A3)" }]
+    }));
+    let at = |pointer: &str| messages_at(&spec, pointer).join(" | ");
+    assert!(at("/sheets/0/rows/0/1").contains("`(` of SUM at character 5 is never closed"));
+    assert!(at("/sheets/0/rows/0/2").contains("expected a value after `+`"));
+    assert!(at("/sheets/0/rows/0/3").contains("found `)` with no `(`"));
+    assert!(at("/sheets/0/rows/1/1").contains("found `;`"));
+    assert!(at("/sheets/0/rows/1/2").contains("unknown function SUMM"));
+    assert!(at("/sheets/0/rows/1/2").contains("did you mean SUM?"));
+    assert!(at("/sheets/0/header/0").contains("did you mean SUM?"));
+    assert!(at("/sheets/0/merges/0/value").contains("did you mean AVERAGE?"));
+    assert_eq!(messages_at(&spec, "/sheets/0/rows/1/3"), Vec::<String>::new());
+    assert_eq!(pointers(&spec).len(), 7, "{:?}", validate(&spec));
+}
