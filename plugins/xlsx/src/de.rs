@@ -10,7 +10,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::Violation;
 use crate::spec::{
-    AutoFilter, Cell, Freeze, Keywords, Link, RangeRef, Row, Spec, Style, StyleRef, Value,
+    AutoFilter, Cached, Cell, Freeze, Keywords, Link, RangeRef, Row, Spec, Style, StyleRef, Value,
 };
 
 /// Parses spec text. Malformed JSON yields a violation at the empty pointer
@@ -153,7 +153,19 @@ impl CellObject {
             ("time", self.time.is_some()),
             ("url", self.url.is_some()),
         ];
-        let given: Vec<&str> = kinds.iter().filter(|k| k.1).map(|k| k.0).collect();
+        let mut given: Vec<&str> = kinds.iter().filter(|k| k.1).map(|k| k.0).collect();
+        // A formula may state its own result as `value`.
+        let cached = match (&self.formula, &self.value) {
+            (Some(_), Some(v)) => {
+                given.retain(|k| *k != "value");
+                Some(match v {
+                    Scalar::Bool(b) => Cached::Bool(*b),
+                    Scalar::Number(n) => Cached::Number(*n),
+                    Scalar::Text(t) => Cached::Text(t.clone()),
+                })
+            }
+            _ => None,
+        };
         if given.len() > 1 {
             return Err(format!(
                 "a cell has one kind of content, but this one has {}",
@@ -163,7 +175,9 @@ impl CellObject {
         if self.url.is_none() && (self.text.is_some() || self.tip.is_some()) {
             return Err("`text` and `tip` belong to a hyperlink cell, which needs `url`".into());
         }
-        let value = if let Some(scalar) = self.value {
+        let value = if let (Some(f), true) = (self.formula.clone(), cached.is_some()) {
+            Value::Formula(strip_equals(f))
+        } else if let Some(scalar) = self.value {
             match scalar {
                 Scalar::Bool(b) => Value::Bool(b),
                 Scalar::Number(n) => Value::Number(n),
@@ -189,6 +203,7 @@ impl CellObject {
         Ok(Cell {
             value,
             style: self.style,
+            cached,
         })
     }
 }
@@ -201,7 +216,11 @@ fn strip_equals(formula: String) -> String {
 }
 
 fn plain(value: Value) -> Cell {
-    Cell { value, style: None }
+    Cell {
+        value,
+        style: None,
+        cached: None,
+    }
 }
 
 impl<'de> Deserialize<'de> for Cell {
@@ -438,10 +457,12 @@ mod tests {
 
     #[test]
     fn a_cell_with_two_kinds_of_content_is_refused() {
-        let v = parse(r#"{"sheets": [{"name": "A", "rows": [[{"value": 1, "formula": "=2"}]]}]}"#)
-            .unwrap_err();
+        let v = parse(
+            r#"{"sheets": [{"name": "A", "rows": [[{"date": "2026-01-01", "formula": "=2"}]]}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(v.pointer, "/sheets/0/rows/0/0");
-        assert!(v.message.contains("value and formula"), "{}", v.message);
+        assert!(v.message.contains("formula and date"), "{}", v.message);
     }
 
     #[test]

@@ -134,6 +134,17 @@ pub(crate) enum StyleRef {
 pub(crate) struct Cell {
     pub(crate) value: Value,
     pub(crate) style: Option<StyleRef>,
+    /// For a formula: the result the spec states, stored when the formula
+    /// cannot be computed here.
+    pub(crate) cached: Option<Cached>,
+}
+
+/// A result given with a formula (`{"formula": ..., "value": ...}`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cached {
+    Number(f64),
+    Text(String),
+    Bool(bool),
 }
 
 #[derive(Debug)]

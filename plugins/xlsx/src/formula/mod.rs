@@ -7,6 +7,6 @@ mod functions;
 mod parse;
 mod syntax;
 
-pub(crate) use eval::Evaluator;
+pub(crate) use eval::{Evaluator, Val, format_number};
 pub(crate) use parse::references;
 pub(crate) use syntax::check as check_syntax;

@@ -40,8 +40,22 @@ struct Tok {
 }
 
 const ERRORS: [&str; 16] = [
-    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-    "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#BUSY!", "#CONNECT!", "#EXTERNAL!",
+    "#NULL!",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#N/A",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+    "#FIELD!",
+    "#BLOCKED!",
+    "#UNKNOWN!",
+    "#BUSY!",
+    "#CONNECT!",
+    "#EXTERNAL!",
 ];
 
 fn is_ident_char(c: char) -> bool {
@@ -213,7 +227,8 @@ impl Lexer<'_> {
                 loop {
                     match self.chars.get(self.i) {
                         None => {
-                            return self.err(at, "this quoted sheet name has no closing `'`".into());
+                            return self
+                                .err(at, "this quoted sheet name has no closing `'`".into());
                         }
                         Some('\'') if self.chars.get(self.i + 1) == Some(&'\'') => {
                             sheet.push('\'');
@@ -249,11 +264,16 @@ impl Lexer<'_> {
                     Some('(') => Kind::Func(word),
                     Some('[') => {
                         if !self.skip_group('[', ']') {
-                            return self.err(at, format!("the `[` after `{word}` is never closed with `]`"));
+                            return self.err(
+                                at,
+                                format!("the `[` after `{word}` is never closed with `]`"),
+                            );
                         }
                         Kind::Reference
                     }
-                    _ if word.eq_ignore_ascii_case("TRUE") || word.eq_ignore_ascii_case("FALSE") => {
+                    _ if word.eq_ignore_ascii_case("TRUE")
+                        || word.eq_ignore_ascii_case("FALSE") =>
+                    {
                         Kind::Value
                     }
                     _ => Kind::Reference,
@@ -265,7 +285,10 @@ impl Lexer<'_> {
                 Kind::Reference
             } else if c == '{' {
                 if !self.skip_group('{', '}') {
-                    return self.err(at, "this array constant's `{` is never closed with `}`".into());
+                    return self.err(
+                        at,
+                        "this array constant's `{` is never closed with `}`".into(),
+                    );
                 }
                 Kind::Value
             } else if c == '#' {
@@ -364,7 +387,10 @@ impl Parser<'_> {
             .map(|t| format!(" after `{}`", t.text))
             .unwrap_or_default();
         match self.peek() {
-            None => self.err(self.end(), format!("expected a value{after}, found the end of the formula")),
+            None => self.err(
+                self.end(),
+                format!("expected a value{after}, found the end of the formula"),
+            ),
             Some(t) => self.err(t.at, format!("expected a value{after}, found `{}`", t.text)),
         }
     }
@@ -372,7 +398,10 @@ impl Parser<'_> {
     fn expression(&mut self) -> Result<(), Problem> {
         loop {
             // `@` is Excel's implicit-intersection prefix.
-            while matches!(self.peek().map(|t| &t.kind), Some(Kind::Op("+" | "-" | "@"))) {
+            while matches!(
+                self.peek().map(|t| &t.kind),
+                Some(Kind::Op("+" | "-" | "@"))
+            ) {
                 self.at += 1;
             }
             self.operand()?;
@@ -482,11 +511,17 @@ impl Parser<'_> {
         let open_at = func.at + name.chars().count();
         loop {
             // An argument may be empty: `IF(A1,,2)`, `PMT(r,n,pv,)`.
-            if !matches!(self.peek().map(|t| &t.kind), Some(Kind::Comma | Kind::RParen)) {
+            if !matches!(
+                self.peek().map(|t| &t.kind),
+                Some(Kind::Comma | Kind::RParen)
+            ) {
                 if self.peek().is_none() {
                     return self.err(
                         self.end(),
-                        format!("the `(` of {name} at character {} is never closed; expected `)`", open_at + 2),
+                        format!(
+                            "the `(` of {name} at character {} is never closed; expected `)`",
+                            open_at + 2
+                        ),
                     );
                 }
                 self.expression()?;
@@ -504,10 +539,15 @@ impl Parser<'_> {
                 None => {
                     return self.err(
                         self.end(),
-                        format!("the `(` of {name} at character {} is never closed; expected `)`", open_at + 2),
+                        format!(
+                            "the `(` of {name} at character {} is never closed; expected `)`",
+                            open_at + 2
+                        ),
                     );
                 }
-                Some(t) => return self.semicolon_or(t, &format!("expected `,` or the `)` closing {name}")),
+                Some(t) => {
+                    return self.semicolon_or(t, &format!("expected `,` or the `)` closing {name}"));
+                }
             }
         }
     }
@@ -517,7 +557,12 @@ impl Parser<'_> {
 /// or else every unknown function name, each with a suggestion.
 pub(crate) fn check(text: &str) -> Vec<Problem> {
     let chars: Vec<char> = text.chars().collect();
-    let toks = match (Lexer { chars: &chars, i: 0 }).tokens() {
+    let toks = match (Lexer {
+        chars: &chars,
+        i: 0,
+    })
+    .tokens()
+    {
         Ok(toks) => toks,
         Err(problem) => return vec![problem],
     };
@@ -532,7 +577,9 @@ pub(crate) fn check(text: &str) -> Vec<Problem> {
     }
     if let Some(t) = parser.peek().cloned() {
         let problem = match t.kind {
-            Kind::RParen => parser.err::<()>(t.at, "found `)` with no `(` before it to close".into()),
+            Kind::RParen => {
+                parser.err::<()>(t.at, "found `)` with no `(` before it to close".into())
+            }
             Kind::Comma => parser.err(
                 t.at,
                 "found `,` outside any function call; commas separate function arguments".into(),
@@ -602,9 +649,15 @@ mod tests {
     #[test]
     fn broken_formulas_say_what_is_wrong_and_where() {
         let cases = [
-            ("SUM(A1:A3", "character 11 (the end of the formula): the `(` of SUM at character 5 is never closed"),
+            (
+                "SUM(A1:A3",
+                "character 11 (the end of the formula): the `(` of SUM at character 5 is never closed",
+            ),
             ("B2+", "expected a value after `+`, found the end"),
-            ("SUM(B2:B4))", "character 12 (after `=SUM(B2:B4)`): found `)` with no `(`"),
+            (
+                "SUM(B2:B4))",
+                "character 12 (after `=SUM(B2:B4)`): found `)` with no `(`",
+            ),
             ("SUM(B2;B4)", "character 8 (after `=SUM(B2`): found `;`"),
             ("(1+2", "never closed"),
             ("1+*2", "expected a value after `+`, found `*`"),

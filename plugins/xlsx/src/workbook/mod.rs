@@ -70,7 +70,7 @@ pub(crate) fn write(
     let mut shared = Shared {
         checked,
         styles: Styles::new(&spec.styles),
-        evaluator: Evaluator::new(&checked.grid),
+        evaluator: Evaluator::new(&checked.grid).with_today(document_date(spec)),
         table_names,
         next_table: 1,
     };
@@ -88,6 +88,29 @@ pub(crate) fn write(
 
 fn failed(context: &str) -> impl Fn(XlsxError) -> GenerateError + '_ {
     move |e| GenerateError::Failed(format!("{context}: {e}"))
+}
+
+/// The serial date of the document (its creation date), which TODAY()
+/// returns so the cached result does not depend on when it was made.
+fn document_date(spec: &Spec) -> f64 {
+    let (y, m, d) = DEFAULT_CREATED;
+    let default = dates::Moment {
+        year: y,
+        month: m,
+        day: d,
+        hour: 0,
+        minute: 0,
+        second: 0.0,
+    };
+    match spec
+        .properties
+        .created
+        .as_deref()
+        .map(dates::parse_date_or_datetime)
+    {
+        Some(Ok(moment)) => moment.serial().trunc(),
+        _ => default.serial(),
+    }
 }
 
 fn properties(spec: &Spec) -> Result<DocProperties, XlsxError> {

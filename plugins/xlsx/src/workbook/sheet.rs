@@ -7,7 +7,7 @@ use rust_xlsxwriter::{Color, DataValidation, Format, Formula, Url, Worksheet, Xl
 use super::{Shared, chart, table};
 use crate::a1::{self, Area, Pos};
 use crate::layout::{self, Layer, Step};
-use crate::spec::{AutoFilter, Cell, Freeze, Sheet, Style, Validation, Value};
+use crate::spec::{AutoFilter, Cached, Cell, Freeze, Sheet, Style, Validation, Value};
 use crate::style::{Kind, default_header_style, parse_color};
 use crate::validate::parse_columns;
 
@@ -205,10 +205,16 @@ fn evaluate(shared: &mut Shared<'_>, s: usize, pos: Pos, cell: &Cell) -> Option<
     if !matches!(cell.value, Value::Formula(_)) {
         return None;
     }
-    shared
+    let computed = shared
         .evaluator
         .result(s, pos)
-        .and_then(|v| v.cached_text())
+        .and_then(|v| v.cached_text());
+    computed.or_else(|| match &cell.cached {
+        Some(Cached::Number(n)) if n.is_finite() => Some(crate::formula::format_number(*n)),
+        Some(Cached::Bool(b)) => Some(if *b { "TRUE" } else { "FALSE" }.to_string()),
+        Some(Cached::Text(t)) => crate::formula::Val::Text(t.clone()).cached_text(),
+        _ => None,
+    })
 }
 
 pub(crate) fn write_cell(
@@ -330,6 +336,7 @@ fn merges(
 static EMPTY: Cell = Cell {
     value: Value::Empty,
     style: None,
+    cached: None,
 };
 
 fn add_validation(

@@ -3,6 +3,7 @@
 
 mod examples;
 mod output;
+mod recalc;
 mod validation;
 
 use std::io::Read;
@@ -59,4 +60,41 @@ pub(crate) fn messages_at(spec: &str, pointer: &str) -> Vec<String> {
         .filter(|v| v.pointer == pointer)
         .map(|v| v.message)
         .collect()
+}
+
+/// A path under `target/test-output/xlsx/` (created) for files the tests
+/// keep for inspection.
+pub(crate) fn test_output(name: &str) -> std::path::PathBuf {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-output/xlsx");
+    std::fs::create_dir_all(&dir).expect("test output directory");
+    dir.join(name)
+}
+
+/// Runs a checker script from `tests/` with the interpreter named by
+/// `KILN_TEST_PYTHON`; fails (never skips) when it is missing or the
+/// script reports a mismatch.
+pub(crate) fn python(args: &[&str]) {
+    let interpreter = std::env::var("KILN_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "set KILN_TEST_PYTHON to a Python with openpyxl==3.1.5 \
+             (python3 -m venv .venv && .venv/bin/pip install openpyxl==3.1.5), \
+             and install LibreOffice (apt-get install libreoffice-calc)"
+        )
+    });
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(args[0]);
+    let output = std::process::Command::new(&interpreter)
+        .arg(script)
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {interpreter}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{} failed:\n{text}", args[0]);
+    eprintln!("{text}");
 }

@@ -394,6 +394,9 @@ fn broken_formulas_and_unknown_functions_are_violations_at_their_cells() {
     assert!(at("/sheets/0/rows/1/2").contains("did you mean SUM?"));
     assert!(at("/sheets/0/header/0").contains("did you mean SUM?"));
     assert!(at("/sheets/0/merges/0/value").contains("did you mean AVERAGE?"));
-    assert_eq!(messages_at(&spec, "/sheets/0/rows/1/3"), Vec::<String>::new());
+    assert_eq!(
+        messages_at(&spec, "/sheets/0/rows/1/3"),
+        Vec::<String>::new()
+    );
     assert_eq!(pointers(&spec).len(), 7, "{:?}", validate(&spec));
 }
