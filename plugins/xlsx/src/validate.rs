@@ -7,20 +7,17 @@ use std::collections::HashMap;
 use crate::Violation;
 use crate::a1::{self, A1Error, Area, MAX_COLS, MAX_ROWS};
 use crate::dates;
-use crate::de::{self, escape_pointer};
+use crate::de::escape_pointer;
 use crate::formula;
 use crate::grid::{Content, Grid, Source};
 use crate::layout::{self, SheetLayout, source_pointer, style_pointer};
+use crate::limits;
 use crate::spec::{
     AutoFilter, Cell, Chart, Freeze, RangeRef, Sheet, Spec, Style, StyleRef, Table, Validation,
     Value,
 };
 use crate::style::parse_color;
 use crate::tables;
-
-/// The most violations reported for one spec; past it, one final violation
-/// says how many more there were.
-pub const MAX_VIOLATIONS: usize = 200;
 
 /// Excel's limits, as it documents them.
 const MAX_STRING_CHARS: usize = 32_767;
@@ -47,48 +44,39 @@ fn utf16(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
-/// A spec that passed validation, with the layout generation reuses.
-pub(crate) struct Checked {
-    pub(crate) spec: Spec,
+/// A spec with the layout of its cells, as generation uses it.
+pub(crate) struct Checked<'s> {
+    pub(crate) spec: &'s Spec,
     pub(crate) grid: Grid,
     pub(crate) layouts: Vec<SheetLayout>,
 }
 
-/// Parses and validates spec text.
-pub(crate) fn check(text: &str) -> Result<Checked, Vec<Violation>> {
-    let spec = de::parse(text).map_err(|v| vec![v])?;
-    let (grid, layouts, mut violations) = layout::build(&spec);
+/// Lays out a spec that passed [`check`], for generation.
+pub(crate) fn prepare(spec: &Spec) -> Checked<'_> {
+    let (grid, layouts, _) = layout::build(spec);
+    Checked {
+        spec,
+        grid,
+        layouts,
+    }
+}
+
+/// Every violation of a parsed spec; empty means valid. Writes nothing.
+pub(crate) fn check(spec: &Spec) -> Vec<Violation> {
+    if let Some(too_big) = limits::check(spec) {
+        // Laying out a spec past Excel's grid would cost memory for
+        // nothing: report the sizes alone.
+        return too_big;
+    }
+    let (grid, layouts, mut violations) = layout::build(spec);
     let mut ctx = Ctx {
-        spec: &spec,
+        spec,
         grid: &grid,
         layouts: &layouts,
         out: Vec::new(),
     };
     ctx.workbook();
     violations.append(&mut ctx.out);
-    if violations.is_empty() {
-        Ok(Checked {
-            spec,
-            grid,
-            layouts,
-        })
-    } else {
-        Err(cap(violations))
-    }
-}
-
-fn cap(mut violations: Vec<Violation>) -> Vec<Violation> {
-    if violations.len() > MAX_VIOLATIONS {
-        let more = violations.len() - (MAX_VIOLATIONS - 1);
-        violations.truncate(MAX_VIOLATIONS - 1);
-        violations.push(Violation::new(
-            "",
-            format!(
-                "... and {more} more violations (only the first {} are listed)",
-                MAX_VIOLATIONS - 1
-            ),
-        ));
-    }
     violations
 }
 

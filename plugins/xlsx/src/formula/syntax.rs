@@ -546,7 +546,8 @@ impl Parser<'_> {
                     );
                 }
                 Some(t) => {
-                    return self.semicolon_or(t, &format!("expected `,` or the `)` closing {name}"));
+                    return self
+                        .semicolon_or(t, &format!("expected `,` or the `)` closing {name}"));
                 }
             }
         }

@@ -26,7 +26,7 @@ const ZIP_LEVEL: u8 = 4;
 
 /// What every sheet writer shares.
 pub(crate) struct Shared<'a> {
-    pub(crate) checked: &'a Checked,
+    pub(crate) checked: &'a Checked<'a>,
     pub(crate) styles: Styles<'a>,
     pub(crate) evaluator: Evaluator<'a>,
     /// Table names in use (lowercase), so unnamed tables get fresh ones.

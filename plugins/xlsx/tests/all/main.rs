@@ -8,6 +8,9 @@ mod validation;
 
 use std::io::Read;
 
+use kiln_plugin_sdk::{Violation, testing};
+use kiln_plugin_xlsx::Xlsx;
+
 use serde_json::{Value, json};
 
 /// A spec with the given sheets (and nothing else).
@@ -24,12 +27,20 @@ pub(crate) fn sheet(fields: Value) -> String {
     sheets(json!([sheet]))
 }
 
-/// Generates a spec that must be valid.
+/// Generates a spec that must be valid; the bytes of its one workbook.
 pub(crate) fn generate(spec: &str) -> Vec<u8> {
-    match kiln_plugin_xlsx::generate(spec, &mut |_, _, _| {}) {
-        Ok(g) => g.bytes,
+    match testing::run::<Xlsx>(spec, &[]) {
+        Ok(mut run) => {
+            assert_eq!(run.files.len(), 1, "one file per spec");
+            run.files.remove(0).bytes
+        }
         Err(e) => panic!("generation failed: {e}"),
     }
+}
+
+/// Every violation of a spec, parse errors included.
+pub(crate) fn validate(spec: &str) -> Vec<Violation> {
+    testing::validate::<Xlsx>(spec)
 }
 
 /// One file of an xlsx package, as text.
@@ -45,17 +56,14 @@ pub(crate) fn part(xlsx: &[u8], name: &str) -> String {
 
 /// The pointers of a spec's violations, sorted.
 pub(crate) fn pointers(spec: &str) -> Vec<String> {
-    let mut p: Vec<String> = kiln_plugin_xlsx::validate(spec)
-        .into_iter()
-        .map(|v| v.pointer)
-        .collect();
+    let mut p: Vec<String> = validate(spec).into_iter().map(|v| v.pointer).collect();
     p.sort();
     p
 }
 
 /// The violation messages at one pointer.
 pub(crate) fn messages_at(spec: &str, pointer: &str) -> Vec<String> {
-    kiln_plugin_xlsx::validate(spec)
+    validate(spec)
         .into_iter()
         .filter(|v| v.pointer == pointer)
         .map(|v| v.message)

@@ -1,10 +1,11 @@
-use kiln_plugin_xlsx::info;
+use kiln_plugin_sdk::Generator;
+use kiln_plugin_xlsx::Xlsx;
 use serde_json::json;
 
 use crate::{generate, part, sheet, sheets};
 
 fn example(index: usize) -> Vec<u8> {
-    generate(&info().examples[index].1)
+    generate(&Xlsx::info().examples[index].spec)
 }
 
 #[test]

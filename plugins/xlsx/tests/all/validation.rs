@@ -1,7 +1,8 @@
-use kiln_plugin_xlsx::{GenerateError, MAX_VIOLATIONS, generate, validate};
+use kiln_plugin_sdk::{GenerateError, MAX_VIOLATIONS, testing};
+use kiln_plugin_xlsx::Xlsx;
 use serde_json::json;
 
-use crate::{messages_at, pointers, sheet, sheets};
+use crate::{messages_at, pointers, sheet, sheets, validate};
 
 #[test]
 fn malformed_json_is_one_violation_naming_line_and_column() {
@@ -344,12 +345,13 @@ fn huge_numbers_of_violations_are_capped() {
 #[test]
 fn generate_refuses_an_invalid_spec_with_its_violations() {
     let spec = sheet(json!({ "merges": [{ "range": "A1:B2" }, { "range": "B2:C3" }] }));
-    match generate(&spec, &mut |_, _, _| {}) {
+    match testing::run::<Xlsx>(&spec, &[]) {
         Err(GenerateError::InvalidSpec(violations)) => {
             assert_eq!(violations.len(), 1);
             assert_eq!(violations[0].pointer, "/sheets/0/merges/1/range");
         }
-        other => panic!("expected InvalidSpec, got {other:?}"),
+        Err(other) => panic!("expected InvalidSpec, got {other:?}"),
+        Ok(_) => panic!("expected InvalidSpec, got a workbook"),
     }
 }
 
