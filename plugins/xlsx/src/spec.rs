@@ -303,8 +303,115 @@ pub(crate) struct Sheet {
     /// Zoom in percent, 10 to 400 (default 100).
     #[schemars(range(min = 10, max = 400))]
     pub(crate) zoom: Option<u16>,
-    /// Print in landscape orientation (default portrait).
-    pub(crate) landscape: Option<bool>,
+    /// How the sheet prints (and converts to PDF): orientation, paper,
+    /// margins, fitting, print area, repeated header rows, header and
+    /// footer, page breaks. Default: portrait on Letter paper, all columns
+    /// fitted to one page wide, as many pages tall as needed.
+    pub(crate) page: Option<PageSetup>,
+}
+
+/// Page setup for printing. Every field is optional.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct PageSetup {
+    /// "portrait" (default) or "landscape" (for wide tables).
+    pub(crate) orientation: Option<Orientation>,
+    /// Paper size (default "letter").
+    pub(crate) paper: Option<Paper>,
+    /// Margins in inches.
+    pub(crate) margins: Option<Margins>,
+    /// Shrink the printout to at most this many pages wide; 0 means no
+    /// limit. Default 1 (every column on one page width), unless
+    /// `row_breaks` are given (Excel ignores manual breaks when fitting).
+    #[schemars(range(max = 32767))]
+    pub(crate) fit_width: Option<u16>,
+    /// Shrink the printout to at most this many pages tall; 0 (default)
+    /// means as many as needed.
+    #[schemars(range(max = 32767))]
+    pub(crate) fit_height: Option<u16>,
+    /// Print only this range, e.g. "A1:F40" (default: everything written).
+    pub(crate) print_area: Option<String>,
+    /// Rows printed at the top of every page, e.g. "1" (the header row) or
+    /// "1:2".
+    pub(crate) repeat_rows: Option<String>,
+    /// Text at the top of every page.
+    pub(crate) header: Option<HeaderFooter>,
+    /// Text at the bottom of every page, e.g. {"center": "Page {page} of
+    /// {pages}"}.
+    pub(crate) footer: Option<HeaderFooter>,
+    /// Manual page breaks: each number is a row (1-based) that starts a
+    /// new page, e.g. [31, 61].
+    #[serde(default)]
+    pub(crate) row_breaks: Vec<u32>,
+    /// Centre the printout between the left and right margins (default
+    /// false).
+    pub(crate) center_horizontally: Option<bool>,
+}
+
+/// Page orientation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) enum Orientation {
+    Portrait,
+    Landscape,
+}
+
+/// Paper size: letter (8.5 x 11 in), legal (8.5 x 14 in), tabloid (11 x
+/// 17 in), a3, a4, a5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) enum Paper {
+    Letter,
+    Legal,
+    Tabloid,
+    A3,
+    A4,
+    A5,
+}
+
+/// Page margins in inches, each 0 to 10. Unset sides keep Excel's defaults
+/// (0.7 left and right, 0.75 top and bottom, 0.3 header and footer).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct Margins {
+    /// Top margin in inches, e.g. 0.75.
+    #[schemars(range(min = 0, max = 10))]
+    pub(crate) top: Option<f64>,
+    /// Bottom margin in inches.
+    #[schemars(range(min = 0, max = 10))]
+    pub(crate) bottom: Option<f64>,
+    /// Left margin in inches.
+    #[schemars(range(min = 0, max = 10))]
+    pub(crate) left: Option<f64>,
+    /// Right margin in inches.
+    #[schemars(range(min = 0, max = 10))]
+    pub(crate) right: Option<f64>,
+    /// Distance of the header from the top edge, in inches.
+    #[schemars(range(min = 0, max = 10))]
+    pub(crate) header: Option<f64>,
+    /// Distance of the footer from the bottom edge, in inches.
+    #[schemars(range(min = 0, max = 10))]
+    pub(crate) footer: Option<f64>,
+}
+
+/// A page header or footer in three parts. The text may hold the
+/// placeholders {page} (page number), {pages} (page count), {sheet} (sheet
+/// name), {file} (file name), {date} and {time} (when printed). At most 255
+/// characters in all.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct HeaderFooter {
+    /// Left-aligned text, e.g. "{sheet}".
+    pub(crate) left: Option<String>,
+    /// Centred text, e.g. "Page {page} of {pages}".
+    pub(crate) center: Option<String>,
+    /// Right-aligned text, e.g. "Confidential".
+    pub(crate) right: Option<String>,
 }
 
 /// Settings for one column or a span of columns.

@@ -13,11 +13,12 @@ use crate::grid::{Content, Grid, Source};
 use crate::layout::{self, SheetLayout, source_pointer, style_pointer};
 use crate::limits;
 use crate::spec::{
-    AutoFilter, Cell, Chart, Freeze, RangeRef, Sheet, Spec, Style, StyleRef, Table, Validation,
-    Value,
+    AutoFilter, Cell, Chart, Freeze, PageSetup, RangeRef, Sheet, Spec, Style, StyleRef, Table,
+    Validation, Value,
 };
 use crate::style::parse_color;
 use crate::tables;
+use crate::workbook::page;
 
 /// Excel's limits, as it documents them.
 const MAX_STRING_CHARS: usize = 32_767;
@@ -421,6 +422,91 @@ impl Ctx<'_> {
             && !(10..=400).contains(&zoom)
         {
             self.push(format!("{base}/zoom"), "zoom must be 10 to 400 (percent)");
+        }
+        if let Some(page) = &sheet.page {
+            self.page(page, &format!("{base}/page"));
+        }
+    }
+
+    fn page(&mut self, page: &PageSetup, pointer: &str) {
+        if let Some(m) = &page.margins {
+            for (side, value) in [
+                ("top", m.top),
+                ("bottom", m.bottom),
+                ("left", m.left),
+                ("right", m.right),
+                ("header", m.header),
+                ("footer", m.footer),
+            ] {
+                if let Some(v) = value
+                    && !(0.0..=10.0).contains(&v)
+                {
+                    self.push(
+                        format!("{pointer}/margins/{side}"),
+                        format!("margins are 0 to 10 inches; found {v}"),
+                    );
+                }
+            }
+        }
+        if let Some(area) = &page.print_area {
+            self.area(area, format!("{pointer}/print_area"));
+        }
+        if let Some(rows) = &page.repeat_rows
+            && let Err(message) = page::parse_rows(rows)
+        {
+            self.push(format!("{pointer}/repeat_rows"), message);
+        }
+        for (field, part) in [("header", &page.header), ("footer", &page.footer)] {
+            let Some(part) = part else { continue };
+            for (side, text) in [
+                ("left", &part.left),
+                ("center", &part.center),
+                ("right", &part.right),
+            ] {
+                if let Some(text) = text
+                    && let Err(message) = page::codes(text)
+                {
+                    self.push(format!("{pointer}/{field}/{side}"), message);
+                }
+            }
+            if let Ok(text) = page::header_footer(part)
+                && utf16(&text) > 255
+            {
+                self.push(
+                    format!("{pointer}/{field}"),
+                    format!(
+                        "a {field} is limited to 255 characters in Excel's codes; this one has {}",
+                        utf16(&text)
+                    ),
+                );
+            }
+        }
+        if page.row_breaks.len() > 1023 {
+            self.push(
+                format!("{pointer}/row_breaks"),
+                format!(
+                    "Excel allows 1023 manual page breaks; found {}",
+                    page.row_breaks.len()
+                ),
+            );
+        }
+        for (i, row) in page.row_breaks.iter().enumerate() {
+            if *row < 2 || u64::from(*row) > MAX_ROWS {
+                self.push(
+                    format!("{pointer}/row_breaks/{i}"),
+                    format!(
+                        "a page break starts a new page at a row from 2 to 1048576; found {row}"
+                    ),
+                );
+            }
+        }
+        if !page.row_breaks.is_empty()
+            && (page.fit_width.unwrap_or(0) > 0 || page.fit_height.unwrap_or(0) > 0)
+        {
+            self.push(
+                format!("{pointer}/row_breaks"),
+                "Excel ignores manual page breaks when the sheet is fitted to pages; remove `fit_width`/`fit_height` or `row_breaks`",
+            );
         }
     }
 

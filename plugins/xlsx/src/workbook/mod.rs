@@ -1,6 +1,7 @@
 //! Turning a validated spec into xlsx bytes with `rust_xlsxwriter`.
 
 mod chart;
+pub(crate) mod page;
 mod sheet;
 mod table;
 

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use rust_xlsxwriter::{Color, DataValidation, Format, Formula, Url, Worksheet, XlsxError};
 
-use super::{Shared, chart, table};
+use super::{Shared, chart, page, table};
 use crate::a1::{self, Area, Pos};
 use crate::layout::{self, Layer, Step};
 use crate::spec::{AutoFilter, Cached, Cell, Freeze, Sheet, Style, Validation, Value};
@@ -148,9 +148,7 @@ pub(crate) fn write(
     if let Some(zoom) = sheet.zoom {
         ws.set_zoom(zoom);
     }
-    if sheet.landscape == Some(true) {
-        ws.set_landscape();
-    }
+    page::apply(ws, sheet)?;
     Ok(())
 }
 

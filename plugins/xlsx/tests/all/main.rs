@@ -3,6 +3,7 @@
 
 mod examples;
 mod output;
+mod pages;
 mod recalc;
 mod validation;
 
