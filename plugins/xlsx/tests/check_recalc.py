@@ -92,7 +92,7 @@ def main(argv):
         else:
             paths.append(os.path.abspath(arg))
     out = recalculate(paths)
-    failures, compared = [], 0
+    failures, compared, unknown = [], 0, []
     for path in paths:
         name = os.path.basename(path)
         converted = os.path.join(out, name)
@@ -105,7 +105,8 @@ def main(argv):
         for ws in formulas.worksheets:
             for row in ws.iter_rows():
                 for cell in row:
-                    if not (isinstance(cell.value, str) and cell.value.startswith("=")):
+                    text = cell.value.text if hasattr(cell.value, "text") else cell.value
+                    if not (isinstance(text, str) and text.startswith("=")):
                         continue
                     where = f"{ws.title}!{cell.coordinate}"
                     got = ours[ws.title][cell.coordinate].value
@@ -117,16 +118,24 @@ def main(argv):
                         continue
                     if where in skip:
                         continue
+                    if want == "#NAME?":
+                        # A function this LibreOffice lacks (7.4 has no
+                        # XLOOKUP), here or in a cell this one uses; the
+                        # plugin rejects unknown names itself.
+                        unknown.append(f"{name} {where} {text}")
+                        continue
                     if got is None:
                         if all_cached:
-                            failures.append(f"{name} {where} {cell.value}: no cached value "
+                            failures.append(f"{name} {where} {text}: no cached value "
                                             f"(LibreOffice: {want!r})")
                         continue
                     compared += 1
                     if not same(got, want):
-                        failures.append(f"{name} {where} {cell.value}: cached {got!r}, "
+                        failures.append(f"{name} {where} {text}: cached {got!r}, "
                                         f"LibreOffice {want!r}")
     shutil.rmtree(out, ignore_errors=True)
+    for u in unknown:
+        print(f"not compared, LibreOffice does not know a function: {u}")
     for f in failures:
         print(f)
     print(f"{compared} cached results compared with LibreOffice, {len(failures)} failures")

@@ -986,8 +986,24 @@ impl super::Evaluator<'_> {
                 text(s[from..to].iter().collect())
             }
             ("LEN", [s]) => num(self.string(s, sheet)?.encode_utf16().count() as f64),
-            ("UPPER", [s]) => text(self.string(s, sheet)?.to_uppercase()),
-            ("LOWER", [s]) => text(self.string(s, sheet)?.to_lowercase()),
+            ("UPPER" | "LOWER", [s]) => {
+                let s = self.string(s, sheet)?;
+                let mut out = String::with_capacity(s.len());
+                for c in s.chars() {
+                    // Spreadsheets differ where a letter's case has no
+                    // one-letter equivalent (ß, ŉ, ...): leave those alone.
+                    let mut mapped: Vec<char> = if name == "UPPER" {
+                        c.to_uppercase().collect()
+                    } else {
+                        c.to_lowercase().collect()
+                    };
+                    if mapped.len() != 1 {
+                        return Err(NoResult);
+                    }
+                    out.push(mapped.remove(0));
+                }
+                text(out)
+            }
             ("TRIM", [s]) => {
                 let s = self.string(s, sheet)?;
                 text(
@@ -1301,6 +1317,58 @@ mod tests {
         assert_eq!(serial_of(2026, 3, 15), Ok(46096.0));
         assert_eq!(ymd(46096.0), Ok((2026, 3, 15)));
         assert!(!is_weekday(46096)); // a Sunday
+    }
+
+    #[test]
+    fn upper_leaves_letters_without_a_single_capital_uncomputed() {
+        assert_eq!(one("UPPER(\"straße\")"), None);
+        assert_eq!(one("UPPER(\"café\")"), Some(Val::Text("CAFÉ".into())));
+    }
+
+    #[test]
+    fn xlookup_finds_exact_matches_with_a_fallback() {
+        assert_eq!(one("XLOOKUP(\"b\",C1:C3,A1:A3)"), Some(Val::Num(3.0)));
+        assert_eq!(
+            one("XLOOKUP(\"z\",C1:C3,A1:A3,\"none\")"),
+            Some(Val::Text("none".into()))
+        );
+        assert_eq!(one("XLOOKUP(\"z\",C1:C3,A1:A3)"), None);
+        assert_eq!(
+            one("XLOOKUP(\"?\",C1:C3,A1:A3,\"none\",2)"),
+            Some(Val::Num(2.0))
+        );
+        assert_eq!(
+            one("XLOOKUP(\"b\",C1:C3,A1:A3,\"none\",0,-1)"),
+            Some(Val::Num(3.0))
+        );
+    }
+
+    fn one(formula: &str) -> Option<Val> {
+        use crate::a1::parse_cell;
+        use crate::grid::{Content, Entry, Grid, Source};
+        let mut grid = Grid::default();
+        let s = grid.add_sheet("S");
+        let cells = [
+            ("A1", Content::Number(2.0)),
+            ("A2", Content::Number(3.0)),
+            ("A3", Content::Number(5.0)),
+            ("C1", Content::Text("a".into())),
+            ("C2", Content::Text("b".into())),
+            ("C3", Content::Text("c".into())),
+            ("Z1", Content::Formula(formula.into())),
+        ];
+        for (at, content) in cells {
+            grid.push(
+                s,
+                parse_cell(at).unwrap(),
+                Entry {
+                    content,
+                    source: Source::Row { row: 0, cell: 0 },
+                },
+            );
+        }
+        grid.settle(s);
+        super::super::Evaluator::new(&grid).result(s, parse_cell("Z1").unwrap())
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Integration tests of the native API: examples, validation and the
 //! contents of generated packages.
 
+mod corpus;
 mod examples;
 mod output;
 mod pages;
