@@ -23,6 +23,8 @@ mod tables;
 mod validate;
 mod workbook;
 
+use std::collections::HashMap;
+
 use kiln_plugin_sdk::{Example, GenerateError, Generator, Host, Info, Level, Result, Violation};
 
 pub use spec::Spec;
@@ -89,7 +91,8 @@ impl Generator for Xlsx {
             .file_name
             .clone()
             .unwrap_or_else(|| DEFAULT_FILE_NAME.to_string());
-        let bytes = workbook::write(&prepared, &mut |done, total, message| {
+        let assets = read_images(&spec, host)?;
+        let bytes = workbook::write(&prepared, &assets, &mut |done, total, message| {
             host.progress(done, total, message);
         })?;
         host.log(
@@ -99,6 +102,49 @@ impl Generator for Xlsx {
         let mut file = host.create_file(&file_name, XLSX_MEDIA_TYPE)?;
         std::io::Write::write_all(&mut file, &bytes)?;
         file.finish()
+    }
+}
+
+/// The bytes of every input asset the spec's images name; a missing asset
+/// or one that is not a PNG or JPEG is a violation at its `asset`.
+fn read_images(spec: &Spec, host: &mut Host) -> Result<HashMap<String, Vec<u8>>> {
+    let mut assets = HashMap::new();
+    let mut violations = Vec::new();
+    for (s, sheet) in spec.sheets.iter().enumerate() {
+        for (i, image) in sheet.images.iter().enumerate() {
+            if assets.contains_key(&image.asset) {
+                continue;
+            }
+            let pointer = format!("/sheets/{s}/images/{i}/asset");
+            if host.asset(&image.asset).is_none() {
+                let names: Vec<&str> = host.assets().iter().map(|a| a.name.as_str()).collect();
+                let hint =
+                    match kiln_plugin_sdk::suggest::closest(&image.asset, names.iter().copied()) {
+                        Some(name) => format!("; did you mean `{name}`?"),
+                        None if names.is_empty() => "; the job has no input assets".to_string(),
+                        None => format!("; the job's assets are {}", names.join(", ")),
+                    };
+                violations.push(Violation::new(
+                    pointer,
+                    format!("no input asset named `{}`{hint}", image.asset),
+                ));
+                continue;
+            }
+            let bytes = host.read_asset(&image.asset)?;
+            if kiln_plugin_sdk::image::dimensions(&bytes).is_none() {
+                violations.push(Violation::new(
+                    pointer,
+                    format!("asset `{}` is not a PNG or JPEG picture", image.asset),
+                ));
+                continue;
+            }
+            assets.insert(image.asset.clone(), bytes);
+        }
+    }
+    if violations.is_empty() {
+        Ok(assets)
+    } else {
+        Err(GenerateError::InvalidSpec(violations))
     }
 }
 

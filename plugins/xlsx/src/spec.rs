@@ -308,6 +308,145 @@ pub(crate) struct Sheet {
     /// footer, page breaks. Default: portrait on Letter paper, all columns
     /// fitted to one page wide, as many pages tall as needed.
     pub(crate) page: Option<PageSetup>,
+    /// Hide this sheet's tab (default false). At least one sheet stays
+    /// visible; the first visible sheet is the one shown on opening.
+    pub(crate) hidden: Option<bool>,
+    /// Notes (comments) attached to cells, shown when the mouse is over the
+    /// cell, e.g. [{"cell": "B2", "text": "Estimate"}].
+    #[serde(default)]
+    pub(crate) comments: Vec<Comment>,
+    /// Conditional formats: cell rules, formula rules, colour scales and
+    /// data bars over ranges.
+    #[serde(default)]
+    pub(crate) conditional_formats: Vec<ConditionalFormat>,
+    /// Pictures from the job's input assets, placed over cells.
+    #[serde(default)]
+    pub(crate) images: Vec<ImageSpec>,
+}
+
+/// A note on one cell.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct Comment {
+    /// The cell the note belongs to, e.g. "B2".
+    pub(crate) cell: String,
+    /// The note's text, e.g. "Includes the Q4 bonus".
+    pub(crate) text: String,
+    /// Who wrote it (default none), e.g. "Finance".
+    pub(crate) author: Option<String>,
+}
+
+/// A picture from an input asset (PNG or JPEG), placed with its top-left
+/// corner on a cell.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct ImageSpec {
+    /// The name of the job's input asset, e.g. "logo.png".
+    pub(crate) asset: String,
+    /// Top-left cell, e.g. "A1".
+    pub(crate) at: String,
+    /// Width in pixels (default: the picture's own; the height follows
+    /// unless given).
+    #[schemars(range(min = 1, max = 10000))]
+    pub(crate) width: Option<u32>,
+    /// Height in pixels (default: the picture's own, scaled with `width`).
+    #[schemars(range(min = 1, max = 10000))]
+    pub(crate) height: Option<u32>,
+    /// Text describing the picture for screen readers.
+    pub(crate) alt_text: Option<String>,
+}
+
+/// A conditional format on a range. Give exactly one rule: `cell`,
+/// `formula`, `color_scale` or `data_bar`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct ConditionalFormat {
+    /// The cells formatted, e.g. "D2:D50".
+    pub(crate) range: String,
+    /// Format cells whose value meets a comparison, e.g. {"operator":
+    /// "less_than", "value": 0, "style": {"font_color": "#C00000"}}.
+    pub(crate) cell: Option<CellRule>,
+    /// Format cells where a formula is TRUE, written for the range's
+    /// top-left cell, e.g. {"formula": "=$E2=\"Late\"", "style":
+    /// {"fill_color": "#FFC7CE"}}.
+    pub(crate) formula: Option<FormulaRule>,
+    /// Shade cells from one colour (lowest) to another (highest), with an
+    /// optional midpoint colour, e.g. {"min_color": "#F8696B", "mid_color":
+    /// "#FFEB84", "max_color": "#63BE7B"}.
+    pub(crate) color_scale: Option<ColorScale>,
+    /// Draw a bar in each cell proportional to its value, e.g. {"color":
+    /// "#638EC6"}.
+    pub(crate) data_bar: Option<DataBar>,
+}
+
+/// A comparison rule of a conditional format.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct CellRule {
+    /// The comparison.
+    pub(crate) operator: CellOperator,
+    /// The number compared with (the lower bound for `between` and
+    /// `not_between`).
+    pub(crate) value: f64,
+    /// The upper bound, only for `between` and `not_between`.
+    pub(crate) to: Option<f64>,
+    /// The style applied where the rule holds (font, fill, border and
+    /// number format), a name from `styles` or inline.
+    pub(crate) style: StyleRef,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) enum CellOperator {
+    EqualTo,
+    NotEqualTo,
+    GreaterThan,
+    GreaterThanOrEqualTo,
+    LessThan,
+    LessThanOrEqualTo,
+    Between,
+    NotBetween,
+}
+
+/// A formula rule of a conditional format.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct FormulaRule {
+    /// A formula that is TRUE where the style applies, relative to the
+    /// range's top-left cell, e.g. "=$C2>$B2".
+    pub(crate) formula: String,
+    /// The style applied where the formula is TRUE.
+    pub(crate) style: StyleRef,
+}
+
+/// A two- or three-colour scale.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct ColorScale {
+    /// Colour of the lowest value as #RRGGBB (default "#F8696B", red).
+    pub(crate) min_color: Option<String>,
+    /// Colour of the 50th percentile as #RRGGBB; without it the scale has
+    /// two colours.
+    pub(crate) mid_color: Option<String>,
+    /// Colour of the highest value as #RRGGBB (default "#63BE7B", green).
+    pub(crate) max_color: Option<String>,
+}
+
+/// A data bar.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct DataBar {
+    /// Bar colour as #RRGGBB (default "#638EC6", blue).
+    pub(crate) color: Option<String>,
 }
 
 /// Page setup for printing. Every field is optional.
@@ -646,6 +785,34 @@ pub(crate) struct Series {
     /// charts; ignored for pie and doughnut, whose slices are coloured
     /// automatically).
     pub(crate) color: Option<String>,
+    /// "none" draws the series' bars or areas without fill or border, so
+    /// they are invisible: the offset series of a Gantt chart (a stacked
+    /// bar chart whose first series is each task's start).
+    pub(crate) fill: Option<Fill>,
+    /// Labels on the series' points, e.g. {"value": true}.
+    pub(crate) data_labels: Option<DataLabels>,
+}
+
+/// A series fill: only "none" (invisible).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) enum Fill {
+    None,
+}
+
+/// What each point's label shows; at least one.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct DataLabels {
+    /// The point's value (default false).
+    pub(crate) value: Option<bool>,
+    /// The point's share of the whole, only for pie and doughnut charts
+    /// (default false).
+    pub(crate) percent: Option<bool>,
+    /// The point's category (default false).
+    pub(crate) category: Option<bool>,
 }
 
 /// A chart axis.
@@ -665,6 +832,10 @@ pub(crate) struct Axis {
     pub(crate) max: Option<f64>,
     /// Show major gridlines (default: on the value axis only).
     pub(crate) gridlines: Option<bool>,
+    /// Run the axis the other way (default false). On a bar chart's
+    /// `category_axis` this lists the first category at the top, as a
+    /// Gantt chart does.
+    pub(crate) reverse: Option<bool>,
 }
 
 /// Legend position.
@@ -690,8 +861,9 @@ pub(crate) enum RangeRef {
     },
 }
 
-/// A data validation drop-down list on a range of cells. Give exactly one
-/// of `list` or `source`.
+/// A data validation rule on a range of cells: a drop-down list (`list` or
+/// `source`), or limits on numbers (`number`) or dates (`date`). Give
+/// exactly one of `list`, `source`, `number` or `date`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(crate = "kiln_plugin_sdk::schemars")]
@@ -705,6 +877,11 @@ pub(crate) struct Validation {
     /// A single row or column of cells holding the allowed values, e.g.
     /// "Lists!$A$2:$A$20".
     pub(crate) source: Option<RangeRef>,
+    /// Only numbers within limits, e.g. {"min": 0, "max": 100, "whole":
+    /// true}.
+    pub(crate) number: Option<NumberRule>,
+    /// Only dates within limits, e.g. {"min": "2026-01-01"}.
+    pub(crate) date: Option<DateRule>,
     /// Title of the hint shown when a cell is selected (up to 32
     /// characters).
     pub(crate) input_title: Option<String>,
@@ -719,4 +896,28 @@ pub(crate) struct Validation {
     pub(crate) ignore_blank: Option<bool>,
     /// Show the in-cell drop-down arrow (default true).
     pub(crate) dropdown: Option<bool>,
+}
+
+/// Limits on a number; give `min`, `max` or both.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct NumberRule {
+    /// The smallest value allowed, e.g. 0.
+    pub(crate) min: Option<f64>,
+    /// The largest value allowed, e.g. 100.
+    pub(crate) max: Option<f64>,
+    /// Only whole numbers (default false: decimals allowed).
+    pub(crate) whole: Option<bool>,
+}
+
+/// Limits on a date, as YYYY-MM-DD; give `min`, `max` or both.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
+pub(crate) struct DateRule {
+    /// The earliest date allowed, e.g. "2026-01-01".
+    pub(crate) min: Option<String>,
+    /// The latest date allowed, e.g. "2026-12-31".
+    pub(crate) max: Option<String>,
 }

@@ -13,8 +13,8 @@ use crate::grid::{Content, Grid, Source};
 use crate::layout::{self, SheetLayout, source_pointer, style_pointer};
 use crate::limits;
 use crate::spec::{
-    AutoFilter, Cell, Chart, Freeze, PageSetup, RangeRef, Sheet, Spec, Style, StyleRef, Table,
-    Validation, Value,
+    AutoFilter, Cell, CellOperator, Chart, ConditionalFormat, Freeze, PageSetup, RangeRef, Sheet,
+    Spec, Style, StyleRef, Table, Validation, Value,
 };
 use crate::style::parse_color;
 use crate::tables;
@@ -127,6 +127,11 @@ impl Ctx<'_> {
         }
         if spec.sheets.is_empty() {
             self.push("/sheets", "a workbook needs at least one sheet");
+        } else if spec.sheets.iter().all(|s| s.hidden == Some(true)) {
+            self.push(
+                format!("/sheets/{}/hidden", spec.sheets.len() - 1),
+                "every sheet is hidden; at least one must stay visible",
+            );
         }
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (s, sheet) in spec.sheets.iter().enumerate() {
@@ -425,6 +430,136 @@ impl Ctx<'_> {
         }
         if let Some(page) = &sheet.page {
             self.page(page, &format!("{base}/page"));
+        }
+        let mut noted: HashMap<a1::Pos, usize> = HashMap::new();
+        for (i, comment) in sheet.comments.iter().enumerate() {
+            let pointer = format!("{base}/comments/{i}");
+            match a1::parse_cell(&comment.cell) {
+                Ok(pos) => {
+                    if let Some(first) = noted.insert(pos, i) {
+                        self.push(
+                            format!("{pointer}/cell"),
+                            format!("cell {pos} already has the note at {base}/comments/{first}; a cell has one note"),
+                        );
+                    }
+                }
+                Err(e) => self.push(format!("{pointer}/cell"), e.to_string()),
+            }
+            if utf16(&comment.text) > MAX_STRING_CHARS {
+                self.push(
+                    format!("{pointer}/text"),
+                    format!("notes are limited to {MAX_STRING_CHARS} characters"),
+                );
+            }
+        }
+        for (i, cf) in sheet.conditional_formats.iter().enumerate() {
+            self.conditional_format(cf, &format!("{base}/conditional_formats/{i}"));
+        }
+        for (i, image) in sheet.images.iter().enumerate() {
+            if let Err(e) = a1::parse_cell(&image.at) {
+                self.push(format!("{base}/images/{i}/at"), e.to_string());
+            }
+            if image.asset.trim().is_empty() {
+                self.push(
+                    format!("{base}/images/{i}/asset"),
+                    "name the input asset, e.g. \"logo.png\"",
+                );
+            }
+        }
+    }
+
+    fn conditional_format(&mut self, cf: &ConditionalFormat, pointer: &str) {
+        self.area(&cf.range, format!("{pointer}/range"));
+        let rules: Vec<&str> = [
+            ("cell", cf.cell.is_some()),
+            ("formula", cf.formula.is_some()),
+            ("color_scale", cf.color_scale.is_some()),
+            ("data_bar", cf.data_bar.is_some()),
+        ]
+        .iter()
+        .filter(|r| r.1)
+        .map(|r| r.0)
+        .collect();
+        match rules.len() {
+            0 => self.push(
+                pointer,
+                "give one rule: `cell`, `formula`, `color_scale` or `data_bar`",
+            ),
+            1 => {}
+            _ => self.push(
+                pointer,
+                format!(
+                    "a conditional format has one rule, but this one has {}",
+                    rules.join(" and ")
+                ),
+            ),
+        }
+        if let Some(rule) = &cf.cell {
+            let ranged = matches!(
+                rule.operator,
+                CellOperator::Between | CellOperator::NotBetween
+            );
+            match (ranged, rule.to) {
+                (true, None) => self.push(
+                    format!("{pointer}/cell/to"),
+                    "`between` and `not_between` need the upper bound `to`",
+                ),
+                (true, Some(to)) if to < rule.value => self.push(
+                    format!("{pointer}/cell/to"),
+                    format!("`to` ({to}) is below `value` ({})", rule.value),
+                ),
+                (false, Some(_)) => self.push(
+                    format!("{pointer}/cell/to"),
+                    "`to` is only for `between` and `not_between`",
+                ),
+                _ => {}
+            }
+            self.style_ref(&rule.style, &format!("{pointer}/cell/style"));
+        }
+        if let Some(rule) = &cf.formula {
+            let text = rule.formula.trim().trim_start_matches('=');
+            if text.is_empty() {
+                self.push(
+                    format!("{pointer}/formula/formula"),
+                    "a formula needs an expression after `=`",
+                );
+            } else {
+                for problem in formula::check_syntax(text) {
+                    self.push(
+                        format!("{pointer}/formula/formula"),
+                        format!("formula `={}`: {}", shorten(text, 60), problem.message),
+                    );
+                }
+            }
+            self.style_ref(&rule.style, &format!("{pointer}/formula/style"));
+        }
+        let colours = [
+            (
+                "color_scale/min_color",
+                cf.color_scale.as_ref().and_then(|c| c.min_color.as_ref()),
+            ),
+            (
+                "color_scale/mid_color",
+                cf.color_scale.as_ref().and_then(|c| c.mid_color.as_ref()),
+            ),
+            (
+                "color_scale/max_color",
+                cf.color_scale.as_ref().and_then(|c| c.max_color.as_ref()),
+            ),
+            (
+                "data_bar/color",
+                cf.data_bar.as_ref().and_then(|c| c.color.as_ref()),
+            ),
+        ];
+        for (field, colour) in colours {
+            if let Some(c) = colour
+                && parse_color(c).is_none()
+            {
+                self.push(
+                    format!("{pointer}/{field}"),
+                    format!("`{c}` is not a colour of the form #RRGGBB"),
+                );
+            }
         }
     }
 
@@ -833,6 +968,29 @@ impl Ctx<'_> {
                     format!("`{c}` is not a colour of the form #RRGGBB"),
                 );
             }
+            if series.fill.is_some() && series.color.is_some() {
+                self.push(
+                    format!("{sp}/fill"),
+                    "`fill: \"none\"` makes the series invisible; remove `color` or `fill`",
+                );
+            }
+            if let Some(labels) = &series.data_labels {
+                let any = [labels.value, labels.percent, labels.category]
+                    .iter()
+                    .any(|b| *b == Some(true));
+                if !any {
+                    self.push(
+                        format!("{sp}/data_labels"),
+                        "set at least one of `value`, `percent` or `category` to true",
+                    );
+                }
+                if labels.percent == Some(true) && chart.kind.has_axes() {
+                    self.push(
+                        format!("{sp}/data_labels/percent"),
+                        "percentage labels are for pie and doughnut charts; use `value` here",
+                    );
+                }
+            }
         }
         if let Some(at) = &chart.at
             && let Err(e) = a1::parse_cell(at)
@@ -897,12 +1055,71 @@ impl Ctx<'_> {
     /// Checks one validation; returns its range when valid.
     fn validation(&mut self, v: &Validation, here: &str, pointer: &str) -> Option<Area> {
         let area = self.area(&v.range, format!("{pointer}/range"));
-        match (&v.list, &v.source) {
-            (Some(_), Some(_)) => self.push(pointer, "give either `list` or `source`, not both"),
-            (None, None) => self.push(
+        let rules: Vec<&str> = [
+            ("list", v.list.is_some()),
+            ("source", v.source.is_some()),
+            ("number", v.number.is_some()),
+            ("date", v.date.is_some()),
+        ]
+        .iter()
+        .filter(|r| r.1)
+        .map(|r| r.0)
+        .collect();
+        if rules.len() > 1 {
+            self.push(
                 pointer,
-                "give the allowed values as `list` or as a `source` range",
-            ),
+                format!(
+                    "give one rule of `list`, `source`, `number` or `date`, not {}",
+                    rules.join(" and ")
+                ),
+            );
+            return area;
+        }
+        if let Some(rule) = &v.number {
+            match (rule.min, rule.max) {
+                (None, None) => self.push(format!("{pointer}/number"), "give `min`, `max` or both"),
+                (Some(a), Some(b)) if a > b => self.push(
+                    format!("{pointer}/number"),
+                    format!("`min` ({a}) is above `max` ({b})"),
+                ),
+                _ => {}
+            }
+        }
+        if let Some(rule) = &v.date {
+            let mut parsed = [None, None];
+            for (k, (field, value)) in [("min", &rule.min), ("max", &rule.max)]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(text) = value {
+                    match dates::parse_date(text) {
+                        Ok(m) => parsed[k] = Some(m.serial()),
+                        Err(message) => self.push(format!("{pointer}/date/{field}"), message),
+                    }
+                }
+            }
+            if rule.min.is_none() && rule.max.is_none() {
+                self.push(
+                    format!("{pointer}/date"),
+                    "give `min`, `max` or both, as YYYY-MM-DD",
+                );
+            }
+            if let [Some(a), Some(b)] = parsed
+                && a > b
+            {
+                self.push(format!("{pointer}/date"), "`min` is after `max`");
+            }
+        }
+        match (&v.list, &v.source) {
+            (Some(_), Some(_)) => {}
+            (None, None) => {
+                if rules.is_empty() {
+                    self.push(
+                        pointer,
+                        "give the rule: allowed values as `list` or as a `source` range, or `number` or `date` limits",
+                    );
+                }
+            }
             (Some(list), None) => {
                 if list.is_empty() {
                     self.push(

@@ -1,13 +1,13 @@
 //! Charts over sheet ranges.
 
 use rust_xlsxwriter::{
-    Chart, ChartFormat, ChartLegendPosition, ChartLine, ChartSolidFill, ChartType, Color,
-    Worksheet, XlsxError,
+    Chart, ChartDataLabel, ChartFormat, ChartLegendPosition, ChartLine, ChartSolidFill, ChartType,
+    Color, Worksheet, XlsxError,
 };
 
 use super::Shared;
 use crate::a1::{self, Pos};
-use crate::spec::{self, ChartKind, Legend, RangeRef};
+use crate::spec::{self, ChartKind, Fill, Legend, RangeRef};
 use crate::style::parse_color;
 
 /// Default chart size in pixels (Excel's own default).
@@ -125,7 +125,16 @@ fn build(shared: &Shared<'_>, here: &str, spec_chart: &spec::Chart) -> Chart {
         }
         // Pie slices take automatic colours; one colour for the whole
         // series would make them indistinguishable.
-        if let (Some(color), true) = (s.color.as_deref().and_then(parse_color), kind.has_axes()) {
+        if s.fill == Some(Fill::None) {
+            let mut format = ChartFormat::new();
+            format.set_no_fill().set_no_border();
+            if is_line_like(kind) {
+                format.set_no_line();
+            }
+            series.set_format(&mut format);
+        } else if let (Some(color), true) =
+            (s.color.as_deref().and_then(parse_color), kind.has_axes())
+        {
             let mut format = ChartFormat::new();
             if is_line_like(kind) {
                 format.set_line(ChartLine::new().set_color(Color::RGB(color)));
@@ -133,6 +142,19 @@ fn build(shared: &Shared<'_>, here: &str, spec_chart: &spec::Chart) -> Chart {
                 format.set_solid_fill(ChartSolidFill::new().set_color(Color::RGB(color)));
             }
             series.set_format(&mut format);
+        }
+        if let Some(labels) = &s.data_labels {
+            let mut label = ChartDataLabel::new();
+            if labels.value == Some(true) {
+                label.show_value();
+            }
+            if labels.percent == Some(true) {
+                label.show_percentage();
+            }
+            if labels.category == Some(true) {
+                label.show_category_name();
+            }
+            series.set_data_label(&label);
         }
     }
     if let Some(title) = &spec_chart.title {
@@ -190,5 +212,8 @@ fn apply_axis(target: &mut rust_xlsxwriter::ChartAxis, axis: &spec::Axis) {
     }
     if let Some(g) = axis.gridlines {
         target.set_major_gridlines(g);
+    }
+    if axis.reverse == Some(true) {
+        target.set_reverse();
     }
 }

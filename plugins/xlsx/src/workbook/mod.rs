@@ -5,7 +5,7 @@ pub(crate) mod page;
 mod sheet;
 mod table;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rust_xlsxwriter::{CalculationMode, DocProperties, ExcelDateTime, Workbook, XlsxError};
 
@@ -33,6 +33,8 @@ pub(crate) struct Shared<'a> {
     /// Table names in use (lowercase), so unnamed tables get fresh ones.
     pub(crate) table_names: HashSet<String>,
     pub(crate) next_table: usize,
+    /// The bytes of the input assets the spec's images name.
+    pub(crate) assets: &'a HashMap<String, Vec<u8>>,
 }
 
 impl Shared<'_> {
@@ -51,6 +53,7 @@ impl Shared<'_> {
 /// Writes the workbook. `progress` gets (done, total, message) per sheet.
 pub(crate) fn write(
     checked: &Checked,
+    assets: &HashMap<String, Vec<u8>>,
     progress: &mut dyn FnMut(u64, u64, &str),
 ) -> Result<Vec<u8>, GenerateError> {
     let spec = &checked.spec;
@@ -74,10 +77,20 @@ pub(crate) fn write(
         evaluator: Evaluator::new(&checked.grid).with_today(document_date(spec)),
         table_names,
         next_table: 1,
+        assets,
     };
+    let first_visible = spec
+        .sheets
+        .iter()
+        .position(|sheet| sheet.hidden != Some(true))
+        .unwrap_or(0);
     for (s, sheet) in spec.sheets.iter().enumerate() {
         progress(s as u64, total, &format!("writing sheet {}", sheet.name));
         let worksheet = workbook.add_worksheet();
+        // A hidden sheet cannot be the one shown on opening.
+        if s > 0 && s == first_visible {
+            worksheet.set_active(true);
+        }
         sheet::write(worksheet, &mut shared, s)
             .map_err(failed(&format!("sheet `{}`", sheet.name)))?;
     }

@@ -3,6 +3,7 @@
 
 mod corpus;
 mod examples;
+mod features;
 mod output;
 mod pages;
 mod recalc;
