@@ -975,9 +975,7 @@ impl Ctx<'_> {
                 );
             }
             if let Some(labels) = &series.data_labels {
-                let any = [labels.value, labels.percent, labels.category]
-                    .iter()
-                    .any(|b| *b == Some(true));
+                let any = [labels.value, labels.percent, labels.category].contains(&Some(true));
                 if !any {
                     self.push(
                         format!("{sp}/data_labels"),

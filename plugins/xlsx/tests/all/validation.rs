@@ -402,3 +402,27 @@ fn broken_formulas_and_unknown_functions_are_violations_at_their_cells() {
     );
     assert_eq!(pointers(&spec).len(), 7, "{:?}", validate(&spec));
 }
+
+#[test]
+fn sizes_past_excels_grid_are_reported_before_anything_else() {
+    let mut spec = String::from(r#"{"sheets": [{"name": "Big", "header": ["x"], "rows": ["#);
+    spec.push_str(&vec!["[]"; 1_048_576].join(","));
+    spec.push_str(r#"]}, {"name": "Wide", "rows": [[1], ["#);
+    spec.push_str(&vec!["0"; 16_385].join(","));
+    spec.push_str("]]}]}");
+    let violations = validate(&spec);
+    let at: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+    assert_eq!(at, ["/sheets/0/rows", "/sheets/1/rows/1"], "{violations:?}");
+    assert!(
+        violations[0]
+            .message
+            .contains("1048577 rows with its header"),
+        "{}",
+        violations[0].message
+    );
+    assert!(
+        violations[1].message.contains("16385 cells"),
+        "{}",
+        violations[1].message
+    );
+}
