@@ -1,5 +1,6 @@
 //! Turning a validated spec into xlsx bytes with `rust_xlsxwriter`.
 
+mod cache;
 mod chart;
 pub(crate) mod page;
 mod sheet;
@@ -95,7 +96,10 @@ pub(crate) fn write(
             .map_err(failed(&format!("sheet `{}`", sheet.name)))?;
     }
     progress(total - 1, total, "packaging workbook");
+    let caches = cache::collect(&mut shared);
     let bytes = workbook.save_to_buffer().map_err(failed("packaging"))?;
+    let bytes = cache::fill(bytes, &caches, i64::from(ZIP_LEVEL))
+        .map_err(|e| GenerateError::Failed(format!("filling chart caches: {e}")))?;
     progress(total, total, "done");
     Ok(bytes)
 }

@@ -239,3 +239,21 @@ fn a_scatter_charts_category_axis_is_its_bounded_x_axis() {
         "{y}"
     );
 }
+
+#[test]
+fn charts_over_formula_cells_carry_the_computed_values_in_their_cache() {
+    let spec = sheets(json!([{
+        "name": "My Data",
+        "rows": [["a", 2, 3, "=B1+C1"], ["b", 4, 5, "=B2*C2"], ["c", 1, 1, "=SIN(1)"]],
+        "charts": [{ "type": "column", "series": [{ "categories": "A1:A3", "values": "D1:D3" }] }]
+    }]));
+    let first = generate(&spec);
+    let xml = part(&first, "xl/charts/chart1.xml");
+    assert!(
+        xml.contains(r#"<c:f>'My Data'!$D$1:$D$3</c:f><c:numCache><c:formatCode>General</c:formatCode><c:ptCount val="3"/><c:pt idx="0"><c:v>5</c:v></c:pt><c:pt idx="1"><c:v>20</c:v></c:pt></c:numCache>"#),
+        "{xml}"
+    );
+    // Still a valid, deterministic package.
+    assert!(part(&first, "xl/worksheets/sheet1.xml").contains("<f>B1+C1</f>"));
+    assert!(first == generate(&spec));
+}
