@@ -101,3 +101,15 @@ fn the_file_name_defaults_to_workbook_xlsx() {
     let run = testing::run::<Xlsx>(&crate::sheet(serde_json::json!({})), &[]).unwrap();
     assert_eq!(run.files[0].path, DEFAULT_FILE_NAME);
 }
+
+#[test]
+fn openpyxl_reads_every_example_as_its_spec_says() {
+    let dir = crate::test_output("examples");
+    for (i, example) in Xlsx::info().examples.iter().enumerate() {
+        let run = testing::run::<Xlsx>(&example.spec, &[]).unwrap();
+        let out = dir.join(i.to_string());
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join(&run.files[0].path), &run.files[0].bytes).unwrap();
+    }
+    crate::python(&["check_examples.py", dir.to_str().unwrap()]);
+}
