@@ -10,17 +10,20 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .ok_or_else(|| anyhow::anyhow!("usage: dump_examples <dir>"))?
         .into();
-    for (index, (title, spec)) in kiln_plugin_xlsx::info().examples.iter().enumerate() {
-        let generated = kiln_plugin_xlsx::generate(spec, &mut |_, _, _| {})
+    use kiln_plugin_sdk::Generator;
+    for (index, example) in kiln_plugin_xlsx::Xlsx::info().examples.iter().enumerate() {
+        let title = &example.title;
+        let run = kiln_plugin_sdk::testing::run::<kiln_plugin_xlsx::Xlsx>(&example.spec, &[])
             .map_err(|e| anyhow::anyhow!("example {index} ({title}): {e}"))?;
+        let file = &run.files[0];
         let out = dir.join(index.to_string());
         std::fs::create_dir_all(&out)?;
-        let path = out.join(&generated.file_name);
-        std::fs::write(&path, &generated.bytes)?;
+        let path = out.join(&file.path);
+        std::fs::write(&path, &file.bytes)?;
         println!(
             "{index}: {title} -> {} ({} bytes)",
             path.display(),
-            generated.bytes.len()
+            file.bytes.len()
         );
     }
     Ok(())

@@ -78,7 +78,7 @@ mod tests {
     #[test]
     fn the_benchmark_spec_is_valid_and_has_the_promised_size() {
         let spec = benchmark_spec();
-        assert_eq!(crate::validate(&spec), []);
+        assert_eq!(kiln_plugin_sdk::testing::validate::<crate::Xlsx>(&spec), []);
         let value: serde_json::Value = serde_json::from_str(&spec).unwrap();
         let numbers = value["sheets"][0]["rows"].as_array().unwrap();
         let cells: usize = numbers.iter().map(|r| r.as_array().unwrap().len()).sum();

@@ -1,83 +1,23 @@
-//! Parsing a spec from JSON text, including the compact forms the schema
-//! allows (bare cell values, rows as arrays, styles by name), with errors
-//! located by JSON pointer.
+//! The compact forms a spec may use (bare cell values, rows as arrays,
+//! styles by name, ...): their parsing, and their JSON Schema, written by
+//! hand to match exactly what the parsing accepts.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use kiln_plugin_sdk::schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::Violation;
 use crate::spec::{
-    AutoFilter, Cell, Freeze, Keywords, Link, RangeRef, Row, Spec, Style, StyleRef, Value,
+    AutoFilter, Cached, Cell, Freeze, Keywords, Link, RangeRef, Row, Style, StyleRef, Value,
 };
-
-/// Parses spec text. Malformed JSON yields a violation at the empty pointer
-/// naming line and column; a value of the wrong shape yields one at the
-/// deepest pointer serde reached.
-pub(crate) fn parse(text: &str) -> Result<Spec, Violation> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let spec = match serde_path_to_error::deserialize::<_, Spec>(&mut de) {
-        Ok(spec) => spec,
-        Err(err) => {
-            let pointer = pointer_of(err.path());
-            return Err(violation_of(err.into_inner(), pointer));
-        }
-    };
-    de.end().map_err(|e| violation_of(e, String::new()))?;
-    Ok(spec)
-}
-
-fn violation_of(err: serde_json::Error, pointer: String) -> Violation {
-    if err.is_syntax() || err.is_eof() || err.is_io() {
-        return Violation {
-            pointer: String::new(),
-            message: format!(
-                "the spec is not valid JSON (line {}, column {}): {}",
-                err.line(),
-                err.column(),
-                message_only(&err)
-            ),
-        };
-    }
-    Violation {
-        pointer,
-        message: message_only(&err),
-    }
-}
-
-/// serde_json appends " at line L column C"; the pointer says more.
-fn message_only(err: &serde_json::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" at line ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
-}
-
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => {
-                pointer.push('/');
-                pointer.push_str(&index.to_string());
-            }
-            Segment::Map { key } => {
-                pointer.push('/');
-                pointer.push_str(&escape_pointer(key));
-            }
-            Segment::Enum { .. } | Segment::Unknown => {}
-        }
-    }
-    pointer
-}
 
 /// Escapes one JSON pointer segment (RFC 6901).
 pub(crate) fn escape_pointer(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+    kiln_plugin_sdk::pointer::escape(segment)
 }
 
 impl<'de> Deserialize<'de> for Keywords {
@@ -120,23 +60,54 @@ impl<'de> Deserialize<'de> for StyleRef {
     }
 }
 
-/// The object form of a cell.
-#[derive(Deserialize)]
+/// A cell written as an object. Give at most one of `formula`, `date`,
+/// `datetime`, `time`, `url` or `value` (a formula may add `value` as its
+/// result); with none of them the cell is blank but styled (e.g. {"style":
+/// "boxed"}).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars", rename = "CellObject")]
 struct CellObject {
+    /// A plain value: text, a number or true/false. A string here is always
+    /// literal text, even if it starts with "=". With `formula`, the
+    /// formula's result to store for readers that do not recalculate (used
+    /// when the formula is not one computed here), e.g. {"formula":
+    /// "=STDEV.S(B2:B9)", "value": 12.5}.
     value: Option<Scalar>,
+    /// An Excel formula in English A1 syntax, with or without the leading
+    /// "=", e.g. "=SUM(B2:B9)", "=B4*(1+Assumptions!B2)", "='Budget
+    /// 2026'!G7". Sheet names with spaces or punctuation are quoted with
+    /// apostrophes; arguments are separated by commas.
+    #[schemars(length(min = 1))]
     formula: Option<String>,
+    /// A date as YYYY-MM-DD (1900-01-01 to 9999-12-31), e.g. "2026-03-31".
+    /// Shown as yyyy-mm-dd unless the style sets `num_format`.
     date: Option<String>,
+    /// A date and time as YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (a space
+    /// may replace T; a trailing Z is ignored: Excel has no time zones).
+    /// Shown as yyyy-mm-dd hh:mm unless the style sets `num_format`.
     datetime: Option<String>,
+    /// A time of day as HH:MM or HH:MM:SS, e.g. "09:30". Shown as hh:mm:ss
+    /// unless the style sets `num_format`.
     time: Option<String>,
+    /// A hyperlink: http://, https://, ftp://, ftps://,
+    /// mailto:someone@example.com, or internal:Sheet2!A1 to jump to a cell
+    /// of this workbook. Shown blue and underlined unless the style says
+    /// otherwise.
     url: Option<String>,
+    /// The text shown for a hyperlink (default: the address). Only with
+    /// `url`.
     text: Option<String>,
+    /// A tooltip for a hyperlink, up to 255 characters. Only with `url`.
     tip: Option<String>,
+    /// The cell's style: a name from `styles` or an inline style object.
     style: Option<StyleRef>,
 }
 
-#[derive(Deserialize)]
+/// Text, a number or a boolean.
+#[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(crate = "kiln_plugin_sdk::schemars")]
 enum Scalar {
     Bool(bool),
     Number(f64),
@@ -153,7 +124,19 @@ impl CellObject {
             ("time", self.time.is_some()),
             ("url", self.url.is_some()),
         ];
-        let given: Vec<&str> = kinds.iter().filter(|k| k.1).map(|k| k.0).collect();
+        let mut given: Vec<&str> = kinds.iter().filter(|k| k.1).map(|k| k.0).collect();
+        // A formula may state its own result as `value`.
+        let cached = match (&self.formula, &self.value) {
+            (Some(_), Some(v)) => {
+                given.retain(|k| *k != "value");
+                Some(match v {
+                    Scalar::Bool(b) => Cached::Bool(*b),
+                    Scalar::Number(n) => Cached::Number(*n),
+                    Scalar::Text(t) => Cached::Text(t.clone()),
+                })
+            }
+            _ => None,
+        };
         if given.len() > 1 {
             return Err(format!(
                 "a cell has one kind of content, but this one has {}",
@@ -163,7 +146,9 @@ impl CellObject {
         if self.url.is_none() && (self.text.is_some() || self.tip.is_some()) {
             return Err("`text` and `tip` belong to a hyperlink cell, which needs `url`".into());
         }
-        let value = if let Some(scalar) = self.value {
+        let value = if let (Some(f), true) = (self.formula.clone(), cached.is_some()) {
+            Value::Formula(strip_equals(f))
+        } else if let Some(scalar) = self.value {
             match scalar {
                 Scalar::Bool(b) => Value::Bool(b),
                 Scalar::Number(n) => Value::Number(n),
@@ -189,6 +174,7 @@ impl CellObject {
         Ok(Cell {
             value,
             style: self.style,
+            cached,
         })
     }
 }
@@ -201,7 +187,11 @@ fn strip_equals(formula: String) -> String {
 }
 
 fn plain(value: Value) -> Cell {
-    Cell { value, style: None }
+    Cell {
+        value,
+        style: None,
+        cached: None,
+    }
 }
 
 impl<'de> Deserialize<'de> for Cell {
@@ -258,13 +248,24 @@ fn text_or_formula(text: String) -> Value {
     }
 }
 
-#[derive(Deserialize)]
+/// A row with options.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars", rename = "RowObject")]
 struct RowObject {
+    /// The row's cells, left to right (may be empty, e.g. to set only a
+    /// height).
     #[serde(default)]
     cells: Vec<Cell>,
+    /// Style for every cell of this row (layered over the column style,
+    /// under each cell's own style).
     style: Option<StyleRef>,
+    /// Row height in points, 0 to 409 (default about 15).
+    #[schemars(range(min = 0, max = 409))]
     height: Option<f64>,
+    /// Place this row's first cell here (e.g. "D15") instead of below the
+    /// previous row; the rows after it continue below it, starting in the
+    /// same column.
     at: Option<String>,
 }
 
@@ -298,11 +299,15 @@ impl<'de> Deserialize<'de> for Row {
     }
 }
 
-#[derive(Deserialize)]
+/// Numbers of frozen rows and columns.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars", rename = "FreezeCounts")]
 struct FreezeCounts {
+    /// Frozen rows at the top (default 0), e.g. 1.
     #[serde(default)]
     rows: u32,
+    /// Frozen columns at the left (default 0).
     #[serde(default)]
     columns: u32,
 }
@@ -349,10 +354,15 @@ impl<'de> Deserialize<'de> for AutoFilter {
     }
 }
 
-#[derive(Deserialize)]
+/// A sheet and a range.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(crate = "kiln_plugin_sdk::schemars", rename = "RangeParts")]
 struct RangeParts {
+    /// The sheet name (default: the sheet this object belongs to). No
+    /// quotes needed, e.g. "My Sheet".
     sheet: Option<String>,
+    /// An A1 range such as "B2:B5" (without a sheet name).
     range: String,
 }
 
@@ -381,9 +391,139 @@ impl<'de> Deserialize<'de> for RangeRef {
     }
 }
 
+// The schemas of the compact forms, written to accept exactly what the
+// visitors above accept.
+
+/// A definition named `name` (the schema's `$defs` key).
+fn named(name: &'static str) -> Cow<'static, str> {
+    Cow::Borrowed(name)
+}
+
+impl JsonSchema for Keywords {
+    fn schema_name() -> Cow<'static, str> {
+        named("Keywords")
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Keywords: one string, or a list of strings joined with commas.",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" } }
+            ]
+        })
+    }
+}
+
+impl JsonSchema for StyleRef {
+    fn schema_name() -> Cow<'static, str> {
+        named("StyleRef")
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let style = generator.subschema_for::<Style>();
+        json_schema!({
+            "description": "A style: the name of an entry in the top-level `styles` map (preferred when reused), e.g. \"money\", or an inline style object, e.g. {\"bold\": true}.",
+            "anyOf": [
+                { "type": "string", "minLength": 1, "description": "Name of a style in the top-level `styles` map." },
+                style
+            ]
+        })
+    }
+}
+
+impl JsonSchema for Cell {
+    fn schema_name() -> Cow<'static, str> {
+        named("Cell")
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let object = generator.subschema_for::<CellObject>();
+        json_schema!({
+            "description": "One cell. Compact forms: a string is text, except that a string starting with \"=\" is a formula (\"=SUM(B2:B4)\"); a number is a number; true/false are booleans; null leaves the cell empty (and skips it). Use the object form for dates, times, hyperlinks, styled cells, a formula with its result, or text that starts with \"=\".",
+            "anyOf": [
+                { "type": "string", "description": "Text, or a formula when it starts with \"=\"." },
+                { "type": "number", "description": "A number." },
+                { "type": "boolean", "description": "TRUE or FALSE." },
+                { "type": "null", "description": "Nothing: the cell is skipped." },
+                object
+            ]
+        })
+    }
+}
+
+impl JsonSchema for Row {
+    fn schema_name() -> Cow<'static, str> {
+        named("Row")
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let cell = generator.subschema_for::<Cell>();
+        let object = generator.subschema_for::<RowObject>();
+        json_schema!({
+            "description": "A row of cells, placed left to right starting in the row's first column: an array of cells, e.g. [\"North\", 120, \"=B2*2\"], or an object with `cells` and row options.",
+            "anyOf": [
+                { "type": "array", "items": cell, "description": "The row's cells, left to right." },
+                object
+            ]
+        })
+    }
+}
+
+impl JsonSchema for Freeze {
+    fn schema_name() -> Cow<'static, str> {
+        named("Freeze")
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let counts = generator.subschema_for::<FreezeCounts>();
+        json_schema!({
+            "description": "Frozen panes: the first cell that scrolls, e.g. \"B2\" freezes row 1 and column A; or counts, e.g. {\"rows\": 1} freezes the top row.",
+            "anyOf": [
+                { "type": "string", "description": "The top-left scrolling cell, e.g. \"A2\"." },
+                counts
+            ]
+        })
+    }
+}
+
+impl JsonSchema for AutoFilter {
+    fn schema_name() -> Cow<'static, str> {
+        named("AutoFilter")
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "true: filter buttons on this sheet's header over its rows; false: none; or a range such as \"A1:F50\" whose first row holds the headers.",
+            "anyOf": [
+                { "type": "boolean" },
+                { "type": "string", "description": "The filtered range, header row first." }
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RangeRef {
+    fn schema_name() -> Cow<'static, str> {
+        named("RangeRef")
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let parts = generator.subschema_for::<RangeParts>();
+        json_schema!({
+            "description": "A range of cells, possibly on another sheet: \"Sales!$B$2:$B$5\", \"'My Sheet'!B2:B5\", \"B2:B5\" (the sheet this object belongs to), or {\"sheet\": \"Sales\", \"range\": \"B2:B5\"}.",
+            "anyOf": [
+                { "type": "string", "minLength": 2, "description": "An A1 range, optionally prefixed by a sheet name and \"!\"." },
+                parts
+            ]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use kiln_plugin_sdk::Violation;
+
+    use crate::spec::Spec;
+
+    fn parse(text: &str) -> Result<Spec, Violation> {
+        kiln_plugin_sdk::spec::parse::<Spec>(text).map_err(|mut v| v.remove(0))
+    }
 
     #[test]
     fn malformed_json_names_line_and_column() {
@@ -403,7 +543,7 @@ mod tests {
     fn unknown_fields_are_refused() {
         let v = parse(r#"{"sheets": [{"name": "A", "colour": "red"}]}"#).unwrap_err();
         assert_eq!(v.pointer, "/sheets/0/colour");
-        assert!(v.message.contains("unknown field"), "{}", v.message);
+        assert!(v.message.contains("unknown property"), "{}", v.message);
     }
 
     #[test]
@@ -438,10 +578,12 @@ mod tests {
 
     #[test]
     fn a_cell_with_two_kinds_of_content_is_refused() {
-        let v = parse(r#"{"sheets": [{"name": "A", "rows": [[{"value": 1, "formula": "=2"}]]}]}"#)
-            .unwrap_err();
+        let v = parse(
+            r#"{"sheets": [{"name": "A", "rows": [[{"date": "2026-01-01", "formula": "=2"}]]}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(v.pointer, "/sheets/0/rows/0/0");
-        assert!(v.message.contains("value and formula"), "{}", v.message);
+        assert!(v.message.contains("formula and date"), "{}", v.message);
     }
 
     #[test]

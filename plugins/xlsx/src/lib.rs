@@ -1,10 +1,13 @@
 //! The kiln `xlsx` generator: turns a JSON workbook spec into an Excel
 //! `.xlsx` file.
 //!
-//! The generator itself is plain Rust ([`info`], [`validate`], [`generate`]),
-//! usable natively for tests and benchmarks. Built for `wasm32`, the crate
-//! also exports the `kiln:generator` component interface (`component.rs`),
-//! which forwards to these functions.
+//! [`Xlsx`] implements the SDK's [`Generator`]: the spec types (`spec.rs`,
+//! with the compact forms of `de.rs`) are its JSON Schema, [`validate`]
+//! checks what the types cannot, and generation writes the workbook with
+//! `rust_xlsxwriter`. Everything is plain Rust, run natively by the tests
+//! and benchmarks through `kiln_plugin_sdk::testing`.
+//!
+//! [`validate`]: Generator::validate
 
 mod a1;
 pub mod bench;
@@ -13,18 +16,18 @@ mod de;
 mod formula;
 mod grid;
 mod layout;
+mod limits;
 mod spec;
 mod style;
 mod tables;
 mod validate;
 mod workbook;
 
-// wit-bindgen's generated ABI glue is unsafe code by nature.
-#[cfg(target_arch = "wasm32")]
-#[allow(unsafe_code)]
-mod component;
+use std::collections::HashMap;
 
-pub use validate::MAX_VIOLATIONS;
+use kiln_plugin_sdk::{Example, GenerateError, Generator, Host, Info, Level, Result, Violation};
+
+pub use spec::Spec;
 
 /// The media type of the files this plugin writes.
 pub const XLSX_MEDIA_TYPE: &str =
@@ -32,9 +35,6 @@ pub const XLSX_MEDIA_TYPE: &str =
 
 /// The file name used when the spec sets no `file_name`.
 pub const DEFAULT_FILE_NAME: &str = "workbook.xlsx";
-
-/// The JSON Schema (2020-12) of a spec.
-pub const SPEC_SCHEMA: &str = include_str!("schema.json");
 
 const DESCRIPTION: &str = include_str!("description.md");
 
@@ -54,114 +54,98 @@ const EXAMPLES: [(&str, &str); 3] = [
     ),
 ];
 
-/// What the plugin is and accepts (mirrors the contract's `plugin-info`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Info {
-    pub name: String,
-    pub version: String,
-    pub artifact_type: String,
-    pub summary: String,
-    /// Markdown.
-    pub description: String,
-    pub media_types: Vec<String>,
-    /// JSON Schema text.
-    pub spec_schema: String,
-    /// (title, spec JSON) pairs; each passes [`validate`].
-    pub examples: Vec<(String, String)>,
-}
+/// The `xlsx` generator.
+pub struct Xlsx;
 
-/// A problem with a spec, located by a JSON pointer (RFC 6901); the empty
-/// pointer means the whole spec.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    pub pointer: String,
-    pub message: String,
-}
+impl Generator for Xlsx {
+    type Spec = Spec;
 
-impl Violation {
-    pub(crate) fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Violation {
-            pointer: pointer.into(),
-            message: message.into(),
+    fn info() -> Info {
+        Info {
+            name: "xlsx".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            artifact_type: "xlsx".into(),
+            summary: "Builds an Excel workbook (.xlsx) from a JSON spec: sheets of typed cells, \
+                      styles, formulas with cached results, merged cells, tables, charts and \
+                      data validation."
+                .into(),
+            description: DESCRIPTION.into(),
+            media_types: vec![XLSX_MEDIA_TYPE.into()],
+            examples: EXAMPLES
+                .iter()
+                .map(|(title, spec)| Example::new(*title, *spec))
+                .collect(),
         }
     }
-}
 
-impl std::fmt::Display for Violation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pointer = if self.pointer.is_empty() {
-            "(spec)"
-        } else {
-            &self.pointer
-        };
-        write!(f, "{pointer}: {}", self.message)
+    fn validate(spec: &Spec) -> Vec<Violation> {
+        validate::check(spec)
+    }
+
+    /// Writes the workbook. rust_xlsxwriter packages through a seekable
+    /// writer (the ZIP central directory is written last, with offsets), so
+    /// the package is assembled in memory and then streamed to the host.
+    fn generate(spec: Spec, host: &mut Host) -> Result<()> {
+        let prepared = validate::prepare(&spec);
+        let file_name = spec
+            .file_name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_FILE_NAME.to_string());
+        let assets = read_images(&spec, host)?;
+        let bytes = workbook::write(&prepared, &assets, &mut |done, total, message| {
+            host.progress(done, total, message);
+        })?;
+        host.log(
+            Level::Info,
+            &format!("writing {file_name} ({} bytes)", bytes.len()),
+        );
+        let mut file = host.create_file(&file_name, XLSX_MEDIA_TYPE)?;
+        std::io::Write::write_all(&mut file, &bytes)?;
+        file.finish()
     }
 }
 
-/// A generated workbook.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Generated {
-    /// The spec's `file_name`, or [`DEFAULT_FILE_NAME`].
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-}
-
-/// Why [`generate`] produced nothing (mirrors the contract's
-/// `generate-error`; all are final).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GenerateError {
-    #[error("invalid spec: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    InvalidSpec(Vec<Violation>),
-    #[error("unsupported: {0}")]
-    Unsupported(String),
-    #[error("generation failed: {0}")]
-    Failed(String),
-}
-
-/// Result alias for this crate.
-pub type Result<T, E = GenerateError> = std::result::Result<T, E>;
-
-/// Describes the plugin. Cheap and constant.
-pub fn info() -> Info {
-    Info {
-        name: "xlsx".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        artifact_type: "xlsx".into(),
-        summary:
-            "Builds an Excel workbook (.xlsx) from a JSON spec: sheets of typed cells, styles, \
-                  formulas with cached results, merged cells, tables, charts and data validation."
-                .into(),
-        description: DESCRIPTION.into(),
-        media_types: vec![XLSX_MEDIA_TYPE.into()],
-        spec_schema: SPEC_SCHEMA.into(),
-        examples: EXAMPLES
-            .iter()
-            .map(|(title, spec)| ((*title).to_string(), (*spec).to_string()))
-            .collect(),
+/// The bytes of every input asset the spec's images name; a missing asset
+/// or one that is not a PNG or JPEG is a violation at its `asset`.
+fn read_images(spec: &Spec, host: &mut Host) -> Result<HashMap<String, Vec<u8>>> {
+    let mut assets = HashMap::new();
+    let mut violations = Vec::new();
+    for (s, sheet) in spec.sheets.iter().enumerate() {
+        for (i, image) in sheet.images.iter().enumerate() {
+            if assets.contains_key(&image.asset) {
+                continue;
+            }
+            let pointer = format!("/sheets/{s}/images/{i}/asset");
+            if host.asset(&image.asset).is_none() {
+                let names: Vec<&str> = host.assets().iter().map(|a| a.name.as_str()).collect();
+                let hint =
+                    match kiln_plugin_sdk::suggest::closest(&image.asset, names.iter().copied()) {
+                        Some(name) => format!("; did you mean `{name}`?"),
+                        None if names.is_empty() => "; the job has no input assets".to_string(),
+                        None => format!("; the job's assets are {}", names.join(", ")),
+                    };
+                violations.push(Violation::new(
+                    pointer,
+                    format!("no input asset named `{}`{hint}", image.asset),
+                ));
+                continue;
+            }
+            let bytes = host.read_asset(&image.asset)?;
+            if kiln_plugin_sdk::image::dimensions(&bytes).is_none() {
+                violations.push(Violation::new(
+                    pointer,
+                    format!("asset `{}` is not a PNG or JPEG picture", image.asset),
+                ));
+                continue;
+            }
+            assets.insert(image.asset.clone(), bytes);
+        }
+    }
+    if violations.is_empty() {
+        Ok(assets)
+    } else {
+        Err(GenerateError::InvalidSpec(violations))
     }
 }
 
-/// Checks a spec for everything its schema cannot: malformed JSON, shapes
-/// the schema also rejects, and cross-references, Excel's naming rules and
-/// limits, and overlaps. Returns every violation (at most
-/// [`MAX_VIOLATIONS`]); empty means valid. Writes nothing.
-pub fn validate(spec: &str) -> Vec<Violation> {
-    match validate::check(spec) {
-        Ok(_) => Vec::new(),
-        Err(violations) => violations,
-    }
-}
-
-/// Validates the spec, then builds the workbook. `progress` receives
-/// (done, total, message) as sheets are written. The same spec always gives
-/// the same bytes.
-pub fn generate(spec: &str, progress: &mut dyn FnMut(u64, u64, &str)) -> Result<Generated> {
-    let checked = validate::check(spec).map_err(GenerateError::InvalidSpec)?;
-    let file_name = checked
-        .spec
-        .file_name
-        .clone()
-        .unwrap_or_else(|| DEFAULT_FILE_NAME.to_string());
-    let bytes = workbook::write(&checked, progress)?;
-    Ok(Generated { file_name, bytes })
-}
+kiln_plugin_sdk::export_generator!(Xlsx);

@@ -7,20 +7,18 @@ use std::collections::HashMap;
 use crate::Violation;
 use crate::a1::{self, A1Error, Area, MAX_COLS, MAX_ROWS};
 use crate::dates;
-use crate::de::{self, escape_pointer};
+use crate::de::escape_pointer;
 use crate::formula;
 use crate::grid::{Content, Grid, Source};
 use crate::layout::{self, SheetLayout, source_pointer, style_pointer};
+use crate::limits;
 use crate::spec::{
-    AutoFilter, Cell, Chart, Freeze, RangeRef, Sheet, Spec, Style, StyleRef, Table, Validation,
-    Value,
+    AutoFilter, Cell, CellOperator, Chart, ConditionalFormat, Freeze, PageSetup, RangeRef, Sheet,
+    Spec, Style, StyleRef, Table, Validation, Value,
 };
 use crate::style::parse_color;
 use crate::tables;
-
-/// The most violations reported for one spec; past it, one final violation
-/// says how many more there were.
-pub const MAX_VIOLATIONS: usize = 200;
+use crate::workbook::page;
 
 /// Excel's limits, as it documents them.
 const MAX_STRING_CHARS: usize = 32_767;
@@ -32,53 +30,54 @@ const MAX_COLUMN_WIDTH: f64 = 255.0;
 const MAX_ROW_HEIGHT: f64 = 409.0;
 const MAX_LIST_CHARS: usize = 255;
 
+/// At most `max` characters of `text`, marked when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max).collect();
+    cut.push('…');
+    cut
+}
+
 /// Length as Excel counts it (UTF-16 code units).
 fn utf16(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
-/// A spec that passed validation, with the layout generation reuses.
-pub(crate) struct Checked {
-    pub(crate) spec: Spec,
+/// A spec with the layout of its cells, as generation uses it.
+pub(crate) struct Checked<'s> {
+    pub(crate) spec: &'s Spec,
     pub(crate) grid: Grid,
     pub(crate) layouts: Vec<SheetLayout>,
 }
 
-/// Parses and validates spec text.
-pub(crate) fn check(text: &str) -> Result<Checked, Vec<Violation>> {
-    let spec = de::parse(text).map_err(|v| vec![v])?;
-    let (grid, layouts, mut violations) = layout::build(&spec);
+/// Lays out a spec that passed [`check`], for generation.
+pub(crate) fn prepare(spec: &Spec) -> Checked<'_> {
+    let (grid, layouts, _) = layout::build(spec);
+    Checked {
+        spec,
+        grid,
+        layouts,
+    }
+}
+
+/// Every violation of a parsed spec; empty means valid. Writes nothing.
+pub(crate) fn check(spec: &Spec) -> Vec<Violation> {
+    if let Some(too_big) = limits::check(spec) {
+        // Laying out a spec past Excel's grid would cost memory for
+        // nothing: report the sizes alone.
+        return too_big;
+    }
+    let (grid, layouts, mut violations) = layout::build(spec);
     let mut ctx = Ctx {
-        spec: &spec,
+        spec,
         grid: &grid,
         layouts: &layouts,
         out: Vec::new(),
     };
     ctx.workbook();
     violations.append(&mut ctx.out);
-    if violations.is_empty() {
-        Ok(Checked {
-            spec,
-            grid,
-            layouts,
-        })
-    } else {
-        Err(cap(violations))
-    }
-}
-
-fn cap(mut violations: Vec<Violation>) -> Vec<Violation> {
-    if violations.len() > MAX_VIOLATIONS {
-        let more = violations.len() - (MAX_VIOLATIONS - 1);
-        violations.truncate(MAX_VIOLATIONS - 1);
-        violations.push(Violation::new(
-            "",
-            format!(
-                "... and {more} more violations (only the first {} are listed)",
-                MAX_VIOLATIONS - 1
-            ),
-        ));
-    }
     violations
 }
 
@@ -128,6 +127,11 @@ impl Ctx<'_> {
         }
         if spec.sheets.is_empty() {
             self.push("/sheets", "a workbook needs at least one sheet");
+        } else if spec.sheets.iter().all(|s| s.hidden == Some(true)) {
+            self.push(
+                format!("/sheets/{}/hidden", spec.sheets.len() - 1),
+                "every sheet is hidden; at least one must stay visible",
+            );
         }
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (s, sheet) in spec.sheets.iter().enumerate() {
@@ -424,6 +428,221 @@ impl Ctx<'_> {
         {
             self.push(format!("{base}/zoom"), "zoom must be 10 to 400 (percent)");
         }
+        if let Some(page) = &sheet.page {
+            self.page(page, &format!("{base}/page"));
+        }
+        let mut noted: HashMap<a1::Pos, usize> = HashMap::new();
+        for (i, comment) in sheet.comments.iter().enumerate() {
+            let pointer = format!("{base}/comments/{i}");
+            match a1::parse_cell(&comment.cell) {
+                Ok(pos) => {
+                    if let Some(first) = noted.insert(pos, i) {
+                        self.push(
+                            format!("{pointer}/cell"),
+                            format!("cell {pos} already has the note at {base}/comments/{first}; a cell has one note"),
+                        );
+                    }
+                }
+                Err(e) => self.push(format!("{pointer}/cell"), e.to_string()),
+            }
+            if utf16(&comment.text) > MAX_STRING_CHARS {
+                self.push(
+                    format!("{pointer}/text"),
+                    format!("notes are limited to {MAX_STRING_CHARS} characters"),
+                );
+            }
+        }
+        for (i, cf) in sheet.conditional_formats.iter().enumerate() {
+            self.conditional_format(cf, &format!("{base}/conditional_formats/{i}"));
+        }
+        for (i, image) in sheet.images.iter().enumerate() {
+            if let Err(e) = a1::parse_cell(&image.at) {
+                self.push(format!("{base}/images/{i}/at"), e.to_string());
+            }
+            if image.asset.trim().is_empty() {
+                self.push(
+                    format!("{base}/images/{i}/asset"),
+                    "name the input asset, e.g. \"logo.png\"",
+                );
+            }
+        }
+    }
+
+    fn conditional_format(&mut self, cf: &ConditionalFormat, pointer: &str) {
+        self.area(&cf.range, format!("{pointer}/range"));
+        let rules: Vec<&str> = [
+            ("cell", cf.cell.is_some()),
+            ("formula", cf.formula.is_some()),
+            ("color_scale", cf.color_scale.is_some()),
+            ("data_bar", cf.data_bar.is_some()),
+        ]
+        .iter()
+        .filter(|r| r.1)
+        .map(|r| r.0)
+        .collect();
+        match rules.len() {
+            0 => self.push(
+                pointer,
+                "give one rule: `cell`, `formula`, `color_scale` or `data_bar`",
+            ),
+            1 => {}
+            _ => self.push(
+                pointer,
+                format!(
+                    "a conditional format has one rule, but this one has {}",
+                    rules.join(" and ")
+                ),
+            ),
+        }
+        if let Some(rule) = &cf.cell {
+            let ranged = matches!(
+                rule.operator,
+                CellOperator::Between | CellOperator::NotBetween
+            );
+            match (ranged, rule.to) {
+                (true, None) => self.push(
+                    format!("{pointer}/cell/to"),
+                    "`between` and `not_between` need the upper bound `to`",
+                ),
+                (true, Some(to)) if to < rule.value => self.push(
+                    format!("{pointer}/cell/to"),
+                    format!("`to` ({to}) is below `value` ({})", rule.value),
+                ),
+                (false, Some(_)) => self.push(
+                    format!("{pointer}/cell/to"),
+                    "`to` is only for `between` and `not_between`",
+                ),
+                _ => {}
+            }
+            self.style_ref(&rule.style, &format!("{pointer}/cell/style"));
+        }
+        if let Some(rule) = &cf.formula {
+            let text = rule.formula.trim().trim_start_matches('=');
+            if text.is_empty() {
+                self.push(
+                    format!("{pointer}/formula/formula"),
+                    "a formula needs an expression after `=`",
+                );
+            } else {
+                for problem in formula::check_syntax(text) {
+                    self.push(
+                        format!("{pointer}/formula/formula"),
+                        format!("formula `={}`: {}", shorten(text, 60), problem.message),
+                    );
+                }
+            }
+            self.style_ref(&rule.style, &format!("{pointer}/formula/style"));
+        }
+        let colours = [
+            (
+                "color_scale/min_color",
+                cf.color_scale.as_ref().and_then(|c| c.min_color.as_ref()),
+            ),
+            (
+                "color_scale/mid_color",
+                cf.color_scale.as_ref().and_then(|c| c.mid_color.as_ref()),
+            ),
+            (
+                "color_scale/max_color",
+                cf.color_scale.as_ref().and_then(|c| c.max_color.as_ref()),
+            ),
+            (
+                "data_bar/color",
+                cf.data_bar.as_ref().and_then(|c| c.color.as_ref()),
+            ),
+        ];
+        for (field, colour) in colours {
+            if let Some(c) = colour
+                && parse_color(c).is_none()
+            {
+                self.push(
+                    format!("{pointer}/{field}"),
+                    format!("`{c}` is not a colour of the form #RRGGBB"),
+                );
+            }
+        }
+    }
+
+    fn page(&mut self, page: &PageSetup, pointer: &str) {
+        if let Some(m) = &page.margins {
+            for (side, value) in [
+                ("top", m.top),
+                ("bottom", m.bottom),
+                ("left", m.left),
+                ("right", m.right),
+                ("header", m.header),
+                ("footer", m.footer),
+            ] {
+                if let Some(v) = value
+                    && !(0.0..=10.0).contains(&v)
+                {
+                    self.push(
+                        format!("{pointer}/margins/{side}"),
+                        format!("margins are 0 to 10 inches; found {v}"),
+                    );
+                }
+            }
+        }
+        if let Some(area) = &page.print_area {
+            self.area(area, format!("{pointer}/print_area"));
+        }
+        if let Some(rows) = &page.repeat_rows
+            && let Err(message) = page::parse_rows(rows)
+        {
+            self.push(format!("{pointer}/repeat_rows"), message);
+        }
+        for (field, part) in [("header", &page.header), ("footer", &page.footer)] {
+            let Some(part) = part else { continue };
+            for (side, text) in [
+                ("left", &part.left),
+                ("center", &part.center),
+                ("right", &part.right),
+            ] {
+                if let Some(text) = text
+                    && let Err(message) = page::codes(text)
+                {
+                    self.push(format!("{pointer}/{field}/{side}"), message);
+                }
+            }
+            if let Ok(text) = page::header_footer(part)
+                && utf16(&text) > 255
+            {
+                self.push(
+                    format!("{pointer}/{field}"),
+                    format!(
+                        "a {field} is limited to 255 characters in Excel's codes; this one has {}",
+                        utf16(&text)
+                    ),
+                );
+            }
+        }
+        if page.row_breaks.len() > 1023 {
+            self.push(
+                format!("{pointer}/row_breaks"),
+                format!(
+                    "Excel allows 1023 manual page breaks; found {}",
+                    page.row_breaks.len()
+                ),
+            );
+        }
+        for (i, row) in page.row_breaks.iter().enumerate() {
+            if *row < 2 || u64::from(*row) > MAX_ROWS {
+                self.push(
+                    format!("{pointer}/row_breaks/{i}"),
+                    format!(
+                        "a page break starts a new page at a row from 2 to 1048576; found {row}"
+                    ),
+                );
+            }
+        }
+        if !page.row_breaks.is_empty()
+            && (page.fit_width.unwrap_or(0) > 0 || page.fit_height.unwrap_or(0) > 0)
+        {
+            self.push(
+                format!("{pointer}/row_breaks"),
+                "Excel ignores manual page breaks when the sheet is fitted to pages; remove `fit_width`/`fit_height` or `row_breaks`",
+            );
+        }
     }
 
     fn columns(&mut self, sheet: &Sheet, base: &str) {
@@ -473,6 +692,18 @@ impl Ctx<'_> {
             };
             if matches!(entry.source, Source::TableTotal { .. }) {
                 continue;
+            }
+            let problems = if text.trim().is_empty() {
+                Vec::new() // reported with the cell
+            } else {
+                formula::check_syntax(text)
+            };
+            if !problems.is_empty() {
+                let pointer = source_pointer(self.spec, s, &entry.source);
+                let shown = shorten(text, 60);
+                for problem in problems {
+                    self.push(&pointer, format!("formula `={shown}`: {}", problem.message));
+                }
             }
             for found in formula::references(text) {
                 let Some(sheet) = found.sheet else { continue };
@@ -737,31 +968,71 @@ impl Ctx<'_> {
                     format!("`{c}` is not a colour of the form #RRGGBB"),
                 );
             }
+            if series.fill.is_some() && series.color.is_some() {
+                self.push(
+                    format!("{sp}/fill"),
+                    "`fill: \"none\"` makes the series invisible; remove `color` or `fill`",
+                );
+            }
+            if let Some(labels) = &series.data_labels {
+                let any = [labels.value, labels.percent, labels.category].contains(&Some(true));
+                if !any {
+                    self.push(
+                        format!("{sp}/data_labels"),
+                        "set at least one of `value`, `percent` or `category` to true",
+                    );
+                }
+                if labels.percent == Some(true) && chart.kind.has_axes() {
+                    self.push(
+                        format!("{sp}/data_labels/percent"),
+                        "percentage labels are for pie and doughnut charts; use `value` here",
+                    );
+                }
+            }
         }
         if let Some(at) = &chart.at
             && let Err(e) = a1::parse_cell(at)
         {
             self.push(format!("{pointer}/at"), e.to_string());
         }
+        let axes = [
+            ("category_axis", &chart.category_axis),
+            ("value_axis", &chart.value_axis),
+        ];
         if !chart.kind.has_axes() {
-            for (field, axis) in [("x_axis", &chart.x_axis), ("y_axis", &chart.y_axis)] {
+            for (field, axis) in axes {
                 if axis.is_some() {
                     self.push(
                         format!("{pointer}/{field}"),
-                        "pie and doughnut charts have no axes",
+                        "pie and doughnut charts have no axes; remove this setting",
                     );
                 }
             }
-        }
-        for (field, axis) in [("x_axis", &chart.x_axis), ("y_axis", &chart.y_axis)] {
-            if let Some(axis) = axis
-                && let (Some(min), Some(max)) = (axis.min, axis.max)
-                && min >= max
-            {
-                self.push(
-                    format!("{pointer}/{field}"),
-                    "axis `min` must be below `max`",
-                );
+        } else {
+            for (field, axis) in axes {
+                let Some(axis) = axis else { continue };
+                let bounded = field == "value_axis" || chart.kind.is_scatter();
+                if !bounded {
+                    for (setting, given) in [("min", axis.min), ("max", axis.max)] {
+                        if given.is_some() {
+                            self.push(
+                                format!("{pointer}/{field}/{setting}"),
+                                format!(
+                                    "a category axis has no bounds; `{setting}` belongs on `value_axis` \
+                                     (only scatter charts take bounds on `category_axis`, their X axis)"
+                                ),
+                            );
+                        }
+                    }
+                }
+                if let (Some(min), Some(max)) = (axis.min, axis.max)
+                    && min >= max
+                {
+                    self.push(
+                        format!("{pointer}/{field}"),
+                        format!("axis `min` ({min}) must be below `max` ({max})"),
+                    );
+                }
             }
         }
         for (field, size) in [("width", chart.width), ("height", chart.height)] {
@@ -782,12 +1053,71 @@ impl Ctx<'_> {
     /// Checks one validation; returns its range when valid.
     fn validation(&mut self, v: &Validation, here: &str, pointer: &str) -> Option<Area> {
         let area = self.area(&v.range, format!("{pointer}/range"));
-        match (&v.list, &v.source) {
-            (Some(_), Some(_)) => self.push(pointer, "give either `list` or `source`, not both"),
-            (None, None) => self.push(
+        let rules: Vec<&str> = [
+            ("list", v.list.is_some()),
+            ("source", v.source.is_some()),
+            ("number", v.number.is_some()),
+            ("date", v.date.is_some()),
+        ]
+        .iter()
+        .filter(|r| r.1)
+        .map(|r| r.0)
+        .collect();
+        if rules.len() > 1 {
+            self.push(
                 pointer,
-                "give the allowed values as `list` or as a `source` range",
-            ),
+                format!(
+                    "give one rule of `list`, `source`, `number` or `date`, not {}",
+                    rules.join(" and ")
+                ),
+            );
+            return area;
+        }
+        if let Some(rule) = &v.number {
+            match (rule.min, rule.max) {
+                (None, None) => self.push(format!("{pointer}/number"), "give `min`, `max` or both"),
+                (Some(a), Some(b)) if a > b => self.push(
+                    format!("{pointer}/number"),
+                    format!("`min` ({a}) is above `max` ({b})"),
+                ),
+                _ => {}
+            }
+        }
+        if let Some(rule) = &v.date {
+            let mut parsed = [None, None];
+            for (k, (field, value)) in [("min", &rule.min), ("max", &rule.max)]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(text) = value {
+                    match dates::parse_date(text) {
+                        Ok(m) => parsed[k] = Some(m.serial()),
+                        Err(message) => self.push(format!("{pointer}/date/{field}"), message),
+                    }
+                }
+            }
+            if rule.min.is_none() && rule.max.is_none() {
+                self.push(
+                    format!("{pointer}/date"),
+                    "give `min`, `max` or both, as YYYY-MM-DD",
+                );
+            }
+            if let [Some(a), Some(b)] = parsed
+                && a > b
+            {
+                self.push(format!("{pointer}/date"), "`min` is after `max`");
+            }
+        }
+        match (&v.list, &v.source) {
+            (Some(_), Some(_)) => {}
+            (None, None) => {
+                if rules.is_empty() {
+                    self.push(
+                        pointer,
+                        "give the rule: allowed values as `list` or as a `source` range, or `number` or `date` limits",
+                    );
+                }
+            }
             (Some(list), None) => {
                 if list.is_empty() {
                     self.push(

@@ -7,6 +7,9 @@
 
 use std::collections::HashMap;
 
+#[path = "library.rs"]
+mod library;
+
 use super::parse::{self, Expr};
 use crate::a1::{Area, Pos};
 use crate::grid::{Content, Grid};
@@ -41,7 +44,7 @@ impl Val {
     }
 }
 
-fn format_number(n: f64) -> String {
+pub(crate) fn format_number(n: f64) -> String {
     if n == 0.0 {
         // Avoid "-0".
         return "0".to_string();
@@ -51,22 +54,29 @@ fn format_number(n: f64) -> String {
 
 /// An operand while evaluating: a value, a blank cell, or a range.
 #[derive(Debug, Clone)]
-enum Operand {
+pub(super) enum Operand {
     Val(Val),
     Blank,
     Range(usize, Area),
 }
 
-/// Evaluation failed or is not supported; there is no cached result.
+/// Why there is no value: something not computed here, or an Excel error
+/// value (#DIV/0!, #N/A, #VALUE!, #NUM!, ...), which IFERROR can catch.
+/// Either way the cell gets no cached result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct NoResult;
+pub(super) enum Fail {
+    Unsupported,
+    Error,
+}
 
-type Eval<T> = Result<T, NoResult>;
+use Fail::{Error as ExcelError, Unsupported as NoResult};
+
+pub(super) type Eval<T> = Result<T, Fail>;
 
 #[derive(Debug, Clone)]
 enum State {
     InProgress,
-    Done(Option<Val>),
+    Done(Eval<Val>),
 }
 
 /// Evaluates formula cells of a [`Grid`], memoising results.
@@ -76,6 +86,8 @@ pub(crate) struct Evaluator<'g> {
     depth: usize,
     /// Set when the current top-level evaluation hit [`MAX_DEPTH`].
     too_deep: bool,
+    /// The serial date TODAY() returns: the document's date.
+    today: f64,
 }
 
 impl<'g> Evaluator<'g> {
@@ -85,7 +97,14 @@ impl<'g> Evaluator<'g> {
             state: HashMap::new(),
             depth: 0,
             too_deep: false,
+            today: 36_526.0, // 2000-01-01, the default document date
         }
+    }
+
+    /// Sets the serial date TODAY() returns.
+    pub(crate) fn with_today(mut self, serial: f64) -> Self {
+        self.today = serial;
+        self
     }
 
     /// The value of the formula cell at `pos`, or `None` when it cannot be
@@ -105,7 +124,7 @@ impl<'g> Evaluator<'g> {
             return Err(NoResult);
         };
         match self.state.get(&(sheet, pos)) {
-            Some(State::Done(v)) => return v.clone().map(Operand::Val).ok_or(NoResult),
+            Some(State::Done(v)) => return v.clone().map(Operand::Val),
             Some(State::InProgress) => return Err(NoResult),
             None => {}
         }
@@ -123,11 +142,11 @@ impl<'g> Evaluator<'g> {
         let value = match value {
             Ok(Operand::Blank) => Ok(Val::Num(0.0)),
             Ok(Operand::Val(v)) => Ok(v),
-            _ => Err(NoResult),
+            Ok(Operand::Range(..)) => Err(NoResult),
+            Err(e) => Err(e),
         };
         if value.is_ok() || !self.too_deep {
-            self.state
-                .insert((sheet, pos), State::Done(value.clone().ok()));
+            self.state.insert((sheet, pos), State::Done(value.clone()));
         } else {
             // The failure may only be the depth limit: forget it so a later,
             // shallower evaluation can try again.
@@ -140,7 +159,7 @@ impl<'g> Evaluator<'g> {
     }
 
     /// The value of one cell, evaluating it if it is a formula.
-    fn cell(&mut self, sheet: usize, pos: Pos) -> Eval<Operand> {
+    pub(super) fn cell(&mut self, sheet: usize, pos: Pos) -> Eval<Operand> {
         match self.grid.get(sheet, pos).map(|e| &e.content) {
             None | Some(Content::Blank) => Ok(Operand::Blank),
             Some(Content::Number(n)) => Ok(Operand::Val(Val::Num(*n))),
@@ -152,7 +171,7 @@ impl<'g> Evaluator<'g> {
 
     /// Reduces a single-cell range to that cell's value; larger ranges
     /// cannot be used as a value.
-    fn scalar(&mut self, op: Operand) -> Eval<Operand> {
+    pub(super) fn scalar(&mut self, op: Operand) -> Eval<Operand> {
         match op {
             Operand::Range(sheet, area) if area.is_single_cell() => self.cell(sheet, area.first),
             Operand::Range(..) => Err(NoResult),
@@ -160,7 +179,7 @@ impl<'g> Evaluator<'g> {
         }
     }
 
-    fn number(&mut self, expr: &Expr, sheet: usize) -> Eval<f64> {
+    pub(super) fn number(&mut self, expr: &Expr, sheet: usize) -> Eval<f64> {
         let op = self.eval(expr, sheet)?;
         match self.scalar(op)? {
             Operand::Blank => Ok(0.0),
@@ -171,12 +190,12 @@ impl<'g> Evaluator<'g> {
         }
     }
 
-    fn eval(&mut self, expr: &Expr, sheet: usize) -> Eval<Operand> {
+    pub(super) fn eval(&mut self, expr: &Expr, sheet: usize) -> Eval<Operand> {
         let num = |n: f64| {
             if n.is_finite() {
                 Ok(Operand::Val(Val::Num(n)))
             } else {
-                Err(NoResult)
+                Err(ExcelError)
             }
         };
         match expr {
@@ -209,16 +228,15 @@ impl<'g> Evaluator<'g> {
         }
     }
 
-    fn text(&mut self, expr: &Expr, sheet: usize) -> Eval<String> {
+    pub(super) fn text(&mut self, expr: &Expr, sheet: usize) -> Eval<String> {
         let op = self.eval(expr, sheet)?;
         match self.scalar(op)? {
             Operand::Blank => Ok(String::new()),
             Operand::Val(Val::Text(t)) => Ok(t),
             Operand::Val(Val::Bool(b)) => Ok(if b { "TRUE" } else { "FALSE" }.to_string()),
-            // Excel renders numbers in "General" format; exact only for
-            // moderate integers.
-            Operand::Val(Val::Num(n)) if n.fract() == 0.0 && n.abs() < 1e15 => Ok(format_number(n)),
-            _ => Err(NoResult),
+            // Excel renders numbers as text in "General" style.
+            Operand::Val(Val::Num(n)) => library::general_text(n).ok_or(NoResult),
+            Operand::Range(..) => Err(NoResult),
         }
     }
 
@@ -252,11 +270,13 @@ impl<'g> Evaluator<'g> {
     }
 
     fn call(&mut self, name: &str, args: &[Expr], sheet: usize) -> Eval<Operand> {
+        let name = super::functions::canonical(name);
+        let name = name.as_str();
         let num = |n: f64| {
             if n.is_finite() {
                 Ok(Operand::Val(Val::Num(n)))
             } else {
-                Err(NoResult)
+                Err(ExcelError)
             }
         };
         match name {
@@ -303,7 +323,7 @@ impl<'g> Evaluator<'g> {
                     None => Ok(Operand::Val(Val::Bool(false))),
                 }
             }
-            _ => Err(NoResult),
+            _ => self.library(name, args, sheet),
         }
     }
 
@@ -340,14 +360,14 @@ impl<'g> Evaluator<'g> {
     }
 }
 
-fn arithmetic(op: &str, a: f64, b: f64) -> Eval<f64> {
+pub(super) fn arithmetic(op: &str, a: f64, b: f64) -> Eval<f64> {
     match op {
         "+" => Ok(a + b),
         "-" => Ok(a - b),
         "*" => Ok(a * b),
-        "/" if b == 0.0 => Err(NoResult),
+        "/" if b == 0.0 => Err(ExcelError),
         "/" => Ok(a / b),
-        "^" if a == 0.0 && b <= 0.0 => Err(NoResult),
+        "^" if a == 0.0 && b <= 0.0 => Err(ExcelError),
         "^" => Ok(a.powf(b)),
         _ => Err(NoResult),
     }
@@ -355,7 +375,7 @@ fn arithmetic(op: &str, a: f64, b: f64) -> Eval<f64> {
 
 /// Excel's ROUND: half away from zero, on the value as Excel shows it
 /// (15 significant digits), so `ROUND(1.005, 2)` is 1.01.
-fn round_half_away(x: f64, digits: f64) -> Eval<f64> {
+pub(super) fn round_half_away(x: f64, digits: f64) -> Eval<f64> {
     if !(-15.0..=15.0).contains(&digits) {
         return Err(NoResult);
     }
@@ -434,7 +454,7 @@ impl Aggregate {
             Aggregate::Average => {
                 let (sum, count) = numbers.fold((0.0, 0usize), |(s, c), n| (s + n, c + 1));
                 if count == 0 {
-                    return Err(NoResult);
+                    return Err(ExcelError);
                 }
                 sum / count as f64
             }

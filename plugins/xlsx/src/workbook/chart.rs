@@ -1,13 +1,13 @@
 //! Charts over sheet ranges.
 
 use rust_xlsxwriter::{
-    Chart, ChartFormat, ChartLegendPosition, ChartLine, ChartSolidFill, ChartType, Color,
-    Worksheet, XlsxError,
+    Chart, ChartDataLabel, ChartFormat, ChartLegendPosition, ChartLine, ChartSolidFill, ChartType,
+    Color, Worksheet, XlsxError,
 };
 
 use super::Shared;
 use crate::a1::{self, Pos};
-use crate::spec::{self, ChartKind, Legend, RangeRef};
+use crate::spec::{self, ChartKind, Fill, Legend, RangeRef};
 use crate::style::parse_color;
 
 /// Default chart size in pixels (Excel's own default).
@@ -125,7 +125,16 @@ fn build(shared: &Shared<'_>, here: &str, spec_chart: &spec::Chart) -> Chart {
         }
         // Pie slices take automatic colours; one colour for the whole
         // series would make them indistinguishable.
-        if let (Some(color), true) = (s.color.as_deref().and_then(parse_color), kind.has_axes()) {
+        if s.fill == Some(Fill::None) {
+            let mut format = ChartFormat::new();
+            format.set_no_fill().set_no_border();
+            if is_line_like(kind) {
+                format.set_no_line();
+            }
+            series.set_format(&mut format);
+        } else if let (Some(color), true) =
+            (s.color.as_deref().and_then(parse_color), kind.has_axes())
+        {
             let mut format = ChartFormat::new();
             if is_line_like(kind) {
                 format.set_line(ChartLine::new().set_color(Color::RGB(color)));
@@ -134,15 +143,35 @@ fn build(shared: &Shared<'_>, here: &str, spec_chart: &spec::Chart) -> Chart {
             }
             series.set_format(&mut format);
         }
+        if let Some(labels) = &s.data_labels {
+            let mut label = ChartDataLabel::new();
+            if labels.value == Some(true) {
+                label.show_value();
+            }
+            if labels.percent == Some(true) {
+                label.show_percentage();
+            }
+            if labels.category == Some(true) {
+                label.show_category_name();
+            }
+            series.set_data_label(&label);
+        }
     }
     if let Some(title) = &spec_chart.title {
         chart.title().set_name(title.as_str());
     }
     if kind.has_axes() {
-        if let Some(axis) = &spec_chart.x_axis {
+        // rust_xlsxwriter's x axis is the horizontal one, which for bar
+        // charts is the value axis.
+        let (category, value) = if kind.is_bar() {
+            (&spec_chart.value_axis, &spec_chart.category_axis)
+        } else {
+            (&spec_chart.category_axis, &spec_chart.value_axis)
+        };
+        if let Some(axis) = category {
             apply_axis(chart.x_axis(), axis);
         }
-        if let Some(axis) = &spec_chart.y_axis {
+        if let Some(axis) = value {
             apply_axis(chart.y_axis(), axis);
         }
     }
@@ -183,5 +212,8 @@ fn apply_axis(target: &mut rust_xlsxwriter::ChartAxis, axis: &spec::Axis) {
     }
     if let Some(g) = axis.gridlines {
         target.set_major_gridlines(g);
+    }
+    if axis.reverse == Some(true) {
+        target.set_reverse();
     }
 }

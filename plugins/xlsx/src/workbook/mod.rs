@@ -1,10 +1,12 @@
 //! Turning a validated spec into xlsx bytes with `rust_xlsxwriter`.
 
+mod cache;
 mod chart;
+pub(crate) mod page;
 mod sheet;
 mod table;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rust_xlsxwriter::{CalculationMode, DocProperties, ExcelDateTime, Workbook, XlsxError};
 
@@ -26,12 +28,14 @@ const ZIP_LEVEL: u8 = 4;
 
 /// What every sheet writer shares.
 pub(crate) struct Shared<'a> {
-    pub(crate) checked: &'a Checked,
+    pub(crate) checked: &'a Checked<'a>,
     pub(crate) styles: Styles<'a>,
     pub(crate) evaluator: Evaluator<'a>,
     /// Table names in use (lowercase), so unnamed tables get fresh ones.
     pub(crate) table_names: HashSet<String>,
     pub(crate) next_table: usize,
+    /// The bytes of the input assets the spec's images name.
+    pub(crate) assets: &'a HashMap<String, Vec<u8>>,
 }
 
 impl Shared<'_> {
@@ -50,6 +54,7 @@ impl Shared<'_> {
 /// Writes the workbook. `progress` gets (done, total, message) per sheet.
 pub(crate) fn write(
     checked: &Checked,
+    assets: &HashMap<String, Vec<u8>>,
     progress: &mut dyn FnMut(u64, u64, &str),
 ) -> Result<Vec<u8>, GenerateError> {
     let spec = &checked.spec;
@@ -70,24 +75,60 @@ pub(crate) fn write(
     let mut shared = Shared {
         checked,
         styles: Styles::new(&spec.styles),
-        evaluator: Evaluator::new(&checked.grid),
+        evaluator: Evaluator::new(&checked.grid).with_today(document_date(spec)),
         table_names,
         next_table: 1,
+        assets,
     };
+    let first_visible = spec
+        .sheets
+        .iter()
+        .position(|sheet| sheet.hidden != Some(true))
+        .unwrap_or(0);
     for (s, sheet) in spec.sheets.iter().enumerate() {
         progress(s as u64, total, &format!("writing sheet {}", sheet.name));
         let worksheet = workbook.add_worksheet();
+        // A hidden sheet cannot be the one shown on opening.
+        if s > 0 && s == first_visible {
+            worksheet.set_active(true);
+        }
         sheet::write(worksheet, &mut shared, s)
             .map_err(failed(&format!("sheet `{}`", sheet.name)))?;
     }
     progress(total - 1, total, "packaging workbook");
+    let caches = cache::collect(&mut shared);
     let bytes = workbook.save_to_buffer().map_err(failed("packaging"))?;
+    let bytes = cache::fill(bytes, &caches, i64::from(ZIP_LEVEL))
+        .map_err(|e| GenerateError::Failed(format!("filling chart caches: {e}")))?;
     progress(total, total, "done");
     Ok(bytes)
 }
 
 fn failed(context: &str) -> impl Fn(XlsxError) -> GenerateError + '_ {
     move |e| GenerateError::Failed(format!("{context}: {e}"))
+}
+
+/// The serial date of the document (its creation date), which TODAY()
+/// returns so the cached result does not depend on when it was made.
+fn document_date(spec: &Spec) -> f64 {
+    let (y, m, d) = DEFAULT_CREATED;
+    let default = dates::Moment {
+        year: y,
+        month: m,
+        day: d,
+        hour: 0,
+        minute: 0,
+        second: 0.0,
+    };
+    match spec
+        .properties
+        .created
+        .as_deref()
+        .map(dates::parse_date_or_datetime)
+    {
+        Some(Ok(moment)) => moment.serial().trunc(),
+        _ => default.serial(),
+    }
 }
 
 fn properties(spec: &Spec) -> Result<DocProperties, XlsxError> {

@@ -2,12 +2,19 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rust_xlsxwriter::{Color, DataValidation, Format, Formula, Url, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    Color, ConditionalFormat2ColorScale, ConditionalFormat3ColorScale, ConditionalFormatCell,
+    ConditionalFormatCellRule, ConditionalFormatDataBar, ConditionalFormatFormula, DataValidation,
+    DataValidationRule, ExcelDateTime, Format, Formula, Image, Note, Url, Worksheet, XlsxError,
+};
 
-use super::{Shared, chart, table};
+use super::{Shared, chart, page, table};
 use crate::a1::{self, Area, Pos};
 use crate::layout::{self, Layer, Step};
-use crate::spec::{AutoFilter, Cell, Freeze, Sheet, Style, Validation, Value};
+use crate::spec::{
+    AutoFilter, Cached, Cell, CellOperator, ConditionalFormat, Freeze, Sheet, Style, Validation,
+    Value,
+};
 use crate::style::{Kind, default_header_style, parse_color};
 use crate::validate::parse_columns;
 
@@ -138,6 +145,38 @@ pub(crate) fn write(
         add_validation(ws, shared, sheet, validation)?;
     }
     chart::write_all(ws, shared, s)?;
+    for comment in &sheet.comments {
+        if let Ok(pos) = a1::parse_cell(&comment.cell) {
+            let mut note = Note::new(&comment.text);
+            if let Some(author) = &comment.author {
+                note = note.set_author(author);
+            }
+            ws.insert_note(pos.row, pos.col, &note)?;
+        }
+    }
+    for cf in &sheet.conditional_formats {
+        conditional_format(ws, shared, cf)?;
+    }
+    for image in &sheet.images {
+        let (Ok(pos), Some(bytes)) = (a1::parse_cell(&image.at), shared.assets.get(&image.asset))
+        else {
+            continue;
+        };
+        let mut picture = Image::new_from_buffer(bytes)?;
+        match (image.width, image.height) {
+            (Some(w), Some(h)) => picture = picture.set_scale_to_size(w, h, false),
+            (Some(w), None) => picture = picture.set_scale_to_size(w, u32::MAX / 4, true),
+            (None, Some(h)) => picture = picture.set_scale_to_size(u32::MAX / 4, h, true),
+            (None, None) => {}
+        }
+        if let Some(alt) = &image.alt_text {
+            picture = picture.set_alt_text(alt);
+        }
+        ws.insert_image(pos.row, pos.col, &picture)?;
+    }
+    if sheet.hidden == Some(true) {
+        ws.set_hidden(true);
+    }
 
     if let Some(color) = sheet.tab_color.as_deref().and_then(parse_color) {
         ws.set_tab_color(Color::RGB(color));
@@ -148,9 +187,7 @@ pub(crate) fn write(
     if let Some(zoom) = sheet.zoom {
         ws.set_zoom(zoom);
     }
-    if sheet.landscape == Some(true) {
-        ws.set_landscape();
-    }
+    page::apply(ws, sheet)?;
     Ok(())
 }
 
@@ -205,10 +242,16 @@ fn evaluate(shared: &mut Shared<'_>, s: usize, pos: Pos, cell: &Cell) -> Option<
     if !matches!(cell.value, Value::Formula(_)) {
         return None;
     }
-    shared
+    let computed = shared
         .evaluator
         .result(s, pos)
-        .and_then(|v| v.cached_text())
+        .and_then(|v| v.cached_text());
+    computed.or_else(|| match &cell.cached {
+        Some(Cached::Number(n)) if n.is_finite() => Some(crate::formula::format_number(*n)),
+        Some(Cached::Bool(b)) => Some(if *b { "TRUE" } else { "FALSE" }.to_string()),
+        Some(Cached::Text(t)) => crate::formula::Val::Text(t.clone()).cached_text(),
+        _ => None,
+    })
 }
 
 pub(crate) fn write_cell(
@@ -330,7 +373,82 @@ fn merges(
 static EMPTY: Cell = Cell {
     value: Value::Empty,
     style: None,
+    cached: None,
 };
+
+fn style_format(shared: &mut Shared<'_>, style: &crate::spec::StyleRef) -> Format {
+    let effective = shared.styles.resolve(style).into_owned();
+    shared
+        .styles
+        .format_of(effective, Kind::Plain)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn conditional_format(
+    ws: &mut Worksheet,
+    shared: &mut Shared<'_>,
+    cf: &ConditionalFormat,
+) -> Result<(), XlsxError> {
+    let Ok(area) = a1::parse_area(&cf.range) else {
+        return Ok(());
+    };
+    let (r1, c1, r2, c2) = (area.first.row, area.first.col, area.last.row, area.last.col);
+    let color = |c: &Option<String>, default: u32| {
+        Color::RGB(c.as_deref().and_then(parse_color).unwrap_or(default))
+    };
+    if let Some(rule) = &cf.cell {
+        let to = rule.to.unwrap_or(rule.value);
+        let rule_value = match rule.operator {
+            CellOperator::EqualTo => ConditionalFormatCellRule::EqualTo(rule.value),
+            CellOperator::NotEqualTo => ConditionalFormatCellRule::NotEqualTo(rule.value),
+            CellOperator::GreaterThan => ConditionalFormatCellRule::GreaterThan(rule.value),
+            CellOperator::GreaterThanOrEqualTo => {
+                ConditionalFormatCellRule::GreaterThanOrEqualTo(rule.value)
+            }
+            CellOperator::LessThan => ConditionalFormatCellRule::LessThan(rule.value),
+            CellOperator::LessThanOrEqualTo => {
+                ConditionalFormatCellRule::LessThanOrEqualTo(rule.value)
+            }
+            CellOperator::Between => ConditionalFormatCellRule::Between(rule.value, to),
+            CellOperator::NotBetween => ConditionalFormatCellRule::NotBetween(rule.value, to),
+        };
+        let format = style_format(shared, &rule.style);
+        let cond = ConditionalFormatCell::new()
+            .set_rule(rule_value)
+            .set_format(format);
+        ws.add_conditional_format(r1, c1, r2, c2, &cond)?;
+    } else if let Some(rule) = &cf.formula {
+        let format = style_format(shared, &rule.style);
+        let text = rule.formula.trim().trim_start_matches('=');
+        let cond = ConditionalFormatFormula::new()
+            .set_rule(format!("={text}").as_str())
+            .set_format(format);
+        ws.add_conditional_format(r1, c1, r2, c2, &cond)?;
+    } else if let Some(scale) = &cf.color_scale {
+        if scale.mid_color.is_some() {
+            let cond = ConditionalFormat3ColorScale::new()
+                .set_minimum_color(color(&scale.min_color, 0xF8696B))
+                .set_midpoint_color(color(&scale.mid_color, 0xFFEB84))
+                .set_maximum_color(color(&scale.max_color, 0x63BE7B));
+            ws.add_conditional_format(r1, c1, r2, c2, &cond)?;
+        } else {
+            let cond = ConditionalFormat2ColorScale::new()
+                .set_minimum_color(color(&scale.min_color, 0xF8696B))
+                .set_maximum_color(color(&scale.max_color, 0x63BE7B));
+            ws.add_conditional_format(r1, c1, r2, c2, &cond)?;
+        }
+    } else if let Some(bar) = &cf.data_bar {
+        let cond = ConditionalFormatDataBar::new().set_fill_color(color(&bar.color, 0x638EC6));
+        ws.add_conditional_format(r1, c1, r2, c2, &cond)?;
+    }
+    Ok(())
+}
+
+fn date_time(text: &str) -> Option<ExcelDateTime> {
+    let m = crate::dates::parse_date(text).ok()?;
+    ExcelDateTime::from_ymd(m.year, m.month, m.day).ok()
+}
 
 fn add_validation(
     ws: &mut Worksheet,
@@ -351,6 +469,32 @@ fn add_validation(
         let name = shared.canonical_sheet(&name);
         let formula = format!("{}!{}", a1::quote_sheet(&name), a1::absolute(&source_area));
         dv = dv.allow_list_formula(Formula::new(formula));
+    } else if let Some(rule) = &v.number {
+        if rule.whole == Some(true) {
+            let int = |x: f64| x.round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32;
+            dv = dv.allow_whole_number(match (rule.min, rule.max) {
+                (Some(a), Some(b)) => DataValidationRule::Between(int(a), int(b)),
+                (Some(a), None) => DataValidationRule::GreaterThanOrEqualTo(int(a)),
+                (None, Some(b)) => DataValidationRule::LessThanOrEqualTo(int(b)),
+                (None, None) => return Ok(()),
+            });
+        } else {
+            dv = dv.allow_decimal_number(match (rule.min, rule.max) {
+                (Some(a), Some(b)) => DataValidationRule::Between(a, b),
+                (Some(a), None) => DataValidationRule::GreaterThanOrEqualTo(a),
+                (None, Some(b)) => DataValidationRule::LessThanOrEqualTo(b),
+                (None, None) => return Ok(()),
+            });
+        }
+    } else if let Some(rule) = &v.date {
+        let min = rule.min.as_deref().and_then(date_time);
+        let max = rule.max.as_deref().and_then(date_time);
+        dv = dv.allow_date(match (min, max) {
+            (Some(a), Some(b)) => DataValidationRule::Between(a, b),
+            (Some(a), None) => DataValidationRule::GreaterThanOrEqualTo(a),
+            (None, Some(b)) => DataValidationRule::LessThanOrEqualTo(b),
+            (None, None) => return Ok(()),
+        });
     }
     if let Some(t) = &v.input_title {
         dv = dv.set_input_title(t)?;

@@ -1,14 +1,14 @@
-use kiln_plugin_xlsx::{XLSX_MEDIA_TYPE, bench, generate, info, validate};
+use kiln_plugin_sdk::{Generator, testing};
+use kiln_plugin_xlsx::{DEFAULT_FILE_NAME, XLSX_MEDIA_TYPE, Xlsx, bench};
 
 #[test]
 fn info_describes_the_plugin_and_its_schema() {
-    let info = info();
+    let info = Xlsx::info();
     assert_eq!(info.name, "xlsx");
     assert_eq!(info.artifact_type, "xlsx");
     assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(info.media_types, [XLSX_MEDIA_TYPE]);
-    let schema: serde_json::Value =
-        serde_json::from_str(&info.spec_schema).expect("schema is JSON");
+    let schema = testing::schema::<Xlsx>();
     assert_eq!(
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
@@ -18,46 +18,98 @@ fn info_describes_the_plugin_and_its_schema() {
 }
 
 #[test]
-fn every_example_is_valid_and_generates_a_zip_package() {
-    for (title, spec) in info().examples {
-        assert_eq!(validate(&spec), [], "{title}");
-        let generated =
-            generate(&spec, &mut |_, _, _| {}).unwrap_or_else(|e| panic!("{title}: {e}"));
-        assert!(generated.file_name.ends_with(".xlsx"), "{title}");
-        assert!(generated.bytes.starts_with(b"PK\x03\x04"), "{title}");
+fn every_schema_property_is_documented() {
+    // What `testing::assert_documented` checks, less its two false reports:
+    // its walker reads the spec's own `properties` field (a property named
+    // "properties") as a map of properties named `$ref` and `description`.
+    let schema = testing::schema::<Xlsx>();
+    assert!(schema["properties"]["properties"]["description"].is_string());
+    let missing: Vec<String> = kiln_plugin_sdk::spec::undocumented(&schema)
+        .into_iter()
+        .filter(|p| p != "/properties/properties/$ref" && p != "/properties/properties/description")
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "undocumented schema properties: {missing:#?}"
+    );
+}
+
+#[test]
+fn the_schema_describes_the_compact_forms() {
+    let schema = testing::schema::<Xlsx>();
+    let defs = &schema["$defs"];
+    for name in [
+        "Cell",
+        "CellObject",
+        "Row",
+        "RowObject",
+        "StyleRef",
+        "RangeRef",
+        "Freeze",
+        "AutoFilter",
+        "Keywords",
+    ] {
+        assert!(
+            defs[name]["description"].is_string(),
+            "{name}: {:#}",
+            defs[name]
+        );
+    }
+    let cell = defs["Cell"]["anyOf"].as_array().unwrap();
+    let types: Vec<&str> = cell.iter().filter_map(|b| b["type"].as_str()).collect();
+    assert_eq!(types, ["string", "number", "boolean", "null"]);
+    assert_eq!(schema["properties"]["sheets"]["minItems"], 1);
+    assert_eq!(schema["additionalProperties"], false);
+}
+
+#[test]
+fn every_example_is_valid_generates_and_is_deterministic() {
+    testing::assert_examples_generate::<Xlsx>();
+    for example in Xlsx::info().examples {
+        let run = testing::run::<Xlsx>(&example.spec, &[]).unwrap();
+        let file = &run.files[0];
+        assert!(file.path.ends_with(".xlsx"), "{}", example.title);
+        assert_eq!(file.media_type, XLSX_MEDIA_TYPE);
+        assert!(file.bytes.starts_with(b"PK\x03\x04"), "{}", example.title);
     }
 }
 
 #[test]
-fn the_same_spec_gives_byte_identical_workbooks() {
-    let mut specs: Vec<String> = info().examples.into_iter().map(|(_, spec)| spec).collect();
-    specs.push(bench::benchmark_spec());
-    for spec in specs {
-        let first = crate::generate(&spec);
-        let second = crate::generate(&spec);
-        assert!(first == second, "two runs differ");
-    }
+fn the_benchmark_workbook_is_deterministic() {
+    let spec = bench::benchmark_spec();
+    let first = crate::generate(&spec);
+    let second = crate::generate(&spec);
+    assert!(first == second, "two runs differ");
 }
 
 #[test]
 fn progress_counts_up_to_its_total() {
-    let spec = &info().examples[2].1;
-    let mut seen = Vec::new();
-    generate(spec, &mut |done, total, message| {
-        seen.push((done, total, message.to_string()))
-    })
-    .unwrap();
-    let (done, total, _) = seen.last().cloned().unwrap();
+    let spec = &Xlsx::info().examples[2].spec;
+    let run = testing::run::<Xlsx>(spec, &[]).unwrap();
+    let (done, total, _) = run.progress.last().cloned().unwrap();
     assert_eq!(done, total);
-    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
+    assert!(run.progress.windows(2).all(|w| w[0].0 <= w[1].0));
     assert!(
-        seen.iter()
+        run.progress
+            .iter()
             .any(|(_, _, m)| m == "writing sheet Budget 2026")
     );
 }
 
 #[test]
 fn the_file_name_defaults_to_workbook_xlsx() {
-    let generated = generate(&crate::sheet(serde_json::json!({})), &mut |_, _, _| {}).unwrap();
-    assert_eq!(generated.file_name, kiln_plugin_xlsx::DEFAULT_FILE_NAME);
+    let run = testing::run::<Xlsx>(&crate::sheet(serde_json::json!({})), &[]).unwrap();
+    assert_eq!(run.files[0].path, DEFAULT_FILE_NAME);
+}
+
+#[test]
+fn openpyxl_reads_every_example_as_its_spec_says() {
+    let dir = crate::test_output("examples");
+    for (i, example) in Xlsx::info().examples.iter().enumerate() {
+        let run = testing::run::<Xlsx>(&example.spec, &[]).unwrap();
+        let out = dir.join(i.to_string());
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join(&run.files[0].path), &run.files[0].bytes).unwrap();
+    }
+    crate::python(&["check_examples.py", dir.to_str().unwrap()]);
 }

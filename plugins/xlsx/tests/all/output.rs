@@ -1,10 +1,11 @@
-use kiln_plugin_xlsx::info;
+use kiln_plugin_sdk::Generator;
+use kiln_plugin_xlsx::Xlsx;
 use serde_json::json;
 
 use crate::{generate, part, sheet, sheets};
 
 fn example(index: usize) -> Vec<u8> {
-    generate(&info().examples[index].1)
+    generate(&Xlsx::info().examples[index].spec)
 }
 
 #[test]
@@ -43,15 +44,13 @@ fn cross_sheet_formulas_and_table_totals_have_cached_results() {
 #[test]
 fn formulas_the_evaluator_cannot_compute_have_no_cached_value() {
     let xlsx = generate(&sheet(json!({
-        "rows": [[1, "=VLOOKUP(A1,A1:A1,1,FALSE)", "=1/0", "=A1&\"x\"&0.1"]]
+        "rows": [[1, "=SIN(A1)", "=1/0", "=A1&\"x\"&0.1"]]
     })));
     let xml = part(&xlsx, "xl/worksheets/sheet1.xml");
-    assert!(
-        xml.contains(r#"t="str"><f>VLOOKUP(A1,A1:A1,1,FALSE)</f><v></v>"#),
-        "{xml}"
-    );
+    assert!(xml.contains(r#"t="str"><f>SIN(A1)</f><v></v>"#), "{xml}");
     assert!(xml.contains("<f>1/0</f><v></v>"), "{xml}");
-    assert!(xml.contains("<v></v></c></row>"), "{xml}");
+    // General-format text of a decimal, as Excel writes it.
+    assert!(xml.contains("<v>1x0.1</v></c></row>"), "{xml}");
     assert!(!xml.contains("<v>0</v>"), "{xml}");
 }
 
@@ -166,4 +165,95 @@ fn styles_layer_column_then_row_then_cell() {
     // The styled blank cell is written.
     assert!(xml.contains(r#"<c r="A2" s="#), "{xml}");
     assert!(xml.contains(r#"width="20.7109375""#), "{xml}");
+}
+
+/// The XML of the first element `<tag ...>...</tag>` in `xml`.
+fn element<'x>(xml: &'x str, tag: &str) -> &'x str {
+    let start = xml
+        .find(&format!("<{tag}>"))
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"));
+    let end = xml[start..]
+        .find(&format!("</{tag}>"))
+        .unwrap_or_else(|| panic!("<{tag}> is not closed"));
+    &xml[start..start + end]
+}
+
+#[test]
+fn axis_settings_land_on_the_axis_the_spec_names_for_bars_and_columns() {
+    for (kind, category_position) in [
+        ("bar", "l"),
+        ("bar_stacked", "l"),
+        ("bar_percent_stacked", "l"),
+        ("column", "b"),
+        ("line", "b"),
+    ] {
+        let xlsx = generate(&sheet(json!({
+            "header": ["Region", "Revenue"],
+            "rows": [["North", 120], ["South", 340]],
+            "charts": [{
+                "type": kind,
+                "series": [{ "categories": "A2:A3", "values": "B2:B3" }],
+                "category_axis": { "title": "Region name", "num_format": "@", "gridlines": true },
+                "value_axis": { "title": "Revenue in USD", "num_format": "$#,##0", "min": 0, "max": 500 }
+            }]
+        })));
+        let xml = part(&xlsx, "xl/charts/chart1.xml");
+        let category = element(&xml, "c:catAx");
+        let value = element(&xml, "c:valAx");
+        assert!(category.contains("Region name"), "{kind}: {category}");
+        assert!(!category.contains("Revenue in USD"), "{kind}: {category}");
+        assert!(category.contains(r#"formatCode="@""#), "{kind}: {category}");
+        assert!(category.contains("<c:majorGridlines"), "{kind}: {category}");
+        assert!(
+            category.contains(&format!(r#"<c:axPos val="{category_position}"/>"#)),
+            "{kind}: {category}"
+        );
+        assert!(value.contains("Revenue in USD"), "{kind}: {value}");
+        assert!(value.contains(r#"formatCode="$#,##0""#), "{kind}: {value}");
+        assert!(value.contains(r#"<c:min val="0"/>"#), "{kind}: {value}");
+        assert!(value.contains(r#"<c:max val="500"/>"#), "{kind}: {value}");
+    }
+}
+
+#[test]
+fn a_scatter_charts_category_axis_is_its_bounded_x_axis() {
+    let xlsx = generate(&sheet(json!({
+        "rows": [[1, 10], [2, 20], [3, 15]],
+        "charts": [{
+            "type": "scatter",
+            "series": [{ "categories": "A1:A3", "values": "B1:B3" }],
+            "category_axis": { "title": "Hours", "min": 0, "max": 4 },
+            "value_axis": { "title": "Output", "min": 5, "max": 25 }
+        }]
+    })));
+    let xml = part(&xlsx, "xl/charts/chart1.xml");
+    let x = element(&xml, "c:valAx");
+    assert!(
+        x.contains("Hours") && x.contains(r#"<c:max val="4"/>"#),
+        "{x}"
+    );
+    let rest = &xml[xml.find("</c:valAx>").unwrap()..];
+    let y = element(rest, "c:valAx");
+    assert!(
+        y.contains("Output") && y.contains(r#"<c:max val="25"/>"#),
+        "{y}"
+    );
+}
+
+#[test]
+fn charts_over_formula_cells_carry_the_computed_values_in_their_cache() {
+    let spec = sheets(json!([{
+        "name": "My Data",
+        "rows": [["a", 2, 3, "=B1+C1"], ["b", 4, 5, "=B2*C2"], ["c", 1, 1, "=SIN(1)"]],
+        "charts": [{ "type": "column", "series": [{ "categories": "A1:A3", "values": "D1:D3" }] }]
+    }]));
+    let first = generate(&spec);
+    let xml = part(&first, "xl/charts/chart1.xml");
+    assert!(
+        xml.contains(r#"<c:f>'My Data'!$D$1:$D$3</c:f><c:numCache><c:formatCode>General</c:formatCode><c:ptCount val="3"/><c:pt idx="0"><c:v>5</c:v></c:pt><c:pt idx="1"><c:v>20</c:v></c:pt></c:numCache>"#),
+        "{xml}"
+    );
+    // Still a valid, deterministic package.
+    assert!(part(&first, "xl/worksheets/sheet1.xml").contains("<f>B1+C1</f>"));
+    assert!(first == generate(&spec));
 }

@@ -1,7 +1,8 @@
-use kiln_plugin_xlsx::{GenerateError, MAX_VIOLATIONS, generate, validate};
+use kiln_plugin_sdk::{GenerateError, MAX_VIOLATIONS, testing};
+use kiln_plugin_xlsx::Xlsx;
 use serde_json::json;
 
-use crate::{messages_at, pointers, sheet, sheets};
+use crate::{messages_at, pointers, sheet, sheets, validate};
 
 #[test]
 fn malformed_json_is_one_violation_naming_line_and_column() {
@@ -225,7 +226,7 @@ fn a_chart_needs_a_series_and_pies_have_no_axes() {
         "rows": [[1, 2, 3]],
         "charts": [
             { "type": "column", "series": [] },
-            { "type": "pie", "series": [{ "values": "A1:C1" }], "x_axis": { "title": "no" } },
+            { "type": "pie", "series": [{ "values": "A1:C1" }], "category_axis": { "title": "no" } },
             { "type": "line", "series": [{ "values": "A1:C2" }] }
         ]
     }));
@@ -233,7 +234,7 @@ fn a_chart_needs_a_series_and_pies_have_no_axes() {
         pointers(&spec),
         [
             "/sheets/0/charts/0/series",
-            "/sheets/0/charts/1/x_axis",
+            "/sheets/0/charts/1/category_axis",
             "/sheets/0/charts/2/series/0/values"
         ]
     );
@@ -344,11 +345,84 @@ fn huge_numbers_of_violations_are_capped() {
 #[test]
 fn generate_refuses_an_invalid_spec_with_its_violations() {
     let spec = sheet(json!({ "merges": [{ "range": "A1:B2" }, { "range": "B2:C3" }] }));
-    match generate(&spec, &mut |_, _, _| {}) {
+    match testing::run::<Xlsx>(&spec, &[]) {
         Err(GenerateError::InvalidSpec(violations)) => {
             assert_eq!(violations.len(), 1);
             assert_eq!(violations[0].pointer, "/sheets/0/merges/1/range");
         }
-        other => panic!("expected InvalidSpec, got {other:?}"),
+        Err(other) => panic!("expected InvalidSpec, got {other:?}"),
+        Ok(_) => panic!("expected InvalidSpec, got a workbook"),
     }
+}
+
+#[test]
+fn bounds_on_a_category_axis_are_refused_not_dropped() {
+    let spec = sheet(json!({
+        "rows": [["a", 1], ["b", 2]],
+        "charts": [
+            { "type": "bar", "series": [{ "values": "B1:B2" }], "category_axis": { "min": 0, "max": 9 } },
+            { "type": "scatter", "series": [{ "values": "B1:B2" }], "category_axis": { "min": 0, "max": 9 } },
+            { "type": "column", "series": [{ "values": "B1:B2" }], "value_axis": { "min": 5, "max": 1 } }
+        ]
+    }));
+    assert_eq!(
+        pointers(&spec),
+        [
+            "/sheets/0/charts/0/category_axis/max",
+            "/sheets/0/charts/0/category_axis/min",
+            "/sheets/0/charts/2/value_axis"
+        ]
+    );
+    let messages = messages_at(&spec, "/sheets/0/charts/0/category_axis/min");
+    assert!(messages[0].contains("value_axis"), "{messages:?}");
+}
+
+#[test]
+fn broken_formulas_and_unknown_functions_are_violations_at_their_cells() {
+    let spec = sheet(json!({
+        "header": ["=SUMM(1)"],
+        "rows": [
+            [1, "=SUM(A1:A3", "=B2+", "=SUM(B2:B4))"],
+            [2, "=SUM(B2;B4)", { "formula": "=SUMM(B2:B4)" }, "=SUM(B2:B4)+IFERROR(1/0,#N/A)"]
+        ],
+        "merges": [{ "range": "F1:G1", "value": "=AVERGE(A2:A3)" }]
+    }));
+    let at = |pointer: &str| messages_at(&spec, pointer).join(" | ");
+    assert!(at("/sheets/0/rows/0/1").contains("`(` of SUM at character 5 is never closed"));
+    assert!(at("/sheets/0/rows/0/2").contains("expected a value after `+`"));
+    assert!(at("/sheets/0/rows/0/3").contains("found `)` with no `(`"));
+    assert!(at("/sheets/0/rows/1/1").contains("found `;`"));
+    assert!(at("/sheets/0/rows/1/2").contains("unknown function SUMM"));
+    assert!(at("/sheets/0/rows/1/2").contains("did you mean SUM?"));
+    assert!(at("/sheets/0/header/0").contains("did you mean SUM?"));
+    assert!(at("/sheets/0/merges/0/value").contains("did you mean AVERAGE?"));
+    assert_eq!(
+        messages_at(&spec, "/sheets/0/rows/1/3"),
+        Vec::<String>::new()
+    );
+    assert_eq!(pointers(&spec).len(), 7, "{:?}", validate(&spec));
+}
+
+#[test]
+fn sizes_past_excels_grid_are_reported_before_anything_else() {
+    let mut spec = String::from(r#"{"sheets": [{"name": "Big", "header": ["x"], "rows": ["#);
+    spec.push_str(&vec!["[]"; 1_048_576].join(","));
+    spec.push_str(r#"]}, {"name": "Wide", "rows": [[1], ["#);
+    spec.push_str(&vec!["0"; 16_385].join(","));
+    spec.push_str("]]}]}");
+    let violations = validate(&spec);
+    let at: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+    assert_eq!(at, ["/sheets/0/rows", "/sheets/1/rows/1"], "{violations:?}");
+    assert!(
+        violations[0]
+            .message
+            .contains("1048577 rows with its header"),
+        "{}",
+        violations[0].message
+    );
+    assert!(
+        violations[1].message.contains("16385 cells"),
+        "{}",
+        violations[1].message
+    );
 }
