@@ -142,7 +142,7 @@ pub fn get(id: FaceId) -> Option<&'static Face> {
             let data = FACES.get(idx)?;
             let shaper = rustybuzz::Face::from_slice(data.bytes, 0)?;
             let pdf = krilla::text::Font::new(krilla::Data::from(data.bytes), 0)?;
-            let upem = f32::from(shaper.units_per_em());
+            let upem = shaper.units_per_em() as f32;
             Some(Face {
                 units_per_em: upem,
                 ascender: f32::from(shaper.ascender()) / upem,

@@ -311,8 +311,7 @@ impl Shaper {
                 if i > start_glyph {
                     cur.push(p.sub(start_glyph, i), spans);
                 }
-                lines.push(cur.finish(spans, width, align, false, line_spacing, self));
-                *cur = LineBuilder::default();
+                lines.push(std::mem::take(cur).finish(spans, width, align, false, line_spacing, self));
                 start_glyph = i;
                 acc = 0.0;
                 continue;
