@@ -101,6 +101,10 @@ pub fn render(
             surface.finish();
         }
         for (rect, target, annot) in links {
+            let alt = match &target {
+                Link::Uri(uri) => format!("Link to {uri}"),
+                Link::Anchor(id) => laid.headings.get(*id).map_or("Link within the document".to_owned(), |h| format!("Go to {}", h.text)),
+            };
             let target = match target {
                 Link::Uri(uri) => krilla::annotation::Target::Action(krilla::action::Action::Link(krilla::action::LinkAction::new(uri))),
                 Link::Anchor(id) => {
@@ -108,7 +112,7 @@ pub fn render(
                     krilla::annotation::Target::Destination(krilla::destination::Destination::Xyz(XyzDestination::new(page_idx, Point::from_xy(0.0, (y - 6.0).max(0.0)))))
                 }
             };
-            let annotation = krilla::annotation::Annotation::new_link(krilla::annotation::LinkAnnotation::new(rect, target), None);
+            let annotation = krilla::annotation::Annotation::new_link(krilla::annotation::LinkAnnotation::new(rect, target), Some(alt));
             match annot {
                 Some(a) if tagged => {
                     let id = p.add_tagged_annotation(annotation);
