@@ -555,7 +555,8 @@ impl<'a> Layouter<'a> {
                 if let Some(first) = first {
                     let baseline = first.baseline.unwrap_or(lasc);
                     it.shift(indent - lw - size * 0.4, baseline - lasc);
-                    first.ops.extend(it.ops);
+                    // The label comes first in reading order.
+                    first.ops.splice(0..0, it.ops);
                 } else {
                     it.shift(indent - lw - size * 0.4, 0.0);
                     chunks.push(Chunk { items: vec![it], space_before: 0.0, space_after: 0.0, kind: ChunkKind::Free });
@@ -965,7 +966,7 @@ impl<'a> Layouter<'a> {
             }
             if let Some(first) = chunks.iter_mut().find_map(|c| c.items.first_mut()) {
                 lbl.shift(0.0, first.baseline.unwrap_or(lasc) - lasc);
-                first.ops.extend(lbl.ops);
+                first.ops.splice(0..0, lbl.ops);
             }
             out.extend(chunks);
         }
