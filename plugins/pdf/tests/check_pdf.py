@@ -51,7 +51,15 @@ def walk(blocks, headings, paras):
         if kind == "heading":
             headings.append((1 if isinstance(v, str) else v.get("level", 1), runs_text(v)))
         elif kind == "paragraph":
-            paras.append(runs_text(v))
+            runs = v if isinstance(v, list) else (v.get("text") if isinstance(v, dict) else v)
+            if isinstance(runs, list) and any(isinstance(r, dict) and "footnote" in r for r in runs):
+                # Footnote marks sit between the runs; compare run by run.
+                for r in runs:
+                    paras.append(runs_text(r))
+                    if isinstance(r, dict) and "footnote" in r:
+                        walk([r["footnote"]] if isinstance(r["footnote"], str) else r["footnote"], headings, paras)
+            else:
+                paras.append(runs_text(v))
         elif kind == "quote":
             walk(v, headings, paras)
         elif kind in ("bullets", "numbered") or (kind == "list"):
