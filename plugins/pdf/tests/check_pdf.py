@@ -60,6 +60,14 @@ def walk(blocks, headings, paras):
                         walk([r["footnote"]] if isinstance(r["footnote"], str) else r["footnote"], headings, paras)
             else:
                 paras.append(runs_text(v))
+        elif kind == "markdown":
+            in_code = False
+            for line in v.splitlines():
+                if line.startswith("```"):
+                    in_code = not in_code
+                m = re.match(r"^(#{1,6})\s+(.*)$", line)
+                if m and not in_code:
+                    headings.append((len(m.group(1)), m.group(2).strip()))
         elif kind == "quote":
             walk(v, headings, paras)
         elif kind in ("bullets", "numbered") or (kind == "list"):
