@@ -73,6 +73,8 @@ pub enum Op {
     Text { x: f32, y: f32, piece: Rc<crate::text::Piece> },
     Rect { x: f32, y: f32, w: f32, h: f32, fill: Rgb },
     Stroke { x1: f32, y1: f32, x2: f32, y2: f32, width: f32, color: Rgb },
+    /// Many segments stroked as one path (table rules).
+    Lines { segs: Rc<Vec<[f32; 4]>>, dx: f32, dy: f32, width: f32, color: Rgb },
     Image { x: f32, y: f32, w: f32, h: f32, image: usize },
     Link { x: f32, y: f32, w: f32, h: f32, target: Link, annot: Option<u32> },
     /// Where a heading starts (for the outline, TOC and internal links).
@@ -97,6 +99,10 @@ impl Op {
                 *x2 += dx;
                 *y1 += dy;
                 *y2 += dy;
+            }
+            Op::Lines { dx: x, dy: y, .. } => {
+                *x += dx;
+                *y += dy;
             }
             Op::Anchor { y, .. } => *y += dy,
         }
@@ -799,6 +805,7 @@ impl<'a> Layouter<'a> {
         }
         let mut items: Vec<Item> = Vec::new();
         let mut header_items = Vec::new();
+        let mut box_at = 0;
         let mut r = 0;
         while r < rows.len() {
             let mut end = group_end[r];
@@ -817,7 +824,13 @@ impl<'a> Layouter<'a> {
                     it.ops.push(Placed { op: Op::Rect { x: 0.0, y: row_top[ri] - top, w: width, h: heights[ri], fill: [0xF2, 0xF4, 0xF7] }, content: None });
                 }
             }
-            for b in boxes.iter_mut().filter(|b| b.row >= r && b.row <= end) {
+            let mut segs: Vec<[f32; 4]> = Vec::new();
+            // Boxes are in row order: take those of this group.
+            let from = box_at;
+            while box_at < boxes.len() && boxes[box_at].row <= end {
+                box_at += 1;
+            }
+            for b in boxes[from..box_at].iter_mut() {
                 let x = col_x[b.col];
                 let w = col_x[(b.col + b.colspan).min(ncols)] - x;
                 let y = row_top[b.row] - top;
@@ -837,20 +850,22 @@ impl<'a> Layouter<'a> {
                     cy += ch;
                     it.ops.extend(c.ops);
                 }
-                let line = |x1: f32, y1: f32, x2: f32, y2: f32| Placed { op: Op::Stroke { x1, y1, x2, y2, width: 0.5, color: border }, content: None };
                 match borders {
                     doc::Borders::All => {
-                        it.ops.push(line(x, y, x + w, y));
-                        it.ops.push(line(x, y + h, x + w, y + h));
-                        it.ops.push(line(x, y, x, y + h));
-                        it.ops.push(line(x + w, y, x + w, y + h));
+                        segs.push([x, y, x + w, y]);
+                        segs.push([x, y + h, x + w, y + h]);
+                        segs.push([x, y, x, y + h]);
+                        segs.push([x + w, y, x + w, y + h]);
                     }
                     doc::Borders::Horizontal => {
-                        it.ops.push(line(x, y, x + w, y));
-                        it.ops.push(line(x, y + h, x + w, y + h));
+                        segs.push([x, y, x + w, y]);
+                        segs.push([x, y + h, x + w, y + h]);
                     }
                     doc::Borders::Outer | doc::Borders::None => {}
                 }
+            }
+            if !segs.is_empty() {
+                it.ops.push(Placed { op: Op::Lines { segs: Rc::new(std::mem::take(&mut segs)), dx: 0.0, dy: 0.0, width: 0.5, color: border }, content: None });
             }
             if matches!(borders, doc::Borders::Outer) {
                 let h = it.height;

@@ -304,6 +304,23 @@ fn draw_page(
                     surface.set_stroke(None);
                 }
             }
+            Op::Lines { segs, dx, dy, width, color } => {
+                let mut pb = PathBuilder::new();
+                for [x1, y1, x2, y2] in segs.iter() {
+                    pb.move_to(x1 + dx, y1 + dy);
+                    pb.line_to(x2 + dx, y2 + dy);
+                }
+                if let Some(path) = pb.finish() {
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(Stroke {
+                        paint: rgb::Color::new(color[0], color[1], color[2]).into(),
+                        width: *width,
+                        ..Stroke::default()
+                    }));
+                    surface.draw_path(&path);
+                    surface.set_stroke(None);
+                }
+            }
             Op::Image { x, y, w, h, image } => {
                 if let (Some(Some(img)), Some(size)) = (images.get(*image), Size::from_wh(w.max(0.1), h.max(0.1))) {
                     surface.push_transform(&Transform::from_translate(*x, *y));

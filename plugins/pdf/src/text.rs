@@ -465,7 +465,20 @@ impl LineBuilder {
                 ));
                 width += adv_pts;
             }
-            out.push(Piece { x, width, face: p.face, style, text, glyphs });
+            // Neighbours in the same face and style become one piece, so a
+            // line is usually one text object.
+            match out.last_mut() {
+                Some(last) if last.face == p.face && (Rc::ptr_eq(&last.style, &style) || *last.style == *style) => {
+                    let offset = last.text.len();
+                    last.text.push_str(&text);
+                    last.glyphs.extend(glyphs.into_iter().map(|mut g| {
+                        g.text_range = g.text_range.start + offset..g.text_range.end + offset;
+                        g
+                    }));
+                    last.width += width;
+                }
+                _ => out.push(Piece { x, width, face: p.face, style, text, glyphs }),
+            }
             x += width;
         }
         if out.is_empty() {
