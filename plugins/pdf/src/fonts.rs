@@ -161,7 +161,26 @@ pub fn get(id: FaceId) -> Option<&'static Face> {
         .as_ref()
 }
 
-/// Whether a face has a glyph for a character.
+static ASCII: [OnceLock<u128>; 13] = [const { OnceLock::new() }; 13];
+
+/// Whether a face has a glyph for a character (ASCII answered from a bitmap).
 pub fn covers(id: FaceId, c: char) -> bool {
+    let code = c as u32;
+    if code < 128
+        && let Some(cell) = ASCII.get(id as usize)
+    {
+        let bits = cell.get_or_init(|| {
+            let mut bits = 0u128;
+            if let Some(f) = get(id) {
+                for b in 0..128u8 {
+                    if f.shaper.glyph_index(char::from(b)).is_some() {
+                        bits |= 1 << b;
+                    }
+                }
+            }
+            bits
+        });
+        return bits & (1 << code) != 0;
+    }
     get(id).is_some_and(|f| f.shaper.glyph_index(c).is_some())
 }
