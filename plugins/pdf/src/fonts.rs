@@ -96,15 +96,45 @@ pub const FONT_NAMES: &[(&str, Family)] = &[
     ("Source Code Pro", Family::Mono),
     ("DejaVu Sans Mono", Family::Mono),
     ("JetBrains Mono", Family::Mono),
+    ("Constantia", Family::Serif),
+    ("Baskerville", Family::Serif),
+    ("Century Schoolbook", Family::Serif),
+    ("Merriweather", Family::Serif),
+    ("Trebuchet MS", Family::Sans),
+    ("Gill Sans", Family::Sans),
+    ("Century Gothic", Family::Sans),
+    ("Corbel", Family::Sans),
+    ("Candara", Family::Sans),
+    ("Montserrat", Family::Sans),
+    ("Lucida Console", Family::Mono),
 ];
 
-/// The bundled family a font name maps to (case-insensitive).
+/// The bundled family a font name maps to (case-insensitive): a listed
+/// name, a listed name followed by a style ("Calibri Light", "Arial
+/// Narrow"), or a name saying its kind ("... Sans", "... Serif", "... Mono").
 pub fn family(name: &str) -> Option<Family> {
     let name = name.trim();
-    FONT_NAMES
+    let lower = name.to_ascii_lowercase();
+    if let Some((_, f)) = FONT_NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        return Some(*f);
+    }
+    if let Some((_, f)) = FONT_NAMES
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, f)| *f)
+        .filter(|(n, _)| n.len() > 3)
+        .find(|(n, _)| lower.starts_with(&format!("{} ", n.to_ascii_lowercase())))
+    {
+        return Some(*f);
+    }
+    let words: Vec<&str> = lower.split([' ', '-']).collect();
+    if words.iter().any(|w| matches!(*w, "mono" | "code" | "courier" | "monospace" | "typewriter")) {
+        Some(Family::Mono)
+    } else if words.contains(&"sans") || words.contains(&"gothic") || words.contains(&"grotesk") {
+        Some(Family::Sans)
+    } else if words.contains(&"serif") || words.contains(&"roman") || words.contains(&"antiqua") {
+        Some(Family::Serif)
+    } else {
+        None
+    }
 }
 
 /// The face of a family in a style.

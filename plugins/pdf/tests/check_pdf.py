@@ -181,8 +181,12 @@ def main():
         # Each TOC line "Title ... N" names the page its heading's bookmark points at.
         first = min((p for _, _, p in outline), default=1)
         toc_text = norm(" ".join(body_pages[: max(first, 1)]))
-        for depth, title, page in outline:
-            if depth > 2:
+        levels = 3
+        for b in spec.get("blocks", []):
+            if isinstance(b, dict) and isinstance(b.get("toc"), dict):
+                levels = b["toc"].get("levels", 3)
+        for (level, _), (_, title, page) in zip(headings, outline):
+            if level > levels:
                 continue
             m = re.search(re.escape(norm(title)) + r"\s*(\d+)", toc_text)
             if not m:

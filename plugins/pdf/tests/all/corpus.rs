@@ -15,7 +15,7 @@ fn every_corpus_spec_is_read_back_as_written() {
         let name = format!("corpus-{}", path.file_stem().and_then(|s| s.to_str()).unwrap_or("x"));
         let pdf = generate(&spec, &[]);
         let mut flags = Vec::new();
-        if spec.contains("{pages}") {
+        if spec.contains("Page {page} of {pages}") {
             flags.push("--page-of-pages");
         }
         if spec.contains("\"toc\"") {
@@ -86,3 +86,4 @@ fn an_image_larger_than_the_page_is_scaled_down_and_logged() {
     std::fs::write(&path, &run.files[0].bytes).expect("write");
     qpdf_check(&path);
 }
+
