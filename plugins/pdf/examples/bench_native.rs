@@ -47,6 +47,6 @@ fn main() {
                 println!("speed-up: {:.1}x", ms / native);
             }
         }
-        _ => println!("reportlab peer not run: `pip install reportlab==4.4.4` into {python}"),
+        _ => println!("reportlab peer not run: `pip install reportlab==5.1.0` into {python}"),
     }
 }

@@ -11,7 +11,7 @@ import sys
 try:
     import pypdf
 except ImportError:
-    print("pypdf is missing: pip install pypdf==6.1.1 (into the interpreter in KILN_TEST_PYTHON)")
+    print("pypdf is missing: pip install pypdf==7.1.1 (into the interpreter in KILN_TEST_PYTHON)")
     sys.exit(2)
 
 

@@ -44,7 +44,7 @@ pub(crate) fn python() -> String {
     let venv = crate_dir().join("../../.venv/bin/python");
     assert!(
         venv.exists(),
-        "no Python with pypdf: set KILN_TEST_PYTHON to an interpreter that has `pip install pypdf==6.1.1`"
+        "no Python with pypdf: set KILN_TEST_PYTHON to an interpreter that has `pip install pypdf==7.1.1`"
     );
     venv.to_string_lossy().into_owned()
 }
