@@ -1,0 +1,89 @@
+//! Specs written the way a chat model writes them, and hostile ones.
+
+use serde_json::json;
+
+use crate::{check, crate_dir, generate, out_dir, qpdf_check};
+
+#[test]
+fn every_corpus_spec_is_read_back_as_written() {
+    let dir = crate_dir().join("tests/corpus");
+    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("corpus").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    names.sort();
+    assert!(names.len() >= 20, "at least 20 corpus specs");
+    for path in names {
+        let spec = std::fs::read_to_string(&path).expect("spec");
+        let name = format!("corpus-{}", path.file_stem().and_then(|s| s.to_str()).unwrap_or("x"));
+        let pdf = generate(&spec, &[]);
+        let mut flags = Vec::new();
+        if spec.contains("Page {page} of {pages}") {
+            flags.push("--page-of-pages");
+        }
+        if spec.contains("\"toc\"") {
+            flags.push("--toc");
+        }
+        check(&name, &path, &pdf, &flags);
+    }
+}
+
+fn hostile(name: &str, spec: &serde_json::Value, assets: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let text = spec.to_string();
+    let pdf = generate(&text, assets);
+    let path = out_dir().join(format!("hostile-{name}.pdf"));
+    std::fs::write(&path, &pdf).expect("write");
+    qpdf_check(&path);
+    pdf
+}
+
+#[test]
+fn a_ten_thousand_row_table_paginates_with_its_header() {
+    let rows: Vec<_> = (0..10_000).map(|i| json!([i.to_string(), format!("item {i}"), "1.00"])).collect();
+    let spec = json!({"blocks": [{"table": {"header": ["#", "Name", "Price"], "rows": rows}}]});
+    let start = std::time::Instant::now();
+    let pdf = hostile("rows", &spec, &[]);
+    assert!(pdf.len() > 100_000);
+    assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
+}
+
+#[test]
+fn a_word_of_100000_characters_is_broken_across_lines() {
+    let word = "x".repeat(100_000);
+    hostile("word", &json!({"blocks": [word]}), &[]);
+}
+
+#[test]
+fn a_paragraph_of_a_megabyte_flows_over_many_pages() {
+    let para = "lorem ipsum dolor sit amet ".repeat(40_000);
+    hostile("megabyte", &json!({"blocks": [para]}), &[]);
+}
+
+#[test]
+fn an_empty_document_is_one_blank_page() {
+    let pdf = hostile("empty", &json!({}), &[]);
+    assert!(pdf.starts_with(b"%PDF-"));
+}
+
+/// A grey PNG of the given size.
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, width, height);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().expect("png header");
+        let data: Vec<u8> = (0..width * height).map(|i| (i % 251) as u8).collect();
+        w.write_image_data(&data).expect("png data");
+    }
+    out
+}
+
+#[test]
+fn an_image_larger_than_the_page_is_scaled_down_and_logged() {
+    let img = png(3000, 5000);
+    let spec = json!({"blocks": [{"image": {"asset": "big.png", "alt": "A large grey picture"}}, "After the image."]}).to_string();
+    let run = kiln_plugin_sdk::testing::run::<kiln_plugin_pdf::Pdf>(&spec, &[("big.png", "image/png", &img)]).expect("generates");
+    assert!(run.log.iter().any(|(_, m)| m.contains("scaled down")), "{:?}", run.log);
+    let path = out_dir().join("hostile-image.pdf");
+    std::fs::write(&path, &run.files[0].bytes).expect("write");
+    qpdf_check(&path);
+}
+
