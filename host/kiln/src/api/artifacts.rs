@@ -146,8 +146,8 @@ pub(crate) async fn get(State(state): State<Arc<ApiState>>, caller: Caller, Path
     params(("id" = uuid::Uuid, Path, description = "Artifact id"),
            ("Range" = Option<String>, Header, description = "e.g. bytes=0-1023")),
     responses(
-        (status = 200, description = "The file, with its media type and an RFC 6266 Content-Disposition", body = Vec<u8>, content_type = "application/octet-stream"),
-        (status = 206, description = "Part of the file", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with its media type and an RFC 6266 Content-Disposition", body = Vec<u8>, content_type = "*/*"),
+        (status = 206, description = "Part of the file", body = Vec<u8>, content_type = "*/*"),
         (status = 304, description = "Unchanged (If-None-Match)"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 416, body = Problem, content_type = "application/problem+json"),
@@ -213,9 +213,9 @@ fn parse_range(value: &str) -> Option<ByteRange> {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignRequest {
-    /// Seconds the URL stays valid, 1 to 604800 (7 days) [default: 3600].
-    #[schema(minimum = 1, maximum = 604800)]
-    expires_in: Option<u64>,
+    /// Seconds the URL stays valid, a whole number from 1 to 604800 (7 days) [default: 3600].
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 604800)]
+    expires_in: Option<f64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -245,10 +245,15 @@ pub(crate) async fn sign(
     // No body, or JSON null, takes the defaults.
     let text = body.trim_ascii();
     let request: SignRequest = if text.is_empty() || text == b"null" { SignRequest::default() } else { parse(&body)? };
-    let seconds = request.expires_in.unwrap_or(3600);
-    if seconds == 0 || seconds > MAX_PRESIGN.as_secs() {
-        return Err(ApiError::invalid("/expires_in", format!("must be between 1 and {} seconds (7 days)", MAX_PRESIGN.as_secs())));
+    // JSON has one number type: 3600.0 is as whole a number as 3600.
+    let seconds = request.expires_in.unwrap_or(3600.0);
+    if seconds.fract() != 0.0 || !(1.0..=MAX_PRESIGN.as_secs_f64()).contains(&seconds) {
+        return Err(ApiError::invalid(
+            "/expires_in",
+            format!("expected a whole number of seconds from 1 to {} (7 days); got {seconds}", MAX_PRESIGN.as_secs()),
+        ));
     }
+    let seconds = seconds as u64;
     let (artifact, name) = find(&state, caller.scope(), id).await?;
     let expires_in = Duration::from_secs(seconds);
     let expires_at = Utc::now() + expires_in;
@@ -277,7 +282,7 @@ pub(crate) struct SignedQuery {
     get, operation_id = "download_signed_artifact", path = "/files/{id}", tag = "artifacts",
     params(("id" = uuid::Uuid, Path, description = "Artifact id"), SignedQuery),
     responses(
-        (status = 200, description = "The file", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "The file", body = Vec<u8>, content_type = "*/*"),
         (status = 403, description = "Tampered or expired", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -115,7 +115,7 @@ pub(crate) enum Include {
 /// Creates a job.
 #[utoipa::path(
     post, operation_id = "create_job", path = "/v1/jobs", tag = "jobs",
-    params(CreateQuery, ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body return the first job")),
+    params(CreateQuery, ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body return the first job. 1 to 255 printable ASCII characters", max_length = 255, pattern = "^[ -~]*[!#-~][ -~]*$")),
     request_body = CreateJob,
     responses(
         (status = 202, description = "Queued (or still running after `wait`)", body = JobView, headers(("Location" = String))),
