@@ -10,11 +10,11 @@ use crate::spec::Spec;
 /// The most cells one workbook may hold. What binds is validation, which
 /// the host runs on the request path with 64 MiB (generate gets 256 MiB):
 /// validate parses the spec and lays out every cell, and measured with
-/// `examples/bench_memory.rs` it peaks at about 303 bytes a cell natively
-/// (60.6 MB for 200,000 short cells; less on wasm32, whose pointers are
-/// half the size). 125,000 cells peak near 38 MB, inside the 48 MiB this
-/// plugin allows itself (`tests/validate_memory.rs` checks it); a run peaks
-/// near 52 MB. A spec over the limit is refused at the `rows` (or `header`)
+/// `examples/bench_memory.rs` it peaks at about 280 bytes a cell natively
+/// (34.7 MB for 125,000 short cells, 18.3 MB of it the parsed spec; less on
+/// wasm32, whose pointers are half the size), inside the 48 MiB this plugin
+/// allows itself (`tests/validate_memory.rs` checks it); a run peaks near
+/// 54 MB. A spec over the limit is refused at the `rows` (or `header`)
 /// that crosses it, before any layout.
 pub(crate) const MAX_CELLS: u64 = 125_000;
 
