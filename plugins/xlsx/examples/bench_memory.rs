@@ -1,7 +1,7 @@
 // A counting allocator needs unsafe by nature; measurement only.
 #![allow(unsafe_code)]
 //! Measures peak heap use of validate and of a full run (parse, validate,
-//! generate) for a sheet of N numeric and text cells, to size the limits in
+//! generate) for a sheet of a 10-cell header and N numeric and text cells, to size the limits in
 //! `src/limits.rs` and the description.
 //!
 //! Usage: `cargo run -p kiln-plugin-xlsx --release --example bench_memory -- [cells]`
@@ -41,7 +41,7 @@ fn main() {
     let cells: usize = std::env::args()
         .nth(1)
         .and_then(|n| n.parse().ok())
-        .unwrap_or(200_000);
+        .unwrap_or(124_990);
     let columns = 10;
     let mut spec = String::from(
         r#"{"sheets":[{"name":"Data","header":["A","B","C","D","E","F","G","H","I","J"],"rows":["#,

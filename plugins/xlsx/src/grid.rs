@@ -1,18 +1,20 @@
 //! What each worksheet cell will hold, by position: the view formulas are
 //! evaluated against and overlaps are checked on.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::a1::{Area, Pos};
 
-/// The content of one cell as a formula sees it.
+/// The content of one cell as a formula sees it. Text and formulas borrow
+/// from the spec (`'s`) where they can, so a layout costs no copy of them.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Content {
+pub(crate) enum Content<'s> {
     Number(f64),
-    Text(String),
+    Text(Cow<'s, str>),
     Bool(bool),
     /// Formula text without `=`; its value comes from the evaluator.
-    Formula(String),
+    Formula(Cow<'s, str>),
     /// A styled cell with no value.
     Blank,
 }
@@ -27,33 +29,36 @@ pub(crate) enum Source {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Entry {
-    pub(crate) content: Content,
+pub(crate) struct Entry<'s> {
+    pub(crate) content: Content<'s>,
     pub(crate) source: Source,
 }
 
 /// One sheet's cells, sorted by position (row, then column) once settled.
 #[derive(Debug, Default)]
-pub(crate) struct SheetGrid {
-    cells: Vec<(Pos, Entry)>,
+pub(crate) struct SheetGrid<'s> {
+    cells: Vec<(Pos, Entry<'s>)>,
 }
 
-impl SheetGrid {
+impl<'s> SheetGrid<'s> {
     fn find(&self, pos: Pos) -> Result<usize, usize> {
         self.cells.binary_search_by_key(&pos, |(p, _)| *p)
     }
 
-    pub(crate) fn get(&self, pos: Pos) -> Option<&Entry> {
+    pub(crate) fn get(&self, pos: Pos) -> Option<&Entry<'s>> {
         self.find(pos).ok().map(|i| &self.cells[i].1)
     }
 
     /// Every cell, row by row, left to right.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (Pos, &Entry)> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (Pos, &Entry<'s>)> {
         self.cells.iter().map(|(pos, entry)| (*pos, entry))
     }
 
     /// Cells present inside `area`, row by row, left to right.
-    pub(crate) fn range<'a>(&'a self, area: &Area) -> impl Iterator<Item = (Pos, &'a Entry)> + 'a {
+    pub(crate) fn range<'a>(
+        &'a self,
+        area: &Area,
+    ) -> impl Iterator<Item = (Pos, &'a Entry<'s>)> + 'a {
         let area = *area;
         let start = self.cells.partition_point(|(p, _)| *p < area.first);
         self.cells[start..]
@@ -67,9 +72,9 @@ impl SheetGrid {
 /// A cell that was written twice: the later entry, dropped, and where the
 /// kept one came from.
 #[derive(Debug)]
-pub(crate) struct Clash {
+pub(crate) struct Clash<'s> {
     pub(crate) pos: Pos,
-    pub(crate) dropped: Entry,
+    pub(crate) dropped: Entry<'s>,
     pub(crate) kept: Source,
 }
 
@@ -79,12 +84,12 @@ pub(crate) struct Clash {
 /// (sorted once, which is cheap for cells pushed in row order), or one at a
 /// time with [`Grid::insert`].
 #[derive(Debug, Default)]
-pub(crate) struct Grid {
-    pub(crate) sheets: Vec<SheetGrid>,
+pub(crate) struct Grid<'s> {
+    pub(crate) sheets: Vec<SheetGrid<'s>>,
     by_name: HashMap<String, usize>,
 }
 
-impl Grid {
+impl<'s> Grid<'s> {
     /// Adds a sheet and returns its index. A duplicate name keeps the first.
     pub(crate) fn add_sheet(&mut self, name: &str) -> usize {
         let index = self.sheets.len();
@@ -98,34 +103,40 @@ impl Grid {
     }
 
     /// Appends a cell; lookups are wrong until [`Grid::settle`].
-    pub(crate) fn push(&mut self, sheet: usize, pos: Pos, entry: Entry) {
+    pub(crate) fn push(&mut self, sheet: usize, pos: Pos, entry: Entry<'s>) {
         self.sheets[sheet].cells.push((pos, entry));
     }
 
     /// Sorts a sheet's cells by position; of cells pushed to the same
     /// position the first stays and the others are returned.
-    pub(crate) fn settle(&mut self, sheet: usize) -> Vec<Clash> {
+    pub(crate) fn settle(&mut self, sheet: usize) -> Vec<Clash<'s>> {
         let cells = &mut self.sheets[sheet].cells;
         cells.sort_by_key(|(pos, _)| *pos);
         let mut clashes = Vec::new();
-        let mut kept: Vec<(Pos, Entry)> = Vec::with_capacity(cells.len());
-        for (pos, entry) in cells.drain(..) {
-            match kept.last() {
-                Some((p, k)) if *p == pos => clashes.push(Clash {
-                    pos,
-                    dropped: entry,
-                    kept: k.source.clone(),
-                }),
-                _ => kept.push((pos, entry)),
+        // In place: a second vector of kept cells would double the grid's
+        // peak. `dedup_by` passes the later cell first, then the kept one.
+        cells.dedup_by(|(pos, later), (kept_pos, kept)| {
+            let clash = *pos == *kept_pos;
+            if clash {
+                clashes.push(Clash {
+                    pos: *pos,
+                    dropped: later.clone(),
+                    kept: kept.source.clone(),
+                });
             }
-        }
-        *cells = kept;
+            clash
+        });
         clashes
     }
 
     /// Adds one cell to a settled sheet, unless the position is taken, in
     /// which case the entry there is returned.
-    pub(crate) fn insert(&mut self, sheet: usize, pos: Pos, entry: Entry) -> Result<(), &Entry> {
+    pub(crate) fn insert(
+        &mut self,
+        sheet: usize,
+        pos: Pos,
+        entry: Entry<'s>,
+    ) -> Result<(), &Entry<'s>> {
         let grid = &mut self.sheets[sheet];
         match grid.find(pos) {
             Ok(i) => Err(&grid.cells[i].1),
@@ -136,7 +147,7 @@ impl Grid {
         }
     }
 
-    pub(crate) fn get(&self, sheet: usize, pos: Pos) -> Option<&Entry> {
+    pub(crate) fn get(&self, sheet: usize, pos: Pos) -> Option<&Entry<'s>> {
         self.sheets[sheet].get(pos)
     }
 }

@@ -183,20 +183,20 @@ pub(crate) fn source_pointer(spec: &Spec, sheet: usize, source: &Source) -> Stri
 
 /// What a cell holds as formulas see it; bad date or time text is reported
 /// as `Err` with a message.
-pub(crate) fn content_of(cell: &Cell) -> Result<Content, String> {
+pub(crate) fn content_of(cell: &Cell) -> Result<Content<'_>, String> {
     Ok(match &cell.value {
         Value::Empty => Content::Blank,
-        Value::Text(t) => Content::Text(t.clone()),
+        Value::Text(t) => Content::Text(t.as_str().into()),
         Value::Number(n) => Content::Number(*n),
         Value::Bool(b) => Content::Bool(*b),
-        Value::Formula(f) => Content::Formula(f.clone()),
+        Value::Formula(f) => Content::Formula(f.as_str().into()),
         Value::Date(d) => Content::Number(dates::parse_date(d)?.serial()),
         Value::DateTime(d) => Content::Number(dates::parse_datetime(d)?.serial()),
         Value::Time(t) => {
             let (h, m, s) = dates::parse_time(t)?;
             Content::Number(dates::time_serial(h, m, s))
         }
-        Value::Link(link) => Content::Text(link_text(link)),
+        Value::Link(link) => Content::Text(link_text(link).into()),
     })
 }
 
@@ -248,7 +248,7 @@ pub(crate) fn subtotal_code(f: TotalFunction) -> u32 {
 /// Places every cell of the workbook: rows, merge values and table totals.
 /// Returns the grid, each sheet's layout, and placement violations (bad
 /// positions, cells written twice, bad dates).
-pub(crate) fn build(spec: &Spec) -> (Grid, Vec<SheetLayout>, Vec<Violation>) {
+pub(crate) fn build(spec: &Spec) -> (Grid<'_>, Vec<SheetLayout>, Vec<Violation>) {
     let mut grid = Grid::default();
     let mut layouts = Vec::new();
     let mut violations = Vec::new();
@@ -338,7 +338,7 @@ pub(crate) fn build(spec: &Spec) -> (Grid, Vec<SheetLayout>, Vec<Violation>) {
             {
                 let col = area.first.col + c as u16;
                 let content = if let Some(label) = &column.total_label {
-                    Content::Text(label.clone())
+                    Content::Text(label.as_str().into())
                 } else if let Some(f) = column.total {
                     let data = Area {
                         first: Pos {
@@ -350,7 +350,7 @@ pub(crate) fn build(spec: &Spec) -> (Grid, Vec<SheetLayout>, Vec<Violation>) {
                             col,
                         },
                     };
-                    Content::Formula(format!("SUBTOTAL({},{data})", subtotal_code(f)))
+                    Content::Formula(format!("SUBTOTAL({},{data})", subtotal_code(f)).into())
                 } else {
                     continue;
                 };

@@ -169,7 +169,7 @@ pub(crate) fn header_names(grid: &Grid, sheet: usize, table: &Table, area: Area)
                     col: area.first.col + c,
                 };
                 match grid.get(sheet, pos).map(|e| &e.content) {
-                    Some(Content::Text(t)) => t.clone(),
+                    Some(Content::Text(t)) => t.to_string(),
                     // Headers are text; a number shows as it would in the cell.
                     Some(Content::Number(n)) if n.fract() == 0.0 && n.abs() < 1e15 => {
                         format!("{}", *n as i64)

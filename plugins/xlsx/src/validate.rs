@@ -48,7 +48,7 @@ fn utf16(text: &str) -> usize {
 /// A spec with the layout of its cells, as generation uses it.
 pub(crate) struct Checked<'s> {
     pub(crate) spec: &'s Spec,
-    pub(crate) grid: Grid,
+    pub(crate) grid: Grid<'s>,
     pub(crate) layouts: Vec<SheetLayout>,
 }
 
@@ -83,7 +83,7 @@ pub(crate) fn check(spec: &Spec) -> Vec<Violation> {
 
 struct Ctx<'a> {
     spec: &'a Spec,
-    grid: &'a Grid,
+    grid: &'a Grid<'a>,
     layouts: &'a [SheetLayout],
     out: Vec<Violation>,
 }

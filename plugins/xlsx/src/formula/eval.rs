@@ -81,7 +81,7 @@ enum State {
 
 /// Evaluates formula cells of a [`Grid`], memoising results.
 pub(crate) struct Evaluator<'g> {
-    grid: &'g Grid,
+    grid: &'g Grid<'g>,
     state: HashMap<(usize, Pos), State>,
     depth: usize,
     /// Set when the current top-level evaluation hit [`MAX_DEPTH`].
@@ -91,7 +91,7 @@ pub(crate) struct Evaluator<'g> {
 }
 
 impl<'g> Evaluator<'g> {
-    pub(crate) fn new(grid: &'g Grid) -> Self {
+    pub(crate) fn new(grid: &'g Grid<'g>) -> Self {
         Evaluator {
             grid,
             state: HashMap::new(),
@@ -163,7 +163,7 @@ impl<'g> Evaluator<'g> {
         match self.grid.get(sheet, pos).map(|e| &e.content) {
             None | Some(Content::Blank) => Ok(Operand::Blank),
             Some(Content::Number(n)) => Ok(Operand::Val(Val::Num(*n))),
-            Some(Content::Text(t)) => Ok(Operand::Val(Val::Text(t.clone()))),
+            Some(Content::Text(t)) => Ok(Operand::Val(Val::Text(t.to_string()))),
             Some(Content::Bool(b)) => Ok(Operand::Val(Val::Bool(*b))),
             Some(Content::Formula(_)) => self.formula_value(sheet, pos),
         }
@@ -473,14 +473,14 @@ mod tests {
     use crate::grid::{Entry, Source};
 
     /// A small workbook: sheet name → cells as (A1 ref, content).
-    struct Book(Grid);
+    struct Book(Grid<'static>);
 
     impl Book {
         fn new() -> Self {
             Book(Grid::default())
         }
 
-        fn sheet(mut self, name: &str, cells: &[(&str, Content)]) -> Self {
+        fn sheet(mut self, name: &str, cells: &[(&str, Content<'static>)]) -> Self {
             let index = self.0.add_sheet(name);
             for (at, content) in cells {
                 let entry = Entry {
@@ -499,16 +499,16 @@ mod tests {
         }
     }
 
-    fn n(x: f64) -> Content {
+    fn n(x: f64) -> Content<'static> {
         Content::Number(x)
     }
 
-    fn f(text: &str) -> Content {
-        Content::Formula(text.to_string())
+    fn f(text: &str) -> Content<'static> {
+        Content::Formula(text.to_string().into())
     }
 
-    fn t(text: &str) -> Content {
-        Content::Text(text.to_string())
+    fn t(text: &str) -> Content<'static> {
+        Content::Text(text.to_string().into())
     }
 
     fn one(formula: &str) -> Option<Val> {
@@ -653,7 +653,7 @@ mod tests {
         for row in 2..=2000 {
             cells.push((format!("A{row}"), f(&format!("A{}+1", row - 1))));
         }
-        let cells: Vec<(&str, Content)> =
+        let cells: Vec<(&str, Content<'static>)> =
             cells.iter().map(|(a, c)| (a.as_str(), c.clone())).collect();
         let book = Book::new().sheet("S", &cells);
         let mut evaluator = Evaluator::new(&book.0);
@@ -677,7 +677,7 @@ mod tests {
             cells.push((format!("A{row}"), f(&format!("A{}+1", row - 1))));
         }
         let last = format!("A{}", MAX_DEPTH as u32 + 10);
-        let cells: Vec<(&str, Content)> =
+        let cells: Vec<(&str, Content<'static>)> =
             cells.iter().map(|(a, c)| (a.as_str(), c.clone())).collect();
         let book = Book::new().sheet("S", &cells);
         assert_eq!(book.eval("S", &last), None);
