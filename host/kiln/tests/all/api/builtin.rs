@@ -32,6 +32,31 @@ fn corpus(kind: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The test assets of a plugin (`plugins/<type>/tests/assets/*`), inline,
+/// so corpus specs that show images have them.
+fn assets(kind: &str) -> Value {
+    use base64::Engine;
+    let dir = workspace().join("plugins").join(kind).join("tests/assets");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).map(|e| e.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+    files.sort();
+    let assets: Vec<Value> = files
+        .iter()
+        .map(|path| {
+            let media_type = match path.extension().and_then(|e| e.to_str()) {
+                Some("png") => "image/png",
+                Some("jpg" | "jpeg") => "image/jpeg",
+                _ => "application/octet-stream",
+            };
+            json!({
+                "name": path.file_name().unwrap().to_string_lossy(),
+                "media_type": media_type,
+                "content_base64": base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).unwrap()),
+            })
+        })
+        .collect();
+    Value::Array(assets)
+}
+
 async fn every_builtin_plugin_turns_its_examples_and_corpus_into_files_readers_open(stack: Stack) {
     let server = Server::start_builtin(stack).await;
     let api = server.client(&server.key("acme"));
@@ -51,8 +76,9 @@ async fn every_builtin_plugin_turns_its_examples_and_corpus_into_files_readers_o
             .map(|(i, e)| (format!("example-{i}"), serde_json::from_str(e["spec"].as_str().unwrap()).unwrap()))
             .collect();
         specs.extend(corpus(kind));
+        let assets = assets(kind);
         for (name, spec) in specs {
-            let job = api.run(&json!({"type": kind, "session_id": "corpus", "spec": spec})).await;
+            let job = api.run(&json!({"type": kind, "session_id": "corpus", "spec": spec, "assets": assets})).await;
             assert_eq!(job["state"], "succeeded", "{kind} {name}: {job}");
             for artifact in job["artifacts"].as_array().unwrap() {
                 let body = api.get(artifact["links"]["content"].as_str().unwrap()).await;
