@@ -182,7 +182,7 @@ pub enum Direction {
 pub struct Heading {
     /// The heading text: a string or an array of runs.
     #[serde(deserialize_with = "loose::runs")]
-    #[schemars(with = "Vec<Item<Run>>")]
+    #[schemars(with = "RunsSchema")]
     pub text: Vec<Run>,
     /// 1 (top level, e.g. a chapter) to 6. Default 1.
     #[schemars(range(min = 1, max = 6))]
@@ -234,7 +234,7 @@ pub struct Paragraph {
     /// The text: a string, or an array of runs (strings or run objects with
     /// formatting). A `\n` in a run's text is a line break.
     #[serde(deserialize_with = "loose::runs")]
-    #[schemars(with = "Vec<Item<Run>>")]
+    #[schemars(with = "RunsSchema")]
     pub text: Vec<Run>,
     /// Alignment. Default: left (right for right-to-left text).
     pub align: Option<Align>,
@@ -364,6 +364,21 @@ impl Loose for Run {
     }
 }
 
+/// Text as `loose::runs` reads it: a string, or an array of runs (schema only).
+pub(crate) struct RunsSchema;
+
+impl JsonSchema for RunsSchema {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Runs".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        loose::any_of(vec![loose::string_form("Plain text."), loose::array_of::<Item<Run>>(generator)])
+    }
+}
+
 /// Blocks, or a string standing for one paragraph (schema only).
 pub(crate) struct BlocksSchema;
 
@@ -417,7 +432,7 @@ impl Loose for List {
 pub struct ListItem {
     /// The item's text: a string or an array of runs.
     #[serde(deserialize_with = "loose::runs")]
-    #[schemars(with = "Vec<Item<Run>>")]
+    #[schemars(with = "RunsSchema")]
     pub text: Vec<Run>,
     /// Further blocks of the item after its text (paragraphs, code, tables, ...).
     #[serde(deserialize_with = "loose::many")]
@@ -501,7 +516,7 @@ pub struct Table {
 pub struct Cell {
     /// The cell's text: a string or an array of runs.
     #[serde(deserialize_with = "loose::runs")]
-    #[schemars(with = "Vec<Item<Run>>")]
+    #[schemars(with = "RunsSchema")]
     pub text: Vec<Run>,
     /// Further blocks in the cell after its text (paragraphs, lists, ...).
     #[serde(deserialize_with = "loose::many")]

@@ -30,6 +30,7 @@ pub use style::{Color, Length};
 pub use table::{Grid, GridProblem, Slot};
 pub use validate::{MAX_HEADING_LEVEL, asset_names, check_assets, validate};
 
+use blocks::RunsSchema;
 use loose::{Item, Loose};
 
 /// The creation time written when a spec sets no `created`, so the same spec
@@ -126,19 +127,14 @@ pub struct PageSetup {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum PageSize {
     /// ISO A4, 210 × 297 mm.
-    #[serde(alias = "A4")]
     A4,
     /// US Letter, 8.5 × 11 in.
-    #[serde(alias = "Letter")]
     Letter,
     /// US Legal, 8.5 × 14 in.
-    #[serde(alias = "Legal")]
     Legal,
     /// ISO A3, 297 × 420 mm.
-    #[serde(alias = "A3")]
     A3,
     /// ISO A5, 148 × 210 mm.
-    #[serde(alias = "A5")]
     A5,
     /// Any size, given in portrait: `{"custom": {"width": "15cm", "height": "20cm"}}`.
     Custom(
@@ -238,7 +234,7 @@ pub struct HeaderFooter {
     /// The text: a string or runs. `{page}` is the page number, `{pages}` the
     /// number of pages, e.g. "Page {page} of {pages}".
     #[serde(deserialize_with = "loose::runs")]
-    #[schemars(with = "Vec<Item<Run>>")]
+    #[schemars(with = "RunsSchema")]
     pub text: Vec<Run>,
     /// Alignment. Default: centre.
     pub align: Option<Align>,
