@@ -231,8 +231,12 @@ def check_case(case, problems):
 
 def checkov(cases, problems):
     files = [os.path.join(c, "template.yaml") for c in cases]
+    # checkov lives in a venv of its own (KILN_TEST_CHECKOV, set by scripts/test):
+    # it ships a fork of python-hcl2 that would shadow the real one.
+    checkov_exe = os.environ.get("KILN_TEST_CHECKOV")
+    command = [checkov_exe] if checkov_exe else [sys.executable, "-m", "checkov.main"]
     run = subprocess.run(
-        [sys.executable, "-m", "checkov.main", "--framework", "cloudformation", "--quiet", "--compact",
+        command + ["--framework", "cloudformation", "--quiet", "--compact",
          "--skip-download", "-o", "json"] + [a for f in files for a in ("-f", f)],
         capture_output=True, text=True)
     try:
