@@ -15,6 +15,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use tracing::Instrument;
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -206,6 +207,14 @@ pub(crate) async fn openapi(State(state): State<Arc<ApiState>>) -> Response {
     let types: Vec<&str> = state.plugins.types().collect();
     if let Some(kind) = doc.pointer_mut("/components/schemas/CreateJob/properties/type") {
         kind["enum"] = serde_json::json!(types);
+    }
+    // `wait` is bounded by this server's setting.
+    let max_wait = state.settings.max_wait.as_secs_f64();
+    if let Some(Value::Array(parameters)) = doc.pointer_mut("/paths/~1v1~1jobs/post/parameters") {
+        for parameter in parameters.iter_mut().filter(|p| p["name"] == "wait") {
+            parameter["schema"]["minimum"] = serde_json::json!(0);
+            parameter["schema"]["maximum"] = serde_json::json!(max_wait);
+        }
     }
     axum::Json(doc).into_response()
 }

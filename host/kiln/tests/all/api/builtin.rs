@@ -73,7 +73,14 @@ async fn every_builtin_plugin_turns_its_examples_and_corpus_into_files_readers_o
             .unwrap()
             .iter()
             .enumerate()
-            .map(|(i, e)| (format!("example-{i}"), serde_json::from_str(e["spec"].as_str().unwrap()).unwrap()))
+            .map(|(i, e)| {
+                // The detail endpoint gives each example's spec as JSON (or as its text).
+                let spec = match &e["spec"] {
+                    Value::String(text) => serde_json::from_str(text).unwrap(),
+                    spec => spec.clone(),
+                };
+                (format!("example-{i}"), spec)
+            })
             .collect();
         specs.extend(corpus(kind));
         let assets = assets(kind);

@@ -74,7 +74,7 @@ async fn one_answer_lists_the_faults_of_every_stage_in_words_a_model_can_act_on(
     let description = hello["function"]["description"].as_str().unwrap();
     assert!(description.starts_with("Writes a greeting to a text file.\n\n"), "{description}");
     assert_eq!(description.matches("Writes a greeting").count(), 1, "{description}");
-    for limit in ["10 MiB of JSON", "256 MiB of memory", "10 s of CPU", "64 MiB of memory, 1 s"] {
+    for limit in ["10 MiB of JSON", "256 MiB of memory", "10 s of CPU", "64 MiB of memory and 1 s"] {
         assert!(description.contains(limit), "{limit:?} is not in {description}");
     }
     let schema: &Value = &hello["function"]["parameters"];
