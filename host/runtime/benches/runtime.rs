@@ -1,14 +1,13 @@
-//! Prints kiln-runtime's figures: cold vs cached load, instantiate latency,
-//! per-job sandbox overhead, xlsx in the sandbox vs native, and vs openpyxl.
+//! Prints kiln-runtime's figures: cold vs cached load, instantiate latency
+//! and per-job sandbox overhead. Each plugin's own figures (sandbox vs
+//! native vs its Python peer) are in the `plugins` bench.
 //!
-//! Run with `cargo bench -p kiln-runtime --bench runtime` after
-//! `scripts/build-plugins` (and `scripts/test` for the openpyxl venv).
+//! Run with `scripts/bench runtime`.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kiln_runtime::{GenerateRequest, Outcome, Plugin, Runtime, RuntimeConfig};
+use kiln_runtime::{GenerateRequest, Outcome, Runtime, RuntimeConfig};
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -54,7 +53,6 @@ async fn main() {
     );
 
     p1(&runtime).await;
-    p2_p3(&runtime, &cold).await;
 }
 
 /// P1: instantiate latency and whole per-job overhead on the testing plugin.
@@ -90,63 +88,4 @@ async fn p1(runtime: &Runtime) {
     }
     let (p50, p99) = summary(overhead.split_off(500));
     println!("P1 per-job overhead (store + instantiate + validate call + teardown): p50 {:.1} µs, p99 {:.1} µs", us(p50), us(p99));
-}
-
-/// P2: the benchmark workbook in the sandbox vs natively; P3: vs openpyxl.
-async fn p2_p3(runtime: &Runtime, plugin: &Plugin) {
-    const RUNS: usize = 7;
-    let spec = kiln_plugin_xlsx::bench::benchmark_spec();
-    let mut native = Vec::new();
-    let mut size = 0;
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        let generated = kiln_plugin_xlsx::generate(&spec, &mut |_, _, _| {}).unwrap();
-        native.push(started.elapsed());
-        size = generated.bytes.len();
-    }
-    let mut sandbox = Vec::new();
-    for _ in 0..RUNS {
-        let dir = tempfile::tempdir().unwrap();
-        let started = Instant::now();
-        let report = runtime.generate(plugin, GenerateRequest::new(spec.clone(), dir.path())).await.unwrap();
-        sandbox.push(started.elapsed());
-        assert_eq!(report.outcome, Outcome::Succeeded, "{:?}", report.log);
-    }
-    let (native, _) = summary(native);
-    let (sandbox, _) = summary(sandbox);
-    println!(
-        "P2 xlsx (100,000 numeric cells + 1,000-row styled sheet, {:.1} MB): sandbox {:.0} ms, native {:.0} ms, ratio {:.2}x",
-        size as f64 / 1e6,
-        ms(sandbox),
-        ms(native),
-        sandbox.as_secs_f64() / native.as_secs_f64()
-    );
-
-    let python = workspace().join(".venv/bin/python");
-    let script = workspace().join("plugins/xlsx/benches/openpyxl_workload.py");
-    if !python.exists() || !script.exists() {
-        println!("P3 openpyxl: not measured ({} or {} is missing; run scripts/test first)", python.display(), script.display());
-        return;
-    }
-    let spec_file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(spec_file.path(), &spec).unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let output = Command::new(&python)
-        .arg(&script)
-        .arg(spec_file.path())
-        .arg(out.path().join("openpyxl.xlsx"))
-        .arg("3")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let Some(openpyxl) = stdout.lines().find_map(|l| l.strip_prefix("openpyxl_median_s=")?.trim().parse::<f64>().ok()) else {
-        println!("P3 openpyxl: the script printed no figure:\n{stdout}{}", String::from_utf8_lossy(&output.stderr));
-        return;
-    };
-    println!(
-        "P3 openpyxl {:.0} ms vs kiln sandbox {:.0} ms: kiln is {:.1}x faster",
-        openpyxl * 1e3,
-        ms(sandbox),
-        openpyxl / sandbox.as_secs_f64()
-    );
 }

@@ -1,7 +1,7 @@
 //! The benchmark workload "W50": 50 sections, each a heading, three
 //! 100-word paragraphs and a 10×5 table (a header row and nine body rows).
-//! `examples/bench_native.rs` times it natively and
-//! `benches/python_docx_workload.py` builds the same content with python-docx.
+//! The plugins bench times it in the sandbox, natively and with python-docx
+//! (`benches/python_docx_workload.py`, which reads the same spec).
 
 use serde_json::{Value, json};
 

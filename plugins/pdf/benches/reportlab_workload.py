@@ -1,41 +1,30 @@
-"""W50 with reportlab's platypus: 50 sections of a heading, three 100-word
-paragraphs and a 10x5 table, the same content as examples/bench_native.rs."""
-import io
-import statistics
-import time
+"""W50 with reportlab's platypus, the peer of the plugin: the plugin's W50
+spec (`kiln_plugin_pdf::bench::w50_spec()`: 50 sections of a heading, three
+100-word paragraphs and a 10x5 table) typeset with a repeated header row and
+grid borders. Run by the plugins bench (`scripts/bench`) through
+`host/runtime/benches/peer.py`, which calls `build(spec, out)` once per
+request and times it.
+"""
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
-WORDS = ["the", "quarterly", "report", "shows", "steady", "growth", "across", "all", "regions", "while", "costs",
-         "remain", "under", "control", "and", "teams", "deliver", "projects", "on", "time"]
 
-
-def build():
+def build(spec, out):
     styles = getSampleStyleSheet()
     story = []
-    for s in range(50):
-        story.append(Paragraph(f"Section {s + 1}", styles["Heading1"]))
-        for p in range(3):
-            words = [WORDS[(s * 7 + p * 13 + i * 3) % len(WORDS)] for i in range(100)]
-            story.append(Paragraph(" ".join(words) + ".", styles["BodyText"]))
-        data = [[f"Col {c + 1}" for c in range(5)]]
-        data += [[str((s + 1) * (r + 1) * (c + 1)) for c in range(5)] for r in range(10)]
-        t = Table(data, repeatRows=1)
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightblue)]))
-        story.append(t)
-    buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, title="W50").build(story)
-    return buf.getvalue()
-
-
-times = []
-size = 0
-for _ in range(7):
-    start = time.perf_counter()
-    size = len(build())
-    times.append((time.perf_counter() - start) * 1000)
-print(f"W50 reportlab: median {statistics.median(times):.1f} ms, {size} bytes")
+    for block in spec["blocks"]:
+        if isinstance(block, str):
+            story.append(Paragraph(block, styles["BodyText"]))
+        elif "heading" in block:
+            story.append(Paragraph(block["heading"], styles["Heading1"]))
+        elif "table" in block:
+            t = Table([block["table"]["header"]] + block["table"]["rows"], repeatRows=1)
+            t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.lightblue)]))
+            story.append(t)
+        else:
+            raise SystemExit(f"W50 does not use {block!r}")
+    SimpleDocTemplate(out, pagesize=A4, title=spec["title"]).build(story)

@@ -6,6 +6,7 @@
 //! pagination); krilla writes the PDF (font subsetting, ToUnicode maps,
 //! the structure tree, PDF/A and PDF/UA checks).
 
+pub mod bench;
 pub mod fonts;
 pub mod layout;
 pub mod render;

@@ -1,22 +1,14 @@
 #!/usr/bin/env python3
 """The benchmark deck built with python-pptx, as a baseline for the plugin.
 
-Usage: python python_pptx_workload.py <spec.json> <out.pptx> [repeats]
-
-<spec.json> is the plugin's benchmark spec (`kiln_plugin_pptx::bench::
-benchmark_spec()`, written e.g. by `cargo run --release --example
-bench_native -- spec.json`): 50 slides, each a title and 5 bullets, every 5th
-a table with a header row. Each repetition parses the spec and builds the
-deck from python-pptx's default template (16:9): "Title and Content" slides
-with the bullets in the body placeholder, "Title Only" slides with a table
-shape, then saves it to <out.pptx>. Prints the median seconds per deck as
-`python_pptx_median_s=<float>`.
+<spec> is the plugin's benchmark spec (`kiln_plugin_pptx::bench::
+benchmark_spec()`): 50 slides, each a title and 5 bullets, every 5th a
+table with a header row. `build` makes the deck from python-pptx's default
+template (16:9): "Title and Content" slides with the bullets in the body
+placeholder, "Title Only" slides with a table shape. Run by the plugins bench (`scripts/bench`) through
+`host/runtime/benches/peer.py`, which calls `build(spec, out)` once per
+request and times it.
 """
-
-import json
-import statistics
-import sys
-import time
 
 from pptx import Presentation
 from pptx.util import Emu, Pt
@@ -48,21 +40,3 @@ def build(spec, out):
         else:
             raise SystemExit(f"layout {slide['layout']!r} is not part of the benchmark")
     deck.save(out)
-
-
-def main():
-    if len(sys.argv) < 3:
-        raise SystemExit(__doc__)
-    with open(sys.argv[1], encoding="utf-8") as f:
-        text = f.read()
-    repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 10
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        build(json.loads(text), sys.argv[2])
-        times.append(time.perf_counter() - start)
-    print(f"python_pptx_median_s={statistics.median(times):.6f}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
-//! The benchmark workload, shared by `examples/bench_native.rs` and the
-//! python-pptx baseline (`benches/python_pptx_workload.py`, which reads the
-//! same spec).
+//! The benchmark workload. The plugins bench times it in the sandbox,
+//! natively and with python-pptx (`benches/python_pptx_workload.py`, which
+//! reads the same spec).
 
 use serde_json::{Value, json};
 

@@ -1,27 +1,20 @@
 #!/usr/bin/env python3
 """The benchmark workload built with openpyxl, as a baseline for the plugin.
 
-Usage: python openpyxl_workload.py <spec.json> <out.xlsx> [repeats]
-
-<spec.json> is the plugin's benchmark spec (`kiln_plugin_xlsx::bench::
-benchmark_spec()`, written to disk e.g. by `cargo run --release --example
-bench_native -- spec.json`). Each repetition parses the spec and builds the
-same workbook as the plugin: the same sheets, cells (numbers, text, dates),
-column widths, frozen panes, number formats, fonts, fills, borders and
-alignment, with styles layered column, then row (or header), then cell.
-It uses a normal openpyxl Workbook (not write_only mode) and saves it to
-<out.xlsx>. Prints the median seconds per workbook as
-`openpyxl_median_s=<float>`.
+<spec> is the plugin's benchmark spec (`kiln_plugin_xlsx::bench::
+benchmark_spec()`). `build` makes the same workbook as the plugin: the
+same sheets, cells (numbers, text, dates), column widths, frozen panes,
+number formats, fonts, fills, borders and alignment, with styles layered
+column, then row (or header), then cell. It uses a normal openpyxl Workbook
+(not write_only mode). Run by the plugins bench (`scripts/bench`) through
+`host/runtime/benches/peer.py`, which calls `build(spec, out)` once per
+request and times it.
 
 Only the spec features the benchmark uses are interpreted; anything else
 stops the script rather than being silently skipped.
 """
 
 import datetime
-import json
-import statistics
-import sys
-import time
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -137,7 +130,11 @@ def value_of(cell):
     return cell, False, None
 
 
-def build(spec):
+def build(spec, out):
+    workbook(spec).save(out)
+
+
+def workbook(spec):
     styles = spec.get("styles", {})
     formats = Formats()
     wb = Workbook()
@@ -192,24 +189,3 @@ def build(spec):
         if "freeze" in sheet:
             ws.freeze_panes = sheet["freeze"]
     return wb
-
-
-def main():
-    if len(sys.argv) not in (3, 4):
-        print("usage: openpyxl_workload.py <spec.json> <out.xlsx> [repeats]", file=sys.stderr)
-        return 2
-    spec_path, out_path = sys.argv[1], sys.argv[2]
-    repeats = max(1, int(sys.argv[3])) if len(sys.argv) == 4 else 3
-    with open(spec_path, encoding="utf-8") as f:
-        text = f.read()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        build(json.loads(text)).save(out_path)
-        times.append(time.perf_counter() - start)
-    print(f"openpyxl_median_s={statistics.median(times):.6f}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,6 @@
-//! The benchmark workload, shared by the native benchmark and the openpyxl
-//! baseline (`benches/openpyxl_workload.py`), which reads the same spec.
+//! The benchmark workload. The plugins bench times it in the sandbox,
+//! natively and with openpyxl (`benches/openpyxl_workload.py`, which reads
+//! the same spec).
 
 use std::fmt::Write;
 
