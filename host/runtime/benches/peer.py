@@ -17,9 +17,9 @@ import time
 
 def main():
     workload_path, spec_path, out_path = sys.argv[1:4]
-    spec = importlib.util.spec_from_file_location("workload", workload_path)
-    workload = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(workload)
+    location = importlib.util.spec_from_file_location("workload", workload_path)
+    workload = importlib.util.module_from_spec(location)
+    location.loader.exec_module(workload)
     with open(spec_path, encoding="utf-8") as f:
         text = f.read()
     for _ in sys.stdin:
