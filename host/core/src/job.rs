@@ -30,7 +30,8 @@ pub enum JobState {
 }
 
 impl JobState {
-    pub const ALL: [JobState; 5] = [Self::Queued, Self::Running, Self::Succeeded, Self::Failed, Self::Canceled];
+    pub const ALL: [JobState; 5] =
+        [Self::Queued, Self::Running, Self::Succeeded, Self::Failed, Self::Canceled];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,7 +57,10 @@ impl fmt::Display for JobState {
 impl FromStr for JobState {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|state| state.as_str() == s).ok_or_else(|| UnknownName(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownName(s.to_owned()))
     }
 }
 
@@ -207,7 +211,10 @@ impl WebhookState {
 impl FromStr for WebhookState {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|state| state.as_str() == s).ok_or_else(|| UnknownName(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownName(s.to_owned()))
     }
 }
 
@@ -320,7 +327,10 @@ impl EventKind {
 impl FromStr for EventKind {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == s).ok_or_else(|| UnknownName(s.to_owned()))
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| UnknownName(s.to_owned()))
     }
 }
 
@@ -379,7 +389,12 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
         assert!("paused".parse::<JobState>().is_err());
-        for kind in [ErrorKind::InvalidSpec, ErrorKind::LimitExceeded, ErrorKind::PluginUnavailable, ErrorKind::Internal] {
+        for kind in [
+            ErrorKind::InvalidSpec,
+            ErrorKind::LimitExceeded,
+            ErrorKind::PluginUnavailable,
+            ErrorKind::Internal,
+        ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }

@@ -13,8 +13,8 @@ mod plugin;
 mod usage;
 
 pub use job::{
-    Artifact, ArtifactId, Asset, AssetRef, ErrorKind, EventKind, Job, JobError, JobEvent, JobId, JobState, OrgId,
-    PluginRef, UnknownName, WebhookDelivery, WebhookState,
+    Artifact, ArtifactId, Asset, AssetRef, ErrorKind, EventKind, Job, JobError, JobEvent, JobId,
+    JobState, OrgId, PluginRef, UnknownName, WebhookDelivery, WebhookState,
 };
 pub use limit::{Limit, format_bytes};
 pub use log::{LogEntry, LogSource, Progress};

@@ -23,7 +23,9 @@ pub enum Error {
     PluginDir { dir: std::path::PathBuf, source: std::io::Error },
     #[error("cannot load plugin {path}")]
     Plugin { path: std::path::PathBuf, source: kiln_runtime::Error },
-    #[error("{first} and {second} both generate {artifact_type:?}; keep one of them in the plugin directory")]
+    #[error(
+        "{first} and {second} both generate {artifact_type:?}; keep one of them in the plugin directory"
+    )]
     DuplicateType { artifact_type: String, first: std::path::PathBuf, second: std::path::PathBuf },
     #[error("cannot create the staging directory {dir}")]
     Staging { dir: std::path::PathBuf, source: std::io::Error },

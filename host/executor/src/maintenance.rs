@@ -28,7 +28,12 @@ pub async fn rescue(store: Arc<dyn JobStore>, every: Duration, stop: Cancellatio
 
 /// Deletes finished jobs older than `age` with their files, and uploaded
 /// assets past their expiry, every few minutes.
-pub async fn retain(store: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, age: Duration, stop: CancellationToken) {
+pub async fn retain(
+    store: Arc<dyn JobStore>,
+    blobs: Arc<dyn BlobStore>,
+    age: Duration,
+    stop: CancellationToken,
+) {
     loop {
         match delete_expired(store.as_ref(), blobs.as_ref(), age).await {
             Ok(0) => {}
@@ -38,7 +43,9 @@ pub async fn retain(store: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, age: Du
         match delete_expired_assets(store.as_ref(), blobs.as_ref()).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted expired assets"),
-            Err(err) => tracing::warn!(error = %err, "deleting expired assets failed; trying again next round"),
+            Err(err) => {
+                tracing::warn!(error = %err, "deleting expired assets failed; trying again next round")
+            }
         }
         tokio::select! {
             () = stop.cancelled() => return,
@@ -50,7 +57,11 @@ pub async fn retain(store: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, age: Du
 /// One retention pass, in batches: files first, then rows, so a crash in
 /// between leaves rows whose files are gone (deleted on the next pass),
 /// never files nothing points to.
-pub async fn delete_expired(store: &dyn JobStore, blobs: &dyn BlobStore, age: Duration) -> crate::Result<u64> {
+pub async fn delete_expired(
+    store: &dyn JobStore,
+    blobs: &dyn BlobStore,
+    age: Duration,
+) -> crate::Result<u64> {
     let mut deleted = 0;
     loop {
         let expired = store.expired(age, RETENTION_BATCH).await?;
@@ -71,7 +82,10 @@ pub async fn delete_expired(store: &dyn JobStore, blobs: &dyn BlobStore, age: Du
 
 /// Deletes uploaded assets past their expiry: blobs first, then rows, as
 /// for jobs.
-pub async fn delete_expired_assets(store: &dyn JobStore, blobs: &dyn BlobStore) -> crate::Result<u64> {
+pub async fn delete_expired_assets(
+    store: &dyn JobStore,
+    blobs: &dyn BlobStore,
+) -> crate::Result<u64> {
     let mut deleted = 0;
     loop {
         let expired = store.expired_assets(RETENTION_BATCH).await?;

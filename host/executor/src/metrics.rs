@@ -55,10 +55,16 @@ impl Default for RunMetrics {
         Self {
             finished: Family::default(),
             // 1 ms to about 9 minutes.
-            duration: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.001, 2.0, 20))),
-            queue_wait: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.001, 2.0, 20))),
+            duration: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.001, 2.0, 20))
+            }),
+            queue_wait: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.001, 2.0, 20))
+            }),
             // 1 µs to about 0.5 s.
-            instantiate: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.000_001, 2.0, 20))),
+            instantiate: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.000_001, 2.0, 20))
+            }),
             in_flight: Gauge::default(),
             limit_hits: Family::default(),
         }
@@ -67,8 +73,16 @@ impl Default for RunMetrics {
 
 impl RunMetrics {
     pub fn register(&self, registry: &mut Registry) {
-        registry.register("kiln_jobs_finished", "Runs ended, by artifact type and outcome", self.finished.clone());
-        registry.register("kiln_job_duration_seconds", "Run time of a job attempt", self.duration.clone());
+        registry.register(
+            "kiln_jobs_finished",
+            "Runs ended, by artifact type and outcome",
+            self.finished.clone(),
+        );
+        registry.register(
+            "kiln_job_duration_seconds",
+            "Run time of a job attempt",
+            self.duration.clone(),
+        );
         registry.register(
             "kiln_job_queue_wait_seconds",
             "Time from a job falling due to a worker claiming it",
@@ -79,8 +93,16 @@ impl RunMetrics {
             "Time to instantiate a plugin for one run",
             self.instantiate.clone(),
         );
-        registry.register("kiln_jobs_in_flight", "Runs executing in this process", self.in_flight.clone());
-        registry.register("kiln_limit_hits", "Runs stopped by a sandbox limit, by limit", self.limit_hits.clone());
+        registry.register(
+            "kiln_jobs_in_flight",
+            "Runs executing in this process",
+            self.in_flight.clone(),
+        );
+        registry.register(
+            "kiln_limit_hits",
+            "Runs stopped by a sandbox limit, by limit",
+            self.limit_hits.clone(),
+        );
     }
 
     /// A claimed job starts running.
@@ -88,7 +110,9 @@ impl RunMetrics {
         self.in_flight.inc();
         if let Some(started) = job.started_at {
             let wait = (started - job.run_at).to_std().unwrap_or(Duration::ZERO);
-            self.queue_wait.get_or_create(&Type { r#type: job.artifact_type.clone() }).observe(wait.as_secs_f64());
+            self.queue_wait
+                .get_or_create(&Type { r#type: job.artifact_type.clone() })
+                .observe(wait.as_secs_f64());
         }
     }
 
@@ -100,7 +124,9 @@ impl RunMetrics {
         let (outcome, error) = match finished {
             Finished::Complete(completion) => {
                 if let Some(usage) = &completion.usage {
-                    self.instantiate.get_or_create(&by_type).observe(usage.instantiate_us as f64 / 1e6);
+                    self.instantiate
+                        .get_or_create(&by_type)
+                        .observe(usage.instantiate_us as f64 / 1e6);
                 }
                 match &completion.outcome {
                     JobOutcome::Succeeded { .. } => ("succeeded", ""),
@@ -108,7 +134,9 @@ impl RunMetrics {
                     JobOutcome::Failed(error) => {
                         if let Some(limit) = error.limit {
                             let limit = limit_name(limit);
-                            self.limit_hits.get_or_create(&LimitHit { r#type: by_type.r#type.clone(), limit }).inc();
+                            self.limit_hits
+                                .get_or_create(&LimitHit { r#type: by_type.r#type.clone(), limit })
+                                .inc();
                         }
                         ("failed", error.kind.as_str())
                     }

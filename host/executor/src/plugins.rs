@@ -18,7 +18,8 @@ impl PluginSet {
     /// Loads every `*.wasm` in `dir` (compiled once, then from the runtime's
     /// cache). Two plugins for one artifact type are refused.
     pub async fn load_dir(runtime: &Runtime, dir: &Path) -> Result<Self> {
-        let entries = std::fs::read_dir(dir).map_err(|source| Error::PluginDir { dir: dir.into(), source })?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|source| Error::PluginDir { dir: dir.into(), source })?;
         let mut paths = Vec::new();
         for entry in entries {
             let path = entry.map_err(|source| Error::PluginDir { dir: dir.into(), source })?.path();
@@ -29,7 +30,10 @@ impl PluginSet {
         paths.sort();
         let mut set = Self::default();
         for path in paths {
-            let plugin = runtime.load_file(&path).await.map_err(|source| Error::Plugin { path: path.clone(), source })?;
+            let plugin = runtime
+                .load_file(&path)
+                .await
+                .map_err(|source| Error::Plugin { path: path.clone(), source })?;
             set.insert(plugin, path)?;
         }
         Ok(set)

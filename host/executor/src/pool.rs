@@ -109,7 +109,14 @@ impl WorkerPool {
         std::fs::create_dir_all(&config.staging_dir)
             .map_err(|source| crate::Error::Staging { dir: config.staging_dir.clone(), source })?;
         Ok(Self {
-            shared: Arc::new(Shared { store, blobs, runtime, plugins, config, in_flight: Mutex::new(HashMap::new()) }),
+            shared: Arc::new(Shared {
+                store,
+                blobs,
+                runtime,
+                plugins,
+                config,
+                in_flight: Mutex::new(HashMap::new()),
+            }),
         })
     }
 
@@ -123,7 +130,11 @@ impl WorkerPool {
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let recorder = tokio::spawn(record(shared.store.clone(), finished_rx));
         let heartbeats = tokio::spawn(heartbeat(shared.clone(), background.clone()));
-        let rescuer = tokio::spawn(maintenance::rescue(shared.store.clone(), config.rescue_interval, background.clone()));
+        let rescuer = tokio::spawn(maintenance::rescue(
+            shared.store.clone(),
+            config.rescue_interval,
+            background.clone(),
+        ));
         let retention = tokio::spawn(maintenance::retain(
             shared.store.clone(),
             shared.blobs.clone(),
@@ -132,7 +143,11 @@ impl WorkerPool {
         ));
         let mut notices = shared.store.subscribe();
         let mut running = JoinSet::new();
-        tracing::info!(worker = config.worker_id, concurrency = config.concurrency, "worker pool started");
+        tracing::info!(
+            worker = config.worker_id,
+            concurrency = config.concurrency,
+            "worker pool started"
+        );
 
         while !shutdown.is_cancelled() {
             // Reap every run that ended, not just the one that woke us, so
@@ -171,7 +186,11 @@ impl WorkerPool {
             if free > 0 && !idle {
                 continue;
             }
-            let wait = if idle { until_due(shared.store.as_ref(), config.poll_interval).await } else { Duration::MAX };
+            let wait = if idle {
+                until_due(shared.store.as_ref(), config.poll_interval).await
+            } else {
+                Duration::MAX
+            };
             let timer = tokio::time::sleep(wait.min(Duration::from_secs(3600)));
             tokio::pin!(timer);
             loop {
@@ -193,7 +212,10 @@ impl WorkerPool {
             }
         }
 
-        tracing::info!(running = running.len(), "shutting down: no new claims; waiting for running jobs");
+        tracing::info!(
+            running = running.len(),
+            "shutting down: no new claims; waiting for running jobs"
+        );
         let grace = tokio::time::sleep(config.shutdown_grace);
         tokio::pin!(grace);
         while !running.is_empty() {
@@ -204,7 +226,10 @@ impl WorkerPool {
         }
         let leftover: Vec<InFlight> = shared.in_flight().values().cloned().collect();
         if !leftover.is_empty() {
-            tracing::info!(jobs = leftover.len(), "grace period over; handing running jobs back to the queue");
+            tracing::info!(
+                jobs = leftover.len(),
+                "grace period over; handing running jobs back to the queue"
+            );
         }
         for flight in leftover {
             flight.stop(StopReason::Shutdown);
@@ -222,7 +247,9 @@ impl WorkerPool {
 /// the poll interval.
 async fn until_due(store: &dyn JobStore, poll_interval: Duration) -> Duration {
     match store.next_due().await {
-        Ok(Some(due)) => (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).min(poll_interval),
+        Ok(Some(due)) => {
+            (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).min(poll_interval)
+        }
         _ => poll_interval,
     }
 }
@@ -266,7 +293,9 @@ where
             }
         }
     }
-    tracing::error!("{what} kept failing; the affected jobs will be rescued when their leases expire");
+    tracing::error!(
+        "{what} kept failing; the affected jobs will be rescued when their leases expire"
+    );
 }
 
 /// Extends the leases of running jobs every third of the lease, and stops

@@ -62,7 +62,10 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
     let lease = flight.lease;
     let Some(plugin) = shared.plugins.get(&job.artifact_type) else {
         let installed = shared.plugins.types().collect::<Vec<_>>().join(", ");
-        let message = format!("no plugin generates {:?} on this worker (it has: {installed})", job.artifact_type);
+        let message = format!(
+            "no plugin generates {:?} on this worker (it has: {installed})",
+            job.artifact_type
+        );
         return failed(lease, JobError::new(ErrorKind::PluginUnavailable, message));
     };
     let plugin_ref = PluginRef {
@@ -70,9 +73,17 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
         version: plugin.info().version.clone(),
         sha256: plugin.sha256().to_owned(),
     };
-    let staging = match tempfile::Builder::new().prefix(&format!("{}-", job.id)).tempdir_in(&shared.config.staging_dir) {
+    let staging = match tempfile::Builder::new()
+        .prefix(&format!("{}-", job.id))
+        .tempdir_in(&shared.config.staging_dir)
+    {
         Ok(dir) => dir,
-        Err(err) => return failed(lease, JobError::new(ErrorKind::Internal, format!("cannot create staging: {err}"))),
+        Err(err) => {
+            return failed(
+                lease,
+                JobError::new(ErrorKind::Internal, format!("cannot create staging: {err}")),
+            );
+        }
     };
     let assets = match load_assets(shared.blobs.as_ref(), job).await {
         Ok(assets) => assets,
@@ -109,18 +120,29 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
         Err(err) => return failed(lease, JobError::new(ErrorKind::Internal, err.to_string())),
     };
     let outcome = match (&report.outcome, flight.reason.get()) {
-        (Outcome::Stopped(Stop::Canceled), Some(StopReason::Shutdown)) => return Finished::Release(lease),
+        (Outcome::Stopped(Stop::Canceled), Some(StopReason::Shutdown)) => {
+            return Finished::Release(lease);
+        }
         (_, Some(StopReason::LeaseLost)) => return Finished::Abandon,
-        (Outcome::Succeeded, _) => match store_files(shared.blobs.as_ref(), job, &report, staging.path()).await {
-            Ok(artifacts) => JobOutcome::Succeeded { artifacts },
-            Err(error) => JobOutcome::Failed(error),
-        },
+        (Outcome::Succeeded, _) => {
+            match store_files(shared.blobs.as_ref(), job, &report, staging.path()).await {
+                Ok(artifacts) => JobOutcome::Succeeded { artifacts },
+                Err(error) => JobOutcome::Failed(error),
+            }
+        }
         (Outcome::Stopped(Stop::Canceled), _) => JobOutcome::Canceled,
         (Outcome::Refused(refusal), _) => JobOutcome::Failed(refused(refusal)),
         (Outcome::Stopped(stop), _) => JobOutcome::Failed(stopped(stop)),
     };
     let RunReport { usage, log, .. } = report;
-    Finished::Complete(Box::new(Completion { lease, outcome, plugin: Some(plugin_ref), usage: Some(usage), log, progress }))
+    Finished::Complete(Box::new(Completion {
+        lease,
+        outcome,
+        plugin: Some(plugin_ref),
+        usage: Some(usage),
+        log,
+        progress,
+    }))
 }
 
 fn failed(lease: Lease, error: JobError) -> Finished {
@@ -140,9 +162,10 @@ fn refused(refusal: &PluginError) -> JobError {
 
 fn stopped(stop: &Stop) -> JobError {
     match stop {
-        Stop::Limit(limit) => {
-            JobError { limit: Some(*limit), ..JobError::new(ErrorKind::LimitExceeded, stop.to_string()) }
-        }
+        Stop::Limit(limit) => JobError {
+            limit: Some(*limit),
+            ..JobError::new(ErrorKind::LimitExceeded, stop.to_string())
+        },
         Stop::Trap(_) | Stop::Canceled => JobError::new(ErrorKind::Trap, stop.to_string()),
     }
 }
@@ -156,20 +179,33 @@ async fn load_assets(blobs: &dyn BlobStore, job: &Job) -> Result<Vec<Asset>, Job
         let blob = match blobs.get(&key, None).await {
             Ok(blob) => blob,
             Err(kiln_storage::Error::NotFound { .. }) => {
-                let violation = Violation::new(format!("/assets/{index}"), format!("asset {} no longer exists", asset.asset_id));
+                let violation = Violation::new(
+                    format!("/assets/{index}"),
+                    format!("asset {} no longer exists", asset.asset_id),
+                );
                 return Err(JobError {
                     violations: vec![violation],
-                    ..JobError::new(ErrorKind::InvalidSpec, format!("input asset {:?} no longer exists", asset.name))
+                    ..JobError::new(
+                        ErrorKind::InvalidSpec,
+                        format!("input asset {:?} no longer exists", asset.name),
+                    )
                 });
             }
             Err(err) => return Err(storage_error("reading input assets", &err)),
         };
         if blob.size > MAX_ASSET_BYTES {
-            return Err(JobError::new(ErrorKind::InvalidSpec, format!("input asset {:?} is too large", asset.name)));
+            return Err(JobError::new(
+                ErrorKind::InvalidSpec,
+                format!("input asset {:?} is too large", asset.name),
+            ));
         }
-        let media_type = blob.media_type.clone().unwrap_or_else(|| "application/octet-stream".into());
-        let chunks: Vec<bytes::Bytes> =
-            blob.body.try_collect().await.map_err(|err| JobError::new(ErrorKind::Storage, err.to_string()))?;
+        let media_type =
+            blob.media_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+        let chunks: Vec<bytes::Bytes> = blob
+            .body
+            .try_collect()
+            .await
+            .map_err(|err| JobError::new(ErrorKind::Storage, err.to_string()))?;
         assets.push(Asset { name: asset.name.clone(), media_type, bytes: chunks.concat().into() });
     }
     Ok(assets)
@@ -186,13 +222,21 @@ async fn store_files(
     let mut artifacts = Vec::with_capacity(report.files.len());
     for file in &report.files {
         let key = BlobKey::artifact(job.organisation_id, &job.session_id, job.id, &file.path)
-            .map_err(|err| JobError::new(ErrorKind::Internal, format!("cannot name {:?} in storage: {err}", file.path)))?;
+            .map_err(|err| {
+                JobError::new(
+                    ErrorKind::Internal,
+                    format!("cannot name {:?} in storage: {err}", file.path),
+                )
+            })?;
         let stored = blobs
             .put_file(&key, &staging.join(&file.path), &file.media_type)
             .await
             .map_err(|err| storage_error("storing the generated files", &err))?;
         if stored.sha256 != file.sha256 {
-            return Err(JobError::new(ErrorKind::Storage, format!("{} changed while being stored", file.path)));
+            return Err(JobError::new(
+                ErrorKind::Storage,
+                format!("{} changed while being stored", file.path),
+            ));
         }
         artifacts.push(NewArtifact {
             path: file.path.clone(),
@@ -207,7 +251,10 @@ async fn store_files(
 
 fn storage_error(doing: &str, err: &kiln_storage::Error) -> JobError {
     tracing::warn!(error = %err, "storage failed while {doing}");
-    JobError::new(ErrorKind::Storage, format!("storage failed while {doing}; the job will be retried"))
+    JobError::new(
+        ErrorKind::Storage,
+        format!("storage failed while {doing}; the job will be retried"),
+    )
 }
 
 /// Writes the latest progress at most every [`PROGRESS_EVERY`], noting in
@@ -234,7 +281,9 @@ async fn report_progress(
         if let Some(progress) = &latest {
             match store.progress(lease, progress).await {
                 Ok(_) => *lock(&written) = latest,
-                Err(err) => tracing::warn!(job = %lease.job_id, error = %err, "could not record progress"),
+                Err(err) => {
+                    tracing::warn!(job = %lease.job_id, error = %err, "could not record progress")
+                }
             }
         }
         tokio::select! {

@@ -28,8 +28,11 @@ async fn main() {
     let plugins = dir.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
     let built = workspace().join("target/wasm32-wasip2/release");
-    for (file, name) in [("kiln_plugin_xlsx.wasm", "xlsx.wasm"), ("kiln_testing_plugin.wasm", "testing.wasm")] {
-        std::fs::copy(built.join(file), plugins.join(name)).expect("plugins are built (scripts/build-plugins)");
+    for (file, name) in
+        [("kiln_plugin_xlsx.wasm", "xlsx.wasm"), ("kiln_testing_plugin.wasm", "testing.wasm")]
+    {
+        std::fs::copy(built.join(file), plugins.join(name))
+            .expect("plugins are built (scripts/build-plugins)");
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
@@ -39,7 +42,12 @@ async fn main() {
         ("KILN_LISTEN", format!("127.0.0.1:{port}")),
     ];
     let key = String::from_utf8(
-        Command::new(env!("CARGO_BIN_EXE_kiln")).args(["keys", "create", "--org", "bench"]).envs(env.clone()).output().unwrap().stdout,
+        Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args(["keys", "create", "--org", "bench"])
+            .envs(env.clone())
+            .output()
+            .unwrap()
+            .stdout,
     )
     .unwrap()
     .trim()
@@ -58,7 +66,8 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_start = rss_kib(server.0.id());
 
-    let create = Arc::new(Create { client: client.clone(), url: format!("{base}/v1/jobs?wait=10"), key });
+    let create =
+        Arc::new(Create { client: client.clone(), url: format!("{base}/v1/jobs?wait=10"), key });
     for _ in 0..50 {
         create.once().await;
     }
@@ -71,8 +80,12 @@ async fn main() {
     }
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
-    println!("P5 latency, one client, {SEQUENTIAL} requests: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms(at(0.50)), ms(at(0.99)), ms(*latencies.last().unwrap()));
+    println!(
+        "P5 latency, one client, {SEQUENTIAL} requests: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(at(0.50)),
+        ms(at(0.99)),
+        ms(*latencies.last().unwrap())
+    );
 
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + LOAD_FOR;
@@ -111,7 +124,11 @@ async fn main() {
     let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
     let mean = |name: &str| {
         let value = |suffix: &str| -> f64 {
-            metrics.lines().find(|line| line.starts_with(&format!("{name}_{suffix}{{type=\"xlsx\"}}"))).and_then(|line| line.rsplit(' ').next()?.parse().ok()).unwrap_or(0.0)
+            metrics
+                .lines()
+                .find(|line| line.starts_with(&format!("{name}_{suffix}{{type=\"xlsx\"}}")))
+                .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+                .unwrap_or(0.0)
         };
         value("sum") / value("count").max(1.0) * 1000.0
     };
@@ -144,8 +161,15 @@ impl Create {
             "session_id": "bench",
             "spec": {"sheets": [{"name": "Q1", "rows": [["Region", "Sales"], ["North", 1200], ["South", 950], ["East", 870]]}]},
         });
-        let response = self.client.post(&self.url).bearer_auth(&self.key).header("content-type", "application/json")
-            .body(body.to_string()).send().await.unwrap();
+        let response = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.key)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         let job: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
         assert!(status == 200 && job["state"] == "succeeded", "{status}: {job}");
@@ -176,7 +200,15 @@ async fn wait_ready(client: &reqwest::Client, base: &str, child: &mut Child) {
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status.lines().find_map(|line| line.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap()
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 fn ms(duration: Duration) -> f64 {

@@ -96,14 +96,23 @@ pub(crate) async fn run(command: Command, state: &StateArgs) -> anyhow::Result<E
             if let Some(key) = &idempotency_key {
                 new = new.with_idempotency_key(key);
             }
-            let job = match store.submit(vec![new]).await?.pop().context("the store returned no result")? {
+            let job = match store
+                .submit(vec![new])
+                .await?
+                .pop()
+                .context("the store returned no result")?
+            {
                 Submitted::Created(job) => job,
                 Submitted::Existing(job) => {
-                    eprintln!("idempotency key already used for the same request: returning the first job");
+                    eprintln!(
+                        "idempotency key already used for the same request: returning the first job"
+                    );
                     job
                 }
                 Submitted::Conflict { key, existing } => {
-                    bail!("idempotency key {key:?} was already used for a different request (job {existing})")
+                    bail!(
+                        "idempotency key {key:?} was already used for a different request (job {existing})"
+                    )
                 }
             };
             println!("{}", job.id);
@@ -116,9 +125,17 @@ pub(crate) async fn run(command: Command, state: &StateArgs) -> anyhow::Result<E
             let jobs = if active {
                 store.active(limit).await?
             } else {
-                store.list(Scope::Operator, &JobFilter { session_id: session, state, before: None, limit }).await?
+                store
+                    .list(
+                        Scope::Operator,
+                        &JobFilter { session_id: session, state, before: None, limit },
+                    )
+                    .await?
             };
-            println!("{:<36}  {:<10}  {:<14}  {:>7}  {:<20}  PROGRESS", "ID", "STATE", "TYPE", "ATTEMPT", "CREATED");
+            println!(
+                "{:<36}  {:<10}  {:<14}  {:>7}  {:<20}  PROGRESS",
+                "ID", "STATE", "TYPE", "ATTEMPT", "CREATED"
+            );
             for job in jobs {
                 println!(
                     "{:<36}  {:<10}  {:<14}  {:>3}/{:<3}  {:<20}  {}",
@@ -128,18 +145,22 @@ pub(crate) async fn run(command: Command, state: &StateArgs) -> anyhow::Result<E
                     job.attempt,
                     job.max_attempts,
                     job.created_at.format("%Y-%m-%d %H:%M:%S"),
-                    job.progress.map(|p| format!("{}/{} {}", p.done, p.total, p.message)).unwrap_or_default()
+                    job.progress
+                        .map(|p| format!("{}/{} {}", p.done, p.total, p.message))
+                        .unwrap_or_default()
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Show { id } => {
-            let job = store.get(Scope::Operator, id).await?.with_context(|| format!("no job {id}"))?;
+            let job =
+                store.get(Scope::Operator, id).await?.with_context(|| format!("no job {id}"))?;
             show(store, &job).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Cancel { id } => {
-            let job = store.cancel(Scope::Operator, id).await?.with_context(|| format!("no job {id}"))?;
+            let job =
+                store.cancel(Scope::Operator, id).await?.with_context(|| format!("no job {id}"))?;
             match job.state {
                 JobState::Canceled => println!("{id} canceled"),
                 JobState::Running => println!("{id} is running: its worker will stop it"),
@@ -148,8 +169,12 @@ pub(crate) async fn run(command: Command, state: &StateArgs) -> anyhow::Result<E
             Ok(ExitCode::SUCCESS)
         }
         Command::Stats { hours } => {
-            let window = Duration::try_from_secs_f64(hours * 3600.0).context("--hours must be positive")?;
-            println!("{:<14}  {:>8}  {:>9}  {:>6}  {:>8}  {:>9}  {:>9}", "TYPE", "FINISHED", "SUCCEEDED", "FAILED", "CANCELED", "P50 MS", "P95 MS");
+            let window =
+                Duration::try_from_secs_f64(hours * 3600.0).context("--hours must be positive")?;
+            println!(
+                "{:<14}  {:>8}  {:>9}  {:>6}  {:>8}  {:>9}  {:>9}",
+                "TYPE", "FINISHED", "SUCCEEDED", "FAILED", "CANCELED", "P50 MS", "P95 MS"
+            );
             for stats in store.stats(window).await? {
                 println!(
                     "{:<14}  {:>8}  {:>8.1}%  {:>6}  {:>8}  {:>9.1}  {:>9.1}",
@@ -170,7 +195,9 @@ pub(crate) async fn run(command: Command, state: &StateArgs) -> anyhow::Result<E
 fn read_spec(path: &str) -> anyhow::Result<serde_json::Value> {
     let text = if path == "-" {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read the spec from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the spec from standard input")?;
         text
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read the spec {path}"))?
@@ -180,7 +207,11 @@ fn read_spec(path: &str) -> anyhow::Result<serde_json::Value> {
 
 async fn show(store: &dyn JobStore, job: &Job) -> anyhow::Result<()> {
     println!("job        {}", job.id);
-    println!("state      {}{}", job.state, if job.cancel_requested && !job.state.is_terminal() { " (cancel requested)" } else { "" });
+    println!(
+        "state      {}{}",
+        job.state,
+        if job.cancel_requested && !job.state.is_terminal() { " (cancel requested)" } else { "" }
+    );
     println!("type       {}", job.artifact_type);
     println!("session    {}", job.session_id);
     println!("attempt    {} of {}", job.attempt, job.max_attempts);
@@ -189,7 +220,12 @@ async fn show(store: &dyn JobStore, job: &Job) -> anyhow::Result<()> {
         println!("worker     {worker}");
     }
     if let Some(plugin) = &job.plugin {
-        println!("plugin     {} {} (sha256 {})", plugin.name, plugin.version, &plugin.sha256[..plugin.sha256.len().min(16)]);
+        println!(
+            "plugin     {} {} (sha256 {})",
+            plugin.name,
+            plugin.version,
+            &plugin.sha256[..plugin.sha256.len().min(16)]
+        );
     }
     if let Some(error) = &job.error {
         println!("error      {} ({:?})", error.message, error.kind);
@@ -211,13 +247,29 @@ async fn show(store: &dyn JobStore, job: &Job) -> anyhow::Result<()> {
     if !artifacts.is_empty() {
         println!("artifacts");
         for artifact in artifacts {
-            println!("  {}  {}  {}  {}", artifact.path, artifact.media_type, format_bytes(artifact.size), artifact.storage_key);
+            println!(
+                "  {}  {}  {}  {}",
+                artifact.path,
+                artifact.media_type,
+                format_bytes(artifact.size),
+                artifact.storage_key
+            );
         }
     }
     println!("events");
     for event in store.events(Scope::Operator, job.id, 0).await? {
-        let data = if event.data.as_object().is_some_and(|data| data.is_empty()) { String::new() } else { event.data.to_string() };
-        println!("  {:>6}  {}  {:<16}  attempt {}  {data}", event.id, event.created_at.format("%H:%M:%S%.3f"), event.kind, event.attempt);
+        let data = if event.data.as_object().is_some_and(|data| data.is_empty()) {
+            String::new()
+        } else {
+            event.data.to_string()
+        };
+        println!(
+            "  {:>6}  {}  {:<16}  attempt {}  {data}",
+            event.id,
+            event.created_at.format("%H:%M:%S%.3f"),
+            event.kind,
+            event.attempt
+        );
     }
     let log = store.log(Scope::Operator, job.id).await?;
     if !log.is_empty() {
@@ -233,20 +285,33 @@ async fn show(store: &dyn JobStore, job: &Job) -> anyhow::Result<()> {
 async fn follow(store: &dyn JobStore, id: JobId) -> anyhow::Result<ExitCode> {
     let mut notices = store.subscribe();
     let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}").expect("valid template").progress_chars("=> "),
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(100));
     loop {
-        let job = store.get(Scope::Operator, id).await?.with_context(|| format!("job {id} disappeared"))?;
+        let job = store
+            .get(Scope::Operator, id)
+            .await?
+            .with_context(|| format!("job {id} disappeared"))?;
         if let Some(progress) = &job.progress {
             bar.set_length(progress.total.max(progress.done));
             bar.set_position(progress.done);
         }
-        bar.set_message(format!("{} {}", job.state, job.progress.as_ref().map(|p| p.message.as_str()).unwrap_or("")));
+        bar.set_message(format!(
+            "{} {}",
+            job.state,
+            job.progress.as_ref().map(|p| p.message.as_str()).unwrap_or("")
+        ));
         if job.state.is_terminal() {
             bar.finish_and_clear();
             show(store, &job).await?;
-            return Ok(if job.state == JobState::Succeeded { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+            return Ok(if job.state == JobState::Succeeded {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
         }
         // Notices arrive live from PostgreSQL and from this process on
         // SQLite; the timeout covers a worker in another process on SQLite.

@@ -29,7 +29,11 @@ pub(crate) async fn run(command: Command, state: &StateArgs) -> anyhow::Result<E
         Command::Create { org, admin, label } => {
             let kind = if admin { KeyKind::Admin } else { KeyKind::Standard };
             let (key, secret) = create(store.as_ref(), &org, kind, label).await?;
-            eprintln!("{} key {} for organisation {org:?}; store it now, it is not shown again:", kind.as_str(), key.id);
+            eprintln!(
+                "{} key {} for organisation {org:?}; store it now, it is not shown again:",
+                kind.as_str(),
+                key.id
+            );
             println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }

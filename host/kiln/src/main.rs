@@ -59,7 +59,10 @@ fn main() -> ExitCode {
     // KILN_LOG filters (e.g. `info`, `kiln_executor=debug`); KILN_LOG_FORMAT=json
     // writes one JSON object per line, for log collectors.
     let logs = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KILN_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KILN_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr);
     if std::env::var("KILN_LOG_FORMAT").is_ok_and(|format| format == "json") {
         logs.json().init();
@@ -68,7 +71,9 @@ fn main() -> ExitCode {
     }
     let args: Vec<_> = std::env::args_os().collect();
     let cli = match config::apply(Cli::command(), &args) {
-        Ok(command) => Cli::from_arg_matches(&command.get_matches_from(&args)).unwrap_or_else(|err| err.exit()),
+        Ok(command) => {
+            Cli::from_arg_matches(&command.get_matches_from(&args)).unwrap_or_else(|err| err.exit())
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             return ExitCode::FAILURE;
@@ -76,7 +81,8 @@ fn main() -> ExitCode {
     };
     // Webhook deliveries use rustls with ring, the provider the S3 client builds too.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting tokio");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting tokio");
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(*args, &cli.state, cache_dir(cli.cache_dir)).await,

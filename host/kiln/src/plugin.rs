@@ -10,7 +10,8 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kiln_core::{UsageReport, format_bytes};
 use kiln_runtime::{
-    Asset, CacheStatus, GenerateRequest, Limits, Outcome, Plugin, PluginError, RunReport, Runtime, RuntimeConfig,
+    Asset, CacheStatus, GenerateRequest, Limits, Outcome, Plugin, PluginError, RunReport, Runtime,
+    RuntimeConfig,
 };
 
 /// Exit code for a spec the plugin or its schema refused.
@@ -42,7 +43,12 @@ pub(crate) struct RunArgs {
     /// The plugin component (.wasm).
     wasm: PathBuf,
     /// The spec: a JSON file, or `-` for standard input.
-    #[arg(long, value_name = "FILE|-", required_unless_present = "example", conflicts_with = "example")]
+    #[arg(
+        long,
+        value_name = "FILE|-",
+        required_unless_present = "example",
+        conflicts_with = "example"
+    )]
     spec: Option<String>,
     /// Run the plugin's own example N (from `inspect`), or `all` of them,
     /// each into OUT/N/.
@@ -85,7 +91,8 @@ pub(crate) struct LimitArgs {
 impl LimitArgs {
     pub(crate) fn limits(&self) -> anyhow::Result<Limits> {
         let secs = |name: &str, s: f64| {
-            Duration::try_from_secs_f64(s).with_context(|| format!("--{name} must be a positive number of seconds"))
+            Duration::try_from_secs_f64(s)
+                .with_context(|| format!("--{name} must be a positive number of seconds"))
         };
         Ok(Limits {
             memory_bytes: self.memory_mib << 20,
@@ -159,11 +166,10 @@ async fn generate(runtime: &Runtime, args: RunArgs) -> anyhow::Result<ExitCode> 
             .collect(),
         (None, Some(n)) => {
             let examples = &plugin.info().examples;
-            let example = n
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| examples.get(i))
-                .with_context(|| format!("--example takes 0 to {} or `all`", examples.len().saturating_sub(1)))?;
+            let example =
+                n.parse::<usize>().ok().and_then(|i| examples.get(i)).with_context(|| {
+                    format!("--example takes 0 to {} or `all`", examples.len().saturating_sub(1))
+                })?;
             vec![(example.spec.clone(), args.out.clone())]
         }
         (None, None) => unreachable!("clap requires --spec or --example"),
@@ -189,7 +195,11 @@ async fn generate_one(
     match runtime.check_spec(plugin, &spec).await? {
         Outcome::Succeeded => {}
         Outcome::Refused(PluginError::InvalidSpec(violations)) => {
-            eprintln!("the spec is invalid ({} problem{}):", violations.len(), if violations.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "the spec is invalid ({} problem{}):",
+                violations.len(),
+                if violations.len() == 1 { "" } else { "s" }
+            );
             for violation in violations {
                 eprintln!("  {violation}");
             }
@@ -246,7 +256,13 @@ async fn generate_one(
         }
         std::fs::rename(staging.path().join(&file.path), &target)
             .with_context(|| format!("cannot move the output into {}", target.display()))?;
-        println!("{}  {}  {}  {}", target.display(), format_bytes(file.size), file.media_type, file.sha256);
+        println!(
+            "{}  {}  {}  {}",
+            target.display(),
+            format_bytes(file.size),
+            file.media_type,
+            file.sha256
+        );
     }
     print_usage(&report.usage);
     Ok(ExitCode::SUCCESS)
@@ -260,7 +276,13 @@ async fn check(runtime: &Runtime, wasm: &Path, limits: Limits) -> anyhow::Result
         CacheStatus::Compiled => "compiled and cached",
         CacheStatus::Uncached => "compiled, no cache",
     };
-    println!("ok    contract kiln:generator@{} ({} {}, artifact type `{}`)", kiln_core::CONTRACT_VERSION, info.name, info.version, info.artifact_type);
+    println!(
+        "ok    contract kiln:generator@{} ({} {}, artifact type `{}`)",
+        kiln_core::CONTRACT_VERSION,
+        info.name,
+        info.version,
+        info.artifact_type
+    );
     println!("ok    loaded in {:.1} ms ({how})", plugin.load_time().as_secs_f64() * 1e3);
     println!("ok    spec schema is valid JSON Schema");
     let mut failures = 0;
@@ -325,7 +347,8 @@ async fn check_example(
 
 fn read_spec(source: &str) -> anyhow::Result<String> {
     if source == "-" {
-        return std::io::read_to_string(std::io::stdin()).context("cannot read the spec from standard input");
+        return std::io::read_to_string(std::io::stdin())
+            .context("cannot read the spec from standard input");
     }
     std::fs::read_to_string(source).with_context(|| format!("cannot read the spec file {source}"))
 }
@@ -335,7 +358,8 @@ fn read_asset(arg: &str) -> anyhow::Result<Asset> {
         bail!("--asset takes NAME=PATH, e.g. --asset logo.png=./logo.png (got `{arg}`)");
     };
     let bytes = std::fs::read(path).with_context(|| format!("cannot read asset file {path}"))?;
-    let media_type = match Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or_default() {
+    let media_type = match Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or_default()
+    {
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
         "svg" => "image/svg+xml",

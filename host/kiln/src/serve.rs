@@ -73,7 +73,11 @@ pub(crate) struct ServeArgs {
     storage: StorageArgs,
 }
 
-pub(crate) async fn run(args: ServeArgs, state: &StateArgs, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    args: ServeArgs,
+    state: &StateArgs,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let data_dir = state.data_dir()?;
     let store = state.job_store().await?;
     let blobs = args.storage.blob_store(state).await?;
@@ -113,9 +117,9 @@ pub(crate) async fn run(args: ServeArgs, state: &StateArgs, cache_dir: Option<Pa
         },
     });
 
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}; is another server using it? (set --listen)", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
+        format!("cannot listen on {}; is another server using it? (set --listen)", args.listen)
+    })?;
     let shutdown = CancellationToken::new();
     tokio::spawn(worker::stop_on_signal(shutdown.clone()));
 
@@ -123,20 +127,34 @@ pub(crate) async fn run(args: ServeArgs, state: &StateArgs, cache_dir: Option<Pa
     let webhook_config = WebhookConfig {
         allow,
         max_attempts: args.webhook_max_attempts.max(1),
-        first_backoff: Duration::try_from_secs_f64(args.webhook_backoff_secs).context("--webhook-backoff-secs must be positive")?,
+        first_backoff: Duration::try_from_secs_f64(args.webhook_backoff_secs)
+            .context("--webhook-backoff-secs must be positive")?,
         max_backoff: Duration::from_secs(3600),
         timeout: Duration::from_secs(10),
     };
-    let sender = tokio::spawn(webhooks::run(store.clone(), links, webhook_config, background.clone()));
+    let sender =
+        tokio::spawn(webhooks::run(store.clone(), links, webhook_config, background.clone()));
     let pool = (!args.no_workers).then(|| {
-        tokio::spawn(worker::run_pool(store.clone(), blobs, runtime, plugins.clone(), config, shutdown.clone()))
+        tokio::spawn(worker::run_pool(
+            store.clone(),
+            blobs,
+            runtime,
+            plugins.clone(),
+            config,
+            shutdown.clone(),
+        ))
     });
 
-    eprintln!("kiln {} serving {public_url} ({})", env!("CARGO_PKG_VERSION"), plugins.types().collect::<Vec<_>>().join(", "));
+    eprintln!(
+        "kiln {} serving {public_url} ({})",
+        env!("CARGO_PKG_VERSION"),
+        plugins.types().collect::<Vec<_>>().join(", ")
+    );
     let demo_key = match &args.demo_key {
         Some(org) => {
             let label = Some("kiln serve --demo-key".into());
-            let (_, secret) = crate::keys::create(store.as_ref(), org, KeyKind::Standard, label).await?;
+            let (_, secret) =
+                crate::keys::create(store.as_ref(), org, KeyKind::Standard, label).await?;
             eprintln!("API key for organisation {org:?} (shown once): {secret}");
             secret
         }
@@ -179,13 +197,21 @@ fn signing_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     let key = hex::encode(rand::rng().random::<[u8; 32]>()).into_bytes();
     let context = || format!("cannot create the URL-signing key {}", path.display());
     let temp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temp).with_context(context)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temp)
+        .with_context(context)?;
     file.write_all(&key).and_then(|()| file.sync_all()).with_context(context)?;
     let linked = std::fs::hard_link(&temp, path);
     let _ = std::fs::remove_file(&temp);
     match linked {
         Ok(()) => Ok(key),
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read(path).with_context(context)?),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(std::fs::read(path).with_context(context)?)
+        }
         Err(err) => Err(err).with_context(context),
     }
 }

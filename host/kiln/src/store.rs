@@ -32,11 +32,16 @@ impl StateArgs {
             Some(dir) => dir.clone(),
             None => std::env::var_os("XDG_DATA_HOME")
                 .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
-                .context("set --data-dir (or KILN_DATA_DIR): there is no HOME to put kiln's data under")?
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share"))
+                })
+                .context(
+                    "set --data-dir (or KILN_DATA_DIR): there is no HOME to put kiln's data under",
+                )?
                 .join("kiln"),
         };
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
         Ok(dir)
     }
 

@@ -48,13 +48,27 @@ impl AllowList {
             .map(|entry| entry.trim())
             .filter(|entry| !entry.is_empty())
             .map(|entry| {
-                let with_scheme = if entry.contains("://") { entry.to_owned() } else { format!("https://{entry}") };
+                let with_scheme = if entry.contains("://") {
+                    entry.to_owned()
+                } else {
+                    format!("https://{entry}")
+                };
                 // `*` is not a valid host; parse a stand-in and put it back.
-                let url = Url::parse(&with_scheme.replacen("*.", "wildcard.", 1))
-                    .map_err(|err| anyhow::anyhow!("bad webhook allow-list entry {entry:?}: {err}"))?;
-                let host = url.host_str().ok_or_else(|| anyhow::anyhow!("webhook allow-list entry {entry:?} has no host"))?;
-                let host = if with_scheme.contains("://*.") { host.replacen("wildcard.", "*.", 1) } else { host.to_owned() };
-                let port = url.port_or_known_default().ok_or_else(|| anyhow::anyhow!("webhook allow-list entry {entry:?} needs a port"))?;
+                let url =
+                    Url::parse(&with_scheme.replacen("*.", "wildcard.", 1)).map_err(|err| {
+                        anyhow::anyhow!("bad webhook allow-list entry {entry:?}: {err}")
+                    })?;
+                let host = url.host_str().ok_or_else(|| {
+                    anyhow::anyhow!("webhook allow-list entry {entry:?} has no host")
+                })?;
+                let host = if with_scheme.contains("://*.") {
+                    host.replacen("wildcard.", "*.", 1)
+                } else {
+                    host.to_owned()
+                };
+                let port = url.port_or_known_default().ok_or_else(|| {
+                    anyhow::anyhow!("webhook allow-list entry {entry:?} needs a port")
+                })?;
                 Ok(Origin { scheme: url.scheme().to_owned(), host, port })
             })
             .collect::<anyhow::Result<_>>()?;
@@ -83,7 +97,10 @@ impl AllowList {
             origin.scheme == parsed.scheme() && host_matches && origin.port == port
         });
         if !allowed {
-            return Err(format!("{}://{host}:{port} is not on this server's webhook allow-list", parsed.scheme()));
+            return Err(format!(
+                "{}://{host}:{port} is not on this server's webhook allow-list",
+                parsed.scheme()
+            ));
         }
         Ok(parsed)
     }
@@ -108,7 +125,12 @@ const CLAIM: Duration = Duration::from_secs(120);
 
 /// Sends due webhooks until `stop`: at once when a job ends, and every
 /// second for retries that fall due.
-pub(crate) async fn run(store: Arc<dyn JobStore>, links: Links, config: WebhookConfig, stop: CancellationToken) {
+pub(crate) async fn run(
+    store: Arc<dyn JobStore>,
+    links: Links,
+    config: WebhookConfig,
+    stop: CancellationToken,
+) {
     let client = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(config.timeout)
@@ -126,14 +148,18 @@ pub(crate) async fn run(store: Arc<dyn JobStore>, links: Links, config: WebhookC
         match store.claim_webhooks(BATCH, CLAIM).await {
             Ok(jobs) if !jobs.is_empty() => {
                 let full = jobs.len() == BATCH;
-                let sends = jobs.into_iter().map(|job| deliver(&client, store.as_ref(), &links, &config, job));
+                let sends = jobs
+                    .into_iter()
+                    .map(|job| deliver(&client, store.as_ref(), &links, &config, job));
                 futures_util::future::join_all(sends).await;
                 if full {
                     continue;
                 }
             }
             Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "claiming webhook deliveries failed; retrying"),
+            Err(err) => {
+                tracing::warn!(error = %err, "claiming webhook deliveries failed; retrying")
+            }
         }
         let tick = tokio::time::sleep(Duration::from_secs(1));
         tokio::pin!(tick);
@@ -151,15 +177,25 @@ pub(crate) async fn run(store: Arc<dyn JobStore>, links: Links, config: WebhookC
     }
 }
 
-async fn deliver(client: &reqwest::Client, store: &dyn JobStore, links: &Links, config: &WebhookConfig, job: Job) {
+async fn deliver(
+    client: &reqwest::Client,
+    store: &dyn JobStore,
+    links: &Links,
+    config: &WebhookConfig,
+    job: Job,
+) {
     let attempt = job.webhook_attempts;
     let url = job.callback_url.clone().unwrap_or_default();
     let start = Instant::now();
     let result = send(client, store, links, config, job.clone()).await;
     let (status, error, next) = match result {
         Ok(status) if (200..300).contains(&status) => (Some(status), None, WebhookNext::Delivered),
-        Ok(status) if status == 429 || status >= 500 => (Some(status), Some(format!("answered {status}")), retry(config, attempt)),
-        Ok(status) => (Some(status), Some(format!("answered {status}; not retried")), WebhookNext::GiveUp),
+        Ok(status) if status == 429 || status >= 500 => {
+            (Some(status), Some(format!("answered {status}")), retry(config, attempt))
+        }
+        Ok(status) => {
+            (Some(status), Some(format!("answered {status}; not retried")), WebhookNext::GiveUp)
+        }
         Err(Failure::Retry(error)) => (None, Some(error), retry(config, attempt)),
         Err(Failure::Final(error)) => (None, Some(error), WebhookNext::GiveUp),
     };
@@ -182,11 +218,26 @@ enum Failure {
     Final(String),
 }
 
-async fn send(client: &reqwest::Client, store: &dyn JobStore, links: &Links, config: &WebhookConfig, job: Job) -> Result<u16, Failure> {
-    let url = config.allow.check(job.callback_url.as_deref().unwrap_or_default()).map_err(Failure::Final)?;
+async fn send(
+    client: &reqwest::Client,
+    store: &dyn JobStore,
+    links: &Links,
+    config: &WebhookConfig,
+    job: Job,
+) -> Result<u16, Failure> {
+    let url = config
+        .allow
+        .check(job.callback_url.as_deref().unwrap_or_default())
+        .map_err(Failure::Final)?;
     let scope = Scope::Organisation(job.organisation_id);
-    let artifacts = store.artifacts(scope, job.id).await.map_err(|err| Failure::Retry(format!("reading the job: {err}")))?;
-    let secret = store.webhook_secret(job.organisation_id).await.map_err(|err| Failure::Retry(format!("reading the secret: {err}")))?;
+    let artifacts = store
+        .artifacts(scope, job.id)
+        .await
+        .map_err(|err| Failure::Retry(format!("reading the job: {err}")))?;
+    let secret = store
+        .webhook_secret(job.organisation_id)
+        .await
+        .map_err(|err| Failure::Retry(format!("reading the secret: {err}")))?;
     let delivery_id = format!("{}-{}", job.id, job.webhook_attempts);
     let body = serde_json::to_vec(&serde_json::json!({
         "event": "job.finished",
@@ -222,7 +273,8 @@ mod tests {
     use super::*;
 
     fn allow(entries: &[&str]) -> AllowList {
-        AllowList::parse(&entries.iter().map(|entry| entry.to_string()).collect::<Vec<_>>()).unwrap()
+        AllowList::parse(&entries.iter().map(|entry| entry.to_string()).collect::<Vec<_>>())
+            .unwrap()
     }
 
     #[test]
@@ -238,7 +290,12 @@ mod tests {
         assert!(list.check("http://169.254.169.254/latest/meta-data").is_err());
         assert!(list.check("https://user:pw@hooks.example.com/").is_err());
         assert!(list.check("ftp://hooks.example.com/").is_err());
-        assert!(allow(&[]).check("https://hooks.example.com/").unwrap_err().contains("KILN_WEBHOOK_ALLOW"));
+        assert!(
+            allow(&[])
+                .check("https://hooks.example.com/")
+                .unwrap_err()
+                .contains("KILN_WEBHOOK_ALLOW")
+        );
     }
 
     #[test]
@@ -254,7 +311,10 @@ mod tests {
         match retry(&config, 2) {
             WebhookNext::RetryAt(at) => {
                 let delay = (at - now).to_std().unwrap();
-                assert!(delay >= Duration::from_millis(7400) && delay <= Duration::from_millis(15_100), "{delay:?}");
+                assert!(
+                    delay >= Duration::from_millis(7400) && delay <= Duration::from_millis(15_100),
+                    "{delay:?}"
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -72,7 +72,10 @@ impl PoolArgs {
         }
         let plugins = PluginSet::load_dir(runtime, &dir).await?;
         if plugins.is_empty() {
-            bail!("no plugins (*.wasm) in {}; build them with scripts/build-plugins", dir.display());
+            bail!(
+                "no plugins (*.wasm) in {}; build them with scripts/build-plugins",
+                dir.display()
+            );
         }
         Ok(plugins)
     }
@@ -98,12 +101,24 @@ const VALIDATION_SLOTS: usize = 16;
 
 /// A runtime with the on-disk compile cache and an instance slot for each
 /// of `concurrency` runs plus the validation budget.
-pub(crate) fn runtime(cache_dir: Option<PathBuf>, concurrency: usize) -> anyhow::Result<Arc<Runtime>> {
-    let slots = u32::try_from(concurrency + VALIDATION_SLOTS).context("--concurrency is too large")?;
-    Ok(Arc::new(Runtime::new(RuntimeConfig { cache_dir, max_concurrent_runs: slots, ..RuntimeConfig::default() })?))
+pub(crate) fn runtime(
+    cache_dir: Option<PathBuf>,
+    concurrency: usize,
+) -> anyhow::Result<Arc<Runtime>> {
+    let slots =
+        u32::try_from(concurrency + VALIDATION_SLOTS).context("--concurrency is too large")?;
+    Ok(Arc::new(Runtime::new(RuntimeConfig {
+        cache_dir,
+        max_concurrent_runs: slots,
+        ..RuntimeConfig::default()
+    })?))
 }
 
-pub(crate) async fn run(args: WorkerArgs, state: &StateArgs, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    args: WorkerArgs,
+    state: &StateArgs,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let store = state.job_store().await?;
     let blobs = args.storage.blob_store(state).await?;
     let config = args.pool.config(&state.data_dir()?)?;

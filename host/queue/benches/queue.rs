@@ -47,7 +47,13 @@ fn main() {
 }
 
 /// Runs `jobs` no-op jobs through the queue and returns jobs per second.
-async fn throughput(store: Arc<dyn JobStore>, jobs: usize, workers: usize, batch: usize, submit_batch: usize) -> f64 {
+async fn throughput(
+    store: Arc<dyn JobStore>,
+    jobs: usize,
+    workers: usize,
+    batch: usize,
+    submit_batch: usize,
+) -> f64 {
     let org = store.organisation("bench").await.unwrap().id;
     let done = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -60,7 +66,9 @@ async fn throughput(store: Arc<dyn JobStore>, jobs: usize, workers: usize, batch
             let mut left = mine;
             while left > 0 {
                 let count = left.min(submit_batch);
-                let new = (0..count).map(|_| NewJob::new(org, "bench", "noop", serde_json::json!({}))).collect();
+                let new = (0..count)
+                    .map(|_| NewJob::new(org, "bench", "noop", serde_json::json!({})))
+                    .collect();
                 store.submit(new).await.unwrap();
                 left -= count;
             }
@@ -81,7 +89,12 @@ async fn throughput(store: Arc<dyn JobStore>, jobs: usize, workers: usize, batch
                 }
                 let completions: Vec<_> = claimed
                     .iter()
-                    .map(|job| Completion::new(Lease::of(job), JobOutcome::Succeeded { artifacts: Vec::new() }))
+                    .map(|job| {
+                        Completion::new(
+                            Lease::of(job),
+                            JobOutcome::Succeeded { artifacts: Vec::new() },
+                        )
+                    })
                     .collect();
                 let count = completions.len();
                 store.complete(completions).await.unwrap();
@@ -114,7 +127,10 @@ async fn pickup_latency(store: Arc<dyn JobStore>, samples: usize) -> ((f64, f64)
                 }
                 for job in store.claim("bench", 10, LEASE).await.unwrap() {
                     let claimed_at = Instant::now();
-                    store.complete(vec![Completion::new(Lease::of(&job), JobOutcome::Canceled)]).await.unwrap();
+                    store
+                        .complete(vec![Completion::new(Lease::of(&job), JobOutcome::Canceled)])
+                        .await
+                        .unwrap();
                     let _ = claimed_tx.send(claimed_at);
                 }
             }

@@ -26,8 +26,9 @@ pub mod testsuite;
 use std::sync::Arc;
 
 pub use model::{
-    ApiKey, Completion, DEFAULT_MAX_ATTEMPTS, ExpiredJob, JobFilter, JobOutcome, KeyKind, Lease, LeaseStatus, NewArtifact, NewJob,
-    Notice, Organisation, Scope, Submitted, TypeStats, WebhookNext,
+    ApiKey, Completion, DEFAULT_MAX_ATTEMPTS, ExpiredJob, JobFilter, JobOutcome, KeyKind, Lease,
+    LeaseStatus, NewArtifact, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
+    WebhookNext,
 };
 pub use postgres::PostgresStore;
 pub use retry::RetryPolicy;
@@ -104,7 +105,10 @@ fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn passwords_are_masked_in_urls() {
-        assert_eq!(super::redact("postgres://kiln:secret@db:5432/kiln"), "postgres://kiln:***@db:5432/kiln");
+        assert_eq!(
+            super::redact("postgres://kiln:secret@db:5432/kiln"),
+            "postgres://kiln:***@db:5432/kiln"
+        );
         assert_eq!(super::redact("postgres://kiln@db/kiln"), "postgres://kiln@db/kiln");
         assert_eq!(super::redact("sqlite://kiln.db"), "sqlite://kiln.db");
     }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use kiln_core::{
-    AssetRef, ErrorKind, EventKind, Job, JobError, JobId, JobState, LogEntry, OrgId, PluginRef, Progress, UsageReport,
-    WebhookState,
+    AssetRef, ErrorKind, EventKind, Job, JobError, JobId, JobState, LogEntry, OrgId, PluginRef,
+    Progress, UsageReport, WebhookState,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -66,10 +66,20 @@ pub struct ApiKey {
 
 impl ApiKey {
     /// A new random key: the record to store and the key to show once.
-    pub fn generate(organisation_id: OrgId, kind: KeyKind, label: Option<String>) -> (Self, String) {
+    pub fn generate(
+        organisation_id: OrgId,
+        kind: KeyKind,
+        label: Option<String>,
+    ) -> (Self, String) {
         use rand::RngExt;
         let secret = format!("kiln_{}", hex::encode(rand::rng().random::<[u8; 32]>()));
-        let key = Self { id: uuid::Uuid::now_v7(), organisation_id, kind, prefix: secret[..12].to_owned(), label };
+        let key = Self {
+            id: uuid::Uuid::now_v7(),
+            organisation_id,
+            kind,
+            prefix: secret[..12].to_owned(),
+            label,
+        };
         (key, secret)
     }
 
@@ -106,7 +116,12 @@ pub struct NewJob {
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 3;
 
 impl NewJob {
-    pub fn new(organisation_id: OrgId, session_id: &str, artifact_type: &str, spec: serde_json::Value) -> Self {
+    pub fn new(
+        organisation_id: OrgId,
+        session_id: &str,
+        artifact_type: &str,
+        spec: serde_json::Value,
+    ) -> Self {
         Self {
             organisation_id,
             session_id: session_id.to_owned(),
@@ -221,7 +236,10 @@ pub enum Submitted {
     /// The idempotency key was used before for the same request.
     Existing(Job),
     /// The idempotency key was used before for a different request.
-    Conflict { key: String, existing: JobId },
+    Conflict {
+        key: String,
+        existing: JobId,
+    },
 }
 
 impl Submitted {
@@ -274,7 +292,9 @@ pub struct NewArtifact {
 /// How a claimed job ended, as its worker reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobOutcome {
-    Succeeded { artifacts: Vec<NewArtifact> },
+    Succeeded {
+        artifacts: Vec<NewArtifact>,
+    },
     /// Retried with backoff when the error kind is retryable, attempts are
     /// left and nobody asked to cancel; otherwise final.
     Failed(JobError),
@@ -373,8 +393,13 @@ pub struct TypeStats {
 impl TypeStats {
     /// Builds the figures from finished jobs' (state, duration in ms),
     /// durations sorted ascending.
-    pub(crate) fn from_finished(artifact_type: String, states: &[JobState], sorted_ms: &[f64]) -> Self {
-        let count = |wanted: JobState| states.iter().filter(|state| **state == wanted).count() as u64;
+    pub(crate) fn from_finished(
+        artifact_type: String,
+        states: &[JobState],
+        sorted_ms: &[f64],
+    ) -> Self {
+        let count =
+            |wanted: JobState| states.iter().filter(|state| **state == wanted).count() as u64;
         let finished = states.len() as u64;
         let succeeded = count(JobState::Succeeded);
         Self {

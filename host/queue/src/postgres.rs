@@ -7,7 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kiln_core::{
-    Artifact, ArtifactId, Asset, Job, JobEvent, JobId, JobState, LogEntry, OrgId, Progress, WebhookDelivery,
+    Artifact, ArtifactId, Asset, Job, JobEvent, JobId, JobState, LogEntry, OrgId, Progress,
+    WebhookDelivery,
 };
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
@@ -17,8 +18,8 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::model::{
-    ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
-    WebhookNext, lease_expired, new_webhook_secret,
+    ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation,
+    Scope, Submitted, TypeStats, WebhookNext, lease_expired, new_webhook_secret,
 };
 use crate::row::{self, artifact_columns, asset_columns, impl_columns, job_columns};
 use crate::{Error, JobOutcome, JobStore, QueueConfig, Result, redact};
@@ -218,7 +219,9 @@ async fn listen(pool: PgPool, notices: broadcast::Sender<Notice>) {
                             Some(notice) => {
                                 let _ = notices.send(notice);
                             }
-                            None => tracing::warn!(line, "ignoring a malformed job event notification"),
+                            None => {
+                                tracing::warn!(line, "ignoring a malformed job event notification")
+                            }
                         }
                     }
                 }
@@ -356,7 +359,10 @@ impl JobStore for PostgresStore {
                 results.push(Submitted::Created(created.swap_remove(position)));
                 continue;
             }
-            let key = job.idempotency_key.clone().ok_or_else(|| Error::Corrupt("job not inserted".into()))?;
+            let key = job
+                .idempotency_key
+                .clone()
+                .ok_or_else(|| Error::Corrupt("job not inserted".into()))?;
             let row = sqlx::query(concat!(
                 "SELECT ",
                 job_columns!(),
@@ -528,11 +534,12 @@ impl JobStore for PostgresStore {
     }
 
     async fn delete_finished(&self, ids: &[JobId]) -> Result<u64> {
-        let result =
-            sqlx::query("DELETE FROM jobs WHERE id = ANY($1) AND state IN ('succeeded', 'failed', 'canceled')")
-                .bind(ids)
-                .execute(&self.pool)
-                .await?;
+        let result = sqlx::query(
+            "DELETE FROM jobs WHERE id = ANY($1) AND state IN ('succeeded', 'failed', 'canceled')",
+        )
+        .bind(ids)
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected())
     }
 
@@ -641,7 +648,9 @@ impl JobStore for PostgresStore {
         .await?;
         rows.iter()
             .map(|row| {
-                let count = |column: &str| -> Result<u64> { Ok(row.try_get::<i64, _>(column)?.max(0) as u64) };
+                let count = |column: &str| -> Result<u64> {
+                    Ok(row.try_get::<i64, _>(column)?.max(0) as u64)
+                };
                 let finished = count("finished")?;
                 let succeeded = count("succeeded")?;
                 Ok(TypeStats {
@@ -650,7 +659,11 @@ impl JobStore for PostgresStore {
                     succeeded,
                     failed: count("failed")?,
                     canceled: count("canceled")?,
-                    success_rate: if finished == 0 { 0.0 } else { succeeded as f64 / finished as f64 },
+                    success_rate: if finished == 0 {
+                        0.0
+                    } else {
+                        succeeded as f64 / finished as f64
+                    },
                     p50_ms: row.try_get("p50_ms")?,
                     p95_ms: row.try_get("p95_ms")?,
                 })
@@ -659,7 +672,9 @@ impl JobStore for PostgresStore {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
-        Ok(sqlx::query_scalar("SELECT min(run_at) FROM jobs WHERE state = 'queued'").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT min(run_at) FROM jobs WHERE state = 'queued'")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     async fn artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>> {
@@ -747,26 +762,36 @@ impl JobStore for PostgresStore {
     }
 
     async fn delete_assets(&self, ids: &[Uuid]) -> Result<u64> {
-        let result = sqlx::query("DELETE FROM assets WHERE id = ANY($1)").bind(ids).execute(&self.pool).await?;
+        let result = sqlx::query("DELETE FROM assets WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
         Ok(result.rows_affected())
     }
 
     async fn webhook_secret(&self, organisation: OrgId) -> Result<String> {
         let select = || {
-            sqlx::query_scalar::<_, Option<String>>("SELECT webhook_secret FROM organisations WHERE id = $1")
-                .bind(organisation)
-                .fetch_optional(&self.pool)
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT webhook_secret FROM organisations WHERE id = $1",
+            )
+            .bind(organisation)
+            .fetch_optional(&self.pool)
         };
         if let Some(Some(secret)) = select().await? {
             return Ok(secret);
         }
         // Whoever sets it first wins; everyone then reads the same secret.
-        sqlx::query("UPDATE organisations SET webhook_secret = $2 WHERE id = $1 AND webhook_secret IS NULL")
-            .bind(organisation)
-            .bind(new_webhook_secret())
-            .execute(&self.pool)
-            .await?;
-        select().await?.flatten().ok_or_else(|| Error::Corrupt(format!("organisation {organisation} does not exist")))
+        sqlx::query(
+            "UPDATE organisations SET webhook_secret = $2 WHERE id = $1 AND webhook_secret IS NULL",
+        )
+        .bind(organisation)
+        .bind(new_webhook_secret())
+        .execute(&self.pool)
+        .await?;
+        select()
+            .await?
+            .flatten()
+            .ok_or_else(|| Error::Corrupt(format!("organisation {organisation} does not exist")))
     }
 
     async fn claim_webhooks(&self, max: usize, lease: Duration) -> Result<Vec<Job>> {

@@ -44,7 +44,8 @@ pub(crate) trait Columns {
         T::Err: std::fmt::Display,
     {
         let text = self.opt_string(column)?;
-        text.map(|text| text.parse().map_err(|err| Error::Corrupt(format!("{column}: {err}")))).transpose()
+        text.map(|text| text.parse().map_err(|err| Error::Corrupt(format!("{column}: {err}"))))
+            .transpose()
     }
 
     fn narrow<T: TryFrom<i64>>(&self, column: &str) -> Result<T> {
@@ -54,7 +55,10 @@ pub(crate) trait Columns {
     fn opt_narrow<T: TryFrom<i64>>(&self, column: &str) -> Result<Option<T>> {
         let value = self.opt_int(column)?;
         value
-            .map(|value| T::try_from(value).map_err(|_| Error::Corrupt(format!("{column} out of range: {value}"))))
+            .map(|value| {
+                T::try_from(value)
+                    .map_err(|_| Error::Corrupt(format!("{column} out of range: {value}")))
+            })
             .transpose()
     }
 }
@@ -232,12 +236,19 @@ macro_rules! impl_columns {
             fn boolean(&self, column: &str) -> crate::Result<bool> {
                 Ok(sqlx::Row::try_get(self, column)?)
             }
-            fn opt_json<T: serde::de::DeserializeOwned>(&self, column: &str) -> crate::Result<Option<T>> {
+            fn opt_json<T: serde::de::DeserializeOwned>(
+                &self,
+                column: &str,
+            ) -> crate::Result<Option<T>> {
                 let value: Option<sqlx::types::Json<T>> = sqlx::Row::try_get(self, column)?;
                 Ok(value.map(|json| json.0))
             }
-            fn opt_time(&self, column: &str) -> crate::Result<Option<chrono::DateTime<chrono::Utc>>> {
-                let time: fn(&$row, &str) -> crate::Result<Option<chrono::DateTime<chrono::Utc>>> = $time;
+            fn opt_time(
+                &self,
+                column: &str,
+            ) -> crate::Result<Option<chrono::DateTime<chrono::Utc>>> {
+                let time: fn(&$row, &str) -> crate::Result<Option<chrono::DateTime<chrono::Utc>>> =
+                    $time;
                 time(self, column)
             }
         }

@@ -12,12 +12,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kiln_core::{
-    Artifact, ArtifactId, Asset, EventKind, Job, JobEvent, JobId, JobState, LogEntry, OrgId, Progress, WebhookDelivery,
-    WebhookState,
+    Artifact, ArtifactId, Asset, EventKind, Job, JobEvent, JobId, JobState, LogEntry, OrgId,
+    Progress, WebhookDelivery, WebhookState,
 };
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::types::Json;
 use sqlx::{Executor, Row, Sqlite, Transaction};
@@ -25,8 +25,8 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::model::{
-    ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
-    WebhookNext, lease_expired, new_webhook_secret,
+    ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation,
+    Scope, Submitted, TypeStats, WebhookNext, lease_expired, new_webhook_secret,
 };
 use crate::row::{self, artifact_columns, asset_columns, impl_columns, job_columns};
 use crate::{Error, JobOutcome, JobStore, QueueConfig, Result, redact};
@@ -43,7 +43,8 @@ fn micros(time: DateTime<Utc>) -> i64 {
 }
 
 fn from_micros(micros: i64, column: &str) -> Result<DateTime<Utc>> {
-    DateTime::from_timestamp_micros(micros).ok_or_else(|| Error::Corrupt(format!("{column} out of range: {micros}")))
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| Error::Corrupt(format!("{column} out of range: {micros}")))
 }
 
 fn now() -> i64 {
@@ -180,7 +181,8 @@ impl SqliteStore {
             JobState::Failed => serde_json::json!({ "error": error }),
             _ => serde_json::json!({}),
         };
-        let kind = EventKind::from_str(next.as_str()).map_err(|err| Error::Corrupt(err.to_string()))?;
+        let kind =
+            EventKind::from_str(next.as_str()).map_err(|err| Error::Corrupt(err.to_string()))?;
         let notice = insert_event(tx, lease.job_id, kind, lease.attempt, &data).await?;
         if next == JobState::Succeeded {
             for artifact in completion.artifacts() {
@@ -219,7 +221,11 @@ impl SqliteStore {
         Ok(Some(notice))
     }
 
-    async fn finish_all(&self, completions: &[Completion], expired_only: bool) -> Result<Vec<bool>> {
+    async fn finish_all(
+        &self,
+        completions: &[Completion],
+        expired_only: bool,
+    ) -> Result<Vec<bool>> {
         let mut tx = self.begin().await?;
         let mut notices = Vec::new();
         let mut applied = Vec::with_capacity(completions.len());
@@ -277,7 +283,10 @@ impl JobStore for SqliteStore {
             .bind(now())
             .execute(&mut *tx)
             .await?;
-        let row = sqlx::query("SELECT id, name FROM organisations WHERE name = ?").bind(name).fetch_one(&mut *tx).await?;
+        let row = sqlx::query("SELECT id, name FROM organisations WHERE name = ?")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
         let organisation = Organisation { id: row.try_get("id")?, name: row.try_get("name")? };
         self.commit(tx, Vec::new()).await?;
         Ok(organisation)
@@ -328,7 +337,8 @@ impl JobStore for SqliteStore {
                 .await?;
                 if let Some(row) = existing {
                     let existing = row::job(&row)?;
-                    let same = row.try_get::<Option<String>, _>("request_hash")?.as_deref() == Some(hash.as_str());
+                    let same = row.try_get::<Option<String>, _>("request_hash")?.as_deref()
+                        == Some(hash.as_str());
                     results.push(if same {
                         Submitted::Existing(existing)
                     } else {
@@ -391,11 +401,14 @@ impl JobStore for SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         let mut claimed = jobs(&rows)?;
-        claimed.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.run_at.cmp(&b.run_at)).then(a.id.cmp(&b.id)));
+        claimed.sort_by(|a, b| {
+            b.priority.cmp(&a.priority).then(a.run_at.cmp(&b.run_at)).then(a.id.cmp(&b.id))
+        });
         let mut notices = Vec::with_capacity(claimed.len());
         for job in &claimed {
             let data = serde_json::json!({ "worker": worker });
-            notices.push(insert_event(&mut tx, job.id, EventKind::Running, job.attempt, &data).await?);
+            notices
+                .push(insert_event(&mut tx, job.id, EventKind::Running, job.attempt, &data).await?);
         }
         self.commit(tx, notices).await?;
         Ok(claimed)
@@ -426,18 +439,24 @@ impl JobStore for SqliteStore {
 
     async fn progress(&self, lease: Lease, progress: &Progress) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let updated = sqlx::query("UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'running'")
-            .bind(Json(progress))
-            .bind(lease.job_id)
-            .bind(lease.attempt)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let updated = sqlx::query(
+            "UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'running'",
+        )
+        .bind(Json(progress))
+        .bind(lease.job_id)
+        .bind(lease.attempt)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             == 1;
         let mut notices = Vec::new();
         if updated {
-            let data = serde_json::to_value(progress).map_err(|err| Error::Corrupt(err.to_string()))?;
-            notices.push(insert_event(&mut tx, lease.job_id, EventKind::Progress, lease.attempt, &data).await?);
+            let data =
+                serde_json::to_value(progress).map_err(|err| Error::Corrupt(err.to_string()))?;
+            notices.push(
+                insert_event(&mut tx, lease.job_id, EventKind::Progress, lease.attempt, &data)
+                    .await?,
+            );
         }
         self.commit(tx, notices).await?;
         Ok(updated)
@@ -465,9 +484,11 @@ impl JobStore for SqliteStore {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(state) = state {
-                let kind = EventKind::from_str(&state).map_err(|err| Error::Corrupt(err.to_string()))?;
+                let kind =
+                    EventKind::from_str(&state).map_err(|err| Error::Corrupt(err.to_string()))?;
                 let data = serde_json::json!({ "reason": "released" });
-                notices.push(insert_event(&mut tx, lease.job_id, kind, lease.attempt, &data).await?);
+                notices
+                    .push(insert_event(&mut tx, lease.job_id, kind, lease.attempt, &data).await?);
             }
         }
         self.commit(tx, notices).await
@@ -536,11 +557,13 @@ impl JobStore for SqliteStore {
         let mut tx = self.begin().await?;
         let mut deleted = 0;
         for id in ids {
-            deleted += sqlx::query("DELETE FROM jobs WHERE id = ? AND state IN ('succeeded', 'failed', 'canceled')")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            deleted += sqlx::query(
+                "DELETE FROM jobs WHERE id = ? AND state IN ('succeeded', 'failed', 'canceled')",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         }
         self.commit(tx, Vec::new()).await?;
         Ok(deleted)
@@ -657,9 +680,10 @@ impl JobStore for SqliteStore {
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let micros: Option<i64> = sqlx::query_scalar("SELECT min(run_at) FROM jobs WHERE state = 'queued'")
-            .fetch_one(&self.reader)
-            .await?;
+        let micros: Option<i64> =
+            sqlx::query_scalar("SELECT min(run_at) FROM jobs WHERE state = 'queued'")
+                .fetch_one(&self.reader)
+                .await?;
         micros.map(|micros| from_micros(micros, "run_at")).transpose()
     }
 
@@ -705,18 +729,22 @@ impl JobStore for SqliteStore {
 
     async fn add_asset(&self, asset: &Asset) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(concat!("INSERT INTO assets (", asset_columns!(), ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))
-            .bind(asset.id)
-            .bind(asset.organisation_id)
-            .bind(&asset.filename)
-            .bind(&asset.media_type)
-            .bind(i64::try_from(asset.size).unwrap_or(i64::MAX))
-            .bind(&asset.sha256)
-            .bind(&asset.storage_key)
-            .bind(micros(asset.created_at))
-            .bind(micros(asset.expires_at))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(concat!(
+            "INSERT INTO assets (",
+            asset_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(asset.id)
+        .bind(asset.organisation_id)
+        .bind(&asset.filename)
+        .bind(&asset.media_type)
+        .bind(i64::try_from(asset.size).unwrap_or(i64::MAX))
+        .bind(&asset.sha256)
+        .bind(&asset.storage_key)
+        .bind(micros(asset.created_at))
+        .bind(micros(asset.expires_at))
+        .execute(&mut *tx)
+        .await?;
         self.commit(tx, Vec::new()).await
     }
 
@@ -756,7 +784,11 @@ impl JobStore for SqliteStore {
         let mut tx = self.begin().await?;
         let mut deleted = 0;
         for id in ids {
-            deleted += sqlx::query("DELETE FROM assets WHERE id = ?").bind(id).execute(&mut *tx).await?.rows_affected();
+            deleted += sqlx::query("DELETE FROM assets WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         }
         self.commit(tx, Vec::new()).await?;
         Ok(deleted)
@@ -771,15 +803,19 @@ impl JobStore for SqliteStore {
         }
         // Another writer may have set it since; the update keeps theirs.
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE organisations SET webhook_secret = ? WHERE id = ? AND webhook_secret IS NULL")
-            .bind(new_webhook_secret())
-            .bind(organisation)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE organisations SET webhook_secret = ? WHERE id = ? AND webhook_secret IS NULL",
+        )
+        .bind(new_webhook_secret())
+        .bind(organisation)
+        .execute(&mut *tx)
+        .await?;
         let stored: Option<Option<String>> =
             sqlx::query_scalar(select).bind(organisation).fetch_optional(&mut *tx).await?;
         self.commit(tx, Vec::new()).await?;
-        stored.flatten().ok_or_else(|| Error::Corrupt(format!("organisation {organisation} does not exist")))
+        stored
+            .flatten()
+            .ok_or_else(|| Error::Corrupt(format!("organisation {organisation} does not exist")))
     }
 
     async fn claim_webhooks(&self, max: usize, lease: Duration) -> Result<Vec<Job>> {

@@ -5,14 +5,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kiln_core::{Artifact, ArtifactId, Asset, Job, JobEvent, JobId, LogEntry, OrgId, Progress, WebhookDelivery};
-use uuid::Uuid;
+use kiln_core::{
+    Artifact, ArtifactId, Asset, Job, JobEvent, JobId, LogEntry, OrgId, Progress, WebhookDelivery,
+};
 use tokio::sync::broadcast;
+use uuid::Uuid;
 
 use crate::Result;
 use crate::model::{
-    ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation, Scope, Submitted, TypeStats,
-    WebhookNext,
+    ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation,
+    Scope, Submitted, TypeStats, WebhookNext,
 };
 
 /// Durable jobs. Implementations: [`crate::PostgresStore`] (production) and

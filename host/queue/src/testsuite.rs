@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use kiln_core::{
-    Asset, ErrorKind, EventKind, JobError, JobState, Limit, LogEntry, LogSource, OrgId, Progress, WebhookDelivery,
-    WebhookState,
+    Asset, ErrorKind, EventKind, JobError, JobState, Limit, LogEntry, LogSource, OrgId, Progress,
+    WebhookDelivery, WebhookState,
 };
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use crate::{
-    Completion, JobFilter, JobOutcome, JobStore, Lease, LeaseStatus, NewArtifact, NewJob, Notice, QueueConfig,
-    RetryPolicy, Scope, Submitted, WebhookNext,
+    Completion, JobFilter, JobOutcome, JobStore, Lease, LeaseStatus, NewArtifact, NewJob, Notice,
+    QueueConfig, RetryPolicy, Scope, Submitted, WebhookNext,
 };
 
 /// The configuration the suite's stores are built with: short backoff so
@@ -100,7 +100,8 @@ impl TestDatabase {
     /// A new schema on the test server; panics with what to do if there is none.
     pub async fn postgres() -> Self {
         use sqlx::Executor;
-        let server = std::env::var("KILN_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
+        let server = std::env::var("KILN_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
         let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&server).await.unwrap_or_else(|err| {
             panic!(
                 "PostgreSQL is not reachable at {server} ({err}). Start it (scripts/test starts a local \
@@ -136,11 +137,16 @@ impl Drop for TestDatabase {
             // Drop runs outside async context; a short-lived runtime on its
             // own thread does the cleanup.
             let cleanup = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let runtime =
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 runtime.block_on(async {
                     use sqlx::Executor;
-                    if let Ok(mut connection) = <sqlx::PgConnection as sqlx::Connection>::connect(&server).await {
-                        let _ = connection.execute(format!("DROP SCHEMA {schema} CASCADE").as_str()).await;
+                    if let Ok(mut connection) =
+                        <sqlx::PgConnection as sqlx::Connection>::connect(&server).await
+                    {
+                        let _ = connection
+                            .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+                            .await;
                     }
                 });
             });
@@ -218,7 +224,13 @@ fn stored_now() -> DateTime<Utc> {
 }
 
 async fn kinds(store: &dyn JobStore, id: kiln_core::JobId) -> Vec<EventKind> {
-    store.events(Scope::Operator, id, 0).await.unwrap().into_iter().map(|event| event.kind).collect()
+    store
+        .events(Scope::Operator, id, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|event| event.kind)
+        .collect()
 }
 
 /// Eight workers race over 200 jobs; each is claimed and completed once.
@@ -237,7 +249,10 @@ pub async fn claims_are_exclusive_under_concurrency(store: Arc<dyn JobStore>) {
                 if claimed.is_empty() {
                     return done;
                 }
-                let completions = claimed.iter().map(|job| Completion::new(Lease::of(job), succeeded())).collect();
+                let completions = claimed
+                    .iter()
+                    .map(|job| Completion::new(Lease::of(job), succeeded()))
+                    .collect();
                 assert!(store.complete(completions).await.unwrap().iter().all(|applied| *applied));
                 done.extend(claimed.into_iter().map(|job| job.id));
             }
@@ -254,7 +269,10 @@ pub async fn claims_are_exclusive_under_concurrency(store: Arc<dyn JobStore>) {
     for submitted in submitted.iter().take(20) {
         let id = submitted.job().unwrap().id;
         assert_eq!(state(&*store, id).await.state, JobState::Succeeded);
-        assert_eq!(kinds(&*store, id).await, [EventKind::Queued, EventKind::Running, EventKind::Succeeded]);
+        assert_eq!(
+            kinds(&*store, id).await,
+            [EventKind::Queued, EventKind::Running, EventKind::Succeeded]
+        );
     }
 }
 
@@ -274,14 +292,26 @@ pub async fn expired_lease_is_rescued_and_completed_once(store: Arc<dyn JobStore
     tokio::time::sleep(Duration::from_millis(250)).await; // past the first backoff (≤ 200 ms)
     let second = claim_one(store, LEASE).await;
     assert_eq!(second.attempt, 2);
-    assert!(!complete(store, Lease::of(&first), succeeded()).await, "the rescued attempt is fenced off");
+    assert!(
+        !complete(store, Lease::of(&first), succeeded()).await,
+        "the rescued attempt is fenced off"
+    );
     assert!(complete(store, Lease::of(&second), succeeded()).await);
-    assert!(!complete(store, Lease::of(&second), succeeded()).await, "completing twice changes nothing");
+    assert!(
+        !complete(store, Lease::of(&second), succeeded()).await,
+        "completing twice changes nothing"
+    );
     let done = state(store, id).await;
     assert_eq!((done.state, done.attempt), (JobState::Succeeded, 2));
     assert_eq!(
         kinds(store, id).await,
-        [EventKind::Queued, EventKind::Running, EventKind::Queued, EventKind::Running, EventKind::Succeeded]
+        [
+            EventKind::Queued,
+            EventKind::Running,
+            EventKind::Queued,
+            EventKind::Running,
+            EventKind::Succeeded
+        ]
     );
 }
 
@@ -292,7 +322,12 @@ pub async fn stale_attempt_changes_nothing(store: Arc<dyn JobStore>) {
     let claimed = claim_one(store, LEASE).await;
     let stale = Lease { job_id: claimed.id, attempt: claimed.attempt - 1 };
     assert_eq!(store.heartbeat(&[stale], LEASE).await.unwrap(), [LeaseStatus::Lost]);
-    assert!(!store.progress(stale, &Progress { done: 1, total: 2, message: "half".into() }).await.unwrap());
+    assert!(
+        !store
+            .progress(stale, &Progress { done: 1, total: 2, message: "half".into() })
+            .await
+            .unwrap()
+    );
     assert!(!complete(store, stale, failure(ErrorKind::Storage)).await);
     store.release(&[stale]).await.unwrap();
     let unchanged = state(store, claimed.id).await;
@@ -308,7 +343,8 @@ pub async fn heartbeat_keeps_a_lease_alive(store: Arc<dyn JobStore>) {
     let claimed = claim_one(store, Duration::from_millis(300)).await;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let status = store.heartbeat(&[Lease::of(&claimed)], Duration::from_millis(300)).await.unwrap();
+        let status =
+            store.heartbeat(&[Lease::of(&claimed)], Duration::from_millis(300)).await.unwrap();
         assert_eq!(status, [LeaseStatus::Held]);
     }
     assert_eq!(store.rescue().await.unwrap(), 0, "450 ms in, the heartbeats kept the 300 ms lease");
@@ -331,7 +367,10 @@ pub async fn retryable_failure_backs_off_with_jitter(store: Arc<dyn JobStore>) {
         let ceiling = chrono::Duration::from_std(policy.ceiling(attempt)).unwrap();
         assert!(queued.run_at >= before + ceiling / 2, "waits at least half the ceiling");
         assert!(queued.run_at <= after + ceiling, "waits at most the ceiling");
-        assert!(store.claim("worker-a", 1, LEASE).await.unwrap().is_empty(), "not due during backoff");
+        assert!(
+            store.claim("worker-a", 1, LEASE).await.unwrap().is_empty(),
+            "not due during backoff"
+        );
         let wait = (queued.run_at - Utc::now()).to_std().unwrap_or_default();
         tokio::time::sleep(wait + Duration::from_millis(20)).await;
     }
@@ -366,7 +405,9 @@ pub async fn retries_stop_at_max_attempts(store: Arc<dyn JobStore>) {
 pub async fn plugin_verdicts_are_not_retried(store: Arc<dyn JobStore>) {
     let store = &*store;
     let org = org(store, "acme").await;
-    for kind in [ErrorKind::InvalidSpec, ErrorKind::LimitExceeded, ErrorKind::Trap, ErrorKind::PluginFailed] {
+    for kind in
+        [ErrorKind::InvalidSpec, ErrorKind::LimitExceeded, ErrorKind::Trap, ErrorKind::PluginFailed]
+    {
         let id = submit(store, job(org)).await.id;
         let claimed = claim_one(store, LEASE).await;
         let mut error = JobError::new(kind, "verdict");
@@ -388,7 +429,11 @@ pub async fn queued_job_is_canceled_at_once(store: Arc<dyn JobStore>) {
     assert!(store.claim("worker-a", 10, LEASE).await.unwrap().is_empty());
     let again = store.cancel(Scope::Organisation(org), id).await.unwrap().unwrap();
     assert_eq!(again.state, JobState::Canceled);
-    assert_eq!(kinds(store, id).await, [EventKind::Queued, EventKind::Canceled], "one event, however often");
+    assert_eq!(
+        kinds(store, id).await,
+        [EventKind::Queued, EventKind::Canceled],
+        "one event, however often"
+    );
 }
 
 pub async fn running_job_is_canceled_through_its_worker(store: Arc<dyn JobStore>) {
@@ -398,17 +443,18 @@ pub async fn running_job_is_canceled_through_its_worker(store: Arc<dyn JobStore>
     let claimed = claim_one(store, LEASE).await;
     let marked = store.cancel(Scope::Organisation(org), id).await.unwrap().unwrap();
     assert_eq!((marked.state, marked.cancel_requested), (JobState::Running, true));
-    assert_eq!(store.heartbeat(&[Lease::of(&claimed)], LEASE).await.unwrap(), [LeaseStatus::CancelRequested]);
+    assert_eq!(
+        store.heartbeat(&[Lease::of(&claimed)], LEASE).await.unwrap(),
+        [LeaseStatus::CancelRequested]
+    );
     // A retryable failure of a job someone canceled is not retried.
     assert!(complete(store, Lease::of(&claimed), JobOutcome::Canceled).await);
     let canceled = state(store, id).await;
     assert_eq!(canceled.state, JobState::Canceled);
-    assert_eq!(kinds(store, id).await, [
-        EventKind::Queued,
-        EventKind::Running,
-        EventKind::CancelRequested,
-        EventKind::Canceled
-    ]);
+    assert_eq!(
+        kinds(store, id).await,
+        [EventKind::Queued, EventKind::Running, EventKind::CancelRequested, EventKind::Canceled]
+    );
     // Finished jobs stay as they are.
     let finished = store.cancel(Scope::Organisation(org), id).await.unwrap().unwrap();
     assert_eq!(finished.state, JobState::Canceled);
@@ -438,7 +484,9 @@ pub async fn idempotency_key_returns_the_same_job_or_a_conflict(store: Arc<dyn J
     assert_eq!(conflict, [Submitted::Conflict { key: "key-1".into(), existing: first.id }]);
     let other_org = submit(store, job(globex).with_idempotency_key("key-1")).await;
     assert_ne!(other_org.id, first.id, "keys are per organisation");
-    let listed = store.list(Scope::Organisation(acme), &JobFilter { limit: 100, ..JobFilter::default() }).await;
+    let listed = store
+        .list(Scope::Organisation(acme), &JobFilter { limit: 100, ..JobFilter::default() })
+        .await;
     assert_eq!(listed.unwrap().len(), 1, "nothing was queued twice");
 }
 
@@ -449,7 +497,8 @@ pub async fn higher_priority_is_claimed_first(store: Arc<dyn JobStore>) {
     let normal_first = submit(store, job(org)).await.id;
     let normal_second = submit(store, job(org)).await.id;
     let high = submit(store, job(org).with_priority(5)).await.id;
-    let claimed: Vec<_> = store.claim("worker-a", 10, LEASE).await.unwrap().into_iter().map(|job| job.id).collect();
+    let claimed: Vec<_> =
+        store.claim("worker-a", 10, LEASE).await.unwrap().into_iter().map(|job| job.id).collect();
     assert_eq!(claimed, [high, normal_first, normal_second, low]);
 }
 
@@ -492,13 +541,23 @@ pub async fn retention_deletes_only_old_finished_jobs(store: Arc<dyn JobStore>) 
     let queued = submit(store, job(org)).await.id;
     tokio::time::sleep(Duration::from_millis(20)).await;
 
-    assert!(store.expired(Duration::from_secs(3600), 100).await.unwrap().is_empty(), "not old enough yet");
+    assert!(
+        store.expired(Duration::from_secs(3600), 100).await.unwrap().is_empty(),
+        "not old enough yet"
+    );
     let expired = store.expired(Duration::from_millis(10), 100).await.unwrap();
     assert_eq!(expired.len(), 1);
     assert_eq!((expired[0].id, expired[0].organisation_id), (finished, org));
-    assert_eq!(store.delete_finished(&[finished, running, queued]).await.unwrap(), 1, "only finished jobs go");
+    assert_eq!(
+        store.delete_finished(&[finished, running, queued]).await.unwrap(),
+        1,
+        "only finished jobs go"
+    );
     assert!(store.get(Scope::Operator, finished).await.unwrap().is_none());
-    assert!(store.events(Scope::Operator, finished, 0).await.unwrap().is_empty(), "events go with the job");
+    assert!(
+        store.events(Scope::Operator, finished, 0).await.unwrap().is_empty(),
+        "events go with the job"
+    );
     assert!(store.get(Scope::Operator, running).await.unwrap().is_some());
     assert!(store.get(Scope::Operator, queued).await.unwrap().is_some());
 }
@@ -512,9 +571,19 @@ pub async fn reads_are_scoped_to_the_organisation(store: Arc<dyn JobStore>) {
     assert!(store.events(globex, id, 0).await.unwrap().is_empty());
     assert!(store.artifacts(globex, id).await.unwrap().is_empty());
     assert!(store.log(globex, id).await.unwrap().is_empty());
-    assert!(store.list(globex, &JobFilter { limit: 10, ..JobFilter::default() }).await.unwrap().is_empty());
+    assert!(
+        store
+            .list(globex, &JobFilter { limit: 10, ..JobFilter::default() })
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.cancel(globex, id).await.unwrap().is_none());
-    assert_eq!(state(store, id).await.state, JobState::Queued, "another organisation cannot cancel it");
+    assert_eq!(
+        state(store, id).await.state,
+        JobState::Queued,
+        "another organisation cannot cancel it"
+    );
     assert!(store.get(Scope::Organisation(acme), id).await.unwrap().is_some());
 }
 
@@ -531,8 +600,13 @@ pub async fn events_replay_in_order_and_are_published_live(store: Arc<dyn JobSto
 
     let mut live = Vec::new();
     while live.len() < 4 {
-        match tokio::time::timeout(Duration::from_secs(5), notices.recv()).await.expect("a notice within 5 s") {
-            Ok(Notice::Event { id: event_id, job_id, kind }) if job_id == id => live.push((event_id, kind)),
+        match tokio::time::timeout(Duration::from_secs(5), notices.recv())
+            .await
+            .expect("a notice within 5 s")
+        {
+            Ok(Notice::Event { id: event_id, job_id, kind }) if job_id == id => {
+                live.push((event_id, kind))
+            }
             Ok(_) | Err(RecvError::Lagged(_)) => {}
             Err(RecvError::Closed) => panic!("notice channel closed"),
         }
@@ -541,12 +615,10 @@ pub async fn events_replay_in_order_and_are_published_live(store: Arc<dyn JobSto
     let stored: Vec<_> = stored.iter().map(|event| (event.id, event.kind)).collect();
     assert_eq!(live, stored, "every stored event was published, in order");
     assert!(stored.windows(2).all(|pair| pair[0].0 < pair[1].0));
-    assert_eq!(stored.iter().map(|(_, kind)| *kind).collect::<Vec<_>>(), [
-        EventKind::Queued,
-        EventKind::Running,
-        EventKind::Progress,
-        EventKind::Succeeded
-    ]);
+    assert_eq!(
+        stored.iter().map(|(_, kind)| *kind).collect::<Vec<_>>(),
+        [EventKind::Queued, EventKind::Running, EventKind::Progress, EventKind::Succeeded]
+    );
     let replay = store.events(Scope::Operator, id, stored[1].0).await.unwrap();
     assert_eq!(replay.iter().map(|event| event.id).collect::<Vec<_>>(), [stored[2].0, stored[3].0]);
     assert_eq!(replay[0].data["message"], "half way");
@@ -564,21 +636,36 @@ pub async fn artifacts_and_log_are_stored_once_with_success(store: Arc<dyn JobSt
         sha256: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into(),
         storage_key: format!("orgs/{org}/sessions/session-1/jobs/{id}/report.txt"),
     };
-    let mut completion = Completion::new(Lease::of(&claimed), JobOutcome::Succeeded {
-        artifacts: vec![artifact.clone()],
-    });
+    let mut completion = Completion::new(
+        Lease::of(&claimed),
+        JobOutcome::Succeeded { artifacts: vec![artifact.clone()] },
+    );
     completion.log = vec![LogEntry { source: LogSource::Info, message: "wrote report.txt".into() }];
-    completion.plugin = Some(kiln_core::PluginRef { name: "testing".into(), version: "0.1.0".into(), sha256: "ab".into() });
-    completion.usage = Some(kiln_core::UsageReport { output_bytes: 5, files: 1, ..Default::default() });
+    completion.plugin = Some(kiln_core::PluginRef {
+        name: "testing".into(),
+        version: "0.1.0".into(),
+        sha256: "ab".into(),
+    });
+    completion.usage =
+        Some(kiln_core::UsageReport { output_bytes: 5, files: 1, ..Default::default() });
     completion.progress = Some(kiln_core::Progress { done: 3, total: 3, message: "done".into() });
     assert!(store.complete(vec![completion.clone()]).await.unwrap()[0]);
-    assert!(!store.complete(vec![completion]).await.unwrap()[0], "a second completion is fenced off");
+    assert!(
+        !store.complete(vec![completion]).await.unwrap()[0],
+        "a second completion is fenced off"
+    );
 
     let stored = store.artifacts(Scope::Organisation(org), id).await.unwrap();
     assert_eq!(stored.len(), 1, "artifacts are stored once");
     let stored = &stored[0];
-    assert_eq!((stored.path.as_str(), stored.size, stored.sha256.as_str()), ("report.txt", 5, artifact.sha256.as_str()));
-    assert_eq!((stored.session_id.as_str(), stored.artifact_type.as_str()), ("session-1", "testing"));
+    assert_eq!(
+        (stored.path.as_str(), stored.size, stored.sha256.as_str()),
+        ("report.txt", 5, artifact.sha256.as_str())
+    );
+    assert_eq!(
+        (stored.session_id.as_str(), stored.artifact_type.as_str()),
+        ("session-1", "testing")
+    );
     assert_eq!(stored.storage_key, artifact.storage_key);
     let log = store.log(Scope::Organisation(org), id).await.unwrap();
     assert_eq!(log[0].message, "wrote report.txt");
@@ -593,7 +680,9 @@ pub async fn artifacts_and_log_are_stored_once_with_success(store: Arc<dyn JobSt
 async fn cut_short<T>(write: impl std::future::Future<Output = T>, polls: usize) {
     let mut write = std::pin::pin!(write);
     for _ in 0..polls {
-        let done = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx).is_ready())).await;
+        let done =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx).is_ready()))
+                .await;
         if done {
             return;
         }
@@ -635,15 +724,23 @@ pub async fn list_pages_newest_first_with_filters(store: Arc<dyn JobStore>) {
         ids.push(submit(store, new).await.id);
     }
     let page = |before, limit| JobFilter { before, limit, ..JobFilter::default() };
-    let first: Vec<_> = store.list(scope, &page(None, 2)).await.unwrap().into_iter().map(|job| job.id).collect();
+    let first: Vec<_> =
+        store.list(scope, &page(None, 2)).await.unwrap().into_iter().map(|job| job.id).collect();
     assert_eq!(first, [ids[4], ids[3]]);
-    let second: Vec<_> = store.list(scope, &page(Some(ids[3]), 2)).await.unwrap().into_iter().map(|job| job.id).collect();
+    let second: Vec<_> = store
+        .list(scope, &page(Some(ids[3]), 2))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|job| job.id)
+        .collect();
     assert_eq!(second, [ids[2], ids[1]]);
     let even = JobFilter { session_id: Some("even".into()), limit: 10, ..JobFilter::default() };
     assert_eq!(store.list(scope, &even).await.unwrap().len(), 3);
     store.cancel(scope, ids[0]).await.unwrap();
     let canceled = JobFilter { state: Some(JobState::Canceled), limit: 10, ..JobFilter::default() };
-    let canceled: Vec<_> = store.list(scope, &canceled).await.unwrap().into_iter().map(|job| job.id).collect();
+    let canceled: Vec<_> =
+        store.list(scope, &canceled).await.unwrap().into_iter().map(|job| job.id).collect();
     assert_eq!(canceled, [ids[0]]);
     assert_eq!(store.active(100).await.unwrap().len(), 4);
 }
@@ -661,7 +758,10 @@ pub async fn stats_report_success_rate_and_durations(store: Arc<dyn JobStore>) {
     assert_eq!(stats.len(), 1);
     let testing = &stats[0];
     assert_eq!(testing.artifact_type, "testing");
-    assert_eq!((testing.finished, testing.succeeded, testing.failed, testing.canceled), (4, 3, 1, 0));
+    assert_eq!(
+        (testing.finished, testing.succeeded, testing.failed, testing.canceled),
+        (4, 3, 1, 0)
+    );
     assert!((testing.success_rate - 0.75).abs() < 1e-9);
     assert!(testing.p50_ms >= 15.0 && testing.p95_ms >= testing.p50_ms, "{testing:?}");
 }
@@ -681,7 +781,8 @@ pub async fn api_keys_are_found_by_their_hash_only(store: Arc<dyn JobStore>) {
 pub async fn submitted_details_are_stored_and_returned(store: Arc<dyn JobStore>) {
     let store = &*store;
     let org = org(store, "acme").await;
-    let metadata = serde_json::json!({"customer": "c-42", "tags": ["q3", "draft"], "nested": {"n": 1.5}});
+    let metadata =
+        serde_json::json!({"customer": "c-42", "tags": ["q3", "draft"], "nested": {"n": 1.5}});
     let detailed = job(org)
         .with_display_name("Q3 report.xlsx")
         .with_metadata(metadata.clone())
@@ -708,7 +809,9 @@ pub async fn submitted_details_are_stored_and_returned(store: Arc<dyn JobStore>)
     assert_eq!(conflict, [expected], "metadata is part of the request");
 }
 
-pub async fn artifacts_are_found_by_id_and_session_within_the_organisation(store: Arc<dyn JobStore>) {
+pub async fn artifacts_are_found_by_id_and_session_within_the_organisation(
+    store: Arc<dyn JobStore>,
+) {
     let store = &*store;
     let acme = org(store, "acme").await;
     let globex = org(store, "globex").await;
@@ -719,19 +822,31 @@ pub async fn artifacts_are_found_by_id_and_session_within_the_organisation(store
     elsewhere.session_id = "session-2".into();
     finished(store, elsewhere, with_artifacts(&["d.txt"])).await;
     finished(store, job(globex), with_artifacts(&["e.txt"])).await;
-    let paths = |artifacts: &[kiln_core::Artifact]| artifacts.iter().map(|a| a.path.clone()).collect::<Vec<_>>();
+    let paths = |artifacts: &[kiln_core::Artifact]| {
+        artifacts.iter().map(|a| a.path.clone()).collect::<Vec<_>>()
+    };
 
     let session = store.session_artifacts(acme_scope, "session-1").await.unwrap();
-    assert_eq!(paths(&session), ["a.txt", "b.txt", "c.txt"], "oldest first, only this session and organisation");
+    assert_eq!(
+        paths(&session),
+        ["a.txt", "b.txt", "c.txt"],
+        "oldest first, only this session and organisation"
+    );
     assert_eq!((session[0].job_id, session[2].job_id), (first, second));
-    assert_eq!(paths(&store.session_artifacts(globex_scope, "session-1").await.unwrap()), ["e.txt"]);
+    assert_eq!(
+        paths(&store.session_artifacts(globex_scope, "session-1").await.unwrap()),
+        ["e.txt"]
+    );
     assert_eq!(store.session_artifacts(Scope::Operator, "session-1").await.unwrap().len(), 4);
 
     let b = session[1].clone();
     assert_eq!(store.artifact(acme_scope, b.id).await.unwrap(), Some(b.clone()));
     assert!(store.artifact(globex_scope, b.id).await.unwrap().is_none());
     assert!(store.delete_artifact(globex_scope, b.id).await.unwrap().is_none());
-    assert!(store.artifact(acme_scope, b.id).await.unwrap().is_some(), "another organisation cannot delete it");
+    assert!(
+        store.artifact(acme_scope, b.id).await.unwrap().is_some(),
+        "another organisation cannot delete it"
+    );
 
     assert_eq!(store.delete_artifact(acme_scope, b.id).await.unwrap(), Some(b.clone()));
     assert!(store.artifact(acme_scope, b.id).await.unwrap().is_none());
@@ -772,9 +887,16 @@ pub async fn assets_are_scoped_and_expire(store: Arc<dyn JobStore>) {
     assert_eq!(visible, slice::from_ref(&live), "live and own only");
     assert_eq!(store.assets(Scope::Organisation(globex), &all).await.unwrap(), [unnamed.clone()]);
     assert!(store.assets(Scope::Organisation(globex), &[live.id]).await.unwrap().is_empty());
-    assert_eq!(store.assets(Scope::Operator, &[live.id, expired.id]).await.unwrap(), slice::from_ref(&live));
+    assert_eq!(
+        store.assets(Scope::Operator, &[live.id, expired.id]).await.unwrap(),
+        slice::from_ref(&live)
+    );
 
-    assert_eq!(store.expired_assets(10).await.unwrap(), [older.clone(), expired.clone()], "oldest expiry first");
+    assert_eq!(
+        store.expired_assets(10).await.unwrap(),
+        [older.clone(), expired.clone()],
+        "oldest expiry first"
+    );
     assert_eq!(store.expired_assets(1).await.unwrap(), slice::from_ref(&older));
     assert_eq!(store.delete_assets(&[older.id, expired.id]).await.unwrap(), 2);
     assert!(store.expired_assets(10).await.unwrap().is_empty());
@@ -787,7 +909,11 @@ pub async fn webhooks_are_claimed_once_and_fenced(store: Arc<dyn JobStore>) {
     let globex = org(store, "globex").await;
     let url = "https://example.com/hooks/kiln";
     // Never due, so the claims below cannot take it; it has not finished.
-    submit(store, job(acme).with_callback_url(url).with_run_at(Utc::now() + chrono::Duration::hours(1))).await;
+    submit(
+        store,
+        job(acme).with_callback_url(url).with_run_at(Utc::now() + chrono::Duration::hours(1)),
+    )
+    .await;
     let hooked = finished(store, job(acme).with_callback_url(url), succeeded()).await;
     finished(store, job(acme), succeeded()).await;
     assert_eq!((hooked.webhook_state, hooked.webhook_attempts), (Some(WebhookState::Pending), 0));
@@ -796,7 +922,10 @@ pub async fn webhooks_are_claimed_once_and_fenced(store: Arc<dyn JobStore>) {
     let ids = |jobs: &[kiln_core::Job]| jobs.iter().map(|job| job.id).collect::<Vec<_>>();
     assert_eq!(ids(&claimed), [hooked.id], "only finished jobs with a callback URL");
     assert_eq!(claimed[0].webhook_attempts, 1);
-    assert!(store.claim_webhooks(10, LEASE).await.unwrap().is_empty(), "the claim's lease holds it");
+    assert!(
+        store.claim_webhooks(10, LEASE).await.unwrap().is_empty(),
+        "the claim's lease holds it"
+    );
 
     let try_at = |attempt, status, error: Option<&str>| WebhookDelivery {
         job_id: hooked.id,
@@ -815,17 +944,29 @@ pub async fn webhooks_are_claimed_once_and_fenced(store: Arc<dyn JobStore>) {
     let again = store.claim_webhooks(10, LEASE).await.unwrap();
     assert_eq!(ids(&again), [hooked.id], "due again at the retry time");
     assert_eq!(again[0].webhook_attempts, 2);
-    assert!(!store.record_delivery(&first, WebhookNext::Delivered).await.unwrap(), "a stale try is fenced off");
+    assert!(
+        !store.record_delivery(&first, WebhookNext::Delivered).await.unwrap(),
+        "a stale try is fenced off"
+    );
     assert_eq!(state(store, hooked.id).await.webhook_state, Some(WebhookState::Pending));
 
     let second = try_at(2, Some(204), None);
     assert!(store.record_delivery(&second, WebhookNext::Delivered).await.unwrap());
     let delivered = state(store, hooked.id).await;
-    assert_eq!((delivered.webhook_state, delivered.webhook_attempts), (Some(WebhookState::Delivered), 2));
-    assert!(!store.record_delivery(&second, WebhookNext::GiveUp).await.unwrap(), "a delivered webhook stays so");
+    assert_eq!(
+        (delivered.webhook_state, delivered.webhook_attempts),
+        (Some(WebhookState::Delivered), 2)
+    );
+    assert!(
+        !store.record_delivery(&second, WebhookNext::GiveUp).await.unwrap(),
+        "a delivered webhook stays so"
+    );
     assert!(store.claim_webhooks(10, Duration::ZERO).await.unwrap().is_empty());
 
-    assert_eq!(store.deliveries(Scope::Organisation(acme), hooked.id).await.unwrap(), [first, second]);
+    assert_eq!(
+        store.deliveries(Scope::Organisation(acme), hooked.id).await.unwrap(),
+        [first, second]
+    );
     assert!(store.deliveries(Scope::Organisation(globex), hooked.id).await.unwrap().is_empty());
 }
 
@@ -848,7 +989,10 @@ pub async fn webhook_secret_is_made_once_per_organisation(store: Arc<dyn JobStor
     for racer in racers {
         secrets.push(racer.await.unwrap());
     }
-    assert!(secrets.windows(2).all(|pair| pair[0] == pair[1]), "racing first uses agree on one secret");
+    assert!(
+        secrets.windows(2).all(|pair| pair[0] == pair[1]),
+        "racing first uses agree on one secret"
+    );
 }
 
 pub async fn plugins_are_turned_off_and_on(store: Arc<dyn JobStore>) {

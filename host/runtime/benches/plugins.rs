@@ -113,11 +113,21 @@ impl Samples {
     }
 
     fn times_ms(&self) -> String {
-        format!("{:.2} / {:.2} / {:.2}", self.quantile(0.0) * 1e3, self.quantile(0.5) * 1e3, self.quantile(1.0) * 1e3)
+        format!(
+            "{:.2} / {:.2} / {:.2}",
+            self.quantile(0.0) * 1e3,
+            self.quantile(0.5) * 1e3,
+            self.quantile(1.0) * 1e3
+        )
     }
 
     fn ratio(&self) -> String {
-        format!("{:.2}× ({:.2}–{:.2})", self.quantile(0.5), self.quantile(0.25), self.quantile(0.75))
+        format!(
+            "{:.2}× ({:.2}–{:.2})",
+            self.quantile(0.5),
+            self.quantile(0.25),
+            self.quantile(0.75)
+        )
     }
 }
 
@@ -168,7 +178,10 @@ impl Drop for Peer {
 fn page_faults() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the parenthesised command name; minflt is field 10, majflt 12.
-    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
     let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
     field(10) + field(12)
 }
@@ -185,13 +198,21 @@ struct Figures {
     native_faults: u64,
 }
 
-async fn measure(runtime: &Runtime, plugin: &Plugin, workload: &Workload, rounds: usize, python: Option<&Path>) -> Figures {
+async fn measure(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    workload: &Workload,
+    rounds: usize,
+    python: Option<&Path>,
+) -> Figures {
     let scratch = tempfile::tempdir().unwrap();
     let spec_path = scratch.path().join("spec.json");
     std::fs::write(&spec_path, &workload.spec).unwrap();
     let mut peer = match (workload.peer, python) {
         (Some((name, script)), Some(python)) => {
-            Peer::start(python, script, &spec_path, &scratch.path().join("peer.out")).ok().map(|p| (name, p))
+            Peer::start(python, script, &spec_path, &scratch.path().join("peer.out"))
+                .ok()
+                .map(|p| (name, p))
         }
         _ => None,
     };
@@ -232,10 +253,17 @@ async fn measure(runtime: &Runtime, plugin: &Plugin, workload: &Workload, rounds
                     std::fs::create_dir(&out).unwrap();
                     let faults = page_faults();
                     let started = Instant::now();
-                    let report = runtime.generate(plugin, GenerateRequest::new(spec, &out)).await.unwrap();
+                    let report =
+                        runtime.generate(plugin, GenerateRequest::new(spec, &out)).await.unwrap();
                     let elapsed = started.elapsed().as_secs_f64();
                     let faulted = page_faults() - faults;
-                    assert_eq!(report.outcome, Outcome::Succeeded, "{}: {:?}", workload.plugin, report.log);
+                    assert_eq!(
+                        report.outcome,
+                        Outcome::Succeeded,
+                        "{}: {:?}",
+                        workload.plugin,
+                        report.log
+                    );
                     std::fs::remove_dir_all(&out).unwrap();
                     if keep {
                         figures.sandbox.0.push(elapsed);
@@ -259,7 +287,12 @@ async fn measure(runtime: &Runtime, plugin: &Plugin, workload: &Workload, rounds
             match side {
                 b'n' => {
                     let started = Instant::now();
-                    assert_eq!((workload.native_validate)(spec), 0, "{}: the benchmark spec validates", workload.plugin);
+                    assert_eq!(
+                        (workload.native_validate)(spec),
+                        0,
+                        "{}: the benchmark spec validates",
+                        workload.plugin
+                    );
                     if keep {
                         figures.native_validate.0.push(started.elapsed().as_secs_f64());
                     }
@@ -286,28 +319,48 @@ async fn measure(runtime: &Runtime, plugin: &Plugin, workload: &Workload, rounds
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let rounds: usize = std::env::var("KILN_BENCH_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(15).max(1);
-    let only: Option<Vec<String>> = std::env::var("KILN_BENCH_ONLY").ok().map(|s| s.split(',').map(str::to_owned).collect());
+    let rounds: usize =
+        std::env::var("KILN_BENCH_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(15).max(1);
+    let only: Option<Vec<String>> =
+        std::env::var("KILN_BENCH_ONLY").ok().map(|s| s.split(',').map(str::to_owned).collect());
     let python = std::env::var_os("KILN_BENCH_PYTHON").map(PathBuf::from).or_else(|| {
         let venv = workspace().join(".venv/bin/python");
         venv.exists().then_some(venv)
     });
     let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
-    println!("{rounds} interleaved rounds after 2 warm-up rounds; times in ms as min / median / max;");
+    println!(
+        "{rounds} interleaved rounds after 2 warm-up rounds; times in ms as min / median / max;"
+    );
     println!("ratios as the median of per-round ratios (middle half in brackets).\n");
     for workload in workloads() {
         if only.as_ref().is_some_and(|only| !only.iter().any(|p| p == workload.plugin)) {
             continue;
         }
-        let wasm_path = workspace().join("target/release/plugins").join(format!("{}.wasm", workload.plugin));
-        let wasm = std::fs::read(&wasm_path)
-            .unwrap_or_else(|err| panic!("{}: {err}; run scripts/build-plugins first", wasm_path.display()));
+        let wasm_path =
+            workspace().join("target/release/plugins").join(format!("{}.wasm", workload.plugin));
+        let wasm = std::fs::read(&wasm_path).unwrap_or_else(|err| {
+            panic!("{}: {err}; run scripts/build-plugins first", wasm_path.display())
+        });
         let plugin = runtime.load(&wasm).await.unwrap();
         let f = measure(&runtime, &plugin, &workload, rounds, python.as_deref()).await;
 
-        println!("{} — {} ({:.2} MB out, {:.1} MiB peak guest memory)", workload.plugin, workload.about, f.output_bytes as f64 / 1e6, f.peak_memory as f64 / f64::from(1 << 20));
-        println!("  generate  native   {:>24} ms  ({} page faults)", f.native.times_ms(), f.native_faults);
-        println!("  generate  sandbox  {:>24} ms  ({} page faults)", f.sandbox.times_ms(), f.sandbox_faults);
+        println!(
+            "{} — {} ({:.2} MB out, {:.1} MiB peak guest memory)",
+            workload.plugin,
+            workload.about,
+            f.output_bytes as f64 / 1e6,
+            f.peak_memory as f64 / f64::from(1 << 20)
+        );
+        println!(
+            "  generate  native   {:>24} ms  ({} page faults)",
+            f.native.times_ms(),
+            f.native_faults
+        );
+        println!(
+            "  generate  sandbox  {:>24} ms  ({} page faults)",
+            f.sandbox.times_ms(),
+            f.sandbox_faults
+        );
         println!("  P2 sandbox ÷ native      {}", ratios(&f.sandbox, &f.native).ratio());
         match &f.peer {
             Some((name, peer)) => {
@@ -321,7 +374,13 @@ async fn main() {
             }
         }
         println!("  validate  native   {:>24} ms", f.native_validate.times_ms());
-        println!("  validate  request path (schema + sandbox) {} ms", f.sandbox_validate.times_ms());
-        println!("  validate  request path ÷ native {}\n", ratios(&f.sandbox_validate, &f.native_validate).ratio());
+        println!(
+            "  validate  request path (schema + sandbox) {} ms",
+            f.sandbox_validate.times_ms()
+        );
+        println!(
+            "  validate  request path ÷ native {}\n",
+            ratios(&f.sandbox_validate, &f.native_validate).ratio()
+        );
     }
 }

@@ -15,7 +15,8 @@ fn workspace() -> PathBuf {
 
 fn component(file: &str) -> Vec<u8> {
     let path = workspace().join("target/wasm32-wasip2/release").join(file);
-    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}; run scripts/build-plugins first", path.display()))
+    std::fs::read(&path)
+        .unwrap_or_else(|err| panic!("{}: {err}; run scripts/build-plugins first", path.display()))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -38,7 +39,8 @@ fn ms(d: Duration) -> f64 {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let cache = tempfile::tempdir().unwrap();
-    let config = RuntimeConfig { cache_dir: Some(cache.path().to_owned()), ..RuntimeConfig::default() };
+    let config =
+        RuntimeConfig { cache_dir: Some(cache.path().to_owned()), ..RuntimeConfig::default() };
     let runtime = Runtime::new(config.clone()).unwrap();
 
     // Cold start: compile vs load from the compile cache.
@@ -87,5 +89,9 @@ async fn p1(runtime: &Runtime) {
         assert_eq!(outcome, Outcome::Succeeded);
     }
     let (p50, p99) = summary(overhead.split_off(500));
-    println!("P1 per-job overhead (store + instantiate + validate call + teardown): p50 {:.1} µs, p99 {:.1} µs", us(p50), us(p99));
+    println!(
+        "P1 per-job overhead (store + instantiate + validate call + teardown): p50 {:.1} µs, p99 {:.1} µs",
+        us(p50),
+        us(p99)
+    );
 }

@@ -55,7 +55,12 @@ impl CompileCache {
     }
 
     /// Returns the compiled component for `wasm`, compiling and storing it on a miss.
-    pub(crate) fn load(&self, engine: &Engine, wasm: &[u8], sha256: &str) -> Result<(Component, CacheStatus)> {
+    pub(crate) fn load(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: &str,
+    ) -> Result<(Component, CacheStatus)> {
         let path = self.dir.join(format!("{sha256}.cwasm"));
         if path.exists() {
             // SAFETY: the file is in a directory only this user can write, and
@@ -64,7 +69,9 @@ impl CompileCache {
             #[allow(unsafe_code)]
             match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(component) => return Ok((component, CacheStatus::Hit)),
-                Err(err) => tracing::warn!(path = %path.display(), "recompiling unreadable cache entry: {err:#}"),
+                Err(err) => {
+                    tracing::warn!(path = %path.display(), "recompiling unreadable cache entry: {err:#}")
+                }
             }
         }
         let component = compile(engine, wasm)?;

@@ -54,7 +54,9 @@ pub(crate) fn check(engine: &Engine, component: &Component) -> Result<()> {
         Some(_) => {}
     }
     for (name, _) in ty.imports(engine) {
-        if let Some((interface, version)) = name.strip_prefix("kiln:generator/").and_then(|n| n.split_once('@')) {
+        if let Some((interface, version)) =
+            name.strip_prefix("kiln:generator/").and_then(|n| n.split_once('@'))
+        {
             if !compatible(version) {
                 return Err(Error::Contract(format!(
                     "the component imports {PACKAGE}/{interface}@{version}, but this host provides \
@@ -74,7 +76,14 @@ pub(crate) fn check(engine: &Engine, component: &Component) -> Result<()> {
 /// The WASI 0.2 packages kiln links (with an empty context). Not, for
 /// example, `wasi:http`: a plugin has no business making requests.
 fn is_linked_wasi(name: &str) -> bool {
-    const PACKAGES: [&str; 6] = ["wasi:io/", "wasi:clocks/", "wasi:cli/", "wasi:filesystem/", "wasi:random/", "wasi:sockets/"];
+    const PACKAGES: [&str; 6] = [
+        "wasi:io/",
+        "wasi:clocks/",
+        "wasi:cli/",
+        "wasi:filesystem/",
+        "wasi:random/",
+        "wasi:sockets/",
+    ];
     PACKAGES.iter().any(|p| name.starts_with(p)) && name.contains("@0.2.")
 }
 

@@ -29,8 +29,8 @@ use std::path::PathBuf;
 
 pub use cache::CacheStatus;
 pub use engine::{EPOCH_TICK, RuntimeConfig};
-pub use limits::Limits;
 pub use kiln_core::{LogEntry, LogSource, Progress};
+pub use limits::Limits;
 pub use output::OutputFile;
 pub use run::{Asset, GenerateRequest, Outcome, PluginError, RunReport, Stop};
 pub use run::{Plugin, Runtime};

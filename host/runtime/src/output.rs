@@ -56,11 +56,23 @@ pub(crate) struct Output {
 
 impl Output {
     pub(crate) fn new(dir: &Path, max_bytes: u64, max_files: u64) -> Self {
-        Self { dir: dir.to_owned(), slots: Vec::new(), paths: HashSet::new(), max_bytes, max_files, bytes: 0 }
+        Self {
+            dir: dir.to_owned(),
+            slots: Vec::new(),
+            paths: HashSet::new(),
+            max_bytes,
+            max_files,
+            bytes: 0,
+        }
     }
 
-    pub(crate) fn create(&mut self, path: &str, media_type: &str) -> Result<OutputFileHandle, WriteError> {
-        let path = normalise(path).map_err(|msg| WriteError::Refused(OutputError::InvalidPath(msg)))?;
+    pub(crate) fn create(
+        &mut self,
+        path: &str,
+        media_type: &str,
+    ) -> Result<OutputFileHandle, WriteError> {
+        let path =
+            normalise(path).map_err(|msg| WriteError::Refused(OutputError::InvalidPath(msg)))?;
         if !is_media_type(media_type) {
             return Err(WriteError::Refused(OutputError::InvalidMediaType(format!(
                 "`{media_type}` is not of the form type/subtype"
@@ -79,13 +91,22 @@ impl Output {
         let file = File::create_new(&full).map_err(WriteError::Io)?;
         self.paths.insert(path.clone());
         self.slots.push(Slot {
-            file: OutputFile { path, media_type: media_type.to_owned(), size: 0, sha256: String::new() },
+            file: OutputFile {
+                path,
+                media_type: media_type.to_owned(),
+                size: 0,
+                sha256: String::new(),
+            },
             writer: Some((BufWriter::with_capacity(64 << 10, file), Sha256::new())),
         });
         Ok(OutputFileHandle(self.slots.len() - 1))
     }
 
-    pub(crate) fn write(&mut self, handle: &OutputFileHandle, chunk: &[u8]) -> Result<(), WriteError> {
+    pub(crate) fn write(
+        &mut self,
+        handle: &OutputFileHandle,
+        chunk: &[u8],
+    ) -> Result<(), WriteError> {
         let slot = &mut self.slots[handle.0];
         let Some((writer, hasher)) = slot.writer.as_mut() else {
             return Err(WriteError::Refused(OutputError::Closed));
@@ -179,7 +200,18 @@ mod tests {
 
     #[test]
     fn escaping_and_ambiguous_paths_are_refused() {
-        for bad in ["", "/etc/passwd", "../up", "a/../b", "a//b", "./a", "a/", "a\\b", "bell\u{7}", "nul\0"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../up",
+            "a/../b",
+            "a//b",
+            "./a",
+            "a/",
+            "a\\b",
+            "bell\u{7}",
+            "nul\0",
+        ] {
             assert!(normalise(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(normalise(&"x".repeat(256)).is_err());

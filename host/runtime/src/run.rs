@@ -19,11 +19,11 @@ use crate::bindings::kiln::generator::types;
 use crate::bindings::{Generator, GeneratorPre};
 use crate::cache::{self, CacheStatus, CompileCache};
 use crate::engine::{EpochTicker, RuntimeConfig, new_engine};
-use kiln_core::LogEntry;
 use crate::output::{Output, OutputFile};
 use crate::sandbox::{Sandbox, SandboxSetup};
 use crate::spec::{self, SpecSchema};
 use crate::{Error, Limits, Result, contract};
+use kiln_core::LogEntry;
 
 /// The sandbox host: one engine, one linker, one compile cache.
 pub struct Runtime {
@@ -224,7 +224,8 @@ impl Runtime {
         contract::check_binary(wasm)?;
         let sha256 = hex::encode(Sha256::digest(wasm));
         // Compiling takes seconds of CPU: keep it off the async worker threads.
-        let (engine, cache, bytes, sha) = (self.engine.clone(), self.cache.clone(), wasm.to_vec(), sha256.clone());
+        let (engine, cache, bytes, sha) =
+            (self.engine.clone(), self.cache.clone(), wasm.to_vec(), sha256.clone());
         let (component, cache_status) = tokio::task::spawn_blocking(move || match cache {
             Some(cache) => cache.load(&engine, &bytes, &sha),
             None => cache::compile(&engine, &bytes).map(|c| (c, CacheStatus::Uncached)),
@@ -239,10 +240,14 @@ impl Runtime {
             .map_err(|err| Error::Contract(format!("{err:#}")))?;
 
         let limits = Limits::default();
-        let exec = self.execute(&pre, self.setup(&limits, None, 0), &CancellationToken::new(), Call::Info).await;
+        let exec = self
+            .execute(&pre, self.setup(&limits, None, 0), &CancellationToken::new(), Call::Info)
+            .await;
         let info = match self.classify(exec)? {
             (Ok(Answer::Info(info)), _) => info,
-            (Err(outcome), _) => return Err(Error::Load(format!("`info` did not return: {outcome}"))),
+            (Err(outcome), _) => {
+                return Err(Error::Load(format!("`info` did not return: {outcome}")));
+            }
             (Ok(_), _) => unreachable!("info answers info"),
         };
         let info = PluginInfo {
@@ -253,7 +258,11 @@ impl Runtime {
             description: info.description,
             media_types: info.media_types,
             spec_schema: info.spec_schema,
-            examples: info.examples.into_iter().map(|e| Example { title: e.title, spec: e.spec }).collect(),
+            examples: info
+                .examples
+                .into_iter()
+                .map(|e| Example { title: e.title, spec: e.spec })
+                .collect(),
         };
         let schema = SpecSchema::compile(&info.spec_schema).map_err(Error::Load)?;
         Ok(Plugin { pre, info, schema, sha256, cache_status, load_time: started.elapsed() })
@@ -281,12 +290,16 @@ impl Runtime {
     pub async fn check_spec(&self, plugin: &Plugin, spec: &str) -> Result<Outcome> {
         let value = match spec::parse(spec) {
             Ok(value) => value,
-            Err(violation) => return Ok(Outcome::Refused(PluginError::InvalidSpec(vec![violation]))),
+            Err(violation) => {
+                return Ok(Outcome::Refused(PluginError::InvalidSpec(vec![violation])));
+            }
         };
         let schema_violations = plugin.schema.check(&value);
         let limits = &self.config.validate_limits;
         let setup = self.setup(limits, None, 0);
-        let exec = self.execute(&plugin.pre, setup, &CancellationToken::new(), Call::Validate(spec.to_owned())).await;
+        let exec = self
+            .execute(&plugin.pre, setup, &CancellationToken::new(), Call::Validate(spec.to_owned()))
+            .await;
         let plugin_violations = match self.classify(exec)?.0 {
             Ok(Answer::Violations(v)) => violations_from(v),
             Ok(_) => unreachable!("validate answers violations"),
@@ -295,7 +308,11 @@ impl Runtime {
             Err(outcome) => return Ok(outcome),
         };
         let violations = spec::merge([schema_violations, plugin_violations]);
-        Ok(if violations.is_empty() { Outcome::Succeeded } else { Outcome::Refused(PluginError::InvalidSpec(violations)) })
+        Ok(if violations.is_empty() {
+            Outcome::Succeeded
+        } else {
+            Outcome::Refused(PluginError::InvalidSpec(violations))
+        })
     }
 
     /// Runs `generate`. `Err` only for host failures; every verdict about
@@ -303,10 +320,15 @@ impl Runtime {
     pub async fn generate(&self, plugin: &Plugin, request: GenerateRequest) -> Result<RunReport> {
         let seed = request.seed.unwrap_or_else(|| request.default_seed());
         let limits = &request.limits;
-        if limits.memory_bytes > self.config.max_memory || limits.table_elements > self.config.max_table_elements {
+        if limits.memory_bytes > self.config.max_memory
+            || limits.table_elements > self.config.max_table_elements
+        {
             return Err(Error::LimitCeiling(format!(
                 "memory {} (ceiling {}), table elements {} (ceiling {})",
-                limits.memory_bytes, self.config.max_memory, limits.table_elements, self.config.max_table_elements
+                limits.memory_bytes,
+                self.config.max_memory,
+                limits.table_elements,
+                self.config.max_table_elements
             )));
         }
         let wit_request = types::Request {
@@ -328,7 +350,8 @@ impl Runtime {
         setup.cancel = request.cancel.clone();
 
         let started = Instant::now();
-        let exec = self.execute(&plugin.pre, setup, &request.cancel, Call::Generate(wit_request)).await;
+        let exec =
+            self.execute(&plugin.pre, setup, &request.cancel, Call::Generate(wit_request)).await;
         let (instantiate, cpu) = (exec.instantiate, exec.cpu);
         let (result, sandbox) = self.classify(exec)?;
         let peak_memory_bytes = sandbox.limiter.peak_memory();
@@ -349,7 +372,9 @@ impl Runtime {
                     unfinished.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
                 )));
             } else if output.finished_count() == 0 {
-                outcome = Outcome::Refused(PluginError::Failed("the plugin returned without writing a file".into()));
+                outcome = Outcome::Refused(PluginError::Failed(
+                    "the plugin returned without writing a file".into(),
+                ));
             }
         }
         let usage = UsageReport {
@@ -365,7 +390,14 @@ impl Runtime {
     }
 
     fn setup<'a>(&self, limits: &'a Limits, output: Option<Output>, seed: u64) -> SandboxSetup<'a> {
-        SandboxSetup { limits, output, assets: Vec::new(), on_progress: None, cancel: CancellationToken::new(), seed }
+        SandboxSetup {
+            limits,
+            output,
+            assets: Vec::new(),
+            on_progress: None,
+            cancel: CancellationToken::new(),
+            seed,
+        }
     }
 
     /// Instantiates and calls the plugin once, under the setup's limits.
@@ -394,8 +426,12 @@ impl Runtime {
                 let plugin = generator.kiln_generator_plugin();
                 Ok(match call {
                     Call::Info => Answer::Info(plugin.call_info(&mut store).await?),
-                    Call::Validate(spec) => Answer::Violations(plugin.call_validate(&mut store, &spec).await?),
-                    Call::Generate(request) => Answer::Generated(plugin.call_generate(&mut store, &request).await?),
+                    Call::Validate(spec) => {
+                        Answer::Violations(plugin.call_validate(&mut store, &spec).await?)
+                    }
+                    Call::Generate(request) => {
+                        Answer::Generated(plugin.call_generate(&mut store, &request).await?)
+                    }
                 })
             };
             tokio::select! {
@@ -445,7 +481,11 @@ fn is_host_capacity(err: &wasmtime::Error) -> bool {
 /// Names the limit behind a trap raised outside kiln's own checks (WASI's
 /// resource table, wasmtime's instance count), or describes the crash.
 fn trap_stop(err: &wasmtime::Error, sandbox: &Sandbox) -> Stop {
-    if err.chain().any(|cause| cause.downcast_ref::<ResourceTableError>().is_some_and(|e| matches!(e, ResourceTableError::Full))) {
+    if err.chain().any(|cause| {
+        cause
+            .downcast_ref::<ResourceTableError>()
+            .is_some_and(|e| matches!(e, ResourceTableError::Full))
+    }) {
         return Stop::Limit(Limit::Resources(sandbox.resource_capacity()));
     }
     if err.chain().any(|cause| cause.to_string().contains("instance count too high")) {
@@ -453,7 +493,8 @@ fn trap_stop(err: &wasmtime::Error, sandbox: &Sandbox) -> Stop {
     }
     let message = match err.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::UnreachableCodeReached) => {
-            "it executed `unreachable` (a Rust panic or abort); its stderr in the log says why".to_owned()
+            "it executed `unreachable` (a Rust panic or abort); its stderr in the log says why"
+                .to_owned()
         }
         Some(trap) => trap.to_string(),
         None => err.root_cause().to_string(),
@@ -464,7 +505,9 @@ fn trap_stop(err: &wasmtime::Error, sandbox: &Sandbox) -> Stop {
 fn plugin_error(err: types::GenerateError) -> PluginError {
     match err {
         types::GenerateError::InvalidSpec(v) => PluginError::InvalidSpec(violations_from(v)),
-        types::GenerateError::Unsupported(msg) => PluginError::Unsupported(bounded(msg, MAX_MESSAGE)),
+        types::GenerateError::Unsupported(msg) => {
+            PluginError::Unsupported(bounded(msg, MAX_MESSAGE))
+        }
         types::GenerateError::Failed(msg) => PluginError::Failed(bounded(msg, MAX_MESSAGE)),
     }
 }
@@ -477,10 +520,16 @@ fn violations_from(violations: Vec<types::Violation>) -> Vec<Violation> {
     let mut out: Vec<Violation> = violations
         .into_iter()
         .take(spec::MAX_VIOLATIONS)
-        .map(|v| Violation { pointer: bounded(v.pointer, MAX_POINTER), message: bounded(v.message, MAX_MESSAGE) })
+        .map(|v| Violation {
+            pointer: bounded(v.pointer, MAX_POINTER),
+            message: bounded(v.message, MAX_MESSAGE),
+        })
         .collect();
     if total > out.len() {
-        out.push(Violation::new("", format!("... and {} more violations the plugin reported", total - out.len())));
+        out.push(Violation::new(
+            "",
+            format!("... and {} more violations the plugin reported", total - out.len()),
+        ));
     }
     out
 }

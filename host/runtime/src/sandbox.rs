@@ -89,7 +89,8 @@ impl Sandbox {
             stopped: None,
             host_error: None,
         };
-        let cpu_limit = Limit::CpuTime(u64::try_from(limits.cpu_time.as_millis()).unwrap_or(u64::MAX));
+        let cpu_limit =
+            Limit::CpuTime(u64::try_from(limits.cpu_time.as_millis()).unwrap_or(u64::MAX));
         let mut store = Store::new(engine, sandbox);
         store.limiter(|sandbox| &mut sandbox.limiter);
         store.set_epoch_deadline(1);
@@ -126,7 +127,9 @@ impl Sandbox {
     }
 
     fn output(&mut self) -> wasmtime::Result<&mut Output> {
-        self.output.as_mut().ok_or_else(|| wasmtime::format_err!("output files can only be written during `generate`"))
+        self.output.as_mut().ok_or_else(|| {
+            wasmtime::format_err!("output files can only be written during `generate`")
+        })
     }
 
     /// Maps an output failure to what the guest sees: an error value, or a trap.
@@ -184,7 +187,12 @@ impl host::Host for Sandbox {
         Ok(())
     }
 
-    fn read_asset(&mut self, name: String, offset: u64, max_len: u32) -> wasmtime::Result<Option<Vec<u8>>> {
+    fn read_asset(
+        &mut self,
+        name: String,
+        offset: u64,
+        max_len: u32,
+    ) -> wasmtime::Result<Option<Vec<u8>>> {
         let Some(asset) = self.assets.iter().find(|a| a.name == name) else {
             return Ok(None);
         };
@@ -214,11 +222,18 @@ impl host::Host for Sandbox {
 }
 
 impl HostOutputFile for Sandbox {
-    fn write(&mut self, file: Resource<OutputFileHandle>, chunk: Vec<u8>) -> wasmtime::Result<Result<(), OutputError>> {
+    fn write(
+        &mut self,
+        file: Resource<OutputFileHandle>,
+        chunk: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), OutputError>> {
         self.with_file(&file, |output, handle| output.write(handle, &chunk))
     }
 
-    fn finish(&mut self, file: Resource<OutputFileHandle>) -> wasmtime::Result<Result<(), OutputError>> {
+    fn finish(
+        &mut self,
+        file: Resource<OutputFileHandle>,
+    ) -> wasmtime::Result<Result<(), OutputError>> {
         self.with_file(&file, |output, handle| output.finish(handle))
     }
 

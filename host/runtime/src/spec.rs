@@ -15,8 +15,8 @@ pub(crate) struct SpecSchema {
 
 impl SpecSchema {
     pub(crate) fn compile(schema: &str) -> Result<Self, String> {
-        let schema: Value =
-            serde_json::from_str(schema).map_err(|err| format!("the spec schema is not JSON: {err}"))?;
+        let schema: Value = serde_json::from_str(schema)
+            .map_err(|err| format!("the spec schema is not JSON: {err}"))?;
         let validator = jsonschema::validator_for(&schema)
             .map_err(|err| format!("the spec schema is not a valid JSON Schema: {err}"))?;
         Ok(Self { validator, schema })
@@ -180,7 +180,9 @@ impl SpecSchema {
         }
         let kind = match schema.get("type") {
             Some(Value::String(t)) => article(t),
-            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(article).collect::<Vec<_>>().join(" or "),
+            Some(Value::Array(ts)) => {
+                ts.iter().filter_map(Value::as_str).map(article).collect::<Vec<_>>().join(" or ")
+            }
             _ if schema.get("properties").is_some() => article("object"),
             _ => "a value".into(),
         };
@@ -195,18 +197,26 @@ impl SpecSchema {
 
 fn is_type_error_at(err: &ValidationError<'_>, at: &str) -> bool {
     err.instance_path().as_str() == at
-        && matches!(err.kind(), ValidationErrorKind::Type { .. } | ValidationErrorKind::Constant { .. } | ValidationErrorKind::Enum { .. })
+        && matches!(
+            err.kind(),
+            ValidationErrorKind::Type { .. }
+                | ValidationErrorKind::Constant { .. }
+                | ValidationErrorKind::Enum { .. }
+        )
 }
 
 fn unknown(what: &str, name: &str, allowed: &[String]) -> String {
-    let list = allowed.iter().map(|a| format!("`{}`", a.trim_matches('"'))).collect::<Vec<_>>().join(", ");
+    let list =
+        allowed.iter().map(|a| format!("`{}`", a.trim_matches('"'))).collect::<Vec<_>>().join(", ");
     let plain: Vec<String> = allowed.iter().map(|a| a.trim_matches('"').to_owned()).collect();
     let plural = if what == "property" { "properties" } else { "values" };
     if plain.is_empty() {
         return format!("unknown {what} `{name}`: none is allowed here");
     }
     match closest(name, &plain) {
-        Some(near) => format!("unknown {what} `{name}`; did you mean `{near}`? Allowed {plural}: {list}"),
+        Some(near) => {
+            format!("unknown {what} `{name}`; did you mean `{near}`? Allowed {plural}: {list}")
+        }
         None => format!("unknown {what} `{name}`; allowed {plural}: {list}"),
     }
 }
@@ -283,19 +293,29 @@ pub fn merge(stages: impl IntoIterator<Item = Vec<Violation>>) -> Vec<Violation>
         all.extend(stage.into_iter().filter(|v| !seen.contains(&v.pointer)));
         seen.extend(pointers);
     }
-    all.sort_by(|a, b| kiln_plugin_sdk::pointer::compare(&a.pointer, &b.pointer).then_with(|| a.message.cmp(&b.message)));
+    all.sort_by(|a, b| {
+        kiln_plugin_sdk::pointer::compare(&a.pointer, &b.pointer)
+            .then_with(|| a.message.cmp(&b.message))
+    });
     all.dedup();
     if all.len() > MAX_VIOLATIONS {
         let more = all.len() - (MAX_VIOLATIONS - 1);
         all.truncate(MAX_VIOLATIONS - 1);
-        all.push(Violation::new("", format!("... and {more} more violations (only the first {} are listed)", MAX_VIOLATIONS - 1)));
+        all.push(Violation::new(
+            "",
+            format!(
+                "... and {more} more violations (only the first {} are listed)",
+                MAX_VIOLATIONS - 1
+            ),
+        ));
     }
     all
 }
 
 /// Parses a spec, or says where the JSON is broken.
 pub(crate) fn parse(spec: &str) -> Result<Value, Violation> {
-    serde_json::from_str(spec).map_err(|err| Violation::new("", format!("the spec is not valid JSON: {err}")))
+    serde_json::from_str(spec)
+        .map_err(|err| Violation::new("", format!("the spec is not valid JSON: {err}")))
 }
 
 #[cfg(test)]
@@ -350,14 +370,22 @@ mod tests {
     fn later_stages_add_only_what_earlier_ones_did_not_see() {
         let merged = merge([
             vec![Violation::new("/rows/10", "schema"), Violation::new("/a", "schema")],
-            vec![Violation::new("/rows/10", "plugin, same fault"), Violation::new("/rows/2", "plugin"), Violation::new("/a", "schema")],
+            vec![
+                Violation::new("/rows/10", "plugin, same fault"),
+                Violation::new("/rows/2", "plugin"),
+                Violation::new("/a", "schema"),
+            ],
         ]);
-        let found: Vec<(&str, &str)> = merged.iter().map(|v| (v.pointer.as_str(), v.message.as_str())).collect();
+        let found: Vec<(&str, &str)> =
+            merged.iter().map(|v| (v.pointer.as_str(), v.message.as_str())).collect();
         assert_eq!(found, [("/a", "schema"), ("/rows/2", "plugin"), ("/rows/10", "schema")]);
     }
 
     #[test]
     fn a_missing_property_is_named() {
-        assert_eq!(messages(json!({})), [(String::new(), "missing required property `rows`".into())]);
+        assert_eq!(
+            messages(json!({})),
+            [(String::new(), "missing required property `rows`".into())]
+        );
     }
 }

@@ -8,9 +8,12 @@ use std::fmt::Write;
 /// Path separators and control characters become `_`, so the value always
 /// names a single file and is a valid header.
 pub fn attachment(filename: &str) -> String {
-    let clean: String =
-        filename.chars().map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c }).collect();
-    let fallback: String = clean.chars().map(|c| if c.is_ascii() && c != '"' && c != '%' { c } else { '_' }).collect();
+    let clean: String = filename
+        .chars()
+        .map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c })
+        .collect();
+    let fallback: String =
+        clean.chars().map(|c| if c.is_ascii() && c != '"' && c != '%' { c } else { '_' }).collect();
     let mut value = format!("attachment; filename=\"{fallback}\"");
     if fallback != clean {
         value.push_str("; filename*=UTF-8''");

@@ -47,7 +47,9 @@ pub enum Error {
         source: io::Error,
     },
 
-    #[error("S3 bucket `{bucket}` does not exist; create it, or fix the bucket name or the endpoint URL")]
+    #[error(
+        "S3 bucket `{bucket}` does not exist; create it, or fix the bucket name or the endpoint URL"
+    )]
     NoSuchBucket { bucket: String },
 
     #[error(
@@ -57,7 +59,9 @@ pub enum Error {
     Denied { bucket: String, detail: String },
 
     /// The S3 endpoint could not be reached or did not answer in time.
-    #[error("cannot reach S3 for bucket `{bucket}` ({detail}); check the endpoint URL and the network")]
+    #[error(
+        "cannot reach S3 for bucket `{bucket}` ({detail}); check the endpoint URL and the network"
+    )]
     Unreachable { bucket: String, detail: String },
 
     #[error("S3 {operation} failed on bucket `{bucket}`: {detail}")]

@@ -38,7 +38,10 @@ use tokio_util::io::ReaderStream;
 use uuid::Uuid;
 
 use crate::store::Digester;
-use crate::{Blob, BlobKey, BlobMeta, BlobStore, ByteRange, ByteStream, Error, KeyPrefix, MAX_PRESIGN, Result, Stored};
+use crate::{
+    Blob, BlobKey, BlobMeta, BlobStore, ByteRange, ByteStream, Error, KeyPrefix, MAX_PRESIGN,
+    Result, Stored,
+};
 
 /// Where writes are staged before they are renamed onto their key. Keys all
 /// start with `orgs/`, so this name cannot collide with one.
@@ -70,8 +73,13 @@ impl LocalStore {
 
         let root = root.as_ref().to_owned();
         let context = || format!("cannot open the storage root {}", root.display());
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&root).map_err(|e| Error::io(context(), e))?;
-        let dir = Dir::open_ambient_dir(&root, ambient_authority()).map_err(|e| Error::io(context(), e))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&root)
+            .map_err(|e| Error::io(context(), e))?;
+        let dir = Dir::open_ambient_dir(&root, ambient_authority())
+            .map_err(|e| Error::io(context(), e))?;
         dir.create_dir_all(TEMP_DIR).map_err(|e| Error::io(context(), e))?;
         let store = Self { root, dir: Arc::new(dir) };
         store.remove_stale_temps();
@@ -87,7 +95,10 @@ impl LocalStore {
         let Ok(temp) = self.dir.open_dir(TEMP_DIR) else { return };
         let Ok(entries) = temp.entries() else { return };
         for entry in entries.flatten() {
-            let age = entry.metadata().and_then(|m| m.modified()).map(|t| t.into_std().elapsed().unwrap_or_default());
+            let age = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|t| t.into_std().elapsed().unwrap_or_default());
             if !age.is_ok_and(|age| age > STALE_TEMP) {
                 continue;
             }
@@ -117,7 +128,10 @@ impl LocalStore {
                 return Err(Error::TooLarge { limit });
             }
             digest.update(&chunk);
-            temp.file.write_all(&chunk).await.map_err(|e| Error::io(self.context("write", key.as_str()), e))?;
+            temp.file
+                .write_all(&chunk)
+                .await
+                .map_err(|e| Error::io(self.context("write", key.as_str()), e))?;
         }
         temp.commit(self, key).await?;
         Ok(digest.finish())
@@ -125,7 +139,9 @@ impl LocalStore {
 }
 
 /// Runs blocking file-system work off the async threads.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
     tokio::task::spawn_blocking(work).await.map_err(io::Error::other)?
 }
 
@@ -151,7 +167,12 @@ impl TempFile {
             move || dir.open_with(&name, OpenOptions::new().write(true).create_new(true))
         })
         .await
-        .map_err(|e| Error::io(format!("could not create a temporary file under {}", store.root.display()), e))?;
+        .map_err(|e| {
+            Error::io(
+                format!("could not create a temporary file under {}", store.root.display()),
+                e,
+            )
+        })?;
         Ok(Self { dir, name, file: tokio::fs::File::from_std(file.into_std()), committed: false })
     }
 
@@ -201,7 +222,13 @@ impl BlobStore for LocalStore {
         })
     }
 
-    async fn put_stream(&self, key: &BlobKey, body: ByteStream, _media_type: &str, limit: u64) -> Result<Stored> {
+    async fn put_stream(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        _media_type: &str,
+        limit: u64,
+    ) -> Result<Stored> {
         self.write(key, body, limit).await
     }
 
@@ -274,7 +301,12 @@ impl BlobStore for LocalStore {
         .map_err(|e| Error::io(self.context("delete everything under", prefix.as_str()), e))
     }
 
-    async fn presigned_get(&self, _key: &BlobKey, expires_in: Duration, _disposition: &str) -> Result<Option<String>> {
+    async fn presigned_get(
+        &self,
+        _key: &BlobKey,
+        expires_in: Duration,
+        _disposition: &str,
+    ) -> Result<Option<String>> {
         if expires_in > MAX_PRESIGN {
             return Err(Error::Expiry { secs: expires_in.as_secs() });
         }
@@ -290,7 +322,9 @@ impl BlobStore for LocalStore {
             written
         })
         .await
-        .map_err(|e| Error::io(format!("the storage root {} is not writable", self.root.display()), e))
+        .map_err(|e| {
+            Error::io(format!("the storage root {} is not writable", self.root.display()), e)
+        })
     }
 }
 

@@ -21,7 +21,9 @@ impl ByteRange {
     pub fn resolve(self, size: u64) -> Result<(u64, u64)> {
         let unsatisfiable = Err(Error::RangeNotSatisfiable { size });
         match self {
-            Self::Bounded { start, end } if start <= end && start < size => Ok((start, end.min(size - 1) - start + 1)),
+            Self::Bounded { start, end } if start <= end && start < size => {
+                Ok((start, end.min(size - 1) - start + 1))
+            }
             Self::From { start } if start < size => Ok((start, size - start)),
             Self::Suffix { len } if len > 0 && size > 0 => {
                 let len = len.min(size);
@@ -58,11 +60,20 @@ mod tests {
 
     #[test]
     fn ranges_outside_the_blob_are_unsatisfiable() {
-        for range in
-            [Bounded { start: 10, end: 12 }, Bounded { start: 5, end: 4 }, From { start: 10 }, Suffix { len: 0 }]
-        {
-            assert!(matches!(range.resolve(10), Err(Error::RangeNotSatisfiable { size: 10 })), "{range:?}");
+        for range in [
+            Bounded { start: 10, end: 12 },
+            Bounded { start: 5, end: 4 },
+            From { start: 10 },
+            Suffix { len: 0 },
+        ] {
+            assert!(
+                matches!(range.resolve(10), Err(Error::RangeNotSatisfiable { size: 10 })),
+                "{range:?}"
+            );
         }
-        assert!(matches!(Suffix { len: 1 }.resolve(0), Err(Error::RangeNotSatisfiable { size: 0 })));
+        assert!(matches!(
+            Suffix { len: 1 }.resolve(0),
+            Err(Error::RangeNotSatisfiable { size: 0 })
+        ));
     }
 }

@@ -49,7 +49,10 @@ use futures_util::{StreamExt, stream};
 use tokio_util::io::ReaderStream;
 
 use crate::store::Digester;
-use crate::{Blob, BlobKey, BlobMeta, BlobStore, ByteRange, ByteStream, Error, KeyPrefix, MAX_PRESIGN, Result, Stored};
+use crate::{
+    Blob, BlobKey, BlobMeta, BlobStore, ByteRange, ByteStream, Error, KeyPrefix, MAX_PRESIGN,
+    Result, Stored,
+};
 
 /// Size of a multipart upload part, and the largest object written with a
 /// single `PutObject`.
@@ -109,7 +112,10 @@ pub struct S3Store {
 
 impl fmt::Debug for S3Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3Store").field("bucket", &self.bucket).field("prefix", &self.prefix).finish_non_exhaustive()
+        f.debug_struct("S3Store")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -121,25 +127,32 @@ impl S3Store {
             return Err(Error::Config("the S3 bucket name is empty".into()));
         }
         if config.region.is_empty() {
-            return Err(Error::Config("the S3 region is empty (S3-compatible servers usually take us-east-1)".into()));
+            return Err(Error::Config(
+                "the S3 region is empty (S3-compatible servers usually take us-east-1)".into(),
+            ));
         }
         let credentials = credentials(&config)?;
         let prefix = match config.prefix.as_deref().map(|p| p.trim_matches('/')) {
             None | Some("") => String::new(),
             Some(p) if p.split('/').any(|s| s.is_empty() || s == "." || s == "..") => {
-                return Err(Error::Config(format!("the S3 key prefix {p:?} has an empty, '.' or '..' segment")));
+                return Err(Error::Config(format!(
+                    "the S3 key prefix {p:?} has an empty, '.' or '..' segment"
+                )));
             }
             Some(p) => format!("{p}/"),
         };
-        let http =
-            aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .build_https();
         let mut builder = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .http_client(http)
             .region(Region::new(config.region))
             .credentials_provider(credentials)
             .force_path_style(config.force_path_style)
-            .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).build())
+            .timeout_config(
+                TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).build(),
+            )
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
         if let Some(url) = config.endpoint_url {
@@ -172,7 +185,15 @@ impl S3Store {
         let status = err.raw_response().map(|r| r.status().as_u16());
         match (err.code(), status) {
             (Some("NoSuchBucket"), _) => Error::NoSuchBucket { bucket },
-            (Some("AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken"), _)
+            (
+                Some(
+                    "AccessDenied"
+                    | "InvalidAccessKeyId"
+                    | "SignatureDoesNotMatch"
+                    | "ExpiredToken",
+                ),
+                _,
+            )
             | (_, Some(401 | 403)) => {
                 let detail = match (err.code(), err.message()) {
                     (Some(code), Some(message)) => format!("{code}: {message}"),
@@ -187,7 +208,13 @@ impl S3Store {
 
     /// Uploads `body`: one `PutObject` if it fits in a part, else a multipart
     /// upload. A read error from `body` comes back as [`Error::Upload`].
-    async fn upload(&self, key: &BlobKey, mut body: ByteStream, media_type: &str, limit: u64) -> Result<Stored> {
+    async fn upload(
+        &self,
+        key: &BlobKey,
+        mut body: ByteStream,
+        media_type: &str,
+        limit: u64,
+    ) -> Result<Stored> {
         let object = self.object_key(key.as_str())?;
         let mut digest = Digester::default();
         let mut buf = BytesMut::with_capacity(S3_PART_SIZE);
@@ -215,7 +242,11 @@ impl S3Store {
             .await
             .map_err(|e| self.error("CreateMultipartUpload", e))?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
-        let mut guard = AbortOnDrop { store: self.clone(), object: object.clone(), upload_id: Some(upload_id.clone()) };
+        let mut guard = AbortOnDrop {
+            store: self.clone(),
+            object: object.clone(),
+            upload_id: Some(upload_id.clone()),
+        };
         let mut parts = Vec::new();
         loop {
             let part_number = parts.len() as i32 + 1;
@@ -231,7 +262,9 @@ impl S3Store {
                 .send()
                 .await
                 .map_err(|e| self.error("UploadPart", e))?;
-            parts.push(CompletedPart::builder().part_number(part_number).set_e_tag(uploaded.e_tag).build());
+            parts.push(
+                CompletedPart::builder().part_number(part_number).set_e_tag(uploaded.e_tag).build(),
+            );
             if ended {
                 break;
             }
@@ -266,7 +299,12 @@ impl S3Store {
 
 /// Reads from `body` into `buf` until it holds a part or the body ends;
 /// returns whether it ended.
-async fn fill(body: &mut ByteStream, buf: &mut BytesMut, digest: &mut Digester, limit: u64) -> Result<bool> {
+async fn fill(
+    body: &mut ByteStream,
+    buf: &mut BytesMut,
+    digest: &mut Digester,
+    limit: u64,
+) -> Result<bool> {
     while buf.len() < S3_PART_SIZE {
         let Some(chunk) = body.next().await else { return Ok(true) };
         let chunk = chunk.map_err(Error::Upload)?;
@@ -325,7 +363,11 @@ fn credentials(config: &S3Config) -> Result<Credentials> {
                 ));
             }
         },
-        _ => return Err(Error::Config("the S3 access key id and secret access key must be set together".into())),
+        _ => {
+            return Err(Error::Config(
+                "the S3 access key id and secret access key must be set together".into(),
+            ));
+        }
     };
     Ok(Credentials::new(id, secret, token, None, "kiln"))
 }
@@ -349,7 +391,13 @@ impl BlobStore for S3Store {
         })
     }
 
-    async fn put_stream(&self, key: &BlobKey, body: ByteStream, media_type: &str, limit: u64) -> Result<Stored> {
+    async fn put_stream(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        media_type: &str,
+        limit: u64,
+    ) -> Result<Stored> {
         self.upload(key, body, media_type, limit).await
     }
 
@@ -379,7 +427,8 @@ impl BlobStore for S3Store {
                 return Err(Error::NotFound { key: key.to_string() });
             }
             Err(e)
-                if e.code() == Some("InvalidRange") || e.raw_response().is_some_and(|r| r.status().as_u16() == 416) =>
+                if e.code() == Some("InvalidRange")
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 416) =>
             {
                 return Err(self.unsatisfiable(key).await);
             }
@@ -402,7 +451,10 @@ impl BlobStore for S3Store {
         let object = self.object_key(key.as_str())?;
         match self.client.head_object().bucket(&self.bucket).key(&object).send().await {
             Ok(output) => Ok(Some(BlobMeta {
-                size: output.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or_default(),
+                size: output
+                    .content_length()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or_default(),
                 media_type: output.content_type().map(str::to_owned),
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
@@ -447,11 +499,14 @@ impl BlobStore for S3Store {
                 return Ok(deleted);
             }
             let count = keys.len() as u64;
-            let batch = Delete::builder().set_objects(Some(keys)).quiet(true).build().map_err(|e| Error::S3 {
-                operation: "DeleteObjects",
-                bucket: self.bucket.clone(),
-                detail: e.to_string(),
-            })?;
+            let batch =
+                Delete::builder().set_objects(Some(keys)).quiet(true).build().map_err(|e| {
+                    Error::S3 {
+                        operation: "DeleteObjects",
+                        bucket: self.bucket.clone(),
+                        detail: e.to_string(),
+                    }
+                })?;
             let output = self
                 .client
                 .delete_objects()
@@ -487,7 +542,8 @@ impl BlobStore for S3Store {
             return Err(Error::Expiry { secs: expires_in.as_secs() });
         }
         let object = self.object_key(key.as_str())?;
-        let config = PresigningConfig::expires_in(expires_in).map_err(|e| Error::Config(e.to_string()))?;
+        let config =
+            PresigningConfig::expires_in(expires_in).map_err(|e| Error::Config(e.to_string()))?;
         let request = self
             .client
             .get_object()

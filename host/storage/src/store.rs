@@ -88,7 +88,13 @@ pub trait BlobStore: Send + Sync {
     /// with [`crate::Error::TooLarge`] once it passes `limit` bytes and with
     /// [`crate::Error::Upload`] if the stream yields an error; either way
     /// nothing is stored.
-    async fn put_stream(&self, key: &BlobKey, body: ByteStream, media_type: &str, limit: u64) -> Result<Stored>;
+    async fn put_stream(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        media_type: &str,
+        limit: u64,
+    ) -> Result<Stored>;
 
     /// Opens a blob for reading, whole or a range of it. A missing blob is
     /// [`crate::Error::NotFound`]; a range outside it is

@@ -53,7 +53,8 @@ impl S3sServer {
         // The port is free when picked; another process could take it before
         // s3s-fs binds it, so a server that exits early is retried.
         for _ in 0..5 {
-            let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+            let port =
+                TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
             let log = std::fs::File::create(data.path().join("s3s-fs.log")).unwrap();
             let mut child = Command::new(&binary)
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])

@@ -105,7 +105,11 @@ where
         out.write_all(&header).await.map_err(write_err)?;
 
         let blob = store.get(&entry.key, None).await?;
-        let mismatch = |actual| Error::SizeMismatch { key: entry.key.to_string(), expected: entry.size, actual };
+        let mismatch = |actual| Error::SizeMismatch {
+            key: entry.key.to_string(),
+            expected: entry.size,
+            actual,
+        };
         if blob.total_size != entry.size {
             return Err(mismatch(blob.total_size));
         }
@@ -113,7 +117,9 @@ where
         let mut size = 0u64;
         let mut body = blob.body;
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| Error::io(format!("could not read {} for the ZIP bundle", entry.key), e))?;
+            let chunk = chunk.map_err(|e| {
+                Error::io(format!("could not read {} for the ZIP bundle", entry.key), e)
+            })?;
             size += chunk.len() as u64;
             if size > entry.size {
                 return Err(mismatch(size));

@@ -18,14 +18,10 @@ const TITLE_CHARS: usize = 90;
 /// The resource graph of a valid spec; one arrow per (from, to) pair, in
 /// spec order.
 pub fn graph(spec: &Spec) -> Graph {
-    let mut g = Graph {
-        title: spec.description.as_deref().map(title),
-        ..Graph::default()
-    };
+    let mut g = Graph { title: spec.description.as_deref().map(title), ..Graph::default() };
     let mut seen: HashSet<(&str, String)> = HashSet::new();
     for (id, r) in spec.resources.iter() {
-        g.nodes
-            .push(Node::new(id, id, &r.kind).group(names::service(&r.kind)));
+        g.nodes.push(Node::new(id, id, &r.kind).group(names::service(&r.kind)));
         let mut found = Vec::new();
         for v in [&r.properties, &r.metadata].into_iter().flatten() {
             refs(v, &mut found);
@@ -66,11 +62,9 @@ fn refs(v: &Json, found: &mut Vec<String>) {
                 }
             }
             ("Fn::Sub", _) => {
-                let text = arg.as_str().or_else(|| {
-                    arg.as_array()
-                        .and_then(|a| a.first())
-                        .and_then(Json::as_str)
-                });
+                let text = arg
+                    .as_str()
+                    .or_else(|| arg.as_array().and_then(|a| a.first()).and_then(Json::as_str));
                 if let Some(Ok(ps)) = text.map(placeholders) {
                     found.extend(
                         ps.into_iter()

@@ -74,10 +74,7 @@ pub fn long_name(key: &str) -> Option<&'static str> {
         return Some(f);
     }
     let short = key.strip_prefix('!')?;
-    FUNCTIONS
-        .iter()
-        .find(|f| f.strip_prefix("Fn::").unwrap_or(f) == short)
-        .copied()
+    FUNCTIONS.iter().find(|f| f.strip_prefix("Fn::").unwrap_or(f) == short).copied()
 }
 
 /// Whether `key` looks like a function name but is none (for messages).
@@ -108,12 +105,7 @@ pub fn normalize(v: &Json) -> Json {
                 };
                 return Json::Object(vec![(name.to_string(), arg)]);
             }
-            Json::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), normalize(v)))
-                    .collect(),
-            )
+            Json::Object(entries.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
         }
         other => other.clone(),
     }
@@ -141,9 +133,7 @@ pub fn placeholders(s: &str) -> Result<Vec<Placeholder>, String> {
         };
         let inner = &after[..end];
         if !inner.starts_with('!') {
-            found.push(Placeholder {
-                name: inner.trim().to_string(),
-            });
+            found.push(Placeholder { name: inner.trim().to_string() });
         }
         rest = &after[end + 1..];
     }

@@ -52,10 +52,7 @@ impl Json {
 
     /// The value of `key` in an object (the first, if repeated).
     pub fn get(&self, key: &str) -> Option<&Json> {
-        self.as_object()?
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        self.as_object()?.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The one key and value of a single-key object.

@@ -32,26 +32,14 @@ kiln_plugin_sdk::export_generator!(CloudFormation);
 
 /// The bundled example specs, as (title, spec JSON).
 pub const EXAMPLES: [(&str, &str); 5] = [
-    (
-        "Network: VPC with public and private subnets",
-        include_str!("../examples/network.json"),
-    ),
+    ("Network: VPC with public and private subnets", include_str!("../examples/network.json")),
     (
         "Web app behind a load balancer with a PostgreSQL database",
         include_str!("../examples/web_app.json"),
     ),
-    (
-        "Serverless function fed by a queue (SAM)",
-        include_str!("../examples/serverless_queue.json"),
-    ),
-    (
-        "Static site on S3 and CloudFront",
-        include_str!("../examples/static_site.json"),
-    ),
-    (
-        "IAM roles for CI deploys and auditors",
-        include_str!("../examples/iam_roles.json"),
-    ),
+    ("Serverless function fed by a queue (SAM)", include_str!("../examples/serverless_queue.json")),
+    ("Static site on S3 and CloudFront", include_str!("../examples/static_site.json")),
+    ("IAM roles for CI deploys and auditors", include_str!("../examples/iam_roles.json")),
 ];
 
 impl Generator for CloudFormation {

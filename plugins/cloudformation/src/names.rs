@@ -169,10 +169,7 @@ const AWS_PARAMETER_TYPES: &[&str] = &[
 
 /// Every parameter type CloudFormation accepts, for suggestions.
 pub fn parameter_types() -> Vec<String> {
-    let mut all: Vec<String> = PLAIN_PARAMETER_TYPES
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut all: Vec<String> = PLAIN_PARAMETER_TYPES.iter().map(|s| s.to_string()).collect();
     for t in AWS_PARAMETER_TYPES {
         all.push(t.to_string());
         all.push(format!("List<{t}>"));
@@ -195,14 +192,10 @@ pub fn is_parameter_type(t: &str) -> bool {
     }
     let aws = |s: &str| AWS_PARAMETER_TYPES.contains(&s);
     let list_or_one = |s: &str| {
-        aws(s)
-            || s.strip_prefix("List<")
-                .and_then(|r| r.strip_suffix('>'))
-                .is_some_and(aws)
+        aws(s) || s.strip_prefix("List<").and_then(|r| r.strip_suffix('>')).is_some_and(aws)
     };
-    if let Some(inner) = t
-        .strip_prefix("AWS::SSM::Parameter::Value<")
-        .and_then(|r| r.strip_suffix('>'))
+    if let Some(inner) =
+        t.strip_prefix("AWS::SSM::Parameter::Value<").and_then(|r| r.strip_suffix('>'))
     {
         return matches!(inner, "String" | "List<String>" | "CommaDelimitedList")
             || list_or_one(inner);
@@ -265,9 +258,7 @@ pub fn is_resource_type(t: &str) -> bool {
     if let Some(name) = t.strip_prefix("Custom::") {
         return !name.is_empty()
             && name.len() <= 60
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_@-".contains(&b));
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_@-".contains(&b));
     }
     let parts: Vec<&str> = t.split("::").collect();
     match parts.as_slice() {

@@ -30,11 +30,7 @@ pub fn write(spec: &Spec, files: &[&str], out: &mut dyn Write) -> io::Result<()>
         writeln!(
             out,
             "Transforms: {}\n",
-            t.names()
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            t.names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
         )?;
     }
 
@@ -61,12 +57,7 @@ pub fn write(spec: &Spec, files: &[&str], out: &mut dyn Write) -> io::Result<()>
             if p.no_echo {
                 desc.push_str(" Masked (NoEcho).");
             }
-            writeln!(
-                out,
-                "| `{k}` | `{}` | {default} | {} |",
-                cell(&p.kind),
-                cell(desc.trim())
-            )?;
+            writeln!(out, "| `{k}` | `{}` | {default} | {} |", cell(&p.kind), cell(desc.trim()))?;
         }
         writeln!(out)?;
     }
@@ -82,22 +73,13 @@ pub fn write(spec: &Spec, files: &[&str], out: &mut dyn Write) -> io::Result<()>
         if let Some(d) = &r.depends_on {
             notes.push(format!(
                 "after {}",
-                d.items()
-                    .iter()
-                    .map(|i| format!("`{i}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                d.items().iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
             ));
         }
         if let Some(p) = r.deletion_policy {
             notes.push(format!("DeletionPolicy {}", p.name()));
         }
-        writeln!(
-            out,
-            "| `{k}` | `{}` | {} |",
-            cell(&r.kind),
-            cell(&notes.join("; "))
-        )?;
+        writeln!(out, "| `{k}` | `{}` | {} |", cell(&r.kind), cell(&notes.join("; ")))?;
     }
     writeln!(out)?;
 
@@ -108,11 +90,8 @@ pub fn write(spec: &Spec, files: &[&str], out: &mut dyn Write) -> io::Result<()>
         writeln!(out, "| Name | Value | Export | Description |")?;
         writeln!(out, "| --- | --- | --- | --- |")?;
         for (k, o) in spec.outputs.iter() {
-            let export = o
-                .export
-                .as_ref()
-                .map(|e| format!("`{}`", cell(&compact(e))))
-                .unwrap_or_default();
+            let export =
+                o.export.as_ref().map(|e| format!("`{}`", cell(&compact(e)))).unwrap_or_default();
             writeln!(
                 out,
                 "| `{k}` | `{}` | {export} | {} |",
@@ -125,11 +104,7 @@ pub fn write(spec: &Spec, files: &[&str], out: &mut dyn Write) -> io::Result<()>
 
     writeln!(out, "## Deploy\n")?;
     let mut caps = Vec::new();
-    if spec
-        .resources
-        .iter()
-        .any(|(_, r)| r.kind.starts_with("AWS::IAM::"))
-    {
+    if spec.resources.iter().any(|(_, r)| r.kind.starts_with("AWS::IAM::")) {
         caps.push("CAPABILITY_NAMED_IAM");
     }
     if spec.transform.is_some() {
@@ -176,11 +151,7 @@ fn compact(v: &Json) -> String {
             ("Fn::GetAtt", Json::Array(a))
                 if a.len() == 2 && a.iter().all(|x| x.as_str().is_some()) =>
             {
-                format!(
-                    "!GetAtt {}.{}",
-                    a[0].as_str().unwrap_or(""),
-                    a[1].as_str().unwrap_or("")
-                )
+                format!("!GetAtt {}.{}", a[0].as_str().unwrap_or(""), a[1].as_str().unwrap_or(""))
             }
             ("Fn::Sub", Json::String(s)) => format!("!Sub {s}"),
             _ => format!("!{tag} {}", serde_json::to_string(arg).unwrap_or_default()),

@@ -412,11 +412,9 @@ impl<'de> Deserialize<'de> for OneOrMany {
 
 impl<'de> Deserialize<'de> for Transform {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(
-            match one_or_many(d, "a transform name such as \"AWS::Serverless-2016-10-31\"")? {
-                (Some(s), _) => Transform::One(s),
-                (None, v) => Transform::Many(v),
-            },
-        )
+        Ok(match one_or_many(d, "a transform name such as \"AWS::Serverless-2016-10-31\"")? {
+            (Some(s), _) => Transform::One(s),
+            (None, v) => Transform::Many(v),
+        })
     }
 }

@@ -38,10 +38,8 @@ pub fn template(spec: &Spec) -> Json {
                 let top = top
                     .iter()
                     .map(|(k, second)| {
-                        let second = second
-                            .iter()
-                            .map(|(k2, v)| (k2.to_string(), normalize(v)))
-                            .collect();
+                        let second =
+                            second.iter().map(|(k2, v)| (k2.to_string(), normalize(v))).collect();
                         (k.to_string(), Json::Object(second))
                     })
                     .collect();
@@ -80,22 +78,13 @@ fn parameter(p: &Parameter) -> Json {
     o.put("Type", Some(Json::str(&p.kind)));
     o.put("Description", p.description.as_deref().map(Json::str));
     o.put("Default", p.default.clone());
-    o.put(
-        "AllowedValues",
-        p.allowed_values.as_ref().map(|v| Json::Array(v.clone())),
-    );
-    o.put(
-        "AllowedPattern",
-        p.allowed_pattern.as_deref().map(Json::str),
-    );
+    o.put("AllowedValues", p.allowed_values.as_ref().map(|v| Json::Array(v.clone())));
+    o.put("AllowedPattern", p.allowed_pattern.as_deref().map(Json::str));
     o.put("MinLength", p.min_length.map(|n| Json::Number(n.into())));
     o.put("MaxLength", p.max_length.map(|n| Json::Number(n.into())));
     o.put("MinValue", p.min_value.clone().map(Json::Number));
     o.put("MaxValue", p.max_value.clone().map(Json::Number));
-    o.put(
-        "ConstraintDescription",
-        p.constraint_description.as_deref().map(Json::str),
-    );
+    o.put("ConstraintDescription", p.constraint_description.as_deref().map(Json::str));
     o.put("NoEcho", p.no_echo.then_some(Json::Bool(true)));
     Json::Object(o.0)
 }
@@ -109,10 +98,7 @@ fn rule(r: &Rule) -> Json {
         .map(|a| {
             let mut ao = Obj(Vec::new());
             ao.put("Assert", Some(normalize(&a.assert)));
-            ao.put(
-                "AssertDescription",
-                a.assert_description.as_deref().map(Json::str),
-            );
+            ao.put("AssertDescription", a.assert_description.as_deref().map(Json::str));
             Json::Object(ao.0)
         })
         .collect();
@@ -131,14 +117,8 @@ fn resource(r: &Resource) -> Json {
             many => Json::Array(many.iter().map(|s| Json::str(*s)).collect()),
         }),
     );
-    o.put(
-        "DeletionPolicy",
-        r.deletion_policy.map(|p| Json::str(p.name())),
-    );
-    o.put(
-        "UpdateReplacePolicy",
-        r.update_replace_policy.map(|p| Json::str(p.name())),
-    );
+    o.put("DeletionPolicy", r.deletion_policy.map(|p| Json::str(p.name())));
+    o.put("UpdateReplacePolicy", r.update_replace_policy.map(|p| Json::str(p.name())));
     o.put("CreationPolicy", r.creation_policy.as_ref().map(normalize));
     o.put("UpdatePolicy", r.update_policy.as_ref().map(normalize));
     o.put("Metadata", r.metadata.as_ref().map(normalize));

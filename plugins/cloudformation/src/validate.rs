@@ -111,11 +111,7 @@ impl<'s> Checker<'s> {
             let many = matches!(t, crate::spec::Transform::Many(_));
             for (i, name) in t.names().into_iter().enumerate() {
                 if !names::TRANSFORMS.contains(&name) {
-                    let ptr = if many {
-                        format!("/transform/{i}")
-                    } else {
-                        "/transform".into()
-                    };
+                    let ptr = if many { format!("/transform/{i}") } else { "/transform".into() };
                     let mut m = format!(
                         "expected a CloudFormation transform ({}), found `{name}`",
                         names::TRANSFORMS.join(", ")
@@ -212,11 +208,7 @@ impl<'s> Checker<'s> {
                 );
             }
             if p.kind != "Number" && (p.min_value.is_some() || p.max_value.is_some()) {
-                let field = if p.min_value.is_some() {
-                    "min_value"
-                } else {
-                    "max_value"
-                };
+                let field = if p.min_value.is_some() { "min_value" } else { "max_value" };
                 self.push(
                     format!("{ptr}/{field}"),
                     format!("{field} applies to Number parameters only, this one is `{}`; remove it or make the type Number", p.kind),
@@ -243,10 +235,7 @@ impl<'s> Checker<'s> {
                     if !ok {
                         self.push(
                             format!("{ptr}/{field}"),
-                            format!(
-                                "expected a number for a Number parameter, found {}",
-                                show(v)
-                            ),
+                            format!("expected a number for a Number parameter, found {}", show(v)),
                         );
                     }
                 }
@@ -260,9 +249,8 @@ impl<'s> Checker<'s> {
                         shown.join(", "),
                         show(v)
                     );
-                    if let Some(s) = v
-                        .as_str()
-                        .and_then(|s| closest(s, allowed.iter().filter_map(Json::as_str)))
+                    if let Some(s) =
+                        v.as_str().and_then(|s| closest(s, allowed.iter().filter_map(Json::as_str)))
                     {
                         m.push_str(&format!("; did you mean `{s}`?"));
                     }
@@ -336,12 +324,7 @@ impl<'s> Checker<'s> {
                 );
             }
             for (i, a) in r.assertions.iter().enumerate() {
-                self.walk(
-                    &a.assert,
-                    &format!("{ptr}/assertions/{i}/assert"),
-                    Place::Rule,
-                    &[],
-                );
+                self.walk(&a.assert, &format!("{ptr}/assertions/{i}/assert"), Place::Rule, &[]);
             }
         }
     }
@@ -349,10 +332,8 @@ impl<'s> Checker<'s> {
     fn resources(&mut self) {
         let spec = self.spec;
         self.ids("resources", "resource", &spec.resources);
-        let sam = spec
-            .transform
-            .as_ref()
-            .is_some_and(|t| t.names().contains(&names::SAM_TRANSFORM));
+        let sam =
+            spec.transform.as_ref().is_some_and(|t| t.names().contains(&names::SAM_TRANSFORM));
         for (i, (id, r)) in spec.resources.0.iter().enumerate() {
             let ptr = format!("/resources/{}", escape(id));
             if !names::is_resource_type(&r.kind) {
@@ -441,18 +422,8 @@ impl<'s> Checker<'s> {
     fn quotas(&mut self) {
         let spec = self.spec;
         for (ptr, n, max, what) in [
-            (
-                "/resources",
-                spec.resources.len(),
-                MAX_RESOURCES,
-                "resources",
-            ),
-            (
-                "/parameters",
-                spec.parameters.len(),
-                MAX_PARAMETERS,
-                "parameters",
-            ),
+            ("/resources", spec.resources.len(), MAX_RESOURCES, "resources"),
+            ("/parameters", spec.parameters.len(), MAX_PARAMETERS, "parameters"),
             ("/outputs", spec.outputs.len(), MAX_OUTPUTS, "outputs"),
             ("/mappings", spec.mappings.len(), MAX_MAPPINGS, "mappings"),
         ] {
@@ -513,15 +484,10 @@ impl<'s> Checker<'s> {
                             let mut m = format!("unknown intrinsic function `{k}`");
                             if let Some(s) = closest(
                                 bare,
-                                FUNCTIONS
-                                    .iter()
-                                    .map(|f| f.strip_prefix("Fn::").unwrap_or(f)),
+                                FUNCTIONS.iter().map(|f| f.strip_prefix("Fn::").unwrap_or(f)),
                             ) {
-                                let long = FUNCTIONS
-                                    .iter()
-                                    .find(|f| f.ends_with(s))
-                                    .copied()
-                                    .unwrap_or(s);
+                                let long =
+                                    FUNCTIONS.iter().find(|f| f.ends_with(s)).copied().unwrap_or(s);
                                 m.push_str(&format!("; did you mean `{long}`?"));
                             } else {
                                 m.push_str(&format!("; expected one of {}", FUNCTIONS.join(", ")));
@@ -532,9 +498,8 @@ impl<'s> Checker<'s> {
                         None => {}
                     }
                 } else if entries.len() > 1
-                    && let Some((k, _)) = entries
-                        .iter()
-                        .find(|(k, _)| long_name(k).is_some_and(|n| n != "Condition"))
+                    && let Some((k, _)) =
+                        entries.iter().find(|(k, _)| long_name(k).is_some_and(|n| n != "Condition"))
                 {
                     self.push(
                             format!("{ptr}/{}", escape(k)),
@@ -561,10 +526,7 @@ impl<'s> Checker<'s> {
     }
 
     fn shape(&mut self, ptr: &str, name: &str, expected: &str, found: &Json) {
-        self.push(
-            ptr,
-            format!("{name} expects {expected}, found {}", show_short(found)),
-        );
+        self.push(ptr, format!("{name} expects {expected}, found {}", show_short(found)));
     }
 
     fn call(&mut self, name: &str, arg: &Json, ptr: &str, place: Place, locals: &[&str]) {
@@ -614,11 +576,7 @@ impl<'s> Checker<'s> {
                             && a[0].as_str().is_some()
                             && matches!(a[1], Json::Object(_)) =>
                     {
-                        (
-                            a[0].as_str().unwrap_or_default(),
-                            format!("{ptr}/0"),
-                            a[1].as_object(),
-                        )
+                        (a[0].as_str().unwrap_or_default(), format!("{ptr}/0"), a[1].as_object())
                     }
                     other => {
                         return self.shape(
@@ -731,23 +689,13 @@ impl<'s> Checker<'s> {
                     self.walk(arg, ptr, place, locals);
                     self.find_in_map(items, ptr);
                 }
-                _ => self.shape(
-                    ptr,
-                    name,
-                    "[\"MapName\", \"TopLevelKey\", \"SecondLevelKey\"]",
-                    arg,
-                ),
+                _ => {
+                    self.shape(ptr, name, "[\"MapName\", \"TopLevelKey\", \"SecondLevelKey\"]", arg)
+                }
             },
-            "Fn::Cidr" => self.items(
-                name,
-                arg,
-                ptr,
-                place,
-                locals,
-                3,
-                3,
-                "[ipBlock, count, cidrBits]",
-            ),
+            "Fn::Cidr" => {
+                self.items(name, arg, ptr, place, locals, 3, 3, "[ipBlock, count, cidrBits]")
+            }
             "Fn::GetAZs" => match arg {
                 Json::String(_) => {}
                 Json::Object(_) => self.walk(arg, ptr, place, locals),
@@ -792,11 +740,7 @@ impl<'s> Checker<'s> {
         if let Some(&t) = self.resources.get(target) {
             match place {
                 Place::Condition | Place::Rule => {
-                    let section = if place == Place::Condition {
-                        "conditions"
-                    } else {
-                        "rules"
-                    };
+                    let section = if place == Place::Condition { "conditions" } else { "rules" };
                     self.push(ptr, format!("{section} can refer only to parameters and pseudo parameters, found resource `{target}`; add a parameter instead"));
                 }
                 Place::Resource(from) => self.edges[from].push((t, ptr.to_string())),
@@ -805,11 +749,9 @@ impl<'s> Checker<'s> {
             return;
         }
         let candidates: Vec<&str> = match place {
-            Place::Condition | Place::Rule => spec
-                .parameters
-                .names()
-                .chain(PSEUDO_PARAMETERS.iter().copied())
-                .collect(),
+            Place::Condition | Place::Rule => {
+                spec.parameters.names().chain(PSEUDO_PARAMETERS.iter().copied()).collect()
+            }
             _ => spec
                 .parameters
                 .names()
@@ -848,9 +790,7 @@ impl<'s> Checker<'s> {
         }
         let mut m = format!("Fn::GetAtt names `{res}`, which is not a resource of this template");
         if spec.parameters.contains(res) {
-            m.push_str(&format!(
-                "; `{res}` is a parameter: use {{\"Ref\": \"{res}\"}}"
-            ));
+            m.push_str(&format!("; `{res}` is a parameter: use {{\"Ref\": \"{res}\"}}"));
         } else if let Some(s) = closest(res, spec.resources.names()) {
             m.push_str(&format!("; did you mean `{s}`?"));
         }
@@ -901,18 +841,12 @@ impl<'s> Checker<'s> {
                 return; // a default value covers missing keys
             }
             let m = self.missing("top-level key", top, map.names());
-            return self.push(
-                format!("{ptr}/1"),
-                format!("mapping `{map_name}` has no {m}"),
-            );
+            return self.push(format!("{ptr}/1"), format!("mapping `{map_name}` has no {m}"));
         };
         let Some(key) = items[2].as_str() else { return };
         if !second.contains(key) && items.len() == 3 {
             let m = self.missing("second-level key", key, second.names());
-            self.push(
-                format!("{ptr}/2"),
-                format!("mapping `{map_name}`/`{top}` has no {m}"),
-            );
+            self.push(format!("{ptr}/2"), format!("mapping `{map_name}`/`{top}` has no {m}"));
         }
     }
 
@@ -990,9 +924,7 @@ fn find_cycles(edges: &[Vec<(usize, String)>]) -> Vec<(String, Vec<usize>)> {
 fn is_mapping_value(v: &Json) -> bool {
     match v {
         Json::String(_) | Json::Number(_) | Json::Bool(_) => true,
-        Json::Array(items) => items
-            .iter()
-            .all(|i| matches!(i, Json::String(_) | Json::Number(_))),
+        Json::Array(items) => items.iter().all(|i| matches!(i, Json::String(_) | Json::Number(_))),
         _ => false,
     }
 }

@@ -239,9 +239,7 @@ pub fn scalar(s: &str) -> Cow<'_, str> {
 }
 
 /// Words YAML 1.1 or 1.2 resolves to booleans or null.
-const RESERVED: &[&str] = &[
-    "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~",
-];
+const RESERVED: &[&str] = &["y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"];
 
 fn plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
@@ -274,16 +272,9 @@ fn number(n: &serde_json::Number) -> String {
     let Some((mantissa, exp)) = s.split_once(['e', 'E']) else {
         return s;
     };
-    let mantissa = if mantissa.contains('.') {
-        mantissa.to_string()
-    } else {
-        format!("{mantissa}.0")
-    };
-    let exp = if exp.starts_with(['+', '-']) {
-        exp.to_string()
-    } else {
-        format!("+{exp}")
-    };
+    let mantissa =
+        if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
+    let exp = if exp.starts_with(['+', '-']) { exp.to_string() } else { format!("+{exp}") };
     format!("{mantissa}e{exp}")
 }
 
@@ -310,13 +301,7 @@ mod tests {
         ] {
             assert!(scalar(s).starts_with('\''), "{s} -> {}", scalar(s));
         }
-        for s in [
-            "AWS::Region",
-            "arn:aws:s3:::b/*",
-            "s3:GetObject",
-            "Hello world",
-            "Zürich",
-        ] {
+        for s in ["AWS::Region", "arn:aws:s3:::b/*", "s3:GetObject", "Hello world", "Zürich"] {
             assert_eq!(scalar(s), s);
         }
         assert_eq!(scalar("it's"), "it's");

@@ -103,11 +103,7 @@ impl<'a> Body<'a> {
             Block::Table(t) => self.table(t, out),
             Block::Image(i) => self.image(i, ctx, out),
             Block::Quote(inner) => {
-                let quote = Ctx {
-                    style: Some("Quote"),
-                    nested: true,
-                    ..ctx
-                };
+                let quote = Ctx { style: Some("Quote"), nested: true, ..ctx };
                 self.blocks_in(inner, quote, out);
             }
             Block::Code(c) => self.code(c, ctx, out),
@@ -139,10 +135,7 @@ impl<'a> Body<'a> {
         if listed {
             let id = self.headings;
             self.headings += 1;
-            let _ = write!(
-                out,
-                r#"<w:bookmarkStart w:id="{id}" w:name="_Toc{id:06}"/>"#
-            );
+            let _ = write!(out, r#"<w:bookmarkStart w:id="{id}" w:name="_Toc{id:06}"/>"#);
             self.runs(&h.text, false, out);
             let _ = write!(out, r#"<w:bookmarkEnd w:id="{id}"/>"#);
         } else {
@@ -203,9 +196,8 @@ impl<'a> Body<'a> {
         if self.in_footnote {
             // A footnote inside a footnote: Word has none; keep its text.
             let text: String = note.iter().map(block_text).collect::<Vec<_>>().join(" ");
-            self.notes.push(format!(
-                "a footnote inside a footnote was written inline as text: {text:?}"
-            ));
+            self.notes
+                .push(format!("a footnote inside a footnote was written inline as text: {text:?}"));
             write_text(out, "", &format!(" ({text})"));
             return;
         }
@@ -216,11 +208,7 @@ impl<'a> Body<'a> {
         let mut inner = String::new();
         self.blocks_in(
             note,
-            Ctx {
-                style: Some("FootnoteText"),
-                nested: true,
-                ..Ctx::default()
-            },
+            Ctx { style: Some("FootnoteText"), nested: true, ..Ctx::default() },
             &mut inner,
         );
         // The footnote mark goes at the start of its first paragraph.
@@ -247,11 +235,7 @@ impl<'a> Body<'a> {
     }
 
     fn list(&mut self, l: &List, ctx: Ctx<'_>, out: &mut String) {
-        let kind = if l.ordered {
-            ListKind::Numbered
-        } else {
-            ListKind::Bullet
-        };
+        let kind = if l.ordered { ListKind::Numbered } else { ListKind::Bullet };
         let depth = ctx.list.map_or(0, |(_, _, d)| d + 1).min(8);
         // A nested list of the same kind continues its parent's numbering
         // (1.1 under 1); otherwise it is a new list.
@@ -342,10 +326,7 @@ impl<'a> Body<'a> {
         let (w, h, scaled) =
             crate::media::display_size(entry, img.width, img.height, self.text_width);
         if scaled {
-            self.notes.push(format!(
-                "image {:?} was scaled down to the text width",
-                img.asset
-            ));
+            self.notes.push(format!("image {:?} was scaled down to the text width", img.asset));
         }
         let align = match img.align.or(ctx.align).unwrap_or(Align::Center) {
             Align::Left => "left",
@@ -389,11 +370,7 @@ impl<'a> Body<'a> {
         let columns = grid.columns.max(1);
         let widths = column_widths(&t.widths, columns, self.text_width);
         out.push_str("<w:tbl><w:tblPr>");
-        let _ = write!(
-            out,
-            r#"<w:tblW w:w="{}" w:type="dxa"/>"#,
-            widths.iter().sum::<i32>()
-        );
+        let _ = write!(out, r#"<w:tblW w:w="{}" w:type="dxa"/>"#, widths.iter().sum::<i32>());
         let line = r#"w:val="single" w:sz="4" w:space="0" w:color="A6A6A6""#;
         let none = r#"w:val="nil""#;
         let (outer, inner_h, inner_v) = match t.borders {
@@ -402,11 +379,7 @@ impl<'a> Body<'a> {
             Borders::Outer => (line, none, none),
             Borders::None => (none, none, none),
         };
-        let sides = if t.borders == Borders::Horizontal {
-            none
-        } else {
-            outer
-        };
+        let sides = if t.borders == Borders::Horizontal { none } else { outer };
         let _ = write!(
             out,
             r#"<w:tblBorders><w:top {outer}/><w:left {sides}/><w:bottom {outer}/><w:right {sides}/><w:insideH {inner_h}/><w:insideV {inner_v}/></w:tblBorders>"#
@@ -416,9 +389,7 @@ impl<'a> Body<'a> {
             let _ = write!(out, r#"<w:gridCol w:w="{w}"/>"#);
         }
         out.push_str("</w:tblGrid>");
-        let header_fill = t
-            .header_fill
-            .unwrap_or_else(|| self.theme.accent_color().tint(0.8));
+        let header_fill = t.header_fill.unwrap_or_else(|| self.theme.accent_color().tint(0.8));
         let stripe = self.theme.accent_color().tint(0.92);
         let saved_width = self.text_width;
         for (r, slots) in grid.rows.iter().enumerate() {
@@ -521,12 +492,8 @@ impl<'a> Body<'a> {
         let begin = format!(
             r#"<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r><w:r><w:instrText xml:space="preserve"> TOC \o "1-{levels}" \h \z \u </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>"#
         );
-        let entries: Vec<(usize, &TocEntry)> = self
-            .toc
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.level <= levels)
-            .collect();
+        let entries: Vec<(usize, &TocEntry)> =
+            self.toc.iter().enumerate().filter(|(_, e)| e.level <= levels).collect();
         if entries.is_empty() {
             let _ = write!(out, "<w:p>{begin}");
             write_text(out, "", "Update this field to list the headings.");
@@ -575,11 +542,7 @@ impl<'a> Body<'a> {
                 match part {
                     FieldPart::Text(t) => write_text(out, &rpr, &t),
                     FieldPart::Page | FieldPart::Pages => {
-                        let instr = if part == FieldPart::Page {
-                            "PAGE"
-                        } else {
-                            "NUMPAGES"
-                        };
+                        let instr = if part == FieldPart::Page { "PAGE" } else { "NUMPAGES" };
                         let _ = write!(
                             out,
                             r#"<w:r><w:rPr>{rpr}</w:rPr><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:rPr>{rpr}</w:rPr><w:instrText xml:space="preserve"> {instr} </w:instrText></w:r><w:r><w:rPr>{rpr}</w:rPr><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:rPr>{rpr}</w:rPr><w:t>1</w:t></w:r><w:r><w:rPr>{rpr}</w:rPr><w:fldChar w:fldCharType="end"/></w:r>"#
@@ -635,10 +598,7 @@ fn run_properties(theme: &Theme, run: &Run, bold: bool, link: bool) -> String {
     }
     if let Some(font) = &run.font {
         let f = escape(font);
-        let _ = write!(
-            p,
-            r#"<w:rFonts w:ascii="{f}" w:hAnsi="{f}" w:eastAsia="{f}" w:cs="{f}"/>"#
-        );
+        let _ = write!(p, r#"<w:rFonts w:ascii="{f}" w:hAnsi="{f}" w:eastAsia="{f}" w:cs="{f}"/>"#);
     }
     if run.bold || bold {
         p.push_str("<w:b/><w:bCs/>");
@@ -662,11 +622,7 @@ fn run_properties(theme: &Theme, run: &Run, bold: bool, link: bool) -> String {
         p.push_str(r#"<w:u w:val="single"/>"#);
     }
     if let Some(h) = run.highlight {
-        let _ = write!(
-            p,
-            r#"<w:shd w:val="clear" w:color="auto" w:fill="{}"/>"#,
-            h.hex()
-        );
+        let _ = write!(p, r#"<w:shd w:val="clear" w:color="auto" w:fill="{}"/>"#, h.hex());
     }
     if run.superscript {
         p.push_str(r#"<w:vertAlign w:val="superscript"/>"#);
@@ -709,17 +665,8 @@ pub(crate) fn write_text(out: &mut String, rpr: &str, text: &str) {
 /// Column widths in twips: relative `widths` (or equal ones) over the text width.
 fn column_widths(relative: &[f32], columns: usize, text_width: i32) -> Vec<i32> {
     let weights: Vec<f32> = (0..columns)
-        .map(|i| {
-            relative
-                .get(i)
-                .copied()
-                .filter(|w| w.is_finite() && *w > 0.0)
-                .unwrap_or(1.0)
-        })
+        .map(|i| relative.get(i).copied().filter(|w| w.is_finite() && *w > 0.0).unwrap_or(1.0))
         .collect();
     let total: f32 = weights.iter().sum();
-    weights
-        .iter()
-        .map(|w| ((w / total) * text_width as f32).round().max(200.0) as i32)
-        .collect()
+    weights.iter().map(|w| ((w / total) * text_width as f32).round().max(200.0) as i32).collect()
 }

@@ -22,11 +22,7 @@ struct Pager<'a> {
 
 /// The average advance of a character of `size` points.
 fn char_width(c: char, size: f32) -> f32 {
-    if text::is_cjk_char(c) {
-        size
-    } else {
-        size * 0.5
-    }
+    if text::is_cjk_char(c) { size } else { size * 0.5 }
 }
 
 fn lines(runs: &[Run], size: f32, width: f32) -> f32 {

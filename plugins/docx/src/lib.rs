@@ -27,14 +27,8 @@ pub const DEFAULT_FILE_NAME: &str = "document.docx";
 
 /// The bundled example specs, as (title, spec JSON).
 pub const EXAMPLES: [(&str, &str); 4] = [
-    (
-        "Project proposal with a budget table",
-        include_str!("../examples/proposal.json"),
-    ),
-    (
-        "Meeting minutes with actions",
-        include_str!("../examples/meeting_minutes.json"),
-    ),
+    ("Project proposal with a budget table", include_str!("../examples/proposal.json")),
+    ("Meeting minutes with actions", include_str!("../examples/meeting_minutes.json")),
     (
         "Multi-page annual report with a table of contents, written in Markdown",
         include_str!("../examples/annual_report.json"),
@@ -95,12 +89,7 @@ kiln_plugin_sdk::export_generator!(Docx);
 /// The output file name: the spec's (with `.docx` added when missing) or
 /// [`DEFAULT_FILE_NAME`].
 pub fn file_name(spec: &Document) -> String {
-    match spec
-        .file_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
+    match spec.file_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) if name.to_ascii_lowercase().ends_with(".docx") => name.to_owned(),
         Some(name) => format!("{name}.docx"),
         None => DEFAULT_FILE_NAME.to_owned(),
@@ -124,10 +113,7 @@ fn read_images(spec: &Document, host: &mut Host) -> Result<media::Media> {
         }
         let bytes = host.read_asset(&name)?;
         if let Err(message) = media.add(&name, bytes) {
-            bad.push(Violation::new(
-                pointer,
-                format!("asset {name:?}: {message}"),
-            ));
+            bad.push(Violation::new(pointer, format!("asset {name:?}: {message}")));
         }
     }
     if !bad.is_empty() {

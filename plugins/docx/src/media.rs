@@ -36,11 +36,7 @@ impl Media {
                 bytes.len()
             )
         })?;
-        let extension = if info.media_type == "image/png" {
-            "png"
-        } else {
-            "jpeg"
-        };
+        let extension = if info.media_type == "image/png" { "png" } else { "jpeg" };
         let n = self.order.len() + 1;
         self.order.push(name.to_owned());
         self.entries.insert(

@@ -52,22 +52,15 @@ impl Numbering {
             let _ = write!(
                 x,
                 r#"<w:abstractNum w:abstractNumId="{id}"><w:multiLevelType w:val="{}"/>"#,
-                if kind == ListKind::Bullet {
-                    "hybridMultilevel"
-                } else {
-                    "multilevel"
-                }
+                if kind == ListKind::Bullet { "hybridMultilevel" } else { "multilevel" }
             );
             for level in 0..9u32 {
                 let (left, hanging) = indent(kind, level);
                 let (fmt, text) = match kind {
                     ListKind::Bullet => ("bullet", BULLETS[level as usize % 3].to_owned()),
-                    ListKind::Numbered => (
-                        "decimal",
-                        (1..=level + 1)
-                            .map(|l| format!("%{l}."))
-                            .collect::<String>(),
-                    ),
+                    ListKind::Numbered => {
+                        ("decimal", (1..=level + 1).map(|l| format!("%{l}.")).collect::<String>())
+                    }
                 };
                 let _ = write!(
                     x,
@@ -82,11 +75,8 @@ impl Numbering {
         }
         for (n, (kind, level, start)) in self.instances.iter().enumerate() {
             let abstract_id = if *kind == ListKind::Bullet { 0 } else { 1 };
-            let _ = write!(
-                x,
-                r#"<w:num w:numId="{}"><w:abstractNumId w:val="{abstract_id}"/>"#,
-                n + 1
-            );
+            let _ =
+                write!(x, r#"<w:num w:numId="{}"><w:abstractNumId w:val="{abstract_id}"/>"#, n + 1);
             // Each list restarts: every level from the one it starts at.
             for l in *level..9 {
                 let s = if l == *level { *start } else { 1 };

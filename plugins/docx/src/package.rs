@@ -37,9 +37,7 @@ pub(crate) fn write<W: Write>(
 ) -> io::Result<W> {
     let sections = doc.resolved_sections();
     let toc = toc_entries(&doc.theme, &sections);
-    let has_toc = sections
-        .iter()
-        .any(|s| s.blocks.iter().any(|b| matches!(b, Block::Toc(_))));
+    let has_toc = sections.iter().any(|s| s.blocks.iter().any(|b| matches!(b, Block::Toc(_))));
     let has_header = sections.iter().any(|s| s.header.is_some());
     let has_footer = sections.iter().any(|s| s.footer.is_some());
     let total: u64 = sections.iter().map(|s| s.blocks.len() as u64).sum();
@@ -102,10 +100,9 @@ pub(crate) fn write<W: Write>(
     // Headers and footers: one per section when any section has one, so a
     // section without one does not inherit its predecessor's.
     for (i, section) in sections.iter().enumerate() {
-        for (kind, present, content) in [
-            ("header", has_header, &section.header),
-            ("footer", has_footer, &section.footer),
-        ] {
+        for (kind, present, content) in
+            [("header", has_header, &section.header), ("footer", has_footer, &section.footer)]
+        {
             if !present {
                 continue;
             }
@@ -134,11 +131,7 @@ pub(crate) fn write<W: Write>(
         package
             .part("word/numbering.xml", &format!("{WML}.numbering+xml"))?
             .write_all(body.numbering.xml().as_bytes())?;
-        rels.push(Relationship::new(
-            "rId3",
-            format!("{REL}/numbering"),
-            "numbering.xml",
-        ));
+        rels.push(Relationship::new("rId3", format!("{REL}/numbering"), "numbering.xml"));
     }
 
     // Links and images, for the document and for footnotes (which have
@@ -169,11 +162,7 @@ pub(crate) fn write<W: Write>(
             .part("word/footnotes.xml", &format!("{WML}.footnotes+xml"))?
             .write_all(x.as_bytes())?;
         package.relationships("word/footnotes.xml", &shared)?;
-        rels.push(Relationship::new(
-            "rId4",
-            format!("{REL}/footnotes"),
-            "footnotes.xml",
-        ));
+        rels.push(Relationship::new("rId4", format!("{REL}/footnotes"), "footnotes.xml"));
     }
     rels.extend(shared);
     package.relationships("word/document.xml", &rels)?;
@@ -185,10 +174,7 @@ pub(crate) fn write<W: Write>(
     }
 
     package
-        .part(
-            "docProps/core.xml",
-            "application/vnd.openxmlformats-package.core-properties+xml",
-        )?
+        .part("docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml")?
         .write_all(core(doc).as_bytes())?;
     package
         .part(
@@ -230,29 +216,16 @@ fn text_width(s: &ResolvedSection) -> i32 {
 fn section_properties(s: &ResolvedSection, i: usize, header: bool, footer: bool) -> String {
     let mut x = String::from("<w:sectPr>");
     if header {
-        x.push_str(&format!(
-            r#"<w:headerReference w:type="default" r:id="rIdH{}"/>"#,
-            i + 1
-        ));
+        x.push_str(&format!(r#"<w:headerReference w:type="default" r:id="rIdH{}"/>"#, i + 1));
     }
     if footer {
-        x.push_str(&format!(
-            r#"<w:footerReference w:type="default" r:id="rIdF{}"/>"#,
-            i + 1
-        ));
+        x.push_str(&format!(r#"<w:footerReference w:type="default" r:id="rIdF{}"/>"#, i + 1));
     }
     let (w, h) = s.page_points();
     let twips = |p: f32| (p * 20.0).round() as i32;
-    let orient = if s.orientation == Orientation::Landscape {
-        r#" w:orient="landscape""#
-    } else {
-        ""
-    };
-    x.push_str(&format!(
-        r#"<w:pgSz w:w="{}" w:h="{}"{orient}/>"#,
-        twips(w),
-        twips(h)
-    ));
+    let orient =
+        if s.orientation == Orientation::Landscape { r#" w:orient="landscape""# } else { "" };
+    x.push_str(&format!(r#"<w:pgSz w:w="{}" w:h="{}"{orient}/>"#, twips(w), twips(h)));
     let m = &s.margins;
     let distance = |margin: f32| twips((margin / 2.0).min(36.0));
     x.push_str(&format!(
@@ -264,10 +237,7 @@ fn section_properties(s: &ResolvedSection, i: usize, header: bool, footer: bool)
         distance(m.top.0),
         distance(m.bottom.0)
     ));
-    x.push_str(&format!(
-        r#"<w:cols w:num="{}" w:space="720"/>"#,
-        s.columns.max(1)
-    ));
+    x.push_str(&format!(r#"<w:cols w:num="{}" w:space="720"/>"#, s.columns.max(1)));
     x.push_str("</w:sectPr>");
     x
 }
@@ -297,11 +267,7 @@ pub(crate) fn w3cdtf(created: &str) -> String {
         Some(i) => (&time[..i], &time[i..]),
         None => (time, "Z"),
     };
-    let clock = if clock.len() == 5 {
-        format!("{clock}:00")
-    } else {
-        clock.to_owned()
-    };
+    let clock = if clock.len() == 5 { format!("{clock}:00") } else { clock.to_owned() };
     format!("{date}T{clock}{zone}")
 }
 

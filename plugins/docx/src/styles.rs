@@ -31,9 +31,7 @@ fn is_rtl_language(l: &str) -> bool {
 
 fn is_east_asian_language(l: &str) -> bool {
     let l = l.to_ascii_lowercase();
-    ["zh", "ja", "ko"]
-        .iter()
-        .any(|p| l == *p || l.starts_with(&format!("{p}-")))
+    ["zh", "ja", "ko"].iter().any(|p| l == *p || l.starts_with(&format!("{p}-")))
 }
 
 fn fonts(latin: &str, east_asian: &str, complex: &str) -> String {
@@ -60,21 +58,9 @@ pub(crate) fn xml(doc: &Document) -> String {
         .unwrap_or_else(|| east_asian_font(language));
     // Complex scripts (Arabic, Hebrew, ...) use the body font when the
     // document is in such a language, else Arial, which covers both.
-    let cs_font = if is_rtl_language(language) {
-        t.body_font()
-    } else {
-        "Arial"
-    };
-    let east_lang = if is_east_asian_language(language) {
-        language
-    } else {
-        "zh-CN"
-    };
-    let bidi_lang = if is_rtl_language(language) {
-        language
-    } else {
-        "ar-SA"
-    };
+    let cs_font = if is_rtl_language(language) { t.body_font() } else { "Arial" };
+    let east_lang = if is_east_asian_language(language) { language } else { "zh-CN" };
+    let bidi_lang = if is_rtl_language(language) { language } else { "ar-SA" };
     let size = half(t.font_size());
     let body = fonts(t.body_font(), east_font, cs_font);
     let heading = fonts(t.heading_font(), east_font, cs_font);

@@ -1,8 +1,8 @@
 //! Renders spec files to PDFs: `cargo run --example render -- OUT_DIR spec.json...`.
 //! Assets named by the specs are read from the spec's folder.
 
-use kiln_plugin_sdk::testing;
 use kiln_plugin_pdf::Pdf;
+use kiln_plugin_sdk::testing;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -21,14 +21,20 @@ fn main() {
                 assets.push((name, media, std::fs::read(&p).expect("asset")));
             }
         }
-        let refs: Vec<(&str, &str, &[u8])> = assets.iter().map(|(n, m, b)| (n.as_str(), *m, b.as_slice())).collect();
+        let refs: Vec<(&str, &str, &[u8])> =
+            assets.iter().map(|(n, m, b)| (n.as_str(), *m, b.as_slice())).collect();
         let start = std::time::Instant::now();
         match testing::run::<Pdf>(&spec, &refs) {
             Ok(run) => {
                 let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("out");
                 for f in &run.files {
                     std::fs::write(out.join(format!("{stem}.pdf")), &f.bytes).expect("write");
-                    println!("{}: {} bytes in {:?}", path.display(), f.bytes.len(), start.elapsed());
+                    println!(
+                        "{}: {} bytes in {:?}",
+                        path.display(),
+                        f.bytes.len(),
+                        start.elapsed()
+                    );
                 }
                 for (level, line) in &run.log {
                     println!("  {level:?}: {line}");

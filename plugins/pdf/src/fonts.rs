@@ -27,10 +27,7 @@ struct FaceData {
 
 macro_rules! face {
     ($name:literal, $file:literal) => {
-        FaceData {
-            name: $name,
-            bytes: include_bytes!(concat!("../fonts/", $file)),
-        }
+        FaceData { name: $name, bytes: include_bytes!(concat!("../fonts/", $file)) }
     };
 }
 
@@ -126,7 +123,8 @@ pub fn family(name: &str) -> Option<Family> {
         return Some(*f);
     }
     let words: Vec<&str> = lower.split([' ', '-']).collect();
-    if words.iter().any(|w| matches!(*w, "mono" | "code" | "courier" | "monospace" | "typewriter")) {
+    if words.iter().any(|w| matches!(*w, "mono" | "code" | "courier" | "monospace" | "typewriter"))
+    {
         Some(Family::Mono)
     } else if words.contains(&"sans") || words.contains(&"gothic") || words.contains(&"grotesk") {
         Some(Family::Sans)

@@ -70,17 +70,61 @@ pub struct SNode {
 #[derive(Clone, Debug)]
 pub enum Op {
     /// A line piece of text; `y` is the baseline.
-    Text { x: f32, y: f32, piece: Rc<crate::text::Piece> },
-    Rect { x: f32, y: f32, w: f32, h: f32, fill: Rgb },
-    Stroke { x1: f32, y1: f32, x2: f32, y2: f32, width: f32, color: Rgb },
+    Text {
+        x: f32,
+        y: f32,
+        piece: Rc<crate::text::Piece>,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        fill: Rgb,
+    },
+    Stroke {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+        width: f32,
+        color: Rgb,
+    },
     /// Many segments stroked as one path (table rules).
-    Lines { segs: Rc<Vec<[f32; 4]>>, dx: f32, dy: f32, width: f32, color: Rgb },
-    Image { x: f32, y: f32, w: f32, h: f32, image: usize },
-    Link { x: f32, y: f32, w: f32, h: f32, target: Link, annot: Option<u32> },
+    Lines {
+        segs: Rc<Vec<[f32; 4]>>,
+        dx: f32,
+        dy: f32,
+        width: f32,
+        color: Rgb,
+    },
+    Image {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        image: usize,
+    },
+    Link {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        target: Link,
+        annot: Option<u32>,
+    },
     /// Where a heading starts (for the outline, TOC and internal links).
-    Anchor { id: usize, y: f32 },
+    Anchor {
+        id: usize,
+        y: f32,
+    },
     /// The page number of an anchor, right-aligned at `x`, baseline `y`.
-    PageRef { x: f32, y: f32, anchor: usize, style: Rc<Style> },
+    PageRef {
+        x: f32,
+        y: f32,
+        anchor: usize,
+        style: Rc<Style>,
+    },
 }
 
 impl Op {
@@ -148,12 +192,16 @@ struct Chunk {
 #[derive(Clone, Debug)]
 enum ChunkKind {
     /// Lines of a paragraph: keep two together at a break.
-    Lines { keep_with_next: bool },
+    Lines {
+        keep_with_next: bool,
+    },
     /// Any item may end a frame.
     Free,
     /// Table rows; the header items are drawn again on every frame the
     /// table continues on.
-    Table { header: Vec<Item> },
+    Table {
+        header: Vec<Item>,
+    },
     PageBreak,
 }
 
@@ -235,7 +283,16 @@ fn rgb(c: doc::Color) -> Rgb {
 
 impl<'a> Layouter<'a> {
     pub fn new(shaper: &'a mut Shaper, theme: Theme, images: &'a ImageSizes) -> Self {
-        Layouter { shaper, theme, out: Laid::default(), images, heading_ids: 0, footnotes: Vec::new(), footnote_count: 0, nested: 0 }
+        Layouter {
+            shaper,
+            theme,
+            out: Laid::default(),
+            images,
+            heading_ids: 0,
+            footnotes: Vec::new(),
+            footnote_count: 0,
+            nested: 0,
+        }
     }
 
     fn node(&mut self, parent: Option<usize>, kind: SKind) -> usize {
@@ -330,12 +387,19 @@ impl<'a> Layouter<'a> {
             let asc = st.size * 0.9;
             if let Some(bg) = st.code_background.or(st.highlight) {
                 ops.push(Placed {
-                    op: Op::Rect { x: piece.x, y: y - asc, w: piece.width, h: st.size * 1.15, fill: bg },
+                    op: Op::Rect {
+                        x: piece.x,
+                        y: y - asc,
+                        w: piece.width,
+                        h: st.size * 1.15,
+                        fill: bg,
+                    },
                     content: None,
                 });
             }
             let face = fonts::get(piece.face);
-            let (upos, uth) = face.map_or((-0.1, 0.05), |f| (f.underline_position, f.underline_thickness));
+            let (upos, uth) =
+                face.map_or((-0.1, 0.05), |f| (f.underline_position, f.underline_thickness));
             let visible_w = if piece.text.ends_with(' ') {
                 piece.width - piece.glyphs.last().map_or(0.0, |g| g.x_advance * st.size)
             } else {
@@ -344,14 +408,28 @@ impl<'a> Layouter<'a> {
             if st.underline {
                 let uy = y - upos * st.size;
                 ops.push(Placed {
-                    op: Op::Stroke { x1: piece.x, y1: uy, x2: piece.x + visible_w, y2: uy, width: (uth * st.size).max(0.4), color: st.color },
+                    op: Op::Stroke {
+                        x1: piece.x,
+                        y1: uy,
+                        x2: piece.x + visible_w,
+                        y2: uy,
+                        width: (uth * st.size).max(0.4),
+                        color: st.color,
+                    },
                     content: None,
                 });
             }
             if st.strike {
                 let sy = y - st.size * 0.3;
                 ops.push(Placed {
-                    op: Op::Stroke { x1: piece.x, y1: sy, x2: piece.x + visible_w, y2: sy, width: (uth * st.size).max(0.4), color: st.color },
+                    op: Op::Stroke {
+                        x1: piece.x,
+                        y1: sy,
+                        x2: piece.x + visible_w,
+                        y2: sy,
+                        width: (uth * st.size).max(0.4),
+                        color: st.color,
+                    },
                     content: None,
                 });
             }
@@ -369,10 +447,20 @@ impl<'a> Layouter<'a> {
                     let cid = self.content(n);
                     self.out.nodes[n].kids.push(SKid::Annot(annot));
                     ops.push(Placed {
-                        op: Op::Link { x: piece.x, y: y - asc, w: piece.width, h: st.size * 1.2, target, annot: Some(annot) },
+                        op: Op::Link {
+                            x: piece.x,
+                            y: y - asc,
+                            w: piece.width,
+                            h: st.size * 1.2,
+                            target,
+                            annot: Some(annot),
+                        },
                         content: None,
                     });
-                    ops.push(Placed { op: Op::Text { x: piece.x, y, piece: Rc::new(piece) }, content: Some(cid) });
+                    ops.push(Placed {
+                        op: Op::Text { x: piece.x, y, piece: Rc::new(piece) },
+                        content: Some(cid),
+                    });
                     continue;
                 }
                 None => {
@@ -381,13 +469,22 @@ impl<'a> Layouter<'a> {
                 }
             };
             let cid = self.content(owner);
-            ops.push(Placed { op: Op::Text { x: piece.x, y, piece: Rc::new(piece) }, content: Some(cid) });
+            ops.push(Placed {
+                op: Op::Text { x: piece.x, y, piece: Rc::new(piece) },
+                content: Some(cid),
+            });
         }
         Item { height: line.height, ops, baseline: Some(base) }
     }
 
     /// Lays out blocks at a width, tagged under `parent`.
-    fn blocks(&mut self, blocks: &[Block], width: f32, parent: Option<usize>, out: &mut Vec<Chunk>) {
+    fn blocks(
+        &mut self,
+        blocks: &[Block],
+        width: f32,
+        parent: Option<usize>,
+        out: &mut Vec<Chunk>,
+    ) {
         for b in blocks {
             self.block(b, width, parent, out);
         }
@@ -398,7 +495,10 @@ impl<'a> Layouter<'a> {
         match block {
             Block::Heading(h) => {
                 let level = h.level.clamp(1, 6);
-                let mut st = Style::new(self.theme.heading, self.theme.heading_sizes[usize::from(level - 1)]);
+                let mut st = Style::new(
+                    self.theme.heading,
+                    self.theme.heading_sizes[usize::from(level - 1)],
+                );
                 st.bold = true;
                 st.color = self.theme.heading_color;
                 let title = doc::text::plain(&h.text);
@@ -411,7 +511,9 @@ impl<'a> Layouter<'a> {
                     self.heading_ids += 1;
                     self.out.headings.push(Heading { level, text: title });
                     if let Some(first) = items.first_mut() {
-                        first.ops.insert(0, Placed { op: Op::Anchor { id, y: 0.0 }, content: None });
+                        first
+                            .ops
+                            .insert(0, Placed { op: Op::Anchor { id, y: 0.0 }, content: None });
                     }
                 }
                 out.push(Chunk {
@@ -428,11 +530,20 @@ impl<'a> Layouter<'a> {
                 let default = if self.theme.justify { Align::Justify } else { Align::Left };
                 let align = p.align.map_or(default, align);
                 let items = self.para_items(&spans, width, align, node);
-                out.push(Chunk { items, space_before: size * 0.3, space_after: size * 0.5, kind: ChunkKind::Lines { keep_with_next: false } });
+                out.push(Chunk {
+                    items,
+                    space_before: size * 0.3,
+                    space_after: size * 0.5,
+                    kind: ChunkKind::Lines { keep_with_next: false },
+                });
             }
             Block::List(l) => self.list(l, width, parent, out, 0),
             Block::Bullets(items) | Block::Numbered(items) => {
-                let l = doc::List { items: items.clone(), ordered: matches!(block, Block::Numbered(_)), start: None };
+                let l = doc::List {
+                    items: items.clone(),
+                    ordered: matches!(block, Block::Numbered(_)),
+                    start: None,
+                };
                 self.list(&l, width, parent, out, 0)
             }
             Block::Table(t) => self.table(t, width, parent, out),
@@ -454,7 +565,13 @@ impl<'a> Layouter<'a> {
                         it.shift(indent, 0.0);
                         // The bar also spans the gap to the next block.
                         let h = it.height + if j == last { gap_after } else { 0.0 };
-                        it.ops.insert(0, Placed { op: Op::Rect { x: 0.0, y: 0.0, w: 2.5, h, fill: bar }, content: None });
+                        it.ops.insert(
+                            0,
+                            Placed {
+                                op: Op::Rect { x: 0.0, y: 0.0, w: 2.5, h, fill: bar },
+                                content: None,
+                            },
+                        );
                     }
                     if i > 0 {
                         c.space_before = 0.0;
@@ -480,15 +597,53 @@ impl<'a> Layouter<'a> {
                     let bottom = if i + 1 == n { pad } else { 0.0 };
                     it.shift(pad, top);
                     it.height += top + bottom;
-                    it.ops.insert(0, Placed { op: Op::Rect { x: 0.0, y: 0.0, w: width, h: it.height, fill: [0xF3, 0xF4, 0xF6] }, content: None });
+                    it.ops.insert(
+                        0,
+                        Placed {
+                            op: Op::Rect {
+                                x: 0.0,
+                                y: 0.0,
+                                w: width,
+                                h: it.height,
+                                fill: [0xF3, 0xF4, 0xF6],
+                            },
+                            content: None,
+                        },
+                    );
                 }
-                out.push(Chunk { items, space_before: size * 0.4, space_after: size * 0.7, kind: ChunkKind::Lines { keep_with_next: false } });
+                out.push(Chunk {
+                    items,
+                    space_before: size * 0.4,
+                    space_after: size * 0.7,
+                    kind: ChunkKind::Lines { keep_with_next: false },
+                });
             }
             Block::Rule(_) => {
-                let op = Op::Stroke { x1: 0.0, y1: size * 0.5, x2: width, y2: size * 0.5, width: 0.75, color: [0xA0, 0xA0, 0xA0] };
-                out.push(Chunk { items: vec![Item { height: size, ops: vec![Placed { op, content: None }], baseline: None }], space_before: size * 0.3, space_after: size * 0.3, kind: ChunkKind::Free });
+                let op = Op::Stroke {
+                    x1: 0.0,
+                    y1: size * 0.5,
+                    x2: width,
+                    y2: size * 0.5,
+                    width: 0.75,
+                    color: [0xA0, 0xA0, 0xA0],
+                };
+                out.push(Chunk {
+                    items: vec![Item {
+                        height: size,
+                        ops: vec![Placed { op, content: None }],
+                        baseline: None,
+                    }],
+                    space_before: size * 0.3,
+                    space_after: size * 0.3,
+                    kind: ChunkKind::Free,
+                });
             }
-            Block::PageBreak(_) => out.push(Chunk { items: Vec::new(), space_before: 0.0, space_after: 0.0, kind: ChunkKind::PageBreak }),
+            Block::PageBreak(_) => out.push(Chunk {
+                items: Vec::new(),
+                space_before: 0.0,
+                space_after: 0.0,
+                kind: ChunkKind::PageBreak,
+            }),
             Block::Toc(toc) => self.toc(toc, width, parent, out),
             Block::Markdown(text) => {
                 let parsed = doc::normalize::blocks(&doc::markdown::parse(text));
@@ -497,7 +652,14 @@ impl<'a> Layouter<'a> {
         }
     }
 
-    fn list(&mut self, l: &doc::List, width: f32, parent: Option<usize>, out: &mut Vec<Chunk>, depth: usize) {
+    fn list(
+        &mut self,
+        l: &doc::List,
+        width: f32,
+        parent: Option<usize>,
+        out: &mut Vec<Chunk>,
+        depth: usize,
+    ) {
         let size = self.theme.size;
         let node = self.node(parent, SKind::L(l.ordered));
         let indent = size * 1.6;
@@ -522,20 +684,32 @@ impl<'a> Layouter<'a> {
                 let base = self.base_style();
                 let spans = self.spans(&item.text, &base);
                 let items = self.para_items(&spans, width - indent, Align::Left, p);
-                chunks.push(Chunk { items, space_before: 0.0, space_after: size * 0.2, kind: ChunkKind::Lines { keep_with_next: false } });
+                chunks.push(Chunk {
+                    items,
+                    space_before: 0.0,
+                    space_after: size * 0.2,
+                    kind: ChunkKind::Lines { keep_with_next: false },
+                });
             }
             for b in &item.blocks {
                 match b {
-                    Block::List(inner) => self.list(inner, width - indent, Some(body), &mut chunks, depth + 1),
+                    Block::List(inner) => {
+                        self.list(inner, width - indent, Some(body), &mut chunks, depth + 1)
+                    }
                     Block::Bullets(items) | Block::Numbered(items) => {
-                        let inner = doc::List { items: items.clone(), ordered: matches!(b, Block::Numbered(_)), start: None };
+                        let inner = doc::List {
+                            items: items.clone(),
+                            ordered: matches!(b, Block::Numbered(_)),
+                            start: None,
+                        };
                         self.list(&inner, width - indent, Some(body), &mut chunks, depth + 1)
                     }
                     other => self.block(other, width - indent, Some(body), &mut chunks),
                 }
             }
             if !item.items.is_empty() {
-                let inner = doc::List { items: item.items.clone(), ordered: l.ordered, start: None };
+                let inner =
+                    doc::List { items: item.items.clone(), ordered: l.ordered, start: None };
                 self.list(&inner, width - indent, Some(body), &mut chunks, depth + 1);
             }
             self.nested -= 1;
@@ -565,7 +739,12 @@ impl<'a> Layouter<'a> {
                     first.ops.splice(0..0, it.ops);
                 } else {
                     it.shift(indent - lw - size * 0.4, 0.0);
-                    chunks.push(Chunk { items: vec![it], space_before: 0.0, space_after: 0.0, kind: ChunkKind::Free });
+                    chunks.push(Chunk {
+                        items: vec![it],
+                        space_before: 0.0,
+                        space_after: 0.0,
+                        kind: ChunkKind::Free,
+                    });
                 }
             }
             if let Some(c) = chunks.first_mut() {
@@ -583,7 +762,9 @@ impl<'a> Layouter<'a> {
 
     fn image(&mut self, img: &doc::Image, width: f32, parent: Option<usize>, out: &mut Vec<Chunk>) {
         let Some(&(pw, ph)) = self.images.get(&img.asset) else {
-            self.out.notes.push(format!("image {:?} could not be read as PNG or JPEG; left out", img.asset));
+            self.out
+                .notes
+                .push(format!("image {:?} could not be read as PNG or JPEG; left out", img.asset));
             return;
         };
         let (pw, ph) = (pw.max(1) as f32, ph.max(1) as f32);
@@ -595,13 +776,19 @@ impl<'a> Layouter<'a> {
             (None, None) => natural,
         };
         if w > width {
-            self.out.notes.push(format!("image {:?} is wider than the text ({w:.0} pt > {width:.0} pt); scaled down", img.asset));
+            self.out.notes.push(format!(
+                "image {:?} is wider than the text ({w:.0} pt > {width:.0} pt); scaled down",
+                img.asset
+            ));
             h *= width / w;
             w = width;
         }
         let max_h = MAX_IMAGE_HEIGHT.with(|m| *m.borrow());
         if h > max_h {
-            self.out.notes.push(format!("image {:?} is taller than the page's text area; scaled down", img.asset));
+            self.out.notes.push(format!(
+                "image {:?} is taller than the page's text area; scaled down",
+                img.asset
+            ));
             w *= max_h / h;
             h = max_h;
         }
@@ -611,10 +798,22 @@ impl<'a> Layouter<'a> {
             _ => 0.0,
         };
         let idx = self.out.images.len();
-        self.out.images.push(ImageRef { asset: img.asset.clone(), alt: img.alt.clone().or_else(|| img.caption.clone()) });
-        let fig = self.node(parent, SKind::Figure(img.alt.clone().or_else(|| img.caption.clone()).or_else(|| Some(img.asset.clone()))));
+        self.out.images.push(ImageRef {
+            asset: img.asset.clone(),
+            alt: img.alt.clone().or_else(|| img.caption.clone()),
+        });
+        let fig = self.node(
+            parent,
+            SKind::Figure(
+                img.alt.clone().or_else(|| img.caption.clone()).or_else(|| Some(img.asset.clone())),
+            ),
+        );
         let cid = self.content(fig);
-        let mut items = vec![Item { height: h, ops: vec![Placed { op: Op::Image { x, y: 0.0, w, h, image: idx }, content: Some(cid) }], baseline: None }];
+        let mut items = vec![Item {
+            height: h,
+            ops: vec![Placed { op: Op::Image { x, y: 0.0, w, h, image: idx }, content: Some(cid) }],
+            baseline: None,
+        }];
         if let Some(caption) = &img.caption {
             let cap = self.node(parent, SKind::Caption);
             let mut st = self.base_style();
@@ -633,7 +832,12 @@ impl<'a> Layouter<'a> {
             }
             items.extend(lines);
         }
-        out.push(Chunk { items, space_before: self.theme.size * 0.5, space_after: self.theme.size * 0.7, kind: ChunkKind::Lines { keep_with_next: false } });
+        out.push(Chunk {
+            items,
+            space_before: self.theme.size * 0.5,
+            space_after: self.theme.size * 0.7,
+            kind: ChunkKind::Lines { keep_with_next: false },
+        });
     }
 
     fn toc(&mut self, toc: &doc::Toc, width: f32, parent: Option<usize>, out: &mut Vec<Chunk>) {
@@ -646,9 +850,19 @@ impl<'a> Layouter<'a> {
             let p = self.node(Some(node), SKind::P);
             let spans = [Span { text: clean(&toc.title), style: Rc::new(st.clone()) }];
             let items = self.para_items(&spans, width, Align::Left, p);
-            out.push(Chunk { items, space_before: 0.0, space_after: st.size * 0.5, kind: ChunkKind::Lines { keep_with_next: true } });
+            out.push(Chunk {
+                items,
+                space_before: 0.0,
+                space_after: st.size * 0.5,
+                kind: ChunkKind::Lines { keep_with_next: true },
+            });
         }
-        let entries: Vec<(usize, Heading)> = TOC_HEADINGS.with(|h| h.borrow().clone()).into_iter().enumerate().filter(|(_, h)| h.level <= levels).collect();
+        let entries: Vec<(usize, Heading)> = TOC_HEADINGS
+            .with(|h| h.borrow().clone())
+            .into_iter()
+            .enumerate()
+            .filter(|(_, h)| h.level <= levels)
+            .collect();
         let num_w = self.shaper.measure("0000", &self.base_style());
         for (id, h) in entries {
             let item_node = self.node(Some(node), SKind::TocItem);
@@ -666,26 +880,53 @@ impl<'a> Layouter<'a> {
             let mut items = Vec::new();
             for (i, line) in lines.into_iter().enumerate() {
                 let lw = line.width;
-                let mut it = Item { height: line.height, ops: Vec::new(), baseline: Some(line.ascent) };
+                let mut it =
+                    Item { height: line.height, ops: Vec::new(), baseline: Some(line.ascent) };
                 let base = line.ascent;
                 for piece in line.pieces {
                     let cid = self.content(link);
-                    it.ops.push(Placed { op: Op::Text { x: piece.x, y: base, piece: Rc::new(piece) }, content: Some(cid) });
+                    it.ops.push(Placed {
+                        op: Op::Text { x: piece.x, y: base, piece: Rc::new(piece) },
+                        content: Some(cid),
+                    });
                 }
                 if i + 1 == n {
                     // Dot leaders, then the page number.
                     let dots_from = indent + lw + 4.0;
                     let dots_to = width - num_w;
                     if dots_to > dots_from {
-                        it.ops.push(Placed { op: Op::Stroke { x1: dots_from, y1: base, x2: dots_to, y2: base, width: -1.0, color: [0x80, 0x80, 0x80] }, content: None });
+                        it.ops.push(Placed {
+                            op: Op::Stroke {
+                                x1: dots_from,
+                                y1: base,
+                                x2: dots_to,
+                                y2: base,
+                                width: -1.0,
+                                color: [0x80, 0x80, 0x80],
+                            },
+                            content: None,
+                        });
                     }
                     let cid = self.content(link);
-                    it.ops.push(Placed { op: Op::PageRef { x: width, y: base, anchor: id, style: st.clone() }, content: Some(cid) });
+                    it.ops.push(Placed {
+                        op: Op::PageRef { x: width, y: base, anchor: id, style: st.clone() },
+                        content: Some(cid),
+                    });
                 }
                 let annot = self.out.annots;
                 self.out.annots += 1;
                 self.out.nodes[link].kids.push(SKid::Annot(annot));
-                it.ops.push(Placed { op: Op::Link { x: 0.0, y: 0.0, w: width, h: it.height, target: Link::Anchor(id), annot: Some(annot) }, content: None });
+                it.ops.push(Placed {
+                    op: Op::Link {
+                        x: 0.0,
+                        y: 0.0,
+                        w: width,
+                        h: it.height,
+                        target: Link::Anchor(id),
+                        annot: Some(annot),
+                    },
+                    content: None,
+                });
                 // Text pieces start at the line's left; indent them.
                 for p in &mut it.ops {
                     if matches!(p.op, Op::Text { .. }) {
@@ -694,7 +935,12 @@ impl<'a> Layouter<'a> {
                 }
                 items.push(it);
             }
-            out.push(Chunk { items, space_before: if h.level == 1 { 3.0 } else { 0.0 }, space_after: 1.0, kind: ChunkKind::Lines { keep_with_next: false } });
+            out.push(Chunk {
+                items,
+                space_before: if h.level == 1 { 3.0 } else { 0.0 },
+                space_after: 1.0,
+                kind: ChunkKind::Lines { keep_with_next: false },
+            });
         }
     }
 
@@ -706,7 +952,8 @@ impl<'a> Layouter<'a> {
             rows.push(t.header.clone());
         }
         rows.extend(t.rows.iter().cloned());
-        let header_rows = (t.header_rows as usize + usize::from(!t.header.is_empty())).min(rows.len());
+        let header_rows =
+            (t.header_rows as usize + usize::from(!t.header.is_empty())).min(rows.len());
         let grid = doc::table::layout(&rows);
         let ncols = grid.columns.max(1);
         // Column widths: relative weights, else from content.
@@ -722,8 +969,13 @@ impl<'a> Layouter<'a> {
             col_x[i + 1] = col_x[i] + col_w[i];
         }
         let table_node = self.node(parent, SKind::Table);
-        let head_node = if header_rows > 0 { Some(self.node(Some(table_node), SKind::THead)) } else { None };
-        let body_node = if rows.len() > header_rows { Some(self.node(Some(table_node), SKind::TBody)) } else { None };
+        let head_node =
+            if header_rows > 0 { Some(self.node(Some(table_node), SKind::THead)) } else { None };
+        let body_node = if rows.len() > header_rows {
+            Some(self.node(Some(table_node), SKind::TBody))
+        } else {
+            None
+        };
         let header_fill = t.header_fill.map(rgb).unwrap_or_else(|| tint(self.theme.accent, 0.8));
         let border = [0x9A, 0xA3, 0xAE];
         let borders = t.borders;
@@ -759,7 +1011,12 @@ impl<'a> Layouter<'a> {
                     let p = self.node(Some(cnode), SKind::P);
                     let spans = self.spans(&cell.text, &base);
                     let items = self.para_items(&spans, cw, a, p);
-                    chunks.push(Chunk { items, space_before: 0.0, space_after: 0.0, kind: ChunkKind::Free });
+                    chunks.push(Chunk {
+                        items,
+                        space_before: 0.0,
+                        space_after: 0.0,
+                        kind: ChunkKind::Free,
+                    });
                 }
                 self.nested += 1;
                 for b in &cell.blocks {
@@ -767,7 +1024,12 @@ impl<'a> Layouter<'a> {
                         let p = self.node(Some(cnode), SKind::P);
                         let spans = self.spans(&pa.text, &base);
                         let items = self.para_items(&spans, cw, pa.align.map_or(a, align), p);
-                        chunks.push(Chunk { items, space_before: 2.0, space_after: 2.0, kind: ChunkKind::Free });
+                        chunks.push(Chunk {
+                            items,
+                            space_before: 2.0,
+                            space_after: 2.0,
+                            kind: ChunkKind::Free,
+                        });
                     } else {
                         self.block(b, cw, Some(cnode), &mut chunks);
                     }
@@ -775,8 +1037,23 @@ impl<'a> Layouter<'a> {
                 self.nested -= 1;
                 let (content, height) = stack(chunks);
                 let zebra = t.striped && !is_head && (ri - header_rows) % 2 == 1;
-                let fill = cell.fill.map(rgb).or(if is_head { Some(header_fill) } else if zebra { Some([0xF2, 0xF4, 0xF7]) } else { None });
-                boxes.push(CellBox { row: ri, col: *column, colspan, rowspan, content, height: height + 2.0 * CELL_PAD_Y, fill, valign: cell.valign.unwrap_or(doc::VAlign::Top) });
+                let fill = cell.fill.map(rgb).or(if is_head {
+                    Some(header_fill)
+                } else if zebra {
+                    Some([0xF2, 0xF4, 0xF7])
+                } else {
+                    None
+                });
+                boxes.push(CellBox {
+                    row: ri,
+                    col: *column,
+                    colspan,
+                    rowspan,
+                    content,
+                    height: height + 2.0 * CELL_PAD_Y,
+                    fill,
+                    valign: cell.valign.unwrap_or(doc::VAlign::Top),
+                });
             }
         }
         // Row heights: single-row cells first, then spans stretch the last row.
@@ -816,12 +1093,31 @@ impl<'a> Layouter<'a> {
             }
             let top = row_top[r];
             let mut it = Item { height: row_top[end + 1] - top, ops: Vec::new(), baseline: None };
-            let zebra_row = |ri: usize| t.striped && ri >= header_rows && (ri - header_rows) % 2 == 1;
+            let zebra_row =
+                |ri: usize| t.striped && ri >= header_rows && (ri - header_rows) % 2 == 1;
             for ri in r..=end {
                 if ri < header_rows {
-                    it.ops.push(Placed { op: Op::Rect { x: 0.0, y: row_top[ri] - top, w: width, h: heights[ri], fill: header_fill }, content: None });
+                    it.ops.push(Placed {
+                        op: Op::Rect {
+                            x: 0.0,
+                            y: row_top[ri] - top,
+                            w: width,
+                            h: heights[ri],
+                            fill: header_fill,
+                        },
+                        content: None,
+                    });
                 } else if zebra_row(ri) {
-                    it.ops.push(Placed { op: Op::Rect { x: 0.0, y: row_top[ri] - top, w: width, h: heights[ri], fill: [0xF2, 0xF4, 0xF7] }, content: None });
+                    it.ops.push(Placed {
+                        op: Op::Rect {
+                            x: 0.0,
+                            y: row_top[ri] - top,
+                            w: width,
+                            h: heights[ri],
+                            fill: [0xF2, 0xF4, 0xF7],
+                        },
+                        content: None,
+                    });
                 }
             }
             let mut segs: Vec<[f32; 4]> = Vec::new();
@@ -865,11 +1161,23 @@ impl<'a> Layouter<'a> {
                 }
             }
             if !segs.is_empty() {
-                it.ops.push(Placed { op: Op::Lines { segs: Rc::new(std::mem::take(&mut segs)), dx: 0.0, dy: 0.0, width: 0.5, color: border }, content: None });
+                it.ops.push(Placed {
+                    op: Op::Lines {
+                        segs: Rc::new(std::mem::take(&mut segs)),
+                        dx: 0.0,
+                        dy: 0.0,
+                        width: 0.5,
+                        color: border,
+                    },
+                    content: None,
+                });
             }
             if matches!(borders, doc::Borders::Outer) {
                 let h = it.height;
-                let line = |x1: f32, y1: f32, x2: f32, y2: f32| Placed { op: Op::Stroke { x1, y1, x2, y2, width: 0.75, color: border }, content: None };
+                let line = |x1: f32, y1: f32, x2: f32, y2: f32| Placed {
+                    op: Op::Stroke { x1, y1, x2, y2, width: 0.75, color: border },
+                    content: None,
+                };
                 it.ops.push(line(0.0, 0.0, 0.0, h));
                 it.ops.push(line(width, 0.0, width, h));
                 if r == 0 {
@@ -903,7 +1211,12 @@ impl<'a> Layouter<'a> {
         let mut all = header_items;
         let lead = all.len();
         all.extend(items);
-        out.push(Chunk { items: all, space_before: size * 0.5, space_after: size * 0.8, kind: ChunkKind::Table { header: repeat } });
+        out.push(Chunk {
+            items: all,
+            space_before: size * 0.5,
+            space_after: size * 0.8,
+            kind: ChunkKind::Table { header: repeat },
+        });
         TABLE_LEAD.with(|l| l.borrow_mut().push(lead));
     }
 
@@ -928,7 +1241,12 @@ impl<'a> Layouter<'a> {
                 }
                 let text: String = text.chars().take(400).collect();
                 let w = self.shaper.measure(&text, &base) + 2.0 * CELL_PAD_X + 2.0;
-                let longest = text.split_whitespace().map(|word| self.shaper.measure(word, &base)).fold(0.0, f32::max) + 2.0 * CELL_PAD_X + 2.0;
+                let longest = text
+                    .split_whitespace()
+                    .map(|word| self.shaper.measure(word, &base))
+                    .fold(0.0, f32::max)
+                    + 2.0 * CELL_PAD_X
+                    + 2.0;
                 max[*column] = max[*column].max(w);
                 min[*column] = min[*column].max(longest.min(width / ncols as f32 * 1.5));
             }
@@ -955,8 +1273,24 @@ impl<'a> Layouter<'a> {
         }
         let notes = std::mem::take(&mut self.footnotes);
         let size = self.theme.size;
-        let rule = Op::Stroke { x1: 0.0, y1: size * 0.5, x2: width * 0.3, y2: size * 0.5, width: 0.5, color: [0x80, 0x80, 0x80] };
-        out.push(Chunk { items: vec![Item { height: size, ops: vec![Placed { op: rule, content: None }], baseline: None }], space_before: size, space_after: 0.0, kind: ChunkKind::Lines { keep_with_next: true } });
+        let rule = Op::Stroke {
+            x1: 0.0,
+            y1: size * 0.5,
+            x2: width * 0.3,
+            y2: size * 0.5,
+            width: 0.5,
+            color: [0x80, 0x80, 0x80],
+        };
+        out.push(Chunk {
+            items: vec![Item {
+                height: size,
+                ops: vec![Placed { op: rule, content: None }],
+                baseline: None,
+            }],
+            space_before: size,
+            space_after: 0.0,
+            kind: ChunkKind::Lines { keep_with_next: true },
+        });
         for (n, blocks) in notes {
             let node = self.node(None, SKind::Note);
             let saved = self.theme.size;
@@ -1054,8 +1388,12 @@ fn clean(text: &str) -> String {
 fn collect_headings(blocks: &[Block], out: &mut Vec<Heading>) {
     for b in blocks {
         match b {
-            Block::Heading(h) => out.push(Heading { level: h.level.clamp(1, 6), text: doc::text::plain(&h.text) }),
-            Block::Markdown(m) => collect_headings(&doc::normalize::blocks(&doc::markdown::parse(m)), out),
+            Block::Heading(h) => {
+                out.push(Heading { level: h.level.clamp(1, 6), text: doc::text::plain(&h.text) })
+            }
+            Block::Markdown(m) => {
+                collect_headings(&doc::normalize::blocks(&doc::markdown::parse(m)), out)
+            }
             Block::Quote(inner) => collect_headings(inner, out),
             _ => {}
         }
@@ -1103,7 +1441,12 @@ struct Flow<'l> {
 
 impl Flow<'_> {
     fn new_page(&mut self) {
-        self.pages.push(Page { width: self.geo.width, height: self.geo.height, section: self.section, ops: Vec::new() });
+        self.pages.push(Page {
+            width: self.geo.width,
+            height: self.geo.height,
+            section: self.section,
+            ops: Vec::new(),
+        });
         self.column = 0;
         self.y = self.geo.top;
         self.fresh = true;
@@ -1166,15 +1509,18 @@ impl Flow<'_> {
                     let gap = if self.fresh { 0.0 } else { self.prev_after.max(c.space_before) };
                     // Keep with next: this chunk and the next chunk's first two items.
                     let mut need = total;
-                    if *keep_with_next
-                        && let Some(next) = chunks.get(i + 1)
-                    {
-                        need += next.space_before + next.items.iter().take(2).map(|it| it.height).sum::<f32>();
+                    if *keep_with_next && let Some(next) = chunks.get(i + 1) {
+                        need += next.space_before
+                            + next.items.iter().take(2).map(|it| it.height).sum::<f32>();
                     }
                     let n = c.items.len();
-                    let orphan_min = if n >= 2 { c.items[0].height + c.items[1].height } else { total };
+                    let orphan_min =
+                        if n >= 2 { c.items[0].height + c.items[1].height } else { total };
                     let first_need = if *keep_with_next { need } else { orphan_min.min(need) };
-                    if !self.fresh && gap + first_need > self.room() && first_need <= self.frame_height() {
+                    if !self.fresh
+                        && gap + first_need > self.room()
+                        && first_need <= self.frame_height()
+                    {
                         self.next_frame();
                     } else {
                         self.gap(c.space_before);
@@ -1247,7 +1593,13 @@ impl Flow<'_> {
 }
 
 /// Lays out a whole document.
-pub fn layout(sections: &[ResolvedSection], theme: Theme, shaper: &mut Shaper, images: &ImageSizes, progress: &mut dyn FnMut(usize)) -> Laid {
+pub fn layout(
+    sections: &[ResolvedSection],
+    theme: Theme,
+    shaper: &mut Shaper,
+    images: &ImageSizes,
+    progress: &mut dyn FnMut(usize),
+) -> Laid {
     let mut headings = Vec::new();
     for s in sections {
         collect_headings(&s.blocks, &mut headings);
@@ -1264,7 +1616,15 @@ pub fn layout(sections: &[ResolvedSection], theme: Theme, shaper: &mut Shaper, i
         if si + 1 == sections.len() {
             lay.notes(geo.col_w, &mut chunks);
         }
-        let mut flow = Flow { pages: &mut pages, geo, section: si, column: 0, y: 0.0, fresh: true, prev_after: 0.0 };
+        let mut flow = Flow {
+            pages: &mut pages,
+            geo,
+            section: si,
+            column: 0,
+            y: 0.0,
+            fresh: true,
+            prev_after: 0.0,
+        };
         flow.new_page();
         flow.run(&chunks);
         progress(pages.len());

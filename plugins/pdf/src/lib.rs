@@ -13,9 +13,9 @@ pub mod render;
 pub mod spec;
 pub mod text;
 
+pub use kiln_plugin_sdk::Violation;
 /// The document model the pdf spec is built on, shared with the docx plugin.
 pub use kiln_plugin_sdk::document;
-pub use kiln_plugin_sdk::Violation;
 
 use kiln_plugin_sdk::{Example, GenerateError, Generator, Host, Info, Level, Result};
 
@@ -70,14 +70,20 @@ impl Generator for Pdf {
         }
         let mut logs = Vec::new();
         let mut progress = Vec::new();
-        let bytes = spec::build(&spec, &assets, &mut |l, m| logs.push((l, m)), &mut |d, t| progress.push((d, t)))?;
+        let bytes = spec::build(&spec, &assets, &mut |l, m| logs.push((l, m)), &mut |d, t| {
+            progress.push((d, t))
+        })?;
         for (level, message) in logs {
             host.log(level, &message);
         }
         let step = (progress.len() / 100).max(1);
         for (i, (done, total)) in progress.iter().enumerate() {
             if i % step == 0 || i + 1 == progress.len() {
-                host.progress(*done as u64, *total as u64, &format!("drawing page {done} of {total}"));
+                host.progress(
+                    *done as u64,
+                    *total as u64,
+                    &format!("drawing page {done} of {total}"),
+                );
             }
         }
         let name = spec::file_name(&spec);

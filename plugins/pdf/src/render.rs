@@ -17,8 +17,8 @@ use krilla::page::PageSettings;
 use krilla::paint::{Fill, LineCap, Stroke, StrokeDash};
 use krilla::surface::Surface;
 use krilla::tagging::{
-    Artifact, ArtifactType, ContentTag, Identifier, ListNumbering, Node, SpanTag, Tag, TagGroup, TagKind,
-    TagTree, TableHeaderScope,
+    Artifact, ArtifactType, ContentTag, Identifier, ListNumbering, Node, SpanTag, TableHeaderScope,
+    Tag, TagGroup, TagKind, TagTree,
 };
 use krilla::{Document, SerializeSettings};
 
@@ -51,7 +51,11 @@ pub struct Settings {
 }
 
 fn fill(c: Rgb) -> Fill {
-    Fill { paint: rgb::Color::new(c[0], c[1], c[2]).into(), opacity: NormalizedF32::ONE, rule: Default::default() }
+    Fill {
+        paint: rgb::Color::new(c[0], c[1], c[2]).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }
 }
 
 fn rect_path(x: f32, y: f32, w: f32, h: f32) -> Option<krilla::geom::Path> {
@@ -70,12 +74,17 @@ pub fn render(
 ) -> Result<Vec<u8>, String> {
     let configuration = match settings.standard {
         Standard::Plain => ConfigurationBuilder::new().with_version(PdfVersion::Pdf17).finish(),
-        Standard::A2b => ConfigurationBuilder::new().with_archival_validator(Archival::A2_B).finish(),
-        Standard::Ua1 => ConfigurationBuilder::new().with_accessibility_validator(Accessibility::UA1).finish(),
+        Standard::A2b => {
+            ConfigurationBuilder::new().with_archival_validator(Archival::A2_B).finish()
+        }
+        Standard::Ua1 => {
+            ConfigurationBuilder::new().with_accessibility_validator(Accessibility::UA1).finish()
+        }
     }
     .map_err(|e| format!("the PDF standard cannot be configured: {e:?}"))?;
     let tagged = settings.tagged || settings.standard == Standard::Ua1;
-    let ss = SerializeSettings { enable_tagging: tagged, configuration, ..SerializeSettings::default() };
+    let ss =
+        SerializeSettings { enable_tagging: tagged, configuration, ..SerializeSettings::default() };
     let mut document = Document::new_with(ss);
     let total = laid.pages.len();
     let mut content_ids: HashMap<u32, Identifier> = HashMap::new();
@@ -87,15 +96,49 @@ pub fn render(
         let mut links = Vec::new();
         {
             let mut surface = p.surface();
-            draw_page(&mut surface, page, laid, shaper, images, &mut content_ids, &mut links, pi, total);
-            if let Some((header, footer, top, bottom, left_right)) = settings.headers.get(page.section) {
+            draw_page(
+                &mut surface,
+                page,
+                laid,
+                shaper,
+                images,
+                &mut content_ids,
+                &mut links,
+                pi,
+                total,
+            );
+            if let Some((header, footer, top, bottom, left_right)) =
+                settings.headers.get(page.section)
+            {
                 let w = page.width - 2.0 * left_right;
                 if let Some(h) = header {
-                    draw_field_line(&mut surface, shaper, h, &settings.header_style, *left_right, (top / 2.0).max(8.0), w, pi, total, ArtifactType::Header);
+                    draw_field_line(
+                        &mut surface,
+                        shaper,
+                        h,
+                        &settings.header_style,
+                        *left_right,
+                        (top / 2.0).max(8.0),
+                        w,
+                        pi,
+                        total,
+                        ArtifactType::Header,
+                    );
                 }
                 if let Some(f) = footer {
                     let y = page.height - (bottom / 2.0).max(8.0);
-                    draw_field_line(&mut surface, shaper, f, &settings.header_style, *left_right, y, w, pi, total, ArtifactType::Footer);
+                    draw_field_line(
+                        &mut surface,
+                        shaper,
+                        f,
+                        &settings.header_style,
+                        *left_right,
+                        y,
+                        w,
+                        pi,
+                        total,
+                        ArtifactType::Footer,
+                    );
                 }
             }
             surface.finish();
@@ -103,16 +146,26 @@ pub fn render(
         for (rect, target, annot) in links {
             let alt = match &target {
                 Link::Uri(uri) => format!("Link to {uri}"),
-                Link::Anchor(id) => laid.headings.get(*id).map_or("Link within the document".to_owned(), |h| format!("Go to {}", h.text)),
+                Link::Anchor(id) => laid
+                    .headings
+                    .get(*id)
+                    .map_or("Link within the document".to_owned(), |h| format!("Go to {}", h.text)),
             };
             let target = match target {
-                Link::Uri(uri) => krilla::annotation::Target::Action(krilla::action::Action::Link(krilla::action::LinkAction::new(uri))),
+                Link::Uri(uri) => krilla::annotation::Target::Action(krilla::action::Action::Link(
+                    krilla::action::LinkAction::new(uri),
+                )),
                 Link::Anchor(id) => {
                     let Some(&(page_idx, y)) = laid.anchors.get(&id) else { continue };
-                    krilla::annotation::Target::Destination(krilla::destination::Destination::Xyz(XyzDestination::new(page_idx, Point::from_xy(0.0, (y - 6.0).max(0.0)))))
+                    krilla::annotation::Target::Destination(krilla::destination::Destination::Xyz(
+                        XyzDestination::new(page_idx, Point::from_xy(0.0, (y - 6.0).max(0.0))),
+                    ))
                 }
             };
-            let annotation = krilla::annotation::Annotation::new_link(krilla::annotation::LinkAnnotation::new(rect, target), Some(alt));
+            let annotation = krilla::annotation::Annotation::new_link(
+                krilla::annotation::LinkAnnotation::new(rect, target),
+                Some(alt),
+            );
             match annot {
                 Some(a) if tagged => {
                     let id = p.add_tagged_annotation(annotation);
@@ -129,7 +182,10 @@ pub fn render(
     let mut stack: Vec<(u8, OutlineNode)> = Vec::new();
     for (i, h) in laid.headings.iter().enumerate() {
         let Some(&(page_idx, y)) = laid.anchors.get(&i) else { continue };
-        let node = OutlineNode::new(h.text.clone(), XyzDestination::new(page_idx, Point::from_xy(0.0, (y - 6.0).max(0.0))));
+        let node = OutlineNode::new(
+            h.text.clone(),
+            XyzDestination::new(page_idx, Point::from_xy(0.0, (y - 6.0).max(0.0))),
+        );
         while let Some((lvl, _)) = stack.last() {
             if *lvl >= h.level {
                 let (_, done) = stack.pop().expect("non-empty");
@@ -193,8 +249,14 @@ fn describe(e: &krilla::error::KrillaError) -> String {
 fn tag_of(kind: &SKind) -> TagKind {
     match kind {
         SKind::P => Tag::P.into(),
-        SKind::H(level, title) => Tag::Hn(NonZeroU16::new(u16::from(*level)).unwrap_or(NonZeroU16::MIN), Some(title.clone())).into(),
-        SKind::L(ordered) => Tag::L(if *ordered { ListNumbering::Decimal } else { ListNumbering::Disc }).into(),
+        SKind::H(level, title) => Tag::Hn(
+            NonZeroU16::new(u16::from(*level)).unwrap_or(NonZeroU16::MIN),
+            Some(title.clone()),
+        )
+        .into(),
+        SKind::L(ordered) => {
+            Tag::L(if *ordered { ListNumbering::Decimal } else { ListNumbering::Disc }).into()
+        }
         SKind::LI => Tag::LI.into(),
         SKind::Lbl => Tag::Lbl.into(),
         SKind::LBody => Tag::LBody.into(),
@@ -216,7 +278,12 @@ fn tag_of(kind: &SKind) -> TagKind {
     }
 }
 
-fn build_node(laid: &Laid, kid: SKid, contents: &mut HashMap<u32, Identifier>, annots: &mut HashMap<u32, Identifier>) -> Option<Node> {
+fn build_node(
+    laid: &Laid,
+    kid: SKid,
+    contents: &mut HashMap<u32, Identifier>,
+    annots: &mut HashMap<u32, Identifier>,
+) -> Option<Node> {
     match kid {
         SKid::Content(c) => contents.remove(&c).map(Node::from),
         SKid::Annot(a) => annots.remove(&a).map(Node::from),
@@ -277,7 +344,14 @@ fn draw_page(
                 let Some(face) = fonts::get(piece.face) else { continue };
                 surface.set_fill(Some(fill(piece.style.color)));
                 surface.set_stroke(None);
-                surface.draw_glyphs(Point::from_xy(*x, *y), &piece.glyphs, face.pdf.clone(), &piece.text, piece.style.size, false);
+                surface.draw_glyphs(
+                    Point::from_xy(*x, *y),
+                    &piece.glyphs,
+                    face.pdf.clone(),
+                    &piece.text,
+                    piece.style.size,
+                    false,
+                );
             }
             Op::Rect { x, y, w, h, fill: c } => {
                 if let Some(path) = rect_path(*x, *y, *w, *h) {
@@ -322,21 +396,31 @@ fn draw_page(
                 }
             }
             Op::Image { x, y, w, h, image } => {
-                if let (Some(Some(img)), Some(size)) = (images.get(*image), Size::from_wh(w.max(0.1), h.max(0.1))) {
+                if let (Some(Some(img)), Some(size)) =
+                    (images.get(*image), Size::from_wh(w.max(0.1), h.max(0.1)))
+                {
                     surface.push_transform(&Transform::from_translate(*x, *y));
                     surface.draw_image(img.clone(), size);
                     surface.pop();
                 }
             }
             Op::PageRef { x, y, anchor, style } => {
-                let text = laid.anchors.get(anchor).map_or("?".to_owned(), |(p, _)| (p + 1).to_string());
+                let text =
+                    laid.anchors.get(anchor).map_or("?".to_owned(), |(p, _)| (p + 1).to_string());
                 let spans = [Span { text, style: style.clone() }];
                 let lines = shaper.lines(&spans, 1000.0, Align::Left, 1.0);
                 if let Some(line) = lines.first() {
                     for piece in &line.pieces {
                         let Some(face) = fonts::get(piece.face) else { continue };
                         surface.set_fill(Some(fill(style.color)));
-                        surface.draw_glyphs(Point::from_xy(x - line.width + piece.x, *y), &piece.glyphs, face.pdf.clone(), &piece.text, style.size, false);
+                        surface.draw_glyphs(
+                            Point::from_xy(x - line.width + piece.x, *y),
+                            &piece.glyphs,
+                            face.pdf.clone(),
+                            &piece.text,
+                            style.size,
+                            false,
+                        );
                     }
                 }
             }
@@ -399,7 +483,14 @@ fn draw_field_line(
     for piece in &line.pieces {
         let Some(face) = fonts::get(piece.face) else { continue };
         surface.set_fill(Some(fill(piece.style.color)));
-        surface.draw_glyphs(Point::from_xy(left + piece.x, baseline), &piece.glyphs, face.pdf.clone(), &piece.text, piece.style.size, false);
+        surface.draw_glyphs(
+            Point::from_xy(left + piece.x, baseline),
+            &piece.glyphs,
+            face.pdf.clone(),
+            &piece.text,
+            piece.style.size,
+            false,
+        );
     }
     surface.end_tagged();
 }

@@ -51,7 +51,13 @@ pub enum PdfStandard {
     #[serde(rename = "pdf-1.7", alias = "pdf", alias = "PDF-1.7")]
     Pdf17,
     /// PDF/A-2b, for archiving.
-    #[serde(rename = "pdf/a-2b", alias = "PDF/A-2b", alias = "pdf/a-2", alias = "pdfa", alias = "PDF/A-2B")]
+    #[serde(
+        rename = "pdf/a-2b",
+        alias = "PDF/A-2b",
+        alias = "pdf/a-2",
+        alias = "pdfa",
+        alias = "PDF/A-2B"
+    )]
     PdfA2b,
     /// PDF/UA-1, for accessibility.
     #[serde(rename = "pdf/ua-1", alias = "PDF/UA-1", alias = "pdf/ua", alias = "pdfua")]
@@ -103,7 +109,10 @@ impl<'de> Visitor<'de> for SpecVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Spec, A::Error> {
         let mut pdf = None;
-        let document = Document::deserialize(de::value::MapAccessDeserializer::new(SkipPdf { inner: map, pdf: &mut pdf }))?;
+        let document = Document::deserialize(de::value::MapAccessDeserializer::new(SkipPdf {
+            inner: map,
+            pdf: &mut pdf,
+        }))?;
         Ok(Spec { document, pdf: pdf.unwrap_or_default() })
     }
 }
@@ -118,7 +127,10 @@ struct SkipPdf<'a, A> {
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for SkipPdf<'_, A> {
     type Error = A::Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
         loop {
             let Some(key) = self.inner.next_key::<String>()? else { return Ok(None) };
             if key == "pdf" {
@@ -180,11 +192,17 @@ pub fn validate(spec: &Spec) -> Vec<Violation> {
     if let Some(ls) = spec.pdf.line_spacing
         && !(0.8..=3.0).contains(&ls)
     {
-        out.push(Violation::new("/pdf/line_spacing", format!("expected a line spacing from 0.8 to 3 (1 is normal), found {ls}")));
+        out.push(Violation::new(
+            "/pdf/line_spacing",
+            format!("expected a line spacing from 0.8 to 3 (1 is normal), found {ls}"),
+        ));
     }
     if spec.pdf.standard == Some(PdfStandard::PdfUa1) {
         if doc.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
-            out.push(Violation::new("/title", "pdf/ua-1 needs a document title: set \"title\", e.g. \"Annual report 2026\""));
+            out.push(Violation::new(
+                "/title",
+                "pdf/ua-1 needs a document title: set \"title\", e.g. \"Annual report 2026\"",
+            ));
         }
         if spec.pdf.tagged == Some(false) {
             out.push(Violation::new("/pdf/tagged", "pdf/ua-1 documents are always tagged: remove \"tagged\": false or choose another standard"));
@@ -238,7 +256,14 @@ fn date(text: &str) -> krilla::metadata::DateTime {
     let hour = num(tp.next()).unwrap_or(0).min(23) as u8;
     let minute = num(tp.next()).unwrap_or(0).min(59) as u8;
     let second = num(tp.next().map(|s| s.get(..2).unwrap_or(s))).unwrap_or(0).min(59) as u8;
-    krilla::metadata::DateTime::new(year).month(month).day(day).hour(hour).minute(minute).second(second).utc_offset_hour(0).utc_offset_minute(0)
+    krilla::metadata::DateTime::new(year)
+        .month(month)
+        .day(day)
+        .hour(hour)
+        .minute(minute)
+        .second(second)
+        .utc_offset_hour(0)
+        .utc_offset_minute(0)
 }
 
 /// Makes the PDF: lays out, draws, and reports what was adjusted.
@@ -284,7 +309,9 @@ pub fn build(
                 sizes.insert(name.clone(), (info.width, info.height));
                 decoded.insert(name.clone(), img);
             }
-            Err(e) => log(Level::Warn, format!("image {name:?} could not be decoded ({e}); left out")),
+            Err(e) => {
+                log(Level::Warn, format!("image {name:?} could not be decoded ({e}); left out"))
+            }
         }
     }
     let sections = doc.resolved_sections();
@@ -293,12 +320,21 @@ pub fn build(
     for note in &laid.notes {
         log(Level::Warn, note.clone());
     }
-    let images: Vec<Option<krilla::image::Image>> = laid.images.iter().map(|r| decoded.get(&r.asset).cloned()).collect();
+    let images: Vec<Option<krilla::image::Image>> =
+        laid.images.iter().map(|r| decoded.get(&r.asset).cloned()).collect();
     let mut header_style = crate::text::Style::new(theme.body, (size * 0.8).max(6.0));
     header_style.color = [0x55, 0x55, 0x55];
     let headers = sections
         .iter()
-        .map(|s| (s.header.clone(), s.footer.clone(), s.margins.top.0, s.margins.bottom.0, s.margins.left.0.min(s.page_points().0 / 3.0)))
+        .map(|s| {
+            (
+                s.header.clone(),
+                s.footer.clone(),
+                s.margins.top.0,
+                s.margins.bottom.0,
+                s.margins.left.0.min(s.page_points().0 / 3.0),
+            )
+        })
         .collect();
     let standard = match spec.pdf.standard {
         None | Some(PdfStandard::Pdf17) => Standard::Plain,
@@ -317,12 +353,22 @@ pub fn build(
         headers,
         header_style,
     };
-    let bytes = render::render(&laid, &settings, &mut shaper, &images, progress).map_err(GenerateError::Failed)?;
+    let bytes = render::render(&laid, &settings, &mut shaper, &images, progress)
+        .map_err(GenerateError::Failed)?;
     if !shaper.missing.is_empty() {
-        let list: Vec<String> = shaper.missing.iter().take(20).map(|(c, n)| format!("U+{:04X} {c:?} ×{n}", *c as u32)).collect();
+        let list: Vec<String> = shaper
+            .missing
+            .iter()
+            .take(20)
+            .map(|(c, n)| format!("U+{:04X} {c:?} ×{n}", *c as u32))
+            .collect();
         log(
             Level::Warn,
-            format!("{} character(s) no bundled font covers were drawn as empty boxes: {}", shaper.missing.len(), list.join(", ")),
+            format!(
+                "{} character(s) no bundled font covers were drawn as empty boxes: {}",
+                shaper.missing.len(),
+                list.join(", ")
+            ),
         );
     }
     log(Level::Info, format!("{} pages", laid.pages.len()));

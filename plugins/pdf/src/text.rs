@@ -183,7 +183,9 @@ impl Shaper {
             let face = self.face_for(primary, c);
             let end = i + c.len_utf8();
             match runs.last_mut() {
-                Some((f, r)) if *f == face || (c.is_whitespace() && !c.is_control()) || ignorable(c) => {
+                Some((f, r))
+                    if *f == face || (c.is_whitespace() && !c.is_control()) || ignorable(c) =>
+                {
                     r.end = end
                 }
                 _ => runs.push((face, i..end)),
@@ -193,7 +195,13 @@ impl Shaper {
     }
 
     /// Lays out spans into lines of at most `width` points.
-    pub fn lines(&mut self, spans: &[Span], width: f32, align: Align, line_spacing: f32) -> Vec<Line> {
+    pub fn lines(
+        &mut self,
+        spans: &[Span],
+        width: f32,
+        align: Align,
+        line_spacing: f32,
+    ) -> Vec<Line> {
         let width = width.max(1.0);
         // The paragraph's text, with span boundaries.
         let mut full = String::new();
@@ -311,7 +319,14 @@ impl Shaper {
                 if i > start_glyph {
                     cur.push(p.sub(start_glyph, i), spans);
                 }
-                lines.push(std::mem::take(cur).finish(spans, width, align, false, line_spacing, self));
+                lines.push(std::mem::take(cur).finish(
+                    spans,
+                    width,
+                    align,
+                    false,
+                    line_spacing,
+                    self,
+                ));
                 start_glyph = i;
                 acc = 0.0;
                 continue;
@@ -328,7 +343,15 @@ impl Shaper {
 
 /// Splits trailing spaces off a piece of text.
 fn split_trailing(t: &str) -> (&str, &str) {
-    let trimmed = t.trim_end_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\n' || c == '\r' || c == '\u{2028}' || c == '\u{2029}' || c == '\t');
+    let trimmed = t.trim_end_matches(|c: char| {
+        c == ' '
+            || c == '\u{3000}'
+            || c == '\n'
+            || c == '\r'
+            || c == '\u{2028}'
+            || c == '\u{2029}'
+            || c == '\t'
+    });
     (trimmed, &t[trimmed.len()..])
 }
 
@@ -429,12 +452,7 @@ impl LineBuilder {
             for (gi, g) in p.glyphs.iter().enumerate() {
                 let start = clusters[gi];
                 // The cluster ends where the next different cluster begins.
-                let end = clusters
-                    .iter()
-                    .copied()
-                    .filter(|c| *c > start)
-                    .min()
-                    .unwrap_or(vis_len);
+                let end = clusters.iter().copied().filter(|c| *c > start).min().unwrap_or(vis_len);
                 glyphs.push(KrillaGlyph::new(
                     GlyphId::new(u32::from(g.id)),
                     g.adv,
@@ -468,7 +486,10 @@ impl LineBuilder {
             // Neighbours in the same face and style become one piece, so a
             // line is usually one text object.
             match out.last_mut() {
-                Some(last) if last.face == p.face && (Rc::ptr_eq(&last.style, &style) || *last.style == *style) => {
+                Some(last)
+                    if last.face == p.face
+                        && (Rc::ptr_eq(&last.style, &style) || *last.style == *style) =>
+                {
                     let offset = last.text.len();
                     last.text.push_str(&text);
                     last.glyphs.extend(glyphs.into_iter().map(|mut g| {

@@ -2,8 +2,5 @@
 
 fn main() {
     let schema = kiln_plugin_sdk::testing::schema::<kiln_plugin_pptx::Pptx>();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&schema).unwrap_or_default()
-    );
+    println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
 }

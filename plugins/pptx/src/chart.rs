@@ -51,18 +51,11 @@ fn str_cache(out: &mut String, f: &str, values: &[&str]) {
 /// A number as the cache writes it: integers without a fraction, others in
 /// Rust's shortest round-trip form.
 fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
 }
 
 fn fill(accent: usize) -> String {
-    format!(
-        "<a:solidFill><a:schemeClr val=\"accent{}\"/></a:solidFill>",
-        accent % 6 + 1
-    )
+    format!("<a:solidFill><a:schemeClr val=\"accent{}\"/></a:solidFill>", accent % 6 + 1)
 }
 
 /// The chart part for `chart`.
@@ -80,11 +73,7 @@ pub(crate) fn write(chart: &Chart) -> String {
     let format = escape(chart.number_format.as_deref().unwrap_or("General"));
     match chart.kind {
         ChartKind::Column | ChartKind::Bar => {
-            let dir = if chart.kind == ChartKind::Bar {
-                "bar"
-            } else {
-                "col"
-            };
+            let dir = if chart.kind == ChartKind::Bar { "bar" } else { "col" };
             out.push_str(&format!("<c:barChart><c:barDir val=\"{dir}\"/><c:grouping val=\"clustered\"/><c:varyColors val=\"0\"/>"));
             series(&mut out, chart, &format);
             out.push_str(&format!("<c:gapWidth val=\"80\"/><c:axId val=\"{AX_CAT}\"/><c:axId val=\"{AX_VAL}\"/></c:barChart>"));
@@ -103,9 +92,7 @@ pub(crate) fn write(chart: &Chart) -> String {
         }
     }
     out.push_str("<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr></c:plotArea>");
-    let legend = chart
-        .legend
-        .unwrap_or(chart.series.len() > 1 || chart.kind == ChartKind::Pie);
+    let legend = chart.legend.unwrap_or(chart.series.len() > 1 || chart.kind == ChartKind::Pie);
     if legend {
         out.push_str("<c:legend><c:legendPos val=\"b\"/><c:overlay val=\"0\"/></c:legend>");
     }
@@ -118,9 +105,7 @@ fn series(out: &mut String, chart: &Chart, format: &str) {
     let categories: Vec<&str> = chart.categories.iter().map(String::as_str).collect();
     for (i, s) in chart.series.iter().enumerate() {
         let col = column(i + 1);
-        out.push_str(&format!(
-            "<c:ser><c:idx val=\"{i}\"/><c:order val=\"{i}\"/><c:tx>"
-        ));
+        out.push_str(&format!("<c:ser><c:idx val=\"{i}\"/><c:order val=\"{i}\"/><c:tx>"));
         str_cache(out, &format!("Sheet1!${col}$1"), &[s.name.as_str()]);
         out.push_str("</c:tx>");
         match chart.kind {
@@ -159,10 +144,7 @@ fn series(out: &mut String, chart: &Chart, format: &str) {
         out.push_str(&format!("</c:cat><c:val><c:numRef><c:f>Sheet1!${col}$2:${col}${}</c:f><c:numCache><c:formatCode>{format}</c:formatCode><c:ptCount val=\"{n}\"/>", n + 1));
         for (p, v) in s.values.iter().enumerate() {
             if let Some(v) = v {
-                out.push_str(&format!(
-                    "<c:pt idx=\"{p}\"><c:v>{}</c:v></c:pt>",
-                    number(*v)
-                ));
+                out.push_str(&format!("<c:pt idx=\"{p}\"><c:v>{}</c:v></c:pt>", number(*v)));
             }
         }
         out.push_str("</c:numCache></c:numRef></c:val>");
@@ -189,14 +171,7 @@ pub(crate) fn workbook<W: Write>(chart: &Chart, out: W) -> io::Result<()> {
     const SML: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml";
     const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
     let mut pkg = Package::new(out);
-    pkg.relationships(
-        "",
-        &[Relationship::new(
-            "rId1",
-            OFFICE_DOCUMENT,
-            "xl/workbook.xml",
-        )],
-    )?;
+    pkg.relationships("", &[Relationship::new("rId1", OFFICE_DOCUMENT, "xl/workbook.xml")])?;
     write!(
         pkg.part("xl/workbook.xml", &format!("{SML}.sheet.main+xml"))?,
         "{DECL}<workbook xmlns=\"{NS}\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"

@@ -24,20 +24,9 @@ pub(crate) const CAPTION_SIZE: f64 = 20.0;
 /// What happened while fitting, for the job log.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Adjustment {
-    Shrunk {
-        slide: usize,
-        what: &'static str,
-        percent: u32,
-    },
-    Continued {
-        slide: usize,
-        what: &'static str,
-        slides: usize,
-    },
-    Overflows {
-        slide: usize,
-        what: &'static str,
-    },
+    Shrunk { slide: usize, what: &'static str, percent: u32 },
+    Continued { slide: usize, what: &'static str, slides: usize },
+    Overflows { slide: usize, what: &'static str },
 }
 
 /// One slide of the output.
@@ -56,39 +45,13 @@ pub(crate) struct OutSlide<'a> {
 pub(crate) enum Body<'a> {
     None,
     Subtitle(Vec<Para>),
-    Bullets {
-        paras: Vec<Para>,
-        scale: f64,
-    },
-    Columns {
-        left: Vec<Para>,
-        right: Vec<Para>,
-        scale: f64,
-    },
-    Table {
-        header: Option<&'a [Cell]>,
-        rows: &'a [Vec<Cell>],
-        widths: Vec<i64>,
-        size: f64,
-    },
-    Image {
-        media: usize,
-        rect: Rect,
-        caption: Option<Para>,
-    },
-    Quote {
-        quote: Para,
-        attribution: Option<Para>,
-        scale: f64,
-    },
-    Number {
-        number: &'a str,
-        caption: Option<Para>,
-    },
-    Chart {
-        chart: &'a Chart,
-        number: usize,
-    },
+    Bullets { paras: Vec<Para>, scale: f64 },
+    Columns { left: Vec<Para>, right: Vec<Para>, scale: f64 },
+    Table { header: Option<&'a [Cell]>, rows: &'a [Vec<Cell>], widths: Vec<i64>, size: f64 },
+    Image { media: usize, rect: Rect, caption: Option<Para> },
+    Quote { quote: Para, attribution: Option<Para>, scale: f64 },
+    Number { number: &'a str, caption: Option<Para> },
+    Chart { chart: &'a Chart, number: usize },
 }
 
 /// An image, stored once however many slides show it.
@@ -141,13 +104,7 @@ pub(crate) fn plan<'a>(
     let mut placed: Vec<(String, ImageInfo)> = Vec::new();
     for (index, slide) in spec.slides.iter().enumerate() {
         let layout = slide.resolved_layout(index).unwrap_or(Layout::Bullets);
-        let mut planner = Planner {
-            deck: &mut deck,
-            fonts: &fonts,
-            index,
-            slide,
-            layout,
-        };
+        let mut planner = Planner { deck: &mut deck, fonts: &fonts, index, slide, layout };
         match layout {
             Layout::Bullets => planner.bullets(),
             Layout::TwoColumns => planner.columns(),
@@ -174,11 +131,7 @@ pub(crate) fn plan<'a>(
             _ => planner.simple(),
         }
     }
-    if errors.is_empty() {
-        Ok(deck)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(deck) } else { Err(errors) }
 }
 
 struct Fonts {
@@ -190,10 +143,7 @@ impl Fonts {
     fn of(spec: &Presentation) -> Fonts {
         let heading = spec.theme.heading_font.as_deref().unwrap_or("Arial");
         let body = spec.theme.body_font.as_deref().unwrap_or("Arial");
-        Fonts {
-            heading: fit::font_factor(heading),
-            body: fit::font_factor(body),
-        }
+        Fonts { heading: fit::font_factor(heading), body: fit::font_factor(body) }
     }
 }
 
@@ -217,11 +167,7 @@ impl<'a> Planner<'_, 'a> {
             sizes,
             indents,
             space_before: SPACE_BEFORE,
-            font_factor: if heading {
-                self.fonts.heading
-            } else {
-                self.fonts.body
-            },
+            font_factor: if heading { self.fonts.heading } else { self.fonts.body },
             bold,
         }
     }
@@ -251,33 +197,26 @@ impl<'a> Planner<'_, 'a> {
                 scale
             }
             None => {
-                self.deck.adjustments.push(Adjustment::Overflows {
-                    slide: self.index,
-                    what: "title",
-                });
+                self.deck
+                    .adjustments
+                    .push(Adjustment::Overflows { slide: self.index, what: "title" });
                 fit::FLOOR
             }
         }
     }
 
     fn push(&mut self, part: usize, title_scale: f64, body: Body<'a>) {
-        let title = self.slide.title.as_ref().map(|t| {
-            if part == 0 {
-                t.clone()
-            } else {
-                format!("{t} (cont.)")
-            }
-        });
+        let title = self
+            .slide
+            .title
+            .as_ref()
+            .map(|t| if part == 0 { t.clone() } else { format!("{t} (cont.)") });
         self.deck.slides.push(OutSlide {
             layout: self.layout,
             title,
             title_scale,
             body,
-            notes: if part == 0 {
-                self.slide.notes.as_deref()
-            } else {
-                None
-            },
+            notes: if part == 0 { self.slide.notes.as_deref() } else { None },
         });
     }
 
@@ -285,11 +224,7 @@ impl<'a> Planner<'_, 'a> {
     /// one block too big for the box, recorded as an overflow instead).
     fn continued(&mut self, what: &'static str, slides: usize) {
         if slides > 0 {
-            self.deck.adjustments.push(Adjustment::Continued {
-                slide: self.index,
-                what,
-                slides,
-            });
+            self.deck.adjustments.push(Adjustment::Continued { slide: self.index, what, slides });
         }
     }
 
@@ -337,10 +272,7 @@ impl<'a> Planner<'_, 'a> {
             .map(|c| {
                 let scale = tb.scale_for(&c);
                 if scale.is_none() {
-                    self.deck.adjustments.push(Adjustment::Overflows {
-                        slide: self.index,
-                        what,
-                    });
+                    self.deck.adjustments.push(Adjustment::Overflows { slide: self.index, what });
                 }
                 (c, scale.unwrap_or(fit::FLOOR))
             })
@@ -405,10 +337,9 @@ impl<'a> Planner<'_, 'a> {
             let right = rc.get(part).cloned().unwrap_or_default();
             let (a, b) = (fits(&measure(&left)), fits(&measure(&right)));
             if a.is_none() || b.is_none() {
-                self.deck.adjustments.push(Adjustment::Overflows {
-                    slide: self.index,
-                    what: "column text",
-                });
+                self.deck
+                    .adjustments
+                    .push(Adjustment::Overflows { slide: self.index, what: "column text" });
             }
             let scale = a.unwrap_or(fit::FLOOR).min(b.unwrap_or(fit::FLOOR));
             self.push(part, title_scale, Body::Columns { left, right, scale });
@@ -433,10 +364,8 @@ impl<'a> Planner<'_, 'a> {
             _ => vec![1.0; columns],
         };
         let total: f64 = weights.iter().sum();
-        let mut widths: Vec<i64> = weights
-            .iter()
-            .map(|w| (rect.w as f64 * w / total) as i64)
-            .collect();
+        let mut widths: Vec<i64> =
+            weights.iter().map(|w| (rect.w as f64 * w / total) as i64).collect();
         let used: i64 = widths.iter().sum();
         if let Some(last) = widths.last_mut() {
             *last += rect.w - used;
@@ -458,30 +387,18 @@ impl<'a> Planner<'_, 'a> {
             table_row_height(lines, size)
         };
         let height = |rows: &[Vec<Cell>], size: f64| -> f64 {
-            let header = table
-                .header
-                .as_deref()
-                .map_or(0.0, |h| row_height(h, size, true));
+            let header = table.header.as_deref().map_or(0.0, |h| row_height(h, size, true));
             header + rows.iter().map(|r| row_height(r, size, false)).sum::<f64>()
         };
         let room = fit::pt(rect.h);
         let scales = [1.0, 0.9, 0.8, 0.7, fit::FLOOR];
         let rows = &table.rows[..];
-        if let Some(scale) = scales
-            .iter()
-            .copied()
-            .find(|s| height(rows, base * s) <= room)
-        {
+        if let Some(scale) = scales.iter().copied().find(|s| height(rows, base * s) <= room) {
             self.note_scale("table", scale);
             return self.push(
                 0,
                 title_scale,
-                Body::Table {
-                    header: table.header.as_deref(),
-                    rows,
-                    widths,
-                    size: base * scale,
-                },
+                Body::Table { header: table.header.as_deref(), rows, widths, size: base * scale },
             );
         }
         // Split rows at the floor size, the header repeated on each slide.
@@ -514,15 +431,11 @@ impl<'a> Planner<'_, 'a> {
         });
         self.continued("table", chunks.len() - 1);
         for (part, chunk) in chunks.into_iter().enumerate() {
-            let scale = scales
-                .iter()
-                .copied()
-                .find(|s| height(chunk, base * s) <= room);
+            let scale = scales.iter().copied().find(|s| height(chunk, base * s) <= room);
             if scale.is_none() {
-                self.deck.adjustments.push(Adjustment::Overflows {
-                    slide: self.index,
-                    what: "table",
-                });
+                self.deck
+                    .adjustments
+                    .push(Adjustment::Overflows { slide: self.index, what: "table" });
             }
             let scale = scale.unwrap_or(fit::FLOOR);
             self.push(
@@ -543,15 +456,7 @@ impl<'a> Planner<'_, 'a> {
         let (area, _) = self.deck.geometry.picture();
         let caption = self.slide.caption.as_deref().map(text::inline);
         let rect = area.fit(w, h);
-        self.push(
-            0,
-            title_scale,
-            Body::Image {
-                media,
-                rect,
-                caption,
-            },
-        );
+        self.push(0, title_scale, Body::Image { media, rect, caption });
     }
 
     /// Layouts whose content is one or two short texts.
@@ -560,12 +465,7 @@ impl<'a> Planner<'_, 'a> {
         let s = self.slide;
         let body = match self.layout {
             Layout::Title | Layout::Section => s.subtitle.as_deref().map_or(Body::None, |t| {
-                Body::Subtitle(
-                    text::paragraphs(t)
-                        .iter()
-                        .map(|l| text::inline(l))
-                        .collect(),
-                )
+                Body::Subtitle(text::paragraphs(t).iter().map(|l| text::inline(l)).collect())
             }),
             Layout::Quote => {
                 let quote = text::inline(&format!("“{}”", s.quote.as_deref().unwrap_or_default()));
@@ -578,19 +478,15 @@ impl<'a> Planner<'_, 'a> {
                         scale
                     }
                     None => {
-                        self.deck.adjustments.push(Adjustment::Overflows {
-                            slide: self.index,
-                            what: "quote",
-                        });
+                        self.deck
+                            .adjustments
+                            .push(Adjustment::Overflows { slide: self.index, what: "quote" });
                         fit::FLOOR
                     }
                 };
                 Body::Quote {
                     quote,
-                    attribution: s
-                        .attribution
-                        .as_deref()
-                        .map(|a| text::inline(&format!("— {a}"))),
+                    attribution: s.attribution.as_deref().map(|a| text::inline(&format!("— {a}"))),
                     scale,
                 }
             }
@@ -601,10 +497,7 @@ impl<'a> Planner<'_, 'a> {
             Layout::Chart => match &s.chart {
                 Some(chart) => {
                     self.deck.charts += 1;
-                    Body::Chart {
-                        chart,
-                        number: self.deck.charts,
-                    }
+                    Body::Chart { chart, number: self.deck.charts }
                 }
                 None => Body::None,
             },
@@ -632,18 +525,10 @@ impl Adjustment {
             None => format!("slide {}", slide + 1),
         };
         match self {
-            Adjustment::Shrunk {
-                slide,
-                what,
-                percent,
-            } => {
+            Adjustment::Shrunk { slide, what, percent } => {
                 format!("{}: {what} shrunk to {percent}% to fit", label(slide))
             }
-            Adjustment::Continued {
-                slide,
-                what,
-                slides,
-            } => format!(
+            Adjustment::Continued { slide, what, slides } => format!(
                 "{}: {what} does not fit even at {}%; continued on {slides} more slide{} titled \"(cont.)\"",
                 label(slide),
                 (fit::FLOOR * 100.0) as u32,

@@ -82,10 +82,7 @@ pub(crate) fn font_factor(font: &str) -> f64 {
         ("trebuchet", 1.0),
         ("courier", 1.08),
     ];
-    table
-        .iter()
-        .find(|(name, _)| f.starts_with(name))
-        .map_or(1.0, |(_, factor)| *factor)
+    table.iter().find(|(name, _)| f.starts_with(name)).map_or(1.0, |(_, factor)| *factor)
 }
 
 /// Width of `text` in points at `size` points.
@@ -158,11 +155,7 @@ impl TextBox {
                     self.font_factor,
                     bold,
                 );
-                let before = if i == 0 {
-                    0.0
-                } else {
-                    self.space_before[level] * scale
-                };
+                let before = if i == 0 { 0.0 } else { self.space_before[level] * scale };
                 before + n as f64 * size * LINE_HEIGHT
             })
             .sum()
@@ -171,10 +164,7 @@ impl TextBox {
     /// The largest scale (1.0 down to [`FLOOR`]) at which the paragraphs fit,
     /// or `None` when they do not fit even at the floor.
     pub(crate) fn scale_for(&self, paras: &[Para]) -> Option<f64> {
-        SCALES
-            .iter()
-            .copied()
-            .find(|&s| self.height_of(paras, s) <= self.height)
+        SCALES.iter().copied().find(|&s| self.height_of(paras, s) <= self.height)
     }
 
     /// Splits paragraphs into as few chunks as fit at the floor scale, as
@@ -191,11 +181,7 @@ impl TextBox {
             balanced.push(paras[at..at + len].to_vec());
             at += len;
         }
-        if balanced.iter().all(|c| self.scale_for(c).is_some()) {
-            balanced
-        } else {
-            greedy
-        }
+        if balanced.iter().all(|c| self.scale_for(c).is_some()) { balanced } else { greedy }
     }
 
     fn split_greedy(&self, paras: &[Para]) -> Vec<Vec<Para>> {
@@ -250,9 +236,7 @@ mod tests {
     fn few_bullets_fit_at_full_size_and_many_need_a_split() {
         let few: Vec<Para> = (0..3).map(|i| Para::plain(&format!("Point {i}"))).collect();
         assert_eq!(body().scale_for(&few), Some(1.0));
-        let many: Vec<Para> = (0..40)
-            .map(|i| Para::plain(&format!("Point {i}")))
-            .collect();
+        let many: Vec<Para> = (0..40).map(|i| Para::plain(&format!("Point {i}"))).collect();
         assert_eq!(body().scale_for(&many), None);
         let chunks = body().split(&many);
         assert!(chunks.len() >= 2);

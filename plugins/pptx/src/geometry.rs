@@ -29,18 +29,9 @@ impl Rect {
         }
         let (w, h) = (i128::from(w), i128::from(h));
         let (bw, bh) = (i128::from(self.w), i128::from(self.h));
-        let (fw, fh) = if bw * h <= bh * w {
-            (bw, bw * h / w)
-        } else {
-            (bh * w / h, bh)
-        };
+        let (fw, fh) = if bw * h <= bh * w { (bw, bw * h / w) } else { (bh * w / h, bh) };
         let (fw, fh) = (fw as i64, fh as i64);
-        Rect::new(
-            self.x + (self.w - fw) / 2,
-            self.y + (self.h - fh) / 2,
-            fw,
-            fh,
-        )
+        Rect::new(self.x + (self.w - fw) / 2, self.y + (self.h - fh) / 2, fw, fh)
     }
 }
 
@@ -67,11 +58,7 @@ impl Geometry {
             AspectRatio::Wide => 12_192_000,
             AspectRatio::Standard => 9_144_000,
         };
-        Geometry {
-            width,
-            height: SLIDE_HEIGHT,
-            margin: width / 20,
-        }
+        Geometry { width, height: SLIDE_HEIGHT, margin: width / 20 }
     }
 
     fn inner_width(&self) -> i64 {
@@ -86,12 +73,7 @@ impl Geometry {
     /// The body of content layouts (bullets, table, chart).
     pub(crate) fn body(&self) -> Rect {
         let y = inches(150);
-        Rect::new(
-            self.margin,
-            y,
-            self.inner_width(),
-            self.height - y - inches(80),
-        )
+        Rect::new(self.margin, y, self.inner_width(), self.height - y - inches(80))
     }
 
     /// Left and right columns of `two_columns`.
@@ -99,10 +81,7 @@ impl Geometry {
         let body = self.body();
         let gap = inches(40);
         let w = (body.w - gap) / 2;
-        (
-            Rect::new(body.x, body.y, w, body.h),
-            Rect::new(body.x + w + gap, body.y, w, body.h),
-        )
+        (Rect::new(body.x, body.y, w, body.h), Rect::new(body.x + w + gap, body.y, w, body.h))
     }
 
     /// Title and subtitle of the title slide, and the accent rule between.
@@ -122,10 +101,7 @@ impl Geometry {
         let x = self.margin * 3 / 2;
         let w = self.width - 2 * x;
         let h = self.height;
-        (
-            Rect::new(x, h * 33 / 100, w, h * 24 / 100),
-            Rect::new(x, h * 58 / 100, w, h * 14 / 100),
-        )
+        (Rect::new(x, h * 33 / 100, w, h * 24 / 100), Rect::new(x, h * 58 / 100, w, h * 14 / 100))
     }
 
     /// Picture and caption of `image`.
@@ -143,10 +119,7 @@ impl Geometry {
         let x = self.margin * 2;
         let w = self.width - 2 * x;
         let h = self.height;
-        (
-            Rect::new(x, h * 24 / 100, w, h * 44 / 100),
-            Rect::new(x, h * 70 / 100, w, inches(60)),
-        )
+        (Rect::new(x, h * 24 / 100, w, h * 44 / 100), Rect::new(x, h * 70 / 100, w, inches(60)))
     }
 
     /// Number and caption of `big_number`.
@@ -161,12 +134,7 @@ impl Geometry {
     /// The slide number, bottom right.
     pub(crate) fn slide_number(&self) -> Rect {
         let w = inches(120);
-        Rect::new(
-            self.width - self.margin - w,
-            self.height - inches(60),
-            w,
-            inches(40),
-        )
+        Rect::new(self.width - self.margin - w, self.height - inches(60), w, inches(40))
     }
 }
 

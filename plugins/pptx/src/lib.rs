@@ -38,18 +38,9 @@ pub const DEFAULT_FILE_NAME: &str = "presentation.pptx";
 
 /// The bundled examples, as (title, spec JSON).
 pub const EXAMPLES: [(&str, &str); 3] = [
-    (
-        "Seed-round pitch deck",
-        include_str!("../examples/pitch_deck.json"),
-    ),
-    (
-        "Training deck with speaker notes",
-        include_str!("../examples/training_deck.json"),
-    ),
-    (
-        "Quarterly business review with charts",
-        include_str!("../examples/quarterly_review.json"),
-    ),
+    ("Seed-round pitch deck", include_str!("../examples/pitch_deck.json")),
+    ("Training deck with speaker notes", include_str!("../examples/training_deck.json")),
+    ("Quarterly business review with charts", include_str!("../examples/quarterly_review.json")),
 ];
 
 /// The generator.
@@ -84,10 +75,7 @@ impl Generator for Pptx {
     fn generate(spec: Presentation, host: &mut Host) -> Result<()> {
         let deck = deck::plan(&spec, &mut AssetImages { host }).map_err(|errors| {
             GenerateError::InvalidSpec(
-                errors
-                    .into_iter()
-                    .map(|(p, m)| Violation::new(p, m))
-                    .collect(),
+                errors.into_iter().map(|(p, m)| Violation::new(p, m)).collect(),
             )
         })?;
         for a in &deck.adjustments {
@@ -100,19 +88,13 @@ impl Generator for Pptx {
         if deck.slides.len() > spec.slides.len() {
             host.log(
                 Level::Info,
-                &format!(
-                    "{} spec slides became {} slides",
-                    spec.slides.len(),
-                    deck.slides.len()
-                ),
+                &format!("{} spec slides became {} slides", spec.slides.len(), deck.slides.len()),
             );
         }
         let name = spec.file_name.as_deref().unwrap_or(DEFAULT_FILE_NAME);
         let file = host.create_file(name, PPTX_MEDIA_TYPE)?;
         let mut package = Package::new(file);
-        writer::write(&spec, &deck, &mut package, &mut |d, t, m| {
-            host.progress(d, t, m)
-        })?;
+        writer::write(&spec, &deck, &mut package, &mut |d, t, m| host.progress(d, t, m))?;
         package.finish()?.finish()
     }
 }
@@ -145,16 +127,12 @@ impl deck::Images for AssetImages<'_> {
         let bytes = self.host.read_asset(name).map_err(|e| e.to_string())?;
         match kiln_plugin_sdk::image::dimensions(&bytes) {
             Some(info) => {
-                let extension = if info.media_type == "image/png" {
-                    "png"
-                } else {
-                    "jpeg"
-                };
+                let extension = if info.media_type == "image/png" { "png" } else { "jpeg" };
                 Ok((bytes, (extension, info.width, info.height)))
             }
-            None => Err(format!(
-                "expected asset \"{name}\" to be a PNG or JPEG image; it is neither"
-            )),
+            None => {
+                Err(format!("expected asset \"{name}\" to be a PNG or JPEG image; it is neither"))
+            }
         }
     }
 }

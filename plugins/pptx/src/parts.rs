@@ -20,8 +20,7 @@ impl Rels {
     /// Adds an internal relationship of an officeDocument type (e.g.
     /// `slideLayout`); returns its id.
     pub(crate) fn add(&mut self, kind: &str, target: &str) -> String {
-        self.entries
-            .push((format!("{REL_NS}/{kind}"), target.to_string(), false));
+        self.entries.push((format!("{REL_NS}/{kind}"), target.to_string(), false));
         format!("rId{}", self.entries.len())
     }
 
@@ -29,10 +28,8 @@ impl Rels {
     /// target.
     pub(crate) fn add_external(&mut self, kind: &str, target: &str) -> String {
         let ty = format!("{REL_NS}/{kind}");
-        if let Some(i) = self
-            .entries
-            .iter()
-            .position(|(t, target_, ext)| *ext && *t == ty && target_ == target)
+        if let Some(i) =
+            self.entries.iter().position(|(t, target_, ext)| *ext && *t == ty && target_ == target)
         {
             return format!("rId{}", i + 1);
         }
@@ -42,8 +39,7 @@ impl Rels {
 
     /// Adds an internal relationship of a full type URI.
     pub(crate) fn add_full(&mut self, ty: &str, target: &str) {
-        self.entries
-            .push((ty.to_string(), target.to_string(), false));
+        self.entries.push((ty.to_string(), target.to_string(), false));
     }
 
     /// The relationships as the SDK's package writer takes them.
@@ -159,10 +155,7 @@ pub(crate) fn theme(spec: &Presentation) -> String {
     let mut out = String::from(DECL);
     out.push_str(&format!("<a:theme xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\" name=\"kiln\"><a:themeElements><a:clrScheme name=\"kiln\"><a:dk1><a:srgbClr val=\"{text}\"/></a:dk1><a:lt1><a:srgbClr val=\"{background}\"/></a:lt1><a:dk2><a:srgbClr val=\"{}\"/></a:dk2><a:lt2><a:srgbClr val=\"E7E6E6\"/></a:lt2>", accents[0]));
     for (i, a) in accents.iter().enumerate() {
-        out.push_str(&format!(
-            "<a:accent{n}><a:srgbClr val=\"{a}\"/></a:accent{n}>",
-            n = i + 1
-        ));
+        out.push_str(&format!("<a:accent{n}><a:srgbClr val=\"{a}\"/></a:accent{n}>", n = i + 1));
     }
     out.push_str(&format!("<a:hlink><a:srgbClr val=\"0563C1\"/></a:hlink><a:folHlink><a:srgbClr val=\"954F72\"/></a:folHlink></a:clrScheme><a:fontScheme name=\"kiln\"><a:majorFont><a:latin typeface=\"{heading}\"/><a:ea typeface=\"\"/><a:cs typeface=\"\"/></a:majorFont><a:minorFont><a:latin typeface=\"{body}\"/><a:ea typeface=\"\"/><a:cs typeface=\"\"/></a:minorFont></a:fontScheme>"));
     out.push_str("<a:fmtScheme name=\"kiln\"><a:fillStyleLst><a:solidFill><a:schemeClr val=\"phClr\"/></a:solidFill><a:solidFill><a:schemeClr val=\"phClr\"><a:tint val=\"50000\"/></a:schemeClr></a:solidFill><a:solidFill><a:schemeClr val=\"phClr\"><a:shade val=\"80000\"/></a:schemeClr></a:solidFill></a:fillStyleLst><a:lnStyleLst>");
@@ -224,10 +217,8 @@ pub(crate) fn master(g: &Geometry) -> (String, Rels) {
     let mut rels = Rels::default();
     let mut ids = String::new();
     for l in Layout::ALL {
-        let rid = rels.add(
-            "slideLayout",
-            &format!("../slideLayouts/slideLayout{}.xml", l.part_number()),
-        );
+        let rid =
+            rels.add("slideLayout", &format!("../slideLayouts/slideLayout{}.xml", l.part_number()));
         ids.push_str(&format!(
             "<p:sldLayoutId id=\"{}\" r:id=\"{rid}\"/>",
             2147483648u32 + l.part_number() as u32
@@ -363,16 +354,7 @@ pub(crate) fn layout(l: Layout, g: &Geometry) -> String {
             num_style = plain_style(12.0, "r", "", "bg1");
         }
         Layout::Bullets => {
-            placeholder(
-                &mut out,
-                2,
-                "Title 1",
-                "type=\"title\"",
-                g.title(),
-                "b",
-                "",
-                title_prompt,
-            );
+            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
             placeholder(
                 &mut out,
                 3,
@@ -394,16 +376,7 @@ pub(crate) fn layout(l: Layout, g: &Geometry) -> String {
                     n = level + 1
                 ));
             }
-            placeholder(
-                &mut out,
-                2,
-                "Title 1",
-                "type=\"title\"",
-                g.title(),
-                "b",
-                "",
-                title_prompt,
-            );
+            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
             placeholder(
                 &mut out,
                 3,
@@ -431,39 +404,12 @@ pub(crate) fn layout(l: Layout, g: &Geometry) -> String {
             } else {
                 ("type=\"chart\" idx=\"1\"", "Chart Placeholder 2")
             };
-            placeholder(
-                &mut out,
-                2,
-                "Title 1",
-                "type=\"title\"",
-                g.title(),
-                "b",
-                "",
-                title_prompt,
-            );
-            placeholder(
-                &mut out,
-                3,
-                name,
-                ph,
-                g.body(),
-                "t",
-                "",
-                "Click icon to add",
-            );
+            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
+            placeholder(&mut out, 3, name, ph, g.body(), "t", "", "Click icon to add");
         }
         Layout::Image => {
             let (pic, caption) = g.picture();
-            placeholder(
-                &mut out,
-                2,
-                "Title 1",
-                "type=\"title\"",
-                g.title(),
-                "b",
-                "",
-                title_prompt,
-            );
+            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
             placeholder(
                 &mut out,
                 3,
@@ -487,16 +433,7 @@ pub(crate) fn layout(l: Layout, g: &Geometry) -> String {
         }
         Layout::Quote => {
             let (quote, attribution) = g.quote();
-            placeholder(
-                &mut out,
-                2,
-                "Title 1",
-                "type=\"title\"",
-                g.title(),
-                "b",
-                "",
-                title_prompt,
-            );
+            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
             placeholder(
                 &mut out,
                 3,
@@ -520,16 +457,7 @@ pub(crate) fn layout(l: Layout, g: &Geometry) -> String {
         }
         Layout::BigNumber => {
             let (number, caption) = g.big_number();
-            placeholder(
-                &mut out,
-                2,
-                "Title 1",
-                "type=\"title\"",
-                g.title(),
-                "b",
-                "",
-                title_prompt,
-            );
+            placeholder(&mut out, 2, "Title 1", "type=\"title\"", g.title(), "b", "", title_prompt);
             placeholder(
                 &mut out,
                 3,

@@ -22,19 +22,12 @@ pub(crate) fn write(
     let mut rels = Rels::default();
     rels.add(
         "slideLayout",
-        &format!(
-            "../slideLayouts/slideLayout{}.xml",
-            slide.layout.part_number()
-        ),
+        &format!("../slideLayouts/slideLayout{}.xml", slide.layout.part_number()),
     );
     if let Some(n) = notes {
         rels.add("notesSlide", &format!("../notesSlides/notesSlide{n}.xml"));
     }
-    let mut w = SlideWriter {
-        out: String::with_capacity(4096),
-        rels,
-        next_id: 2,
-    };
+    let mut w = SlideWriter { out: String::with_capacity(4096), rels, next_id: 2 };
     w.out.push_str(crate::xml::DECL);
     w.out.push_str("<p:sld ");
     w.out.push_str(NS_P);
@@ -46,14 +39,7 @@ pub(crate) fn write(
             Layout::Section => ("type=\"title\"", deck::SECTION_SIZE),
             _ => ("type=\"title\"", deck::TITLE_SIZE),
         };
-        w.text_shape(
-            "Title",
-            ph,
-            &[Para::plain(title)],
-            [base; 5],
-            slide.title_scale,
-            false,
-        );
+        w.text_shape("Title", ph, &[Para::plain(title)], [base; 5], slide.title_scale, false);
     }
     match &slide.body {
         Body::None => {}
@@ -66,49 +52,16 @@ pub(crate) fn write(
             w.text_shape("Subtitle", ph, p, [deck::SUBTITLE_SIZE; 5], 1.0, false);
         }
         Body::Bullets { paras, scale } => {
-            w.text_shape(
-                "Content",
-                "idx=\"1\"",
-                paras,
-                deck::BODY_SIZES,
-                *scale,
-                true,
-            );
+            w.text_shape("Content", "idx=\"1\"", paras, deck::BODY_SIZES, *scale, true);
         }
         Body::Columns { left, right, scale } => {
-            w.text_shape(
-                "Left",
-                "sz=\"half\" idx=\"1\"",
-                left,
-                deck::COLUMN_SIZES,
-                *scale,
-                true,
-            );
-            w.text_shape(
-                "Right",
-                "sz=\"half\" idx=\"2\"",
-                right,
-                deck::COLUMN_SIZES,
-                *scale,
-                true,
-            );
+            w.text_shape("Left", "sz=\"half\" idx=\"1\"", left, deck::COLUMN_SIZES, *scale, true);
+            w.text_shape("Right", "sz=\"half\" idx=\"2\"", right, deck::COLUMN_SIZES, *scale, true);
         }
-        Body::Table {
-            header,
-            rows,
-            widths,
-            size,
-        } => w.table(deck, *header, rows, widths, *size),
-        Body::Image {
-            media,
-            rect,
-            caption,
-        } => {
+        Body::Table { header, rows, widths, size } => w.table(deck, *header, rows, widths, *size),
+        Body::Image { media, rect, caption } => {
             let m = &deck.media[*media];
-            let rid = w.rels.add(
-                "image",
-                &format!("../media/image{}.{}", media + 1, m.extension),
-            );
+            let rid = w.rels.add("image", &format!("../media/image{}.{}", media + 1, m.extension));
             w.picture(&rid, *rect, &m.asset);
             if let Some(c) = caption {
                 w.text_shape(
@@ -121,11 +74,7 @@ pub(crate) fn write(
                 );
             }
         }
-        Body::Quote {
-            quote,
-            attribution,
-            scale,
-        } => {
+        Body::Quote { quote, attribution, scale } => {
             w.text_shape(
                 "Quote",
                 "type=\"body\" idx=\"1\"",
@@ -174,8 +123,7 @@ pub(crate) fn write(
     if deck.slide_numbers && slide.layout != Layout::Title {
         w.slide_number(number);
     }
-    w.out
-        .push_str("</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sld>");
+    w.out.push_str("</p:spTree></p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sld>");
     (w.out, w.rels)
 }
 
@@ -183,11 +131,7 @@ pub(crate) fn write(
 /// on one line.
 fn number_scale(number: &str) -> f64 {
     let n = number.chars().count();
-    if n <= 6 {
-        1.0
-    } else {
-        (6.0 / n as f64).max(0.4)
-    }
+    if n <= 6 { 1.0 } else { (6.0 / n as f64).max(0.4) }
 }
 
 struct SlideWriter {
@@ -221,18 +165,13 @@ impl SlideWriter {
             id - 1
         ));
         for p in paras {
-            let level = if p.level == usize::MAX {
-                0
-            } else {
-                p.level.min(4)
-            };
+            let level = if p.level == usize::MAX { 0 } else { p.level.min(4) };
             let size = (scale < 1.0).then(|| sizes[level] * scale);
             let space = (scale < 1.0 && spacing).then(|| deck::SPACE_BEFORE[level] * scale);
             self.paragraph(p, size, space);
         }
         if paras.is_empty() {
-            self.out
-                .push_str("<a:p><a:endParaRPr lang=\"en-US\" dirty=\"0\"/></a:p>");
+            self.out.push_str("<a:p><a:endParaRPr lang=\"en-US\" dirty=\"0\"/></a:p>");
         }
         self.out.push_str("</p:txBody></p:sp>");
     }
@@ -240,23 +179,14 @@ impl SlideWriter {
     fn paragraph(&mut self, p: &Para, size: Option<f64>, space: Option<f64>) {
         self.out.push_str("<a:p>");
         let spc = space.map(|s| {
-            format!(
-                "<a:spcBef><a:spcPts val=\"{}\"/></a:spcBef>",
-                (s * 100.0).round() as i64
-            )
+            format!("<a:spcBef><a:spcPts val=\"{}\"/></a:spcBef>", (s * 100.0).round() as i64)
         });
         let spc = spc.as_deref().unwrap_or("");
         if p.level == usize::MAX {
             // A column heading: no bullet, no indent.
-            self.out.push_str(&format!(
-                "<a:pPr marL=\"0\" indent=\"0\">{spc}<a:buNone/></a:pPr>"
-            ));
+            self.out.push_str(&format!("<a:pPr marL=\"0\" indent=\"0\">{spc}<a:buNone/></a:pPr>"));
         } else if p.level > 0 || !spc.is_empty() {
-            let lvl = if p.level > 0 {
-                format!(" lvl=\"{}\"", p.level)
-            } else {
-                String::new()
-            };
+            let lvl = if p.level > 0 { format!(" lvl=\"{}\"", p.level) } else { String::new() };
             if spc.is_empty() {
                 self.out.push_str(&format!("<a:pPr{lvl}/>"));
             } else {
@@ -268,16 +198,11 @@ impl SlideWriter {
         for run in &p.runs {
             self.run(run, sz);
         }
-        self.out.push_str(&format!(
-            "<a:endParaRPr lang=\"en-US\"{sz} dirty=\"0\"/></a:p>"
-        ));
+        self.out.push_str(&format!("<a:endParaRPr lang=\"en-US\"{sz} dirty=\"0\"/></a:p>"));
     }
 
     fn run(&mut self, run: &Run, sz: &str) {
-        let link = run
-            .link
-            .as_ref()
-            .map(|url| self.rels.add_external("hyperlink", url));
+        let link = run.link.as_ref().map(|url| self.rels.add_external("hyperlink", url));
         self.out.push_str("<a:r><a:rPr lang=\"en-US\"");
         self.out.push_str(sz);
         if run.bold {
@@ -292,8 +217,7 @@ impl SlideWriter {
                 .push_str("<a:latin typeface=\"Courier New\"/><a:cs typeface=\"Courier New\"/>");
         }
         if let Some(rid) = link {
-            self.out
-                .push_str(&format!("<a:hlinkClick r:id=\"{rid}\"/>"));
+            self.out.push_str(&format!("<a:hlinkClick r:id=\"{rid}\"/>"));
         }
         self.out.push_str("</a:rPr><a:t>");
         push_escaped(&mut self.out, &run.text);
@@ -381,8 +305,7 @@ impl SlideWriter {
             .map(|c| {
                 rows.iter().any(|r| r.get(c).is_some_and(Cell::is_number))
                     && rows.iter().all(|r| {
-                        r.get(c)
-                            .is_none_or(|x| x.is_number() || matches!(x, Cell::Empty(())))
+                        r.get(c).is_none_or(|x| x.is_number() || matches!(x, Cell::Empty(())))
                     })
             })
             .collect();
@@ -392,15 +315,10 @@ impl SlideWriter {
         }
         for (i, row) in rows.iter().enumerate() {
             let height = heights.next().unwrap_or(0);
-            let kind = if i % 2 == 0 {
-                RowKind::Odd
-            } else {
-                RowKind::Even
-            };
+            let kind = if i % 2 == 0 { RowKind::Odd } else { RowKind::Even };
             self.row(row, &numeric, height, sz, kind);
         }
-        self.out
-            .push_str("</a:tbl></a:graphicData></a:graphic></p:graphicFrame>");
+        self.out.push_str("</a:tbl></a:graphicData></a:graphic></p:graphicFrame>");
     }
 
     fn row(&mut self, cells: &[Cell], numeric: &[bool], height: i64, sz: i64, kind: RowKind) {
@@ -408,11 +326,7 @@ impl SlideWriter {
         let empty = Cell::Empty(());
         for (i, numeric) in numeric.iter().enumerate() {
             let cell = cells.get(i).unwrap_or(&empty);
-            let align = if *numeric || cell.is_number() {
-                " algn=\"r\""
-            } else {
-                ""
-            };
+            let align = if *numeric || cell.is_number() { " algn=\"r\"" } else { "" };
             let (bold, color) = match kind {
                 RowKind::Header => (" b=\"1\"", "bg1"),
                 _ => ("", "tx1"),

@@ -27,13 +27,7 @@ pub(crate) struct Para {
 
 impl Para {
     pub(crate) fn plain(text: &str) -> Para {
-        Para {
-            level: 0,
-            runs: vec![Run {
-                text: text.to_string(),
-                ..Run::default()
-            }],
-        }
+        Para { level: 0, runs: vec![Run { text: text.to_string(), ..Run::default() }] }
     }
 
     pub(crate) fn text(&self) -> String {
@@ -168,10 +162,7 @@ fn construct(
         '[' => {
             let (text, url, len) = link(rest)?;
             flush(runs, plain);
-            let inner = Style {
-                link: Some(url.to_string()),
-                ..style.clone()
-            };
+            let inner = Style { link: Some(url.to_string()), ..style.clone() };
             parse(text, inner, runs);
             Some(len)
         }
@@ -186,10 +177,7 @@ fn construct(
                 && let Some(end) = closing(&rest[2..], double)
             {
                 flush(runs, plain);
-                let inner = Style {
-                    bold: true,
-                    ..style.clone()
-                };
+                let inner = Style { bold: true, ..style.clone() };
                 parse(&rest[2..2 + end], inner, runs);
                 return Some(end + 4);
             }
@@ -198,10 +186,7 @@ fn construct(
             }
             let end = closing(&rest[1..], &double[..1])?;
             flush(runs, plain);
-            let inner = Style {
-                italic: true,
-                ..style.clone()
-            };
+            let inner = Style { italic: true, ..style.clone() };
             parse(&rest[1..1 + end], inner, runs);
             Some(end + 2)
         }
@@ -279,11 +264,7 @@ mod tests {
     use super::*;
 
     fn shape(s: &str) -> Vec<(String, bool, bool, Option<String>)> {
-        inline(s)
-            .runs
-            .into_iter()
-            .map(|r| (r.text, r.bold, r.italic, r.link))
-            .collect()
+        inline(s).runs.into_iter().map(|r| (r.text, r.bold, r.italic, r.link)).collect()
     }
 
     #[test]
@@ -315,10 +296,8 @@ mod tests {
             r#"["a", "  - b", "    c", ["d", ["e"]], {"text": "f", "bullets": ["g"]}]"#,
         )
         .unwrap();
-        let levels: Vec<(usize, String)> = bullets(&items)
-            .iter()
-            .map(|p| (p.level, p.text()))
-            .collect();
+        let levels: Vec<(usize, String)> =
+            bullets(&items).iter().map(|p| (p.level, p.text())).collect();
         assert_eq!(
             levels,
             vec![

@@ -55,10 +55,7 @@ fn theme(spec: &Presentation, found: &mut Vec<Found>) {
     for (i, a) in t.accents.iter().flatten().enumerate() {
         color(format!("/theme/accents/{i}"), &Some(a.clone()));
     }
-    for (field, font) in [
-        ("heading_font", &t.heading_font),
-        ("body_font", &t.body_font),
-    ] {
+    for (field, font) in [("heading_font", &t.heading_font), ("body_font", &t.body_font)] {
         if let Some(f) = font
             && (f.trim().is_empty() || f.len() > 31)
         {
@@ -141,12 +138,8 @@ fn check_slide(i: usize, slide: &Slide, found: &mut Vec<Found>) {
             )));
         }
     }
-    let missing = |field: &str| {
-        format!(
-            "layout \"{}\" needs \"{field}\", which is missing",
-            layout.name()
-        )
-    };
+    let missing =
+        |field: &str| format!("layout \"{}\" needs \"{field}\", which is missing", layout.name());
     match layout {
         Layout::Bullets => {
             if slide.bullets.is_none() {
@@ -188,19 +181,14 @@ fn check_slide(i: usize, slide: &Slide, found: &mut Vec<Found>) {
             if slide.title.is_none() && slide.subtitle.is_none() {
                 found.push((
                     at("title"),
-                    format!(
-                        "layout \"{}\" needs a \"title\", which is missing",
-                        layout.name()
-                    ),
+                    format!("layout \"{}\" needs a \"title\", which is missing", layout.name()),
                 ));
             }
         }
     }
-    for (field, items) in [
-        ("bullets", &slide.bullets),
-        ("left", &slide.left),
-        ("right", &slide.right),
-    ] {
+    for (field, items) in
+        [("bullets", &slide.bullets), ("left", &slide.left), ("right", &slide.right)]
+    {
         if let Some(items) = items
             && let Some(Bullet::Nested(_)) = items.first()
         {
@@ -216,11 +204,7 @@ fn shows(layout: Layout) -> String {
     let mut fields = vec!["title"];
     fields.extend(layout.fields());
     fields.push("notes");
-    fields
-        .iter()
-        .map(|f| format!("\"{f}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
+    fields.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ")
 }
 
 fn table(i: usize, t: &crate::spec::Table, found: &mut Vec<Found>) {
@@ -231,28 +215,19 @@ fn table(i: usize, t: &crate::spec::Table, found: &mut Vec<Found>) {
     };
     if width == 0 {
         found.push((
-            format!(
-                "{base}/{}",
-                if t.header.is_some() { "header" } else { "rows" }
-            ),
+            format!("{base}/{}", if t.header.is_some() { "header" } else { "rows" }),
             "expected at least one column, found none".into(),
         ));
         return;
     }
     if t.rows.is_empty() && t.header.is_none() {
-        found.push((
-            format!("{base}/rows"),
-            "expected at least one row, found none".into(),
-        ));
+        found.push((format!("{base}/rows"), "expected at least one row, found none".into()));
     }
     for (r, row) in t.rows.iter().enumerate() {
         if row.len() != width {
             found.push((
                 format!("{base}/rows/{r}"),
-                format!(
-                    "expected {width} cells (as many as {from}), found {}",
-                    row.len()
-                ),
+                format!("expected {width} cells (as many as {from}), found {}", row.len()),
             ));
         }
     }
@@ -260,10 +235,7 @@ fn table(i: usize, t: &crate::spec::Table, found: &mut Vec<Found>) {
         if w.len() != width {
             found.push((
                 format!("{base}/column_widths"),
-                format!(
-                    "expected {width} widths (one per column), found {}",
-                    w.len()
-                ),
+                format!("expected {width} widths (one per column), found {}", w.len()),
             ));
         }
         for (c, x) in w.iter().enumerate() {
@@ -287,10 +259,7 @@ fn chart(i: usize, c: &crate::spec::Chart, found: &mut Vec<Found>) {
         ));
     }
     if c.series.is_empty() {
-        found.push((
-            format!("{base}/series"),
-            "expected at least one series, found none".into(),
-        ));
+        found.push((format!("{base}/series"), "expected at least one series, found none".into()));
     }
     if c.kind == ChartKind::Pie && c.series.len() > 1 {
         found.push((
@@ -326,20 +295,13 @@ fn chart(i: usize, c: &crate::spec::Chart, found: &mut Vec<Found>) {
             }
         }
         if series.values.iter().flatten().any(|x| !x.is_finite()) {
-            found.push((
-                format!("{base}/series/{s}/values"),
-                "expected finite numbers".into(),
-            ));
+            found.push((format!("{base}/series/{s}/values"), "expected finite numbers".into()));
         }
     }
 }
 
 fn preview(categories: &[String]) -> String {
-    let shown: Vec<String> = categories
-        .iter()
-        .take(6)
-        .map(|c| format!("\"{c}\""))
-        .collect();
+    let shown: Vec<String> = categories.iter().take(6).map(|c| format!("\"{c}\"")).collect();
     let more = if categories.len() > 6 { ", ..." } else { "" };
     format!("{}{more}", shown.join(", "))
 }

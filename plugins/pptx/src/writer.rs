@@ -34,10 +34,7 @@ pub(crate) fn write<W: Write>(
     pkg.default_content_type("jpeg", "image/jpeg");
     pkg.default_content_type("xlsx", crate::chart::XLSX);
     let mut root = Rels::default();
-    root.add_full(
-        kiln_plugin_sdk::ooxml::OFFICE_DOCUMENT,
-        "ppt/presentation.xml",
-    );
+    root.add_full(kiln_plugin_sdk::ooxml::OFFICE_DOCUMENT, "ppt/presentation.xml");
     root.add_full(CORE_PROPERTIES, "docProps/core.xml");
     root.add_full(EXTENDED_PROPERTIES, "docProps/app.xml");
     rels(pkg, "", &root)?;
@@ -54,60 +51,25 @@ pub(crate) fn write<W: Write>(
         &parts::app(deck.slides.len(), spec.aspect_ratio),
     )?;
     let (xml, r) = parts::presentation(deck, spec.aspect_ratio);
-    part(
-        pkg,
-        "ppt/presentation.xml",
-        &format!("{PML}.presentation.main+xml"),
-        &xml,
-    )?;
+    part(pkg, "ppt/presentation.xml", &format!("{PML}.presentation.main+xml"), &xml)?;
     rels(pkg, "ppt/presentation.xml", &r)?;
-    part(
-        pkg,
-        "ppt/presProps.xml",
-        &format!("{PML}.presProps+xml"),
-        &parts::pres_props(),
-    )?;
-    part(
-        pkg,
-        "ppt/viewProps.xml",
-        &format!("{PML}.viewProps+xml"),
-        &parts::view_props(),
-    )?;
-    part(
-        pkg,
-        "ppt/tableStyles.xml",
-        &format!("{PML}.tableStyles+xml"),
-        &parts::table_styles(),
-    )?;
+    part(pkg, "ppt/presProps.xml", &format!("{PML}.presProps+xml"), &parts::pres_props())?;
+    part(pkg, "ppt/viewProps.xml", &format!("{PML}.viewProps+xml"), &parts::view_props())?;
+    part(pkg, "ppt/tableStyles.xml", &format!("{PML}.tableStyles+xml"), &parts::table_styles())?;
     let theme = parts::theme(spec);
     part(pkg, "ppt/theme/theme1.xml", THEME, &theme)?;
     part(pkg, "ppt/theme/theme2.xml", THEME, &theme)?;
     let (xml, r) = parts::master(&deck.geometry);
-    part(
-        pkg,
-        "ppt/slideMasters/slideMaster1.xml",
-        &format!("{PML}.slideMaster+xml"),
-        &xml,
-    )?;
+    part(pkg, "ppt/slideMasters/slideMaster1.xml", &format!("{PML}.slideMaster+xml"), &xml)?;
     rels(pkg, "ppt/slideMasters/slideMaster1.xml", &r)?;
     let layout_rels = parts::layout_rels();
     for l in Layout::ALL {
         let name = format!("ppt/slideLayouts/slideLayout{}.xml", l.part_number());
-        part(
-            pkg,
-            &name,
-            &format!("{PML}.slideLayout+xml"),
-            &parts::layout(l, &deck.geometry),
-        )?;
+        part(pkg, &name, &format!("{PML}.slideLayout+xml"), &parts::layout(l, &deck.geometry))?;
         rels(pkg, &name, &layout_rels)?;
     }
     let (xml, r) = parts::notes_master();
-    part(
-        pkg,
-        "ppt/notesMasters/notesMaster1.xml",
-        &format!("{PML}.notesMaster+xml"),
-        &xml,
-    )?;
+    part(pkg, "ppt/notesMasters/notesMaster1.xml", &format!("{PML}.notesMaster+xml"), &xml)?;
     rels(pkg, "ppt/notesMasters/notesMaster1.xml", &r)?;
 
     let total = deck.slides.len() as u64;
@@ -133,21 +95,14 @@ pub(crate) fn write<W: Write>(
             part(pkg, &name, CHART, &crate::chart::write(chart))?;
             let workbook = format!("Microsoft_Excel_Worksheet{number}.xlsx");
             let mut r = Rels::default();
-            r.add_full(
-                crate::chart::PACKAGE_REL,
-                &format!("../embeddings/{workbook}"),
-            );
+            r.add_full(crate::chart::PACKAGE_REL, &format!("../embeddings/{workbook}"));
             rels(pkg, &name, &r)?;
             let embedded = format!("ppt/embeddings/{workbook}");
             let file = pkg.part_with_default_type(&embedded)?;
             crate::chart::workbook(chart, file)?;
         }
         let label = slide.title.as_deref().unwrap_or(slide.layout.name());
-        progress(
-            number as u64,
-            total,
-            &format!("slide {number}/{total}: {label}"),
-        );
+        progress(number as u64, total, &format!("slide {number}/{total}: {label}"));
     }
     for (i, m) in deck.media.iter().enumerate() {
         pkg.part_with_default_type(&format!("ppt/media/image{}.{}", i + 1, m.extension))?

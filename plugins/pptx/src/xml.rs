@@ -36,10 +36,7 @@ xmlns:p=\"http://schemas.openxmlformats.org/presentationml/2006/main\"";
 mod tests {
     #[test]
     fn markup_is_escaped_and_controls_dropped() {
-        assert_eq!(
-            super::escape("a<b>&\"c\u{1}\u{7}d"),
-            "a&lt;b&gt;&amp;&quot;cd"
-        );
+        assert_eq!(super::escape("a<b>&\"c\u{1}\u{7}d"), "a&lt;b&gt;&amp;&quot;cd");
         assert_eq!(super::escape("zürich — 東京 🎉"), "zürich — 東京 🎉");
     }
 }

@@ -17,9 +17,9 @@ pub mod bindings {
 
 pub use wit_bindgen;
 
+pub use bindings::exports::kiln::generator::plugin::Guest;
 use bindings::kiln::generator::host;
 use bindings::kiln::generator::types;
-pub use bindings::exports::kiln::generator::plugin::Guest;
 pub use types::{GenerateError, PluginInfo, Request, Violation};
 
 use crate::host::{Backend, Sink};
@@ -35,7 +35,11 @@ pub fn info<G: Generator>() -> PluginInfo {
         description: info.description,
         media_types: info.media_types,
         spec_schema: crate::spec::schema::<G::Spec>().to_string(),
-        examples: info.examples.into_iter().map(|e| types::Example { title: e.title, spec: e.spec }).collect(),
+        examples: info
+            .examples
+            .into_iter()
+            .map(|e| types::Example { title: e.title, spec: e.spec })
+            .collect(),
     }
 }
 
@@ -51,7 +55,9 @@ pub fn generate<G: Generator>(request: Request) -> Result<(), GenerateError> {
         .collect();
     let mut host = Host::new(Box::new(ComponentHost), assets);
     run::generate::<G>(&request.spec, &mut host).map_err(|err| match err {
-        crate::GenerateError::InvalidSpec(list) => GenerateError::InvalidSpec(list.into_iter().map(violation).collect()),
+        crate::GenerateError::InvalidSpec(list) => {
+            GenerateError::InvalidSpec(list.into_iter().map(violation).collect())
+        }
         crate::GenerateError::Unsupported(message) => GenerateError::Unsupported(message),
         crate::GenerateError::Failed(message) => GenerateError::Failed(message),
     })
@@ -65,7 +71,9 @@ struct ComponentHost;
 
 impl Backend for ComponentHost {
     fn create_file(&mut self, path: &str, media_type: &str) -> Result<Box<dyn Sink>, String> {
-        host::create_file(path, media_type).map(|file| Box::new(ComponentFile(file)) as Box<dyn Sink>).map_err(describe)
+        host::create_file(path, media_type)
+            .map(|file| Box::new(ComponentFile(file)) as Box<dyn Sink>)
+            .map_err(describe)
     }
 
     fn log(&mut self, level: Level, message: &str) {

@@ -63,12 +63,7 @@ impl Node {
         label: impl Into<String>,
         sublabel: impl Into<String>,
     ) -> Self {
-        Node {
-            id: id.into(),
-            label: label.into(),
-            sublabel: sublabel.into(),
-            group: None,
-        }
+        Node { id: id.into(), label: label.into(), sublabel: sublabel.into(), group: None }
     }
 
     /// The same box in a group.
@@ -91,10 +86,7 @@ pub struct Edge {
 impl Edge {
     /// An arrow from `from` to `to`.
     pub fn new(from: impl Into<String>, to: impl Into<String>) -> Self {
-        Edge {
-            from: from.into(),
-            to: to.into(),
-        }
+        Edge { from: from.into(), to: to.into() }
     }
 }
 
@@ -177,21 +169,15 @@ impl Layout {
         for i in 0..n {
             cells[band_of[i]][layer[i]].push(i);
         }
-        let band_slots: Vec<usize> = cells
-            .iter()
-            .map(|b| b.iter().map(Vec::len).max().unwrap_or(0).max(1))
-            .collect();
+        let band_slots: Vec<usize> =
+            cells.iter().map(|b| b.iter().map(Vec::len).max().unwrap_or(0).max(1)).collect();
         let slot = NODE_WIDTH + H_GAP;
         let mut band_x = Vec::with_capacity(bands);
         let mut x = MARGIN;
         for (b, slots) in band_slots.iter().enumerate() {
             band_x.push(x);
             let inner = *slots as u32 * slot - H_GAP;
-            let pad = if band_names[b].is_some() {
-                FRAME_PAD
-            } else {
-                0
-            };
+            let pad = if band_names[b].is_some() { FRAME_PAD } else { 0 };
             x += inner + 2 * pad + BAND_GAP;
         }
         let width = (x.saturating_sub(BAND_GAP) + MARGIN)
@@ -221,11 +207,8 @@ impl Layout {
             f64::from(band_x[b]) + offset + k as f64 * f64::from(slot)
         };
         for sweep in 0..SWEEPS {
-            let order: Vec<usize> = if sweep % 2 == 0 {
-                (0..rows).collect()
-            } else {
-                (0..rows).rev().collect()
-            };
+            let order: Vec<usize> =
+                if sweep % 2 == 0 { (0..rows).collect() } else { (0..rows).rev().collect() };
             for r in order {
                 for b in 0..bands {
                     if cells[b][r].len() < 2 {
@@ -254,21 +237,11 @@ impl Layout {
             }
         }
 
-        let top = MARGIN
-            + if graph.title.is_some() {
-                TITLE_HEIGHT
-            } else {
-                0
-            }
-            + FRAME_LABEL;
+        let top = MARGIN + if graph.title.is_some() { TITLE_HEIGHT } else { 0 } + FRAME_LABEL;
         let row_y = |r: usize| top + r as u32 * (NODE_HEIGHT + ROW_GAP);
         let mut pos = vec![(0u32, 0u32); n];
         for b in 0..bands {
-            let pad = if band_names[b].is_some() {
-                FRAME_PAD
-            } else {
-                0
-            };
+            let pad = if band_names[b].is_some() { FRAME_PAD } else { 0 };
             for r in 0..rows {
                 let used = cells[b][r].len();
                 let offset = (band_slots[b] - used) as u32 * slot / 2;
@@ -289,13 +262,7 @@ impl Layout {
             frames.push((band_names[b].map(str::to_owned), band_x[b], y, w, h));
         }
         let height = row_y(rows.max(1) - 1) + NODE_HEIGHT + FRAME_PAD + MARGIN;
-        Layout {
-            pos,
-            frames,
-            edges,
-            width,
-            height,
-        }
+        Layout { pos, frames, edges, width, height }
     }
 
     fn draw(&self, graph: &Graph) -> String {
@@ -484,18 +451,11 @@ mod tests {
     use super::*;
 
     fn sample() -> Graph {
-        let mut g = Graph {
-            title: Some("Network <prod>".into()),
-            ..Graph::default()
-        };
-        g.nodes
-            .push(Node::new("vpc", "main", "aws_vpc").group("root"));
-        g.nodes
-            .push(Node::new("a", "private_a", "aws_subnet").group("root"));
-        g.nodes
-            .push(Node::new("b", "private_b", "aws_subnet").group("root"));
-        g.nodes
-            .push(Node::new("db", "db & cache", "aws_db_instance").group("module.db"));
+        let mut g = Graph { title: Some("Network <prod>".into()), ..Graph::default() };
+        g.nodes.push(Node::new("vpc", "main", "aws_vpc").group("root"));
+        g.nodes.push(Node::new("a", "private_a", "aws_subnet").group("root"));
+        g.nodes.push(Node::new("b", "private_b", "aws_subnet").group("root"));
+        g.nodes.push(Node::new("db", "db & cache", "aws_db_instance").group("module.db"));
         g.edges.push(Edge::new("a", "vpc"));
         g.edges.push(Edge::new("b", "vpc"));
         g.edges.push(Edge::new("db", "a"));

@@ -60,7 +60,11 @@ impl Host {
             .backend
             .create_file(path, media_type)
             .map_err(|err| GenerateError::Failed(format!("could not create {path}: {err}")))?;
-        Ok(OutputFile { path: path.to_owned(), sink: Some(sink), buffer: Vec::with_capacity(CHUNK) })
+        Ok(OutputFile {
+            path: path.to_owned(),
+            sink: Some(sink),
+            buffer: Vec::with_capacity(CHUNK),
+        })
     }
 
     /// Appends a line to the job's log (counted against its log limit).
@@ -122,12 +126,14 @@ impl OutputFile {
     pub fn finish(mut self) -> Result<()> {
         self.flush()?;
         let sink = self.sink.take().expect("a file is finished once");
-        sink.finish().map_err(|err| GenerateError::Failed(format!("could not finish {}: {err}", self.path)))
+        sink.finish()
+            .map_err(|err| GenerateError::Failed(format!("could not finish {}: {err}", self.path)))
     }
 
     fn send(&mut self, chunk: &[u8]) -> io::Result<()> {
         let sink = self.sink.as_mut().expect("an unfinished file has a sink");
-        sink.write(chunk).map_err(|err| io::Error::other(format!("could not write {}: {err}", self.path)))
+        sink.write(chunk)
+            .map_err(|err| io::Error::other(format!("could not write {}: {err}", self.path)))
     }
 }
 

@@ -44,7 +44,11 @@ fn jpeg(bytes: &[u8]) -> Option<ImageInfo> {
             let frame = bytes.get(at + 4..at + 9)?;
             let height = u16::from_be_bytes([frame[1], frame[2]]) as u32;
             let width = u16::from_be_bytes([frame[3], frame[4]]) as u32;
-            return (width > 0 && height > 0).then_some(ImageInfo { media_type: "image/jpeg", width, height });
+            return (width > 0 && height > 0).then_some(ImageInfo {
+                media_type: "image/jpeg",
+                width,
+                height,
+            });
         }
         at += 2 + length;
     }
@@ -60,11 +64,17 @@ mod tests {
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         png.extend_from_slice(&640u32.to_be_bytes());
         png.extend_from_slice(&480u32.to_be_bytes());
-        assert_eq!(dimensions(&png), Some(ImageInfo { media_type: "image/png", width: 640, height: 480 }));
+        assert_eq!(
+            dimensions(&png),
+            Some(ImageInfo { media_type: "image/png", width: 640, height: 480 })
+        );
 
         // SOI, an APP0 segment of 4 bytes, then SOF0 with height 200, width 300.
         let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC0, 0, 11, 8, 0, 200, 1, 44, 3];
-        assert_eq!(dimensions(&jpeg), Some(ImageInfo { media_type: "image/jpeg", width: 300, height: 200 }));
+        assert_eq!(
+            dimensions(&jpeg),
+            Some(ImageInfo { media_type: "image/jpeg", width: 300, height: 200 })
+        );
         assert_eq!(dimensions(b"GIF89a"), None);
     }
 }

@@ -198,7 +198,9 @@ macro_rules! export_generator {
                 fn info() -> $crate::component::PluginInfo {
                     $crate::component::info::<$generator>()
                 }
-                fn validate(spec: ::std::string::String) -> ::std::vec::Vec<$crate::component::Violation> {
+                fn validate(
+                    spec: ::std::string::String,
+                ) -> ::std::vec::Vec<$crate::component::Violation> {
                     $crate::component::validate::<$generator>(&spec)
                 }
                 fn generate(

@@ -24,11 +24,14 @@ use zip::write::{SimpleFileOptions, StreamWriter};
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 /// The relationship type of a package's main part.
-pub const OFFICE_DOCUMENT: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument";
+pub const OFFICE_DOCUMENT: &str =
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument";
 /// Core properties (`docProps/core.xml`).
-pub const CORE_PROPERTIES: &str = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties";
+pub const CORE_PROPERTIES: &str =
+    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties";
 /// Extended properties (`docProps/app.xml`).
-pub const EXTENDED_PROPERTIES: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties";
+pub const EXTENDED_PROPERTIES: &str =
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties";
 
 /// The XML declaration every part starts with.
 pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
@@ -49,7 +52,11 @@ impl Relationship {
     }
 
     /// A relationship to something outside the package, such as a hyperlink.
-    pub fn external(id: impl Into<String>, kind: impl Into<String>, target: impl Into<String>) -> Self {
+    pub fn external(
+        id: impl Into<String>,
+        kind: impl Into<String>,
+        target: impl Into<String>,
+    ) -> Self {
         Self { external: true, ..Self::new(id, kind, target) }
     }
 }
@@ -108,14 +115,20 @@ impl<W: Write> Package<W> {
     pub fn part_with_default_type(&mut self, name: &str) -> io::Result<&mut impl Write> {
         let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
         if !self.defaults.iter().any(|(e, _)| e.eq_ignore_ascii_case(extension)) {
-            return Err(io::Error::other(format!("no default content type for .{extension} (part {name})")));
+            return Err(io::Error::other(format!(
+                "no default content type for .{extension} (part {name})"
+            )));
         }
         self.raw(name)
     }
 
     /// Writes the relationships of `source` (a part name, or "" for the
     /// package itself) as its `_rels/*.rels` part.
-    pub fn relationships(&mut self, source: &str, relationships: &[Relationship]) -> io::Result<()> {
+    pub fn relationships(
+        &mut self,
+        source: &str,
+        relationships: &[Relationship],
+    ) -> io::Result<()> {
         let name = match source.rsplit_once('/') {
             Some((folder, file)) => format!("{folder}/_rels/{file}.rels"),
             None if source.is_empty() => "_rels/.rels".to_owned(),
@@ -140,12 +153,22 @@ impl<W: Write> Package<W> {
     /// output (finish it too, if it is an [`crate::OutputFile`]).
     pub fn finish(mut self) -> io::Result<W> {
         let mut xml = String::from(XML_DECLARATION);
-        xml.push_str(r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">"#);
+        xml.push_str(
+            r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">"#,
+        );
         for (extension, content_type) in &self.defaults {
-            xml.push_str(&format!(r#"<Default Extension="{}" ContentType="{}"/>"#, escape(extension), escape(content_type)));
+            xml.push_str(&format!(
+                r#"<Default Extension="{}" ContentType="{}"/>"#,
+                escape(extension),
+                escape(content_type)
+            ));
         }
         for (name, content_type) in &self.overrides {
-            xml.push_str(&format!(r#"<Override PartName="/{}" ContentType="{}"/>"#, escape(name), escape(content_type)));
+            xml.push_str(&format!(
+                r#"<Override PartName="/{}" ContentType="{}"/>"#,
+                escape(name),
+                escape(content_type)
+            ));
         }
         xml.push_str("</Types>");
         self.raw("[Content_Types].xml")?.write_all(xml.as_bytes())?;
@@ -161,7 +184,11 @@ impl<W: Write> Package<W> {
 /// Escapes text for XML content and attribute values, and drops the
 /// characters XML 1.0 cannot carry at all (most C0 controls).
 pub fn escape(text: &str) -> Cow<'_, str> {
-    let needs = |c: char| matches!(c, '<' | '>' | '&' | '"' | '\'') || (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}');
+    let needs = |c: char| {
+        matches!(c, '<' | '>' | '&' | '"' | '\'')
+            || (c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+            || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    };
     if !text.chars().any(needs) {
         return Cow::Borrowed(text);
     }
@@ -190,9 +217,20 @@ mod tests {
     fn package() -> Vec<u8> {
         let mut package = Package::new(Vec::new());
         package.default_content_type("png", "image/png");
-        package.relationships("", &[Relationship::new("rId1", OFFICE_DOCUMENT, "doc/main.xml")]).unwrap();
-        package.part("doc/main.xml", "application/x-main+xml").unwrap().write_all(b"<main/>").unwrap();
-        package.relationships("doc/main.xml", &[Relationship::external("rId1", "link", "https://example.com/?a=1&b=2")]).unwrap();
+        package
+            .relationships("", &[Relationship::new("rId1", OFFICE_DOCUMENT, "doc/main.xml")])
+            .unwrap();
+        package
+            .part("doc/main.xml", "application/x-main+xml")
+            .unwrap()
+            .write_all(b"<main/>")
+            .unwrap();
+        package
+            .relationships(
+                "doc/main.xml",
+                &[Relationship::external("rId1", "link", "https://example.com/?a=1&b=2")],
+            )
+            .unwrap();
         package.part_with_default_type("doc/media/a.png").unwrap().write_all(b"png").unwrap();
         package.finish().unwrap()
     }
@@ -201,15 +239,33 @@ mod tests {
     fn a_package_is_a_zip_with_content_types_and_relationships() {
         let bytes = package();
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
-        let names: Vec<String> = (0..zip.len()).map(|i| zip.by_index(i).unwrap().name().unwrap().into_owned()).collect();
-        assert_eq!(names, ["_rels/.rels", "doc/main.xml", "doc/_rels/main.xml.rels", "doc/media/a.png", "[Content_Types].xml"]);
+        let names: Vec<String> =
+            (0..zip.len()).map(|i| zip.by_index(i).unwrap().name().unwrap().into_owned()).collect();
+        assert_eq!(
+            names,
+            [
+                "_rels/.rels",
+                "doc/main.xml",
+                "doc/_rels/main.xml.rels",
+                "doc/media/a.png",
+                "[Content_Types].xml"
+            ]
+        );
         let mut types = String::new();
         zip.by_name("[Content_Types].xml").unwrap().read_to_string(&mut types).unwrap();
-        assert!(types.contains(r#"<Override PartName="/doc/main.xml" ContentType="application/x-main+xml"/>"#), "{types}");
+        assert!(
+            types.contains(
+                r#"<Override PartName="/doc/main.xml" ContentType="application/x-main+xml"/>"#
+            ),
+            "{types}"
+        );
         assert!(types.contains(r#"<Default Extension="png" ContentType="image/png"/>"#), "{types}");
         let mut rels = String::new();
         zip.by_name("doc/_rels/main.xml.rels").unwrap().read_to_string(&mut rels).unwrap();
-        assert!(rels.contains(r#"Target="https://example.com/?a=1&amp;b=2" TargetMode="External""#), "{rels}");
+        assert!(
+            rels.contains(r#"Target="https://example.com/?a=1&amp;b=2" TargetMode="External""#),
+            "{rels}"
+        );
     }
 
     #[test]

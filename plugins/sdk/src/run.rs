@@ -9,7 +9,9 @@ pub(crate) fn validate<G: Generator>(text: &str) -> Vec<Violation> {
     let mut violations = parsed.violations;
     if let Some(spec) = &parsed.spec {
         violations.extend(
-            G::validate(spec).into_iter().map(|v| Violation::new(parsed.pointers.original(&v.pointer), v.message)),
+            G::validate(spec)
+                .into_iter()
+                .map(|v| Violation::new(parsed.pointers.original(&v.pointer), v.message)),
         );
     }
     spec::finish(violations)

@@ -45,7 +45,13 @@ pub fn parse_lenient<T: DeserializeOwned>(text: &str) -> Parsed<T> {
     let mut de = serde_json::Deserializer::from_str(text);
     let first = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(spec) => match de.end() {
-            Ok(()) => return Parsed { spec: Some(spec), violations: Vec::new(), pointers: PointerMap::default() },
+            Ok(()) => {
+                return Parsed {
+                    spec: Some(spec),
+                    violations: Vec::new(),
+                    pointers: PointerMap::default(),
+                };
+            }
             Err(err) => return failed(syntax(&err)),
         },
         Err(err) => err,
@@ -97,7 +103,11 @@ impl PointerMap {
     }
 }
 
-fn original_pointer(root: &Value, removed: &BTreeMap<String, BTreeSet<usize>>, pruned: &str) -> String {
+fn original_pointer(
+    root: &Value,
+    removed: &BTreeMap<String, BTreeSet<usize>>,
+    pruned: &str,
+) -> String {
     if removed.is_empty() {
         return pruned.to_owned();
     }
@@ -155,7 +165,13 @@ struct Pruner {
 
 impl Pruner {
     fn new(value: Value) -> Self {
-        Self { value, map: PointerMap::default(), violations: Vec::new(), nulled: HashSet::new(), removed_keys: HashSet::new() }
+        Self {
+            value,
+            map: PointerMap::default(),
+            violations: Vec::new(),
+            nulled: HashSet::new(),
+            removed_keys: HashSet::new(),
+        }
     }
 
     fn run<T: DeserializeOwned>(mut self) -> Parsed<T> {
@@ -239,7 +255,11 @@ impl Pruner {
     fn emptied(&self, at: &str, original: &str) -> bool {
         let empty = matches!(self.value.pointer(at), Some(Value::Object(map)) if map.is_empty());
         let prefix = format!("{original}/");
-        empty && self.removed_keys.iter().any(|key| key.starts_with(&prefix) && !key[prefix.len()..].contains('/'))
+        empty
+            && self
+                .removed_keys
+                .iter()
+                .any(|key| key.starts_with(&prefix) && !key[prefix.len()..].contains('/'))
     }
 }
 
@@ -288,7 +308,10 @@ pub fn explain(message: &str) -> String {
         if allowed.is_empty() {
             return format!("unknown property `{field}`: this object takes no properties");
         }
-        return format!("unknown property `{field}`{}", alternatives(field, &allowed, "properties"));
+        return format!(
+            "unknown property `{field}`{}",
+            alternatives(field, &allowed, "properties")
+        );
     }
     if let Some(rest) = message.strip_prefix("unknown variant `")
         && let Some((value, expected)) = rest.split_once("`, expected ")
@@ -307,7 +330,9 @@ pub fn explain(message: &str) -> String {
         }
     }
     if let Some(name) = message.strip_prefix("data did not match any variant of untagged enum ") {
-        return format!("this value does not have any of the shapes a {name} can take (see the schema)");
+        return format!(
+            "this value does not have any of the shapes a {name} can take (see the schema)"
+        );
     }
     message.to_owned()
 }
@@ -342,12 +367,19 @@ fn plain_expected(expected: &str) -> String {
 /// serde's "string \"abc\"" / "integer `3`" / "sequence" as a model reads it.
 fn found_kind(found: &str) -> String {
     let found = found.trim();
-    for (serde, plain) in [("sequence", "an array"), ("map", "an object"), ("unit value", "null"), ("null", "null")] {
+    for (serde, plain) in
+        [("sequence", "an array"), ("map", "an object"), ("unit value", "null"), ("null", "null")]
+    {
         if found == serde {
             return plain.into();
         }
     }
-    for (serde, plain) in [("string ", "the string "), ("integer ", "the number "), ("floating point ", "the number "), ("boolean ", "")] {
+    for (serde, plain) in [
+        ("string ", "the string "),
+        ("integer ", "the number "),
+        ("floating point ", "the number "),
+        ("boolean ", ""),
+    ] {
         if let Some(value) = found.strip_prefix(serde) {
             return format!("{plain}{}", value.trim_matches('`'));
         }
@@ -358,14 +390,19 @@ fn found_kind(found: &str) -> String {
 /// Sorts violations into document order, drops exact repeats, and caps the
 /// list at [`MAX_VIOLATIONS`] with a last line saying how many more there were.
 pub fn finish(mut violations: Vec<Violation>) -> Vec<Violation> {
-    violations.sort_by(|a, b| pointer::compare(&a.pointer, &b.pointer).then_with(|| a.message.cmp(&b.message)));
+    violations.sort_by(|a, b| {
+        pointer::compare(&a.pointer, &b.pointer).then_with(|| a.message.cmp(&b.message))
+    });
     violations.dedup();
     if violations.len() > MAX_VIOLATIONS {
         let more = violations.len() - (MAX_VIOLATIONS - 1);
         violations.truncate(MAX_VIOLATIONS - 1);
         violations.push(Violation::new(
             "",
-            format!("... and {more} more violations (only the first {} are listed)", MAX_VIOLATIONS - 1),
+            format!(
+                "... and {more} more violations (only the first {} are listed)",
+                MAX_VIOLATIONS - 1
+            ),
         ));
     }
     violations
@@ -415,7 +452,9 @@ fn walk(root: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
             }
         }
     }
-    for key in ["items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames"] {
+    for key in
+        ["items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames"]
+    {
         if let Some(sub) = map.get(key) {
             walk(root, sub, &child(key), out);
         }
@@ -430,10 +469,14 @@ fn described(root: &Value, property: &Value) -> bool {
     }
     let reference = property
         .get("$ref")
-        .or_else(|| property.get("allOf").and_then(|all| all.get(0)).and_then(|first| first.get("$ref")))
+        .or_else(|| {
+            property.get("allOf").and_then(|all| all.get(0)).and_then(|first| first.get("$ref"))
+        })
         .and_then(Value::as_str);
     match reference.and_then(|r| r.strip_prefix('#')).and_then(|p| root.pointer(p)) {
-        Some(target) => target.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty()),
+        Some(target) => {
+            target.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty())
+        }
         None => false,
     }
 }
@@ -489,7 +532,18 @@ mod tests {
                 "chapters": [{"heading": 3}, "intro", {"heading": "ok", "pages": -2}, {"pages": 1}]}"#,
         );
         let at: Vec<&str> = found.iter().map(|v| v.pointer.as_str()).collect();
-        assert_eq!(at, ["/binding", "/chapters/0/heading", "/chapters/1", "/chapters/2/pages", "/chapters/3", "/colour"], "{found:#?}");
+        assert_eq!(
+            at,
+            [
+                "/binding",
+                "/chapters/0/heading",
+                "/chapters/1",
+                "/chapters/2/pages",
+                "/chapters/3",
+                "/colour"
+            ],
+            "{found:#?}"
+        );
         let message = |p: &str| found.iter().find(|v| v.pointer == p).unwrap().message.clone();
         assert_eq!(
             message("/colour"),
@@ -500,13 +554,18 @@ mod tests {
             "unknown value `hardcovr`; did you mean `hardcover`? Allowed values: `hardcover`, `paperback`, `spiral`"
         );
         assert_eq!(message("/chapters/0/heading"), "expected a string; got the number 3");
-        assert_eq!(message("/chapters/2/pages"), "expected a whole number, 0 or more; got the number -2");
+        assert_eq!(
+            message("/chapters/2/pages"),
+            "expected a whole number, 0 or more; got the number -2"
+        );
         assert_eq!(message("/chapters/3"), "missing required property `heading`");
     }
 
     #[test]
     fn pointers_after_a_removed_element_name_the_element_as_written() {
-        let parsed = parse_lenient::<Book>(r#"{"title": "T", "chapters": ["bad", "worse", {"heading": "kept"}]}"#);
+        let parsed = parse_lenient::<Book>(
+            r#"{"title": "T", "chapters": ["bad", "worse", {"heading": "kept"}]}"#,
+        );
         let spec = parsed.spec.expect("the rest parses");
         assert_eq!(spec.chapters.len(), 1);
         assert_eq!(parsed.pointers.original("/chapters/0/heading"), "/chapters/2/heading");
@@ -528,7 +587,8 @@ mod tests {
         struct Doc {
             blocks: Vec<Block>,
         }
-        let found = parse::<Doc>(r#"{"blocks": [{"paragraf": "x"}, {"heading": "ok"}]}"#).unwrap_err();
+        let found =
+            parse::<Doc>(r#"{"blocks": [{"paragraf": "x"}, {"heading": "ok"}]}"#).unwrap_err();
         assert_eq!(found.len(), 1, "{found:#?}");
         assert_eq!(found[0].pointer, "/blocks/0");
         assert!(found[0].message.contains("did you mean `paragraph`?"), "{}", found[0].message);
@@ -544,7 +604,8 @@ mod tests {
 
     #[test]
     fn a_valid_spec_parses_without_a_copy() {
-        let book = parse::<Book>(r#"{"title": "T", "chapters": [{"heading": "One", "pages": 3}]}"#).unwrap();
+        let book = parse::<Book>(r#"{"title": "T", "chapters": [{"heading": "One", "pages": 3}]}"#)
+            .unwrap();
         assert_eq!(book.chapters[0].pages, 3);
         assert!(matches!(book.binding, None));
     }
@@ -569,7 +630,11 @@ mod tests {
             /// Its items.
             items: Vec<u32>,
         }
-        assert!(undocumented(&schema::<Resource>()).is_empty(), "{:?}", undocumented(&schema::<Resource>()));
+        assert!(
+            undocumented(&schema::<Resource>()).is_empty(),
+            "{:?}",
+            undocumented(&schema::<Resource>())
+        );
     }
 
     #[test]
@@ -586,7 +651,8 @@ mod tests {
 
     #[test]
     fn long_lists_are_capped_with_a_count() {
-        let many: Vec<Violation> = (0..250).map(|i| Violation::new(format!("/x/{i}"), "bad")).collect();
+        let many: Vec<Violation> =
+            (0..250).map(|i| Violation::new(format!("/x/{i}"), "bad")).collect();
         let capped = finish(many);
         assert_eq!(capped.len(), MAX_VIOLATIONS);
         assert!(capped.last().unwrap().message.contains("51 more"));

@@ -10,7 +10,10 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         let normal = norm(candidate);
         let score = if normal == target {
             1.0
-        } else if !target.is_empty() && (normal.starts_with(&target) || target.starts_with(&normal)) && normal.len().min(target.len()) >= 3 {
+        } else if !target.is_empty()
+            && (normal.starts_with(&target) || target.starts_with(&normal))
+            && normal.len().min(target.len()) >= 3
+        {
             0.9
         } else {
             strsim::jaro_winkler(&target, &normal)

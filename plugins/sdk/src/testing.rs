@@ -34,7 +34,10 @@ impl Run {
     pub fn file(&self, path: &str) -> &[u8] {
         match self.files.iter().find(|f| f.path == path) {
             Some(file) => &file.bytes,
-            None => panic!("no file {path}; the run wrote {:?}", self.files.iter().map(|f| &f.path).collect::<Vec<_>>()),
+            None => panic!(
+                "no file {path}; the run wrote {:?}",
+                self.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+            ),
         }
     }
 }
@@ -45,16 +48,25 @@ pub fn run<G: Generator>(spec: &str, assets: &[(&str, &str, &[u8])]) -> Result<R
     let state = Rc::new(RefCell::new(State::default()));
     let backend = Memory {
         state: state.clone(),
-        assets: assets.iter().map(|(name, media, bytes)| ((*name).to_owned(), (*media).to_owned(), bytes.to_vec())).collect(),
+        assets: assets
+            .iter()
+            .map(|(name, media, bytes)| ((*name).to_owned(), (*media).to_owned(), bytes.to_vec()))
+            .collect(),
     };
     let infos = assets
         .iter()
-        .map(|(name, media, bytes)| AssetInfo { name: (*name).to_owned(), media_type: (*media).to_owned(), size: bytes.len() as u64 })
+        .map(|(name, media, bytes)| AssetInfo {
+            name: (*name).to_owned(),
+            media_type: (*media).to_owned(),
+            size: bytes.len() as u64,
+        })
         .collect();
     let mut host = Host::new(Box::new(backend), infos);
     run::generate::<G>(spec, &mut host)?;
     drop(host);
-    let state = Rc::try_unwrap(state).map_err(|_| GenerateError::Failed("a file outlived the run".into()))?.into_inner();
+    let state = Rc::try_unwrap(state)
+        .map_err(|_| GenerateError::Failed("a file outlived the run".into()))?
+        .into_inner();
     if let Some(open) = state.open.first() {
         return Err(GenerateError::Failed(format!("the plugin returned without finishing {open}")));
     }
@@ -74,7 +86,10 @@ pub fn schema<G: Generator>() -> Value {
 /// Panics naming every property of the spec schema without a description.
 pub fn assert_documented<G: Generator>() {
     let missing = spec::undocumented(&schema::<G>());
-    assert!(missing.is_empty(), "these schema properties have no description (add a doc comment): {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "these schema properties have no description (add a doc comment): {missing:#?}"
+    );
 }
 
 /// Panics unless every example of the plugin validates and generates, twice
@@ -83,7 +98,8 @@ pub fn assert_examples_generate<G: Generator>() {
     for example in G::info().examples {
         let violations = validate::<G>(&example.spec);
         assert!(violations.is_empty(), "example {:?} is invalid: {violations:#?}", example.title);
-        let first = run::<G>(&example.spec, &[]).unwrap_or_else(|e| panic!("example {:?}: {e}", example.title));
+        let first = run::<G>(&example.spec, &[])
+            .unwrap_or_else(|e| panic!("example {:?}: {e}", example.title));
         let second = run::<G>(&example.spec, &[]).expect("second run");
         assert_eq!(first.files, second.files, "example {:?} is not deterministic", example.title);
     }
@@ -106,13 +122,20 @@ impl Backend for Memory {
         if state.run.files.iter().any(|f| f.path == path) || state.open.iter().any(|p| p == path) {
             return Err(format!("another file of this run already has the path {path}"));
         }
-        if path.is_empty() || path.starts_with('/') || path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        if path.is_empty()
+            || path.starts_with('/')
+            || path.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+        {
             return Err(format!("{path:?} is not a normalised relative path"));
         }
         state.open.push(path.to_owned());
         Ok(Box::new(MemorySink {
             state: self.state.clone(),
-            file: MemoryFile { path: path.to_owned(), media_type: media_type.to_owned(), bytes: Vec::new() },
+            file: MemoryFile {
+                path: path.to_owned(),
+                media_type: media_type.to_owned(),
+                bytes: Vec::new(),
+            },
         }))
     }
 

@@ -75,11 +75,7 @@ pub(crate) fn file(blocks: &[Block], leading_comments: &[Vec<String>]) -> String
 
 fn comment_line(text: &str) -> String {
     let t = text.replace(['\n', '\r'], " ");
-    if t.trim().is_empty() {
-        "#".to_owned()
-    } else {
-        format!("# {}", t.trim_end())
-    }
+    if t.trim().is_empty() { "#".to_owned() } else { format!("# {}", t.trim_end()) }
 }
 
 pub(crate) fn write_block(out: &mut String, b: &Block, level: usize) {
@@ -256,12 +252,9 @@ pub(crate) fn value(v: &Value, level: usize) -> String {
         Value::Number(n) => n.to_string(),
         Value::String(s) => string(s, level),
         Value::List(items) => array(items.iter().map(|i| value(i, level + 1)).collect(), level),
-        Value::Object(map) => object(
-            map.iter()
-                .map(|(k, v)| (key_text(k), value(v, level + 1)))
-                .collect(),
-            level,
-        ),
+        Value::Object(map) => {
+            object(map.iter().map(|(k, v)| (key_text(k), value(v, level + 1))).collect(), level)
+        }
         Value::Ref(r) | Value::Expr(r) if crate::refs::simple_ref(r).is_some() => {
             r.trim().to_owned()
         }
@@ -425,11 +418,7 @@ pub(crate) fn expr(e: &Expression, level: usize) -> String {
             }
             name.push_str(f.name.name.as_str());
             let args: Vec<String> = f.args.iter().map(|a| expr(a, level)).collect();
-            format!(
-                "{name}({}{})",
-                args.join(", "),
-                if f.expand_final { "..." } else { "" }
-            )
+            format!("{name}({}{})", args.join(", "), if f.expand_final { "..." } else { "" })
         }
         Expression::Parenthesis(inner) => format!("({})", expr(inner, level)),
         Expression::Conditional(c) => format!(
@@ -459,11 +448,8 @@ pub(crate) fn expr(e: &Expression, level: usize) -> String {
             head.push_str(" in ");
             head.push_str(&expr(&f.collection_expr, level));
             head.push_str(" : ");
-            let cond = f
-                .cond_expr
-                .as_ref()
-                .map(|c| format!(" if {}", expr(c, level)))
-                .unwrap_or_default();
+            let cond =
+                f.cond_expr.as_ref().map(|c| format!(" if {}", expr(c, level))).unwrap_or_default();
             match &f.key_expr {
                 Some(k) => format!(
                     "{{ {head}{} => {}{}{cond} }}",

@@ -87,10 +87,7 @@ impl Generator for Terraform {
     }
 
     fn validate(spec: &Spec) -> Vec<Violation> {
-        check(spec)
-            .into_iter()
-            .map(|p| Violation::new(p.pointer, p.message))
-            .collect()
+        check(spec).into_iter().map(|p| Violation::new(p.pointer, p.message)).collect()
     }
 
     fn generate(spec: Spec, host: &mut Host) -> Result<()> {

@@ -158,12 +158,7 @@ pub(crate) fn simple_ref(s: &str) -> Option<Vec<String>> {
         if collecting {
             parts.push(s[start..i].to_owned());
         }
-        if first
-            && matches!(
-                &s[start..i],
-                "true" | "false" | "null" | "for" | "if" | "in"
-            )
-        {
+        if first && matches!(&s[start..i], "true" | "false" | "null" | "for" | "if" | "in") {
             return None;
         }
         first = false;
@@ -233,9 +228,7 @@ pub(crate) fn simple_template(s: &str) -> Option<Vec<Vec<String>>> {
 
 /// Parses expression source (conditions, type constraints).
 pub(crate) fn parse_expr(src: &str) -> Result<Expression, String> {
-    src.trim()
-        .parse::<Expression>()
-        .map_err(|e| one_line(&e.to_string()))
+    src.trim().parse::<Expression>().map_err(|e| one_line(&e.to_string()))
 }
 
 /// The references of a parsed expression.
@@ -414,11 +407,7 @@ mod tests {
             "each.value",
         ] {
             let parsed = refs(src);
-            assert_eq!(
-                simple_ref(src).map(|p| p.join(".")),
-                parsed.first().cloned(),
-                "{src}"
-            );
+            assert_eq!(simple_ref(src).map(|p| p.join(".")), parsed.first().cloned(), "{src}");
         }
         for src in ["f(x)", "a + b", "true", "a.0", "a[b]", "\"x\""] {
             assert_eq!(simple_ref(src), None, "{src}");
@@ -429,15 +418,9 @@ mod tests {
 
     #[test]
     fn finds_references() {
-        assert_eq!(
-            refs("cidrsubnet(var.cidr, 8, count.index)"),
-            ["var.cidr", "count.index"]
-        );
+        assert_eq!(refs("cidrsubnet(var.cidr, 8, count.index)"), ["var.cidr", "count.index"]);
         assert_eq!(refs("aws_subnet.private[*].id"), ["aws_subnet.private"]);
-        assert_eq!(
-            refs("[for s in aws_subnet.p : s.id if s.x]"),
-            ["aws_subnet.p"]
-        );
+        assert_eq!(refs("[for s in aws_subnet.p : s.id if s.x]"), ["aws_subnet.p"]);
         assert_eq!(refs("module.net.ids[0]"), ["module.net.ids"]);
         assert_eq!(refs("data.aws_ami.linux.id"), ["data.aws_ami.linux.id"]);
         assert_eq!(refs("\"${local.name}-x\""), ["local.name"]);

@@ -94,10 +94,7 @@ pub(crate) fn required_providers(
             continue;
         }
         if let Some(f) = fallback.iter().find(|r| r.name == u) {
-            out.push(Req {
-                aliases: Vec::new(),
-                ..f.clone()
-            });
+            out.push(Req { aliases: Vec::new(), ..f.clone() });
             continue;
         }
         let req = match KNOWN_PROVIDERS.iter().find(|k| k.0 == u) {
@@ -117,10 +114,7 @@ pub(crate) fn required_providers(
         notes.push(format!(
             "required_providers: added {u} = {{ source = {:?}{} }}",
             req.source,
-            req.version
-                .as_ref()
-                .map(|v| format!(", version = {v:?}"))
-                .unwrap_or_default()
+            req.version.as_ref().map(|v| format!(", version = {v:?}")).unwrap_or_default()
         ));
         out.push(req);
     }
@@ -158,11 +152,7 @@ pub(crate) fn render(spec: &Spec, notes: &mut Vec<String>) -> Vec<File> {
         .and_then(|t| t.required_version.clone())
         .unwrap_or_else(|| DEFAULT_REQUIRED_VERSION.to_owned());
 
-    let tf = |path: String, text: String| File {
-        path,
-        media_type: HCL_MEDIA_TYPE,
-        text,
-    };
+    let tf = |path: String, text: String| File { path, media_type: HCL_MEDIA_TYPE, text };
     files.push(tf(
         "versions.tf".into(),
         versions_tf(
@@ -187,29 +177,15 @@ pub(crate) fn render(spec: &Spec, notes: &mut Vec<String>) -> Vec<File> {
         let used = used_providers(&scope, &[]);
         let mut child_notes = Vec::new();
         let creqs = required_providers(m.terraform.as_ref(), &used, &reqs, &mut child_notes);
-        notes.extend(
-            child_notes
-                .into_iter()
-                .map(|n| format!("modules/{name}: {n}")),
-        );
+        notes.extend(child_notes.into_iter().map(|n| format!("modules/{name}: {n}")));
         let dir = format!("modules/{name}");
-        let rv = m
-            .terraform
-            .as_ref()
-            .and_then(|t| t.required_version.clone());
+        let rv = m.terraform.as_ref().and_then(|t| t.required_version.clone());
         files.push(tf(
             format!("{dir}/versions.tf"),
-            versions_tf(
-                Some(rv.as_deref().unwrap_or(&required_version)),
-                &creqs,
-                None,
-            ),
+            versions_tf(Some(rv.as_deref().unwrap_or(&required_version)), &creqs, None),
         ));
         if !m.variables.is_empty() {
-            files.push(tf(
-                format!("{dir}/variables.tf"),
-                variables_tf(&m.variables),
-            ));
+            files.push(tf(format!("{dir}/variables.tf"), variables_tf(&m.variables)));
         }
         files.push(tf(format!("{dir}/main.tf"), main_tf(&scope, None)));
         if !m.outputs.is_empty() {
@@ -345,10 +321,7 @@ fn expr_text(src: &str, level: usize) -> String {
 fn address_list(items: &[String], level: usize) -> String {
     let rendered: Vec<String> = items.iter().map(|i| expr_text(i, level + 1)).collect();
     if rendered.iter().any(|r| r.contains('\n')) {
-        emit::value(
-            &Value::List(items.iter().map(|i| Value::Expr(i.clone())).collect()),
-            level,
-        )
+        emit::value(&Value::List(items.iter().map(|i| Value::Expr(i.clone())).collect()), level)
     } else {
         format!("[{}]", rendered.join(", "))
     }
@@ -403,8 +376,7 @@ fn resource_block(kind: &str, r: &Resource) -> Block {
     let mut b = Block::new(kind, &[&r.kind, &r.name]);
     for s in &r.skip_checks {
         // Read by checkov as "# checkov:skip=<id>:<reason>".
-        b.items
-            .push(Item::Comment(format!("checkov:skip={}:{}", s.id, s.reason)));
+        b.items.push(Item::Comment(format!("checkov:skip={}:{}", s.id, s.reason)));
     }
     if !r.skip_checks.is_empty() {
         b.blank();
@@ -446,11 +418,7 @@ fn resource_block(kind: &str, r: &Resource) -> Block {
 fn nested(nb: &spec::Block, level: usize) -> Block {
     let labels: Vec<&str> = nb.labels.iter().map(String::as_str).collect();
     let mut body = Block::new(&nb.kind, &labels);
-    let content_level = if nb.for_each.is_some() {
-        level + 2
-    } else {
-        level + 1
-    };
+    let content_level = if nb.for_each.is_some() { level + 2 } else { level + 1 };
     for (k, v) in nb.attributes.iter() {
         body.attr(k, emit::value(v, content_level));
     }
@@ -491,10 +459,7 @@ fn lifecycle_block(l: &Lifecycle) -> Block {
         b.attr("ignore_changes", address_list(&l.ignore_changes, 2));
     }
     if !l.replace_triggered_by.is_empty() {
-        b.attr(
-            "replace_triggered_by",
-            address_list(&l.replace_triggered_by, 2),
-        );
+        b.attr("replace_triggered_by", address_list(&l.replace_triggered_by, 2));
     }
     for c in &l.precondition {
         b.blank();
@@ -520,11 +485,7 @@ fn module_block(m: &ModuleCall) -> Block {
         b.attr("for_each", emit::value(f, 1));
     }
     if !m.providers.is_empty() {
-        let entries = m
-            .providers
-            .iter()
-            .map(|(k, v)| (k.to_owned(), expr_text(v, 2)))
-            .collect();
+        let entries = m.providers.iter().map(|(k, v)| (k.to_owned(), expr_text(v, 2))).collect();
         b.attr("providers", emit::object(entries, 1));
     }
     b.blank();
@@ -576,11 +537,7 @@ fn tfvars(vars: &OrderedMap<Variable>) -> String {
         let mut head = v.description.clone().unwrap_or_default();
         let required = v.default.is_none();
         if required {
-            head = if head.is_empty() {
-                "Required.".into()
-            } else {
-                format!("{head} (required)")
-            };
+            head = if head.is_empty() { "Required.".into() } else { format!("{head} (required)") };
         }
         if v.sensitive {
             head.push_str(" Sensitive: keep it out of version control.");
@@ -611,10 +568,7 @@ fn code(s: &str) -> String {
     if s.contains('\n') {
         format!(
             "<pre>{}</pre>",
-            md(&s
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;"))
+            md(&s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"))
         )
     } else {
         format!("`{}`", md(s))
@@ -642,9 +596,7 @@ fn module_tables(
     reqs: &[Req],
     required_version: Option<&str>,
 ) {
-    out.push_str(&format!(
-        "{h} Requirements\n\n| Name | Version |\n|------|---------|\n"
-    ));
+    out.push_str(&format!("{h} Requirements\n\n| Name | Version |\n|------|---------|\n"));
     if let Some(v) = required_version {
         out.push_str(&format!("| <a name=\"requirement_terraform\"></a> [terraform](#requirement\\_terraform) | {} |\n", md(v)));
     }
@@ -656,9 +608,7 @@ fn module_tables(
             m = md_name(&r.name)
         ));
     }
-    out.push_str(&format!(
-        "\n{h} Providers\n\n| Name | Version |\n|------|---------|\n"
-    ));
+    out.push_str(&format!("\n{h} Providers\n\n| Name | Version |\n|------|---------|\n"));
     for r in reqs {
         out.push_str(&format!(
             "| <a name=\"provider_{n}\"></a> [{n}](#provider\\_{m}) | {} |\n",
@@ -682,9 +632,7 @@ fn module_tables(
         }
     }
     if !scope.resources.is_empty() || !scope.data.is_empty() {
-        out.push_str(&format!(
-            "\n{h} Resources\n\n| Name | Type |\n|------|------|\n"
-        ));
+        out.push_str(&format!("\n{h} Resources\n\n| Name | Type |\n|------|------|\n"));
         let mut rows: Vec<(String, String)> = Vec::new();
         for r in scope.resources {
             rows.push((
@@ -720,12 +668,7 @@ fn module_tables(
         out.push_str("| Name | Description | Type | Default | Required |\n|------|-------------|------|---------|:--------:|\n");
         let mut vars: Vec<(&str, &Variable)> = scope.variables.iter().collect();
         // terraform-docs lists required inputs first, each part by name.
-        vars.sort_by(|a, b| {
-            a.1.default
-                .is_some()
-                .cmp(&b.1.default.is_some())
-                .then(a.0.cmp(b.0))
-        });
+        vars.sort_by(|a, b| a.1.default.is_some().cmp(&b.1.default.is_some()).then(a.0.cmp(b.0)));
         for (name, v) in vars {
             let ty = v
                 .kind
@@ -783,13 +726,7 @@ fn readme(
     }
     out.push_str("![Resources and their references](diagram.svg)\n\n");
     out.push_str("## Usage\n\n```sh\ncp terraform.tfvars.example terraform.tfvars   # then set the values\nterraform init\nterraform plan\n```\n\n");
-    module_tables(
-        &mut out,
-        "##",
-        &Scope::root(spec),
-        reqs,
-        Some(required_version),
-    );
+    module_tables(&mut out, "##", &Scope::root(spec), reqs, Some(required_version));
     if !spec.child_modules.is_empty() {
         out.push_str("\n## Child modules\n");
         for (name, m) in spec.child_modules.iter() {
@@ -816,11 +753,7 @@ fn readme(
 /// reference (references through locals are followed to what they name).
 pub(crate) fn graph(spec: &Spec) -> diagram::Graph {
     let mut g = diagram::Graph {
-        title: Some(
-            spec.title
-                .clone()
-                .unwrap_or_else(|| DEFAULT_TITLE.to_owned()),
-        ),
+        title: Some(spec.title.clone().unwrap_or_else(|| DEFAULT_TITLE.to_owned())),
         ..Default::default()
     };
     let root = Scope::root(spec);
@@ -838,19 +771,13 @@ pub(crate) fn graph(spec: &Spec) -> diagram::Graph {
 
 fn add_scope(g: &mut diagram::Graph, scope: &Scope, group: &str, id_prefix: &str) {
     let (objects, _) = scope.objects();
-    let index: HashMap<&str, usize> = objects
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.id.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> =
+        objects.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect();
     let direct: Vec<BTreeSet<usize>> = objects
         .iter()
         .map(|o| {
-            let mut t: BTreeSet<usize> = o
-                .refs
-                .iter()
-                .filter_map(|r| target_of(&r.parts, &index))
-                .collect();
+            let mut t: BTreeSet<usize> =
+                o.refs.iter().filter_map(|r| target_of(&r.parts, &index)).collect();
             for (_, d) in &o.depends_on {
                 let parts: Vec<String> = d.split('.').map(str::to_owned).collect();
                 if let Some(j) = target_of(&parts, &index) {
@@ -894,8 +821,7 @@ fn add_scope(g: &mut diagram::Graph, scope: &Scope, group: &str, id_prefix: &str
                 (m.name.clone(), format!("module: {}", m.source))
             }
         };
-        g.nodes
-            .push(diagram::Node::new(format!("{id_prefix}{}", o.id), label, sub).group(group));
+        g.nodes.push(diagram::Node::new(format!("{id_prefix}{}", o.id), label, sub).group(group));
         // Follow locals (and guard against cycles through them).
         let mut seen = BTreeSet::new();
         let mut todo: Vec<usize> = direct[i].iter().copied().collect();

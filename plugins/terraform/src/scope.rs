@@ -72,10 +72,9 @@ impl<'a> Scope<'a> {
                 kind: Kind::Local,
             });
         }
-        for (kind, list, key) in [
-            (Kind::Data, self.data, "data"),
-            (Kind::Resource, self.resources, "resources"),
-        ] {
+        for (kind, list, key) in
+            [(Kind::Data, self.data, "data"), (Kind::Resource, self.resources, "resources")]
+        {
             for (i, res) in list.iter().enumerate() {
                 let pointer = format!("{p}/{key}/{i}");
                 let mut r = Vec::new();
@@ -91,13 +90,7 @@ impl<'a> Scope<'a> {
                     .enumerate()
                     .map(|(j, d)| (format!("{pointer}/depends_on/{j}"), d.clone()))
                     .collect();
-                objects.push(Object {
-                    id,
-                    pointer,
-                    refs: r,
-                    depends_on,
-                    kind,
-                });
+                objects.push(Object { id, pointer, refs: r, depends_on, kind });
             }
         }
         for (i, m) in self.modules.iter().enumerate() {
@@ -183,12 +176,7 @@ pub(crate) fn resource_refs(
     problems: &mut Vec<ParseProblem>,
 ) {
     for (k, v) in res.attributes.iter() {
-        refs::collect(
-            v,
-            &format!("{pointer}/attributes/{}", refs::escape(k)),
-            out,
-            problems,
-        );
+        refs::collect(v, &format!("{pointer}/attributes/{}", refs::escape(k)), out, problems);
     }
     for (j, b) in res.blocks.iter().enumerate() {
         block_refs(b, &format!("{pointer}/blocks/{j}"), &[], out, problems);
@@ -208,10 +196,8 @@ pub(crate) fn resource_refs(
                 problems,
             );
         }
-        for (key, conds) in [
-            ("precondition", &l.precondition),
-            ("postcondition", &l.postcondition),
-        ] {
+        for (key, conds) in [("precondition", &l.precondition), ("postcondition", &l.postcondition)]
+        {
             for (j, c) in conds.iter().enumerate() {
                 refs::collect(
                     &Value::Expr(c.condition.clone()),
@@ -236,10 +222,7 @@ pub(crate) fn block_refs(
     if let Some(f) = &b.for_each {
         let mut r = Vec::new();
         refs::collect(f, &format!("{pointer}/for_each"), &mut r, problems);
-        out.extend(
-            r.into_iter()
-                .filter(|r| !iterators.iter().any(|i| r.parts[0] == *i)),
-        );
+        out.extend(r.into_iter().filter(|r| !iterators.iter().any(|i| r.parts[0] == *i)));
     }
     let mut inner: Vec<String> = iterators.to_vec();
     if b.for_each.is_some() {
@@ -247,17 +230,9 @@ pub(crate) fn block_refs(
     }
     let mut r = Vec::new();
     for (k, v) in b.attributes.iter() {
-        refs::collect(
-            v,
-            &format!("{pointer}/attributes/{}", refs::escape(k)),
-            &mut r,
-            problems,
-        );
+        refs::collect(v, &format!("{pointer}/attributes/{}", refs::escape(k)), &mut r, problems);
     }
-    out.extend(
-        r.into_iter()
-            .filter(|r| !inner.iter().any(|i| r.parts[0] == *i)),
-    );
+    out.extend(r.into_iter().filter(|r| !inner.iter().any(|i| r.parts[0] == *i)));
     for (j, c) in b.blocks.iter().enumerate() {
         block_refs(c, &format!("{pointer}/blocks/{j}"), &inner, out, problems);
     }

@@ -94,10 +94,7 @@ fn from_expr(e: &Expression, in_object: bool) -> Result<(Ty, bool), String> {
 }
 
 fn unknown(found: &str, candidates: &[&str]) -> String {
-    let mut m = format!(
-        "expected a type such as {}, found {found:?}",
-        candidates.join(", ")
-    );
+    let mut m = format!("expected a type such as {}, found {found:?}", candidates.join(", "));
     if let Some(c) = crate::validate::closest(found, candidates.iter().copied()) {
         m.push_str(&format!("; did you mean {c:?}?"));
     }
@@ -114,10 +111,9 @@ impl Ty {
             Ty::List(t) => format!("list({})", t.describe()),
             Ty::Set(t) => format!("set({})", t.describe()),
             Ty::Map(t) => format!("map({})", t.describe()),
-            Ty::Tuple(ts) => format!(
-                "tuple([{}])",
-                ts.iter().map(Ty::describe).collect::<Vec<_>>().join(", ")
-            ),
+            Ty::Tuple(ts) => {
+                format!("tuple([{}])", ts.iter().map(Ty::describe).collect::<Vec<_>>().join(", "))
+            }
             Ty::Object(a) => format!(
                 "object({{ {} }})",
                 a.iter()
@@ -152,11 +148,7 @@ pub(crate) fn check(ty: &Ty, v: &Value, pointer: &str, out: &mut Vec<(String, St
     let mismatch = |out: &mut Vec<(String, String)>| {
         out.push((
             pointer.to_owned(),
-            format!(
-                "expected a value of type {}, found {}",
-                ty.describe(),
-                found(v)
-            ),
+            format!("expected a value of type {}, found {}", ty.describe(), found(v)),
         ));
     };
     if matches!(v, Value::Null) {
@@ -248,19 +240,9 @@ mod tests {
 
     #[test]
     fn parses_types() {
-        assert_eq!(
-            parse("list(string)").unwrap(),
-            Ty::List(Box::new(Ty::String))
-        );
+        assert_eq!(parse("list(string)").unwrap(), Ty::List(Box::new(Ty::String)));
         let t = parse("map(object({ name = string, port = optional(number, 80) }))").unwrap();
-        assert_eq!(
-            t.describe(),
-            "map(object({ name = string, port = optional(number) }))"
-        );
-        assert!(
-            parse("strin")
-                .unwrap_err()
-                .contains("did you mean \"string\"")
-        );
+        assert_eq!(t.describe(), "map(object({ name = string, port = optional(number) }))");
+        assert!(parse("strin").unwrap_err().contains("did you mean \"string\""));
     }
 }

@@ -20,16 +20,8 @@ pub struct Problem {
 pub(crate) const MAX_VIOLATIONS: usize = 200;
 
 /// Names a variable cannot have.
-const RESERVED_VARIABLES: [&str; 8] = [
-    "source",
-    "version",
-    "providers",
-    "count",
-    "for_each",
-    "lifecycle",
-    "depends_on",
-    "locals",
-];
+const RESERVED_VARIABLES: [&str; 8] =
+    ["source", "version", "providers", "count", "for_each", "lifecycle", "depends_on", "locals"];
 /// Roots of references that are always available.
 const BUILTIN_ROOTS: [&str; 2] = ["path", "terraform"];
 
@@ -76,10 +68,7 @@ fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Str
         None if list.is_empty() => String::new(),
         None if list.len() <= 8 => format!(
             "; the names there are {}",
-            list.iter()
-                .map(|s| format!("{s:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            list.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
         ),
         None => String::new(),
     }
@@ -92,10 +81,7 @@ struct Checker {
 impl Checker {
     fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         if self.out.len() < MAX_VIOLATIONS {
-            self.out.push(Problem {
-                pointer: pointer.into(),
-                message: message.into(),
-            });
+            self.out.push(Problem { pointer: pointer.into(), message: message.into() });
         }
     }
 
@@ -115,13 +101,7 @@ impl Checker {
 fn sanitize(name: &str) -> String {
     let mut s: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
         .collect();
     if !s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         s.insert(0, '_');
@@ -147,20 +127,11 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
             None => p.name.clone(),
         };
         if !provider_keys.insert(key.clone()) {
-            let hint = if p.alias.is_none() {
-                "; give the second configuration an \"alias\""
-            } else {
-                ""
-            };
+            let hint =
+                if p.alias.is_none() { "; give the second configuration an \"alias\"" } else { "" };
             c.push(&pointer, format!("expected one configuration per provider and alias, found a second {key:?}{hint}"));
         }
-        check_values(
-            &mut c,
-            p.config.iter(),
-            &format!("{pointer}/config"),
-            &root,
-            &[],
-        );
+        check_values(&mut c, p.config.iter(), &format!("{pointer}/config"), &root, &[]);
     }
     if let Some(b) = spec.terraform.as_ref().and_then(|t| t.backend.as_ref()) {
         const BACKENDS: [&str; 11] = [
@@ -192,10 +163,7 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
             let mut problems = Vec::new();
             refs::collect(v, "", &mut r, &mut problems);
             if !r.is_empty()
-                || matches!(
-                    v,
-                    crate::value::Value::Expr(_) | crate::value::Value::Ref(_)
-                )
+                || matches!(v, crate::value::Value::Expr(_) | crate::value::Value::Ref(_))
             {
                 c.push(format!("/terraform/backend/config/{}", escape(k)), "expected a literal value (backend settings cannot use variables or references)");
             }
@@ -207,10 +175,7 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
         let pointer = format!("/child_modules/{}", escape(name));
         c.ident(&pointer, "module name", name);
         if !names.insert(name) {
-            c.push(
-                pointer,
-                format!("expected unique child module names, found {name:?} twice"),
-            );
+            c.push(pointer, format!("expected unique child module names, found {name:?} twice"));
         }
     }
     check_scope(&mut c, spec, &root, &provider_keys);
@@ -248,19 +213,10 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
         if im.to.starts_with("data.") {
             c.push(
                 format!("/import/{i}/to"),
-                format!(
-                    "expected a managed resource address, found the data source {:?}",
-                    im.to
-                ),
+                format!("expected a managed resource address, found the data source {:?}", im.to),
             );
         }
-        check_values(
-            &mut c,
-            std::iter::once(("id", &im.id)),
-            &format!("/import/{i}"),
-            &root,
-            &[],
-        );
+        check_values(&mut c, std::iter::once(("id", &im.id)), &format!("/import/{i}"), &root, &[]);
         if let Some(p) = &im.provider {
             check_provider_ref(&mut c, &format!("/import/{i}/provider"), p, &provider_keys);
         }
@@ -316,17 +272,9 @@ fn check_address(c: &mut Checker, pointer: &str, addr: &str, scope: &Scope, mana
 }
 
 fn addresses(scope: &Scope) -> Vec<String> {
-    let mut a: Vec<String> = scope
-        .resources
-        .iter()
-        .map(|r| format!("{}.{}", r.kind, r.name))
-        .collect();
-    a.extend(
-        scope
-            .data
-            .iter()
-            .map(|d| format!("data.{}.{}", d.kind, d.name)),
-    );
+    let mut a: Vec<String> =
+        scope.resources.iter().map(|r| format!("{}.{}", r.kind, r.name)).collect();
+    a.extend(scope.data.iter().map(|d| format!("data.{}.{}", d.kind, d.name)));
     a.extend(scope.modules.iter().map(|m| format!("module.{}", m.name)));
     a
 }
@@ -335,11 +283,8 @@ fn check_provider_ref(c: &mut Checker, pointer: &str, p: &str, keys: &HashSet<St
     if !p.contains('.') {
         c.push(pointer, format!("expected a provider configuration \"<name>.<alias>\" such as \"aws.us_east_1\", found {p:?} (leave \"provider\" out for the default configuration)"));
     } else if !keys.contains(p) {
-        let mut list: Vec<&str> = keys
-            .iter()
-            .map(String::as_str)
-            .filter(|k| k.contains('.'))
-            .collect();
+        let mut list: Vec<&str> =
+            keys.iter().map(String::as_str).filter(|k| k.contains('.')).collect();
         list.sort_unstable();
         c.push(pointer, format!("expected a provider configuration declared with an alias, found {p:?}, which is not declared{}", suggest(p, list)));
     }
@@ -378,10 +323,7 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
         let vp = format!("{p}/variables/{}", escape(name));
         c.ident(&vp, "variable name", name);
         if RESERVED_VARIABLES.contains(&name) {
-            c.push(
-                &vp,
-                format!("expected a variable name other than the reserved {name:?}"),
-            );
+            c.push(&vp, format!("expected a variable name other than the reserved {name:?}"));
         }
         let ty = match &v.kind {
             Some(t) => match types::parse(t) {
@@ -400,10 +342,7 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
                 c.push(pt, m);
             }
         } else if let Some(d) = &v.default
-            && matches!(
-                d,
-                crate::value::Value::Ref(_) | crate::value::Value::Expr(_)
-            )
+            && matches!(d, crate::value::Value::Ref(_) | crate::value::Value::Expr(_))
         {
             c.push(
                 format!("{vp}/default"),
@@ -421,10 +360,7 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
             match refs::parse_expr(&val.condition) {
                 Ok(e) => {
                     let found = refs::refs_of(&e);
-                    if !found
-                        .iter()
-                        .any(|r| r.len() >= 2 && r[0] == "var" && r[1] == name)
-                    {
+                    if !found.iter().any(|r| r.len() >= 2 && r[0] == "var" && r[1] == name) {
                         c.push(
                             &cp,
                             format!(
@@ -434,23 +370,12 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
                         );
                     }
                     for parts in found {
-                        resolve(
-                            c,
-                            &refs::Ref {
-                                parts,
-                                pointer: cp.clone(),
-                            },
-                            scope,
-                            &[],
-                        );
+                        resolve(c, &refs::Ref { parts, pointer: cp.clone() }, scope, &[]);
                     }
                 }
                 Err(m) => c.push(
                     &cp,
-                    format!(
-                        "expected an HCL boolean expression, found {:?}: {m}",
-                        val.condition
-                    ),
+                    format!("expected an HCL boolean expression, found {:?}: {m}", val.condition),
                 ),
             }
             if val.error_message.trim().is_empty() {
@@ -461,34 +386,19 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
             }
         }
     }
-    dupes(
-        c,
-        scope.variables.keys(),
-        &format!("{p}/variables"),
-        "variable",
-    );
+    dupes(c, scope.variables.keys(), &format!("{p}/variables"), "variable");
     for name in scope.locals.keys() {
         c.ident(&format!("{p}/locals/{}", escape(name)), "local name", name);
     }
-    dupes(
-        c,
-        scope.locals.keys(),
-        &format!("{p}/locals"),
-        "local value",
-    );
+    dupes(c, scope.locals.keys(), &format!("{p}/locals"), "local value");
     for name in scope.outputs.keys() {
-        c.ident(
-            &format!("{p}/outputs/{}", escape(name)),
-            "output name",
-            name,
-        );
+        c.ident(&format!("{p}/outputs/{}", escape(name)), "output name", name);
     }
     dupes(c, scope.outputs.keys(), &format!("{p}/outputs"), "output");
 
-    for (key, list, what) in [
-        ("resources", scope.resources, "resource"),
-        ("data", scope.data, "data source"),
-    ] {
+    for (key, list, what) in
+        [("resources", scope.resources, "resource"), ("data", scope.data, "data source")]
+    {
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         for (i, r) in list.iter().enumerate() {
             let rp = format!("{p}/{key}/{i}");
@@ -532,10 +442,9 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
                         );
                     }
                 }
-                for (kk, conds) in [
-                    ("precondition", &l.precondition),
-                    ("postcondition", &l.postcondition),
-                ] {
+                for (kk, conds) in
+                    [("precondition", &l.precondition), ("postcondition", &l.postcondition)]
+                {
                     for (j, cond) in conds.iter().enumerate() {
                         if cond.error_message.trim().is_empty() {
                             c.push(format!("{rp}/lifecycle/{kk}/{j}/error_message"), "expected a sentence explaining the condition, found an empty message");
@@ -600,11 +509,7 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
                 ),
             }
         } else if m.source.starts_with('.') {
-            let want = if scope.is_root() {
-                "./modules/<name>"
-            } else {
-                "../<name>"
-            };
+            let want = if scope.is_root() { "./modules/<name>" } else { "../<name>" };
             c.push(format!("{mp}/source"), format!("expected a local source of the form {want:?} naming a child module, found {:?}", m.source));
         }
     }
@@ -647,31 +552,16 @@ fn check_block(c: &mut Checker, b: &crate::spec::Block, pointer: &str) {
 fn iteration_allowed(o: &Object, scope: &Scope) -> Vec<&'static str> {
     let (count, for_each) = match o.kind {
         Kind::Resource | Kind::Data => {
-            let list = if o.kind == Kind::Data {
-                scope.data
-            } else {
-                scope.resources
-            };
-            let idx: usize = o
-                .pointer
-                .rsplit('/')
-                .next()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            list.get(idx).map_or((false, false), |r| {
-                (r.count.is_some(), r.for_each.is_some())
-            })
+            let list = if o.kind == Kind::Data { scope.data } else { scope.resources };
+            let idx: usize = o.pointer.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            list.get(idx).map_or((false, false), |r| (r.count.is_some(), r.for_each.is_some()))
         }
         Kind::Module => {
-            let idx: usize = o
-                .pointer
-                .rsplit('/')
-                .next()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            scope.modules.get(idx).map_or((false, false), |m| {
-                (m.count.is_some(), m.for_each.is_some())
-            })
+            let idx: usize = o.pointer.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            scope
+                .modules
+                .get(idx)
+                .map_or((false, false), |m| (m.count.is_some(), m.for_each.is_some()))
         }
         _ => (false, false),
     };
@@ -689,11 +579,7 @@ fn iteration_allowed(o: &Object, scope: &Scope) -> Vec<&'static str> {
 }
 
 fn local_child(source: &str, root: bool) -> Option<&str> {
-    let rest = if root {
-        source.strip_prefix("./modules/")
-    } else {
-        source.strip_prefix("../")
-    }?;
+    let rest = if root { source.strip_prefix("./modules/") } else { source.strip_prefix("../") }?;
     let rest = rest.trim_end_matches('/');
     (!rest.is_empty() && !rest.contains('/')).then_some(rest)
 }
@@ -759,86 +645,52 @@ fn resolve(c: &mut Checker, r: &refs::Ref, scope: &Scope, allowed: &[&str]) {
             }
         },
         ["data", kind, name, ..] => {
-            if !scope
-                .data
-                .iter()
-                .any(|d| d.kind == *kind && d.name == *name)
-            {
-                let all: Vec<String> = scope
-                    .data
-                    .iter()
-                    .map(|d| format!("data.{}.{}", d.kind, d.name))
-                    .collect();
+            if !scope.data.iter().any(|d| d.kind == *kind && d.name == *name) {
+                let all: Vec<String> =
+                    scope.data.iter().map(|d| format!("data.{}.{}", d.kind, d.name)).collect();
                 c.push(
                     &r.pointer,
                     format!(
                         "expected a declared data source, found data.{kind}.{name}{}",
-                        suggest(
-                            &format!("data.{kind}.{name}"),
-                            all.iter().map(String::as_str)
-                        )
+                        suggest(&format!("data.{kind}.{name}"), all.iter().map(String::as_str))
                     ),
                 );
             }
         }
-        ["data", ..] => c.push(
-            &r.pointer,
-            format!("expected data.<type>.<name>, found {}", text()),
-        ),
+        ["data", ..] => {
+            c.push(&r.pointer, format!("expected data.<type>.<name>, found {}", text()))
+        }
         ["count", rest @ ..] => {
             if !allowed.contains(&"count") {
                 c.push(&r.pointer, "expected count.index only in a resource or module with \"count\", found it where count is not set");
             } else if rest.first().is_some_and(|a| *a != "index") {
-                c.push(
-                    &r.pointer,
-                    format!("expected count.index, found {}", text()),
-                );
+                c.push(&r.pointer, format!("expected count.index, found {}", text()));
             }
         }
         ["each", rest @ ..] => {
             if !allowed.contains(&"each") {
                 c.push(&r.pointer, "expected each.key or each.value only in a resource or module with \"for_each\", found it where for_each is not set");
             } else if rest.first().is_some_and(|a| *a != "key" && *a != "value") {
-                c.push(
-                    &r.pointer,
-                    format!("expected each.key or each.value, found {}", text()),
-                );
+                c.push(&r.pointer, format!("expected each.key or each.value, found {}", text()));
             }
         }
         ["self", ..] => {
             if !allowed.contains(&"self") {
-                c.push(
-                    &r.pointer,
-                    "expected self only inside a resource's postcondition",
-                );
+                c.push(&r.pointer, "expected self only inside a resource's postcondition");
             }
         }
         [root, ..] if BUILTIN_ROOTS.contains(root) => {}
         [kind, name, ..] => {
-            if !scope
-                .resources
-                .iter()
-                .any(|x| x.kind == *kind && x.name == *name)
-            {
-                let all: Vec<String> = scope
-                    .resources
-                    .iter()
-                    .map(|x| format!("{}.{}", x.kind, x.name))
-                    .collect();
+            if !scope.resources.iter().any(|x| x.kind == *kind && x.name == *name) {
+                let all: Vec<String> =
+                    scope.resources.iter().map(|x| format!("{}.{}", x.kind, x.name)).collect();
                 let addr = format!("{kind}.{name}");
                 let mut hint = suggest(&addr, all.iter().map(String::as_str));
-                if hint.is_empty()
-                    && scope
-                        .data
-                        .iter()
-                        .any(|d| d.kind == *kind && d.name == *name)
+                if hint.is_empty() && scope.data.iter().any(|d| d.kind == *kind && d.name == *name)
                 {
                     hint = format!("; did you mean \"data.{addr}\"?");
                 }
-                c.push(
-                    &r.pointer,
-                    format!("expected a declared resource, found {addr}{hint}"),
-                );
+                c.push(&r.pointer, format!("expected a declared resource, found {addr}{hint}"));
             }
         }
         [one] => {
@@ -879,11 +731,8 @@ fn sensitive_outputs(c: &mut Checker, scope: &Scope) {
 
 /// Reports each dependency cycle once, at the pointer of its first object.
 fn cycles(c: &mut Checker, objects: &[Object]) {
-    let index: HashMap<&str, usize> = objects
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.id.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> =
+        objects.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect();
     let n = objects.len();
     let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (i, o) in objects.iter().enumerate() {

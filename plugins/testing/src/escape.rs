@@ -42,11 +42,7 @@ pub(crate) fn read_env() -> Result<(), GenerateError> {
     }
     let mut found = format!("{} vars, {} args\n", vars.len(), args.len());
     for (key, value) in &vars {
-        found.push_str(&format!(
-            "var {}={}\n",
-            key.to_string_lossy(),
-            value.to_string_lossy()
-        ));
+        found.push_str(&format!("var {}={}\n", key.to_string_lossy(), value.to_string_lossy()));
     }
     for arg in &args {
         found.push_str(&format!("arg {}\n", arg.to_string_lossy()));

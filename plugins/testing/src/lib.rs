@@ -37,10 +37,7 @@ impl Guest for Testing {
             ],
             spec_schema: spec::schema(),
             examples: vec![
-                Example {
-                    title: "One greeting file".into(),
-                    spec: r#"{"behaviour":"ok"}"#.into(),
-                },
+                Example { title: "One greeting file".into(), spec: r#"{"behaviour":"ok"}"#.into() },
                 Example {
                     title: "Three files with custom text".into(),
                     spec:
@@ -57,11 +54,7 @@ impl Guest for Testing {
 
     fn generate(request: Request) -> Result<(), GenerateError> {
         match spec::parse(&request.spec).map_err(GenerateError::InvalidSpec)? {
-            Spec::Ok {
-                text,
-                files,
-                progress_steps,
-            } => normal::ok(&text, files, progress_steps),
+            Spec::Ok { text, files, progress_steps } => normal::ok(&text, files, progress_steps),
             Spec::Slow { steps, step_ms } => normal::slow(steps, step_ms),
             Spec::EchoAsset { name } => normal::echo_asset(&name),
             Spec::ClockRandom => normal::clock_random(),

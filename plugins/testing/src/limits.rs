@@ -57,10 +57,7 @@ pub(crate) fn many_files() -> Result<(), GenerateError> {
 pub(crate) fn open_files() -> Result<(), GenerateError> {
     let mut open: Vec<OutputFile> = Vec::new();
     for n in 0u64.. {
-        open.push(output::create(
-            &format!("open{n}.bin"),
-            "application/octet-stream",
-        )?);
+        open.push(output::create(&format!("open{n}.bin"), "application/octet-stream")?);
     }
     Ok(())
 }

@@ -18,19 +18,11 @@ const ASSET_READ: u32 = 64 * 1024;
 pub(crate) fn ok(text: &str, files: u64, progress_steps: u64) -> Result<(), GenerateError> {
     log(Level::Info, &format!("writing {files} file(s)"));
     for step in 1..=progress_steps {
-        progress(
-            step,
-            progress_steps,
-            &format!("step {step} of {progress_steps}"),
-        );
+        progress(step, progress_steps, &format!("step {step} of {progress_steps}"));
     }
     let (head, tail) = text.as_bytes().split_at(text.len() / 2);
     for n in 1..=files {
-        let path = if files == 1 {
-            "hello.txt".to_owned()
-        } else {
-            format!("hello-{n}.txt")
-        };
+        let path = if files == 1 { "hello.txt".to_owned() } else { format!("hello-{n}.txt") };
         output::write_file(&path, "text/plain", &[head, tail])?;
     }
     Ok(())
@@ -86,11 +78,7 @@ pub(crate) fn clock_random() -> Result<(), GenerateError> {
         "monotonic_elapsed_nanos": monotonic_elapsed_nanos,
         "random_hex": random_hex,
     });
-    output::write_file(
-        "clock.json",
-        "application/json",
-        &[report.to_string().as_bytes()],
-    )
+    output::write_file("clock.json", "application/json", &[report.to_string().as_bytes()])
 }
 
 /// Writes a chunk of `partial.txt` and returns without finishing it, either

@@ -11,14 +11,12 @@ pub(crate) fn create(path: &str, media_type: &str) -> Result<OutputFile, Generat
 
 /// Appends a chunk; a refusal becomes `failed("write <path>: <error>")`.
 pub(crate) fn write(file: &OutputFile, path: &str, chunk: &[u8]) -> Result<(), GenerateError> {
-    file.write(chunk)
-        .map_err(|err| failed(format!("write {path}: {}", describe(&err))))
+    file.write(chunk).map_err(|err| failed(format!("write {path}: {}", describe(&err))))
 }
 
 /// Finishes a file; a refusal becomes `failed("finish <path>: <error>")`.
 pub(crate) fn finish(file: &OutputFile, path: &str) -> Result<(), GenerateError> {
-    file.finish()
-        .map_err(|err| failed(format!("finish {path}: {}", describe(&err))))
+    file.finish().map_err(|err| failed(format!("finish {path}: {}", describe(&err))))
 }
 
 /// Writes a whole file as the given chunks and finishes it.

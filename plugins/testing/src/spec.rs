@@ -10,15 +10,9 @@ use crate::bindings::kiln::generator::types::Violation;
 /// What a spec asks the plugin to do, with every default filled in.
 #[derive(Debug)]
 pub(crate) enum Spec {
-    Ok {
-        text: String,
-        files: u64,
-        progress_steps: u64,
-    },
+    Ok { text: String, files: u64, progress_steps: u64 },
     Loop,
-    Sleep {
-        secs: u64,
-    },
+    Sleep { secs: u64 },
     MemoryBomb,
     HugeOutput,
     ManyFiles,
@@ -26,23 +20,14 @@ pub(crate) enum Spec {
     Panic,
     ReadFile,
     ReadEnv,
-    OpenSocket {
-        addr: String,
-    },
+    OpenSocket { addr: String },
     LogFlood,
     StdoutFlood,
     BadPaths,
-    Unfinished {
-        drop_handle: bool,
-    },
+    Unfinished { drop_handle: bool },
     ClockRandom,
-    Slow {
-        steps: u64,
-        step_ms: u64,
-    },
-    EchoAsset {
-        name: String,
-    },
+    Slow { steps: u64, step_ms: u64 },
+    EchoAsset { name: String },
 }
 
 /// A behaviour the spec can name.
@@ -81,11 +66,7 @@ pub(crate) const BEHAVIOURS: &[Behaviour] = &[
         params: &[
             param("text", Kind::Text(Some("hello")), "Contents of each file."),
             param("files", Kind::Count(1), "How many files to write."),
-            param(
-                "progress_steps",
-                Kind::Count(3),
-                "How many progress reports to make.",
-            ),
+            param("progress_steps", Kind::Count(3), "How many progress reports to make."),
         ],
         build: |a| Spec::Ok {
             text: a.text("text"),
@@ -103,9 +84,7 @@ pub(crate) const BEHAVIOURS: &[Behaviour] = &[
         name: "sleep",
         about: "Sleeps (blocked in a host poll), then succeeds without output.",
         params: &[param("secs", Kind::Count(3600), "Seconds to sleep.")],
-        build: |a| Spec::Sleep {
-            secs: a.count("secs"),
-        },
+        build: |a| Spec::Sleep { secs: a.count("secs") },
     },
     Behaviour {
         name: "memory-bomb",
@@ -131,12 +110,7 @@ pub(crate) const BEHAVIOURS: &[Behaviour] = &[
         params: &[],
         build: |_| Spec::OpenFiles,
     },
-    Behaviour {
-        name: "panic",
-        about: "Panics.",
-        params: &[],
-        build: |_| Spec::Panic,
-    },
+    Behaviour { name: "panic", about: "Panics.", params: &[], build: |_| Spec::Panic },
     Behaviour {
         name: "read-file",
         about: "Tries to read `/etc/passwd`, `/` and `.`; writes `leak.txt` if any works.",
@@ -157,9 +131,7 @@ pub(crate) const BEHAVIOURS: &[Behaviour] = &[
             Kind::Text(Some("127.0.0.1:9")),
             "Socket address (`ip:port`) to reach.",
         )],
-        build: |a| Spec::OpenSocket {
-            addr: a.text("addr"),
-        },
+        build: |a| Spec::OpenSocket { addr: a.text("addr") },
     },
     Behaviour {
         name: "log-flood",
@@ -187,9 +159,7 @@ pub(crate) const BEHAVIOURS: &[Behaviour] = &[
             Kind::Flag(false),
             "Drop the file handle before returning instead of leaving it open.",
         )],
-        build: |a| Spec::Unfinished {
-            drop_handle: a.flag("drop_handle"),
-        },
+        build: |a| Spec::Unfinished { drop_handle: a.flag("drop_handle") },
     },
     Behaviour {
         name: "clock-random",
@@ -202,24 +172,15 @@ pub(crate) const BEHAVIOURS: &[Behaviour] = &[
         about: "Reports progress and sleeps for each step, then writes the step count to `slow.txt`.",
         params: &[
             param("steps", Kind::Count(10), "How many steps."),
-            param(
-                "step_ms",
-                Kind::Count(200),
-                "Milliseconds to sleep each step.",
-            ),
+            param("step_ms", Kind::Count(200), "Milliseconds to sleep each step."),
         ],
-        build: |a| Spec::Slow {
-            steps: a.count("steps"),
-            step_ms: a.count("step_ms"),
-        },
+        build: |a| Spec::Slow { steps: a.count("steps"), step_ms: a.count("step_ms") },
     },
     Behaviour {
         name: "echo-asset",
         about: "Copies an input asset to `asset.bin` in 64 KiB reads.",
         params: &[param("name", Kind::Text(None), "Name of the input asset.")],
-        build: |a| Spec::EchoAsset {
-            name: a.text("name"),
-        },
+        build: |a| Spec::EchoAsset { name: a.text("name") },
     },
 ];
 
@@ -260,10 +221,7 @@ pub(crate) fn parse(spec: &str) -> Result<Spec, Vec<Violation>> {
         match behaviour.params.iter().find(|p| p.name == key) {
             None => violations.push(violation(
                 &pointer,
-                format!(
-                    "behaviour \"{}\" takes no parameter \"{key}\"",
-                    behaviour.name
-                ),
+                format!("behaviour \"{}\" takes no parameter \"{key}\"", behaviour.name),
             )),
             Some(param) => {
                 if let Err(message) = param.kind.check(value) {
@@ -276,20 +234,14 @@ pub(crate) fn parse(spec: &str) -> Result<Spec, Vec<Violation>> {
         if matches!(param.kind, Kind::Text(None)) && !fields.contains_key(param.name) {
             violations.push(violation(
                 &pointer(param.name),
-                format!(
-                    "behaviour \"{}\" requires \"{}\"",
-                    behaviour.name, param.name
-                ),
+                format!("behaviour \"{}\" requires \"{}\"", behaviour.name, param.name),
             ));
         }
     }
     if !violations.is_empty() {
         return Err(violations);
     }
-    Ok((behaviour.build)(&Args {
-        behaviour,
-        fields: &fields,
-    }))
+    Ok((behaviour.build)(&Args { behaviour, fields: &fields }))
 }
 
 /// The JSON Schema (2020-12) of the spec: one `oneOf` branch per behaviour.
@@ -360,11 +312,9 @@ pub(crate) struct Args<'a> {
 impl Args<'_> {
     fn count(&self, name: &str) -> u64 {
         match self.kind(name) {
-            Kind::Count(default) => self
-                .fields
-                .get(name)
-                .and_then(Value::as_u64)
-                .unwrap_or(default),
+            Kind::Count(default) => {
+                self.fields.get(name).and_then(Value::as_u64).unwrap_or(default)
+            }
             _ => panic!("parameter {name} is not a count"),
         }
     }
@@ -384,11 +334,9 @@ impl Args<'_> {
 
     fn flag(&self, name: &str) -> bool {
         match self.kind(name) {
-            Kind::Flag(default) => self
-                .fields
-                .get(name)
-                .and_then(Value::as_bool)
-                .unwrap_or(default),
+            Kind::Flag(default) => {
+                self.fields.get(name).and_then(Value::as_bool).unwrap_or(default)
+            }
             _ => panic!("parameter {name} is not a flag"),
         }
     }
@@ -412,11 +360,7 @@ impl Kind {
             Kind::Text(_) => value.is_string(),
             Kind::Flag(_) => value.is_boolean(),
         };
-        if fits {
-            Ok(())
-        } else {
-            Err(format!("must be {}", self.noun()))
-        }
+        if fits { Ok(()) } else { Err(format!("must be {}", self.noun())) }
     }
 
     fn noun(self) -> &'static str {
@@ -455,11 +399,7 @@ impl Param {
 }
 
 fn names() -> String {
-    BEHAVIOURS
-        .iter()
-        .map(|b| b.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    BEHAVIOURS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
 }
 
 /// Escapes an object key as one RFC 6901 reference token.
@@ -468,10 +408,7 @@ fn pointer(key: &str) -> String {
 }
 
 fn violation(pointer: &str, message: String) -> Violation {
-    Violation {
-        pointer: pointer.into(),
-        message,
-    }
+    Violation { pointer: pointer.into(), message }
 }
 
 #[cfg(test)]
@@ -479,12 +416,7 @@ mod tests {
     use super::*;
 
     fn pointers(spec: &str) -> Vec<String> {
-        parse(spec)
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| v.pointer)
-            .collect()
+        parse(spec).err().unwrap_or_default().into_iter().map(|v| v.pointer).collect()
     }
 
     #[test]

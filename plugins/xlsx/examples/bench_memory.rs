@@ -38,10 +38,7 @@ fn peak_of(f: impl FnOnce()) -> usize {
 }
 
 fn main() {
-    let cells: usize = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(124_990);
+    let cells: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(124_990);
     let columns = 10;
     let mut spec = String::from(
         r#"{"sheets":[{"name":"Data","header":["A","B","C","D","E","F","G","H","I","J"],"rows":["#,

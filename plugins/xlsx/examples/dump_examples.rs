@@ -20,11 +20,7 @@ fn main() -> anyhow::Result<()> {
         std::fs::create_dir_all(&out)?;
         let path = out.join(&file.path);
         std::fs::write(&path, &file.bytes)?;
-        println!(
-            "{index}: {title} -> {} ({} bytes)",
-            path.display(),
-            file.bytes.len()
-        );
+        println!("{index}: {title} -> {} ({} bytes)", path.display(), file.bytes.len());
     }
     Ok(())
 }

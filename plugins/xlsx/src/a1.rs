@@ -38,10 +38,7 @@ pub(crate) struct Area {
 
 impl Area {
     pub(crate) fn cell(pos: Pos) -> Area {
-        Area {
-            first: pos,
-            last: pos,
-        }
+        Area { first: pos, last: pos }
     }
 
     pub(crate) fn contains(&self, pos: Pos) -> bool {
@@ -100,10 +97,9 @@ impl A1Error {
 impl fmt::Display for A1Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            A1Error::Syntax(text) => write!(
-                f,
-                "`{text}` is not an A1 reference (expected e.g. `B3`, `$B$3` or `A1:D5`)"
-            ),
+            A1Error::Syntax(text) => {
+                write!(f, "`{text}` is not an A1 reference (expected e.g. `B3`, `$B$3` or `A1:D5`)")
+            }
             A1Error::OutOfBounds(text) => write!(
                 f,
                 "`{text}` is outside Excel's grid of {MAX_ROWS} rows by {MAX_COLS} columns (A..XFD)"
@@ -122,10 +118,7 @@ fn checked_pos(row: u64, col: u64) -> Result<Pos, A1Error> {
         return Err(A1Error::OutOfBounds(shown));
     }
     // Both bounds were just checked, so the conversions cannot truncate.
-    Ok(Pos {
-        row: row as u32,
-        col: col as u16,
-    })
+    Ok(Pos { row: row as u32, col: col as u16 })
 }
 
 /// The letters of a zero-based column number: 0 → `A`, 27 → `AB`.
@@ -164,9 +157,7 @@ fn parse_col_letters(letters: &str) -> Option<u64> {
 /// Splits `$B$3` into its column letters and row digits, both without `$`.
 pub(crate) fn split_cell(text: &str) -> Option<(&str, &str)> {
     let rest = text.strip_prefix('$').unwrap_or(text);
-    let letters_end = rest
-        .find(|c: char| !c.is_ascii_alphabetic())
-        .unwrap_or(rest.len());
+    let letters_end = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
     let (letters, rest) = rest.split_at(letters_end);
     let digits = rest.strip_prefix('$').unwrap_or(rest);
     if letters.is_empty()
@@ -185,11 +176,8 @@ pub(crate) fn parse_cell(text: &str) -> Result<Pos, A1Error> {
     let (letters, digits) = split_cell(text.trim()).ok_or_else(syntax)?;
     let col = parse_col_letters(letters).ok_or_else(syntax)?;
     // More than 12 digits is certainly out of range; avoid overflow.
-    let row: u64 = if digits.len() > 12 {
-        u64::MAX / 2
-    } else {
-        digits.parse().map_err(|_| syntax())?
-    };
+    let row: u64 =
+        if digits.len() > 12 { u64::MAX / 2 } else { digits.parse().map_err(|_| syntax())? };
     checked_pos(row - 1, col).map_err(|_| A1Error::OutOfBounds(text.to_string()))
 }
 
@@ -206,14 +194,8 @@ pub(crate) fn parse_area(text: &str) -> Result<Area, A1Error> {
             let a = parse_cell(a).map_err(map)?;
             let b = parse_cell(b).map_err(map)?;
             Ok(Area {
-                first: Pos {
-                    row: a.row.min(b.row),
-                    col: a.col.min(b.col),
-                },
-                last: Pos {
-                    row: a.row.max(b.row),
-                    col: a.col.max(b.col),
-                },
+                first: Pos { row: a.row.min(b.row), col: a.col.min(b.col) },
+                last: Pos { row: a.row.max(b.row), col: a.col.max(b.col) },
             })
         }
     }
@@ -229,9 +211,7 @@ pub(crate) fn split_sheet(text: &str) -> Result<(Option<String>, &str), A1Error>
     };
     let (sheet, reference) = (&text[..bang], &text[bang + 1..]);
     let sheet = if let Some(inner) = sheet.strip_prefix('\'') {
-        let inner = inner
-            .strip_suffix('\'')
-            .ok_or_else(|| A1Error::Syntax(text.to_string()))?;
+        let inner = inner.strip_suffix('\'').ok_or_else(|| A1Error::Syntax(text.to_string()))?;
         inner.replace("''", "'")
     } else {
         sheet.to_string()
@@ -245,18 +225,12 @@ pub(crate) fn split_sheet(text: &str) -> Result<(Option<String>, &str), A1Error>
 /// The sheet name as it must appear in a formula: quoted unless it is a
 /// plain identifier that cannot be mistaken for a cell reference.
 pub(crate) fn quote_sheet(name: &str) -> String {
-    let plain = name
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    let plain = name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
         && !name.starts_with(|c: char| c.is_ascii_digit() || c == '.')
         && split_cell(name).is_none()
         && !name.eq_ignore_ascii_case("true")
         && !name.eq_ignore_ascii_case("false");
-    if plain {
-        name.to_string()
-    } else {
-        format!("'{}'", name.replace('\'', "''"))
-    }
+    if plain { name.to_string() } else { format!("'{}'", name.replace('\'', "''")) }
 }
 
 /// `$A$1:$D$5` (or `$A$1` for a single cell), for formulas and charts.
@@ -275,13 +249,7 @@ mod tests {
 
     #[test]
     fn column_names_round_trip_through_letters() {
-        for (n, name) in [
-            (0, "A"),
-            (25, "Z"),
-            (26, "AA"),
-            (701, "ZZ"),
-            (16_383, "XFD"),
-        ] {
+        for (n, name) in [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (16_383, "XFD")] {
             assert_eq!(col_name(n), name);
             assert_eq!(parse_col_letters(name), Some(u64::from(n)));
         }
@@ -295,14 +263,8 @@ mod tests {
         assert!(matches!(parse_cell("B0"), Err(A1Error::Syntax(_))));
         assert!(matches!(parse_cell("3B"), Err(A1Error::Syntax(_))));
         assert!(matches!(parse_cell("XFE1"), Err(A1Error::OutOfBounds(_))));
-        assert!(matches!(
-            parse_cell("A1048577"),
-            Err(A1Error::OutOfBounds(_))
-        ));
-        assert!(matches!(
-            parse_cell("A99999999999999999999"),
-            Err(A1Error::OutOfBounds(_))
-        ));
+        assert!(matches!(parse_cell("A1048577"), Err(A1Error::OutOfBounds(_))));
+        assert!(matches!(parse_cell("A99999999999999999999"), Err(A1Error::OutOfBounds(_))));
     }
 
     #[test]
@@ -319,10 +281,7 @@ mod tests {
             split_sheet("Sales!$B$2:$B$5").unwrap(),
             (Some("Sales".to_string()), "$B$2:$B$5")
         );
-        assert_eq!(
-            split_sheet("'It''s mine'!A1").unwrap(),
-            (Some("It's mine".to_string()), "A1")
-        );
+        assert_eq!(split_sheet("'It''s mine'!A1").unwrap(), (Some("It's mine".to_string()), "A1"));
         assert_eq!(split_sheet("B2:B4").unwrap(), (None, "B2:B4"));
     }
 

@@ -84,9 +84,6 @@ mod tests {
         let numbers = value["sheets"][0]["rows"].as_array().unwrap();
         let cells: usize = numbers.iter().map(|r| r.as_array().unwrap().len()).sum();
         assert_eq!(cells, 100_000);
-        assert_eq!(
-            value["sheets"][1]["rows"].as_array().unwrap().len(),
-            STYLED_ROWS
-        );
+        assert_eq!(value["sheets"][1]["rows"].as_array().unwrap().len(), STYLED_ROWS);
     }
 }

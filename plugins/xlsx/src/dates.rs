@@ -78,14 +78,7 @@ pub(crate) fn parse_date(text: &str) -> Result<Moment, String> {
     {
         return Err(err());
     }
-    Ok(Moment {
-        year,
-        month,
-        day,
-        hour: 0,
-        minute: 0,
-        second: 0.0,
-    })
+    Ok(Moment { year, month, day, hour: 0, minute: 0, second: 0.0 })
 }
 
 /// Parses `HH:MM` or `HH:MM:SS` (seconds may have a fraction).
@@ -134,11 +127,7 @@ pub(crate) fn parse_datetime(text: &str) -> Result<Moment, String> {
 
 /// A date or a date-time, for document properties.
 pub(crate) fn parse_date_or_datetime(text: &str) -> Result<Moment, String> {
-    if text.len() == 10 {
-        parse_date(text)
-    } else {
-        parse_datetime(text)
-    }
+    if text.len() == 10 { parse_date(text) } else { parse_datetime(text) }
 }
 
 /// Serial number of a time of day (a fraction of one day).
@@ -165,23 +154,14 @@ mod tests {
     fn datetimes_add_the_time_of_day() {
         let m = parse_datetime("2000-01-01T12:00:00Z").unwrap();
         assert_eq!(m.serial(), 36_526.5);
-        assert_eq!(
-            parse_datetime("2000-01-01 06:00").unwrap().serial(),
-            36_526.25
-        );
+        assert_eq!(parse_datetime("2000-01-01 06:00").unwrap().serial(), 36_526.25);
         assert_eq!(time_serial(18, 0, 0.0), 0.75);
     }
 
     #[test]
     fn impossible_dates_and_times_are_refused() {
-        for bad in [
-            "2026-02-29",
-            "1899-12-31",
-            "2026-1-5",
-            "2026-13-01",
-            "20260101",
-            "2026-01-01x",
-        ] {
+        for bad in ["2026-02-29", "1899-12-31", "2026-1-5", "2026-13-01", "20260101", "2026-01-01x"]
+        {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
         for bad in ["24:00", "12:60", "12", "1:30", "12:30:60", "12:30:5."] {

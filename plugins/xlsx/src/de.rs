@@ -163,19 +163,11 @@ impl CellObject {
         } else if let Some(t) = self.time {
             Value::Time(t)
         } else if let Some(url) = self.url {
-            Value::Link(Box::new(Link {
-                url,
-                text: self.text,
-                tip: self.tip,
-            }))
+            Value::Link(Box::new(Link { url, text: self.text, tip: self.tip }))
         } else {
             Value::Empty
         };
-        Ok(Cell {
-            value,
-            style: self.style,
-            cached,
-        })
+        Ok(Cell { value, style: self.style, cached })
     }
 }
 
@@ -187,11 +179,7 @@ fn strip_equals(formula: String) -> String {
 }
 
 fn plain(value: Value) -> Cell {
-    Cell {
-        value,
-        style: None,
-        cached: None,
-    }
+    Cell { value, style: None, cached: None }
 }
 
 impl<'de> Deserialize<'de> for Cell {
@@ -279,10 +267,7 @@ impl<'de> Deserialize<'de> for Row {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Row, A::Error> {
                 let cells = Vec::<Cell>::deserialize(SeqAccessDeserializer::new(seq))?;
-                Ok(Row {
-                    cells,
-                    ..Row::default()
-                })
+                Ok(Row { cells, ..Row::default() })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Row, A::Error> {
                 let row = RowObject::deserialize(MapAccessDeserializer::new(map))?;
@@ -325,10 +310,7 @@ impl<'de> Deserialize<'de> for Freeze {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Freeze, A::Error> {
                 let counts = FreezeCounts::deserialize(MapAccessDeserializer::new(map))?;
-                Ok(Freeze::Counts {
-                    rows: counts.rows,
-                    columns: counts.columns,
-                })
+                Ok(Freeze::Counts { rows: counts.rows, columns: counts.columns })
             }
         }
         d.deserialize_any(V)
@@ -381,10 +363,7 @@ impl<'de> Deserialize<'de> for RangeRef {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RangeRef, A::Error> {
                 let parts = RangeParts::deserialize(MapAccessDeserializer::new(map))?;
-                Ok(RangeRef::Parts {
-                    sheet: parts.sheet,
-                    range: parts.range,
-                })
+                Ok(RangeRef::Parts { sheet: parts.sheet, range: parts.range })
             }
         }
         d.deserialize_any(V)
@@ -556,11 +535,7 @@ mod tests {
         )
         .unwrap();
         let rows = &spec.sheets[0].rows;
-        let kinds: Vec<String> = rows[0]
-            .cells
-            .iter()
-            .map(|c| format!("{:?}", c.value))
-            .collect();
+        let kinds: Vec<String> = rows[0].cells.iter().map(|c| format!("{:?}", c.value)).collect();
         assert_eq!(
             kinds,
             [

@@ -26,12 +26,7 @@ pub(crate) enum Step<'s> {
     /// A row starts at `pos`.
     Row { pos: Pos, row: &'s Row },
     /// A cell to write (cells that are `null` and unstyled are skipped).
-    Cell {
-        pos: Pos,
-        cell: &'s Cell,
-        layer: Layer<'s>,
-        source: Source,
-    },
+    Cell { pos: Pos, cell: &'s Cell, layer: Layer<'s>, source: Source },
 }
 
 /// Walks the header and rows of a sheet, calling `visit` for each row and
@@ -161,11 +156,7 @@ fn is_written(cell: &Cell) -> bool {
 }
 
 fn cell_pointer_in(base: &str, row: &Row, r: usize, c: usize) -> String {
-    if row.object {
-        format!("{base}/rows/{r}/cells/{c}")
-    } else {
-        format!("{base}/rows/{r}/{c}")
-    }
+    if row.object { format!("{base}/rows/{r}/cells/{c}") } else { format!("{base}/rows/{r}/{c}") }
 }
 
 /// The JSON pointer of the spec value a grid entry came from.
@@ -207,10 +198,7 @@ pub(crate) fn link_text(link: &Link) -> String {
         return text.clone();
     }
     let url = link.url.as_str();
-    url.strip_prefix("mailto:")
-        .or_else(|| url.strip_prefix("internal:"))
-        .unwrap_or(url)
-        .to_string()
+    url.strip_prefix("mailto:").or_else(|| url.strip_prefix("internal:")).unwrap_or(url).to_string()
 }
 
 /// Where a pointer to a cell's value-bearing field goes, for date errors.
@@ -256,10 +244,7 @@ pub(crate) fn build(spec: &Spec) -> (Grid<'_>, Vec<SheetLayout>, Vec<Violation>)
         let index = grid.add_sheet(&sheet.name);
         let base = format!("/sheets/{s}");
         let (extent, walk_violations) = walk(sheet, &base, &mut |step| {
-            if let Step::Cell {
-                pos, cell, source, ..
-            } = step
-            {
+            if let Step::Cell { pos, cell, source, .. } = step {
                 let content = content_of(cell).unwrap_or_else(|message| {
                     let pointer = source_pointer(spec, s, &source) + value_field(cell);
                     violations.push(Violation::new(pointer, message));
@@ -330,38 +315,21 @@ pub(crate) fn build(spec: &Spec) -> (Grid<'_>, Vec<SheetLayout>, Vec<Violation>)
             if first_data >= area.last.row {
                 continue;
             }
-            for (c, column) in table
-                .columns
-                .iter()
-                .enumerate()
-                .take(usize::from(area.cols()))
-            {
+            for (c, column) in table.columns.iter().enumerate().take(usize::from(area.cols())) {
                 let col = area.first.col + c as u16;
                 let content = if let Some(label) = &column.total_label {
                     Content::Text(label.as_str().into())
                 } else if let Some(f) = column.total {
                     let data = Area {
-                        first: Pos {
-                            row: first_data,
-                            col,
-                        },
-                        last: Pos {
-                            row: area.last.row - 1,
-                            col,
-                        },
+                        first: Pos { row: first_data, col },
+                        last: Pos { row: area.last.row - 1, col },
                     };
                     Content::Formula(format!("SUBTOTAL({},{data})", subtotal_code(f)).into())
                 } else {
                     continue;
                 };
-                let pos = Pos {
-                    row: area.last.row,
-                    col,
-                };
-                let source = Source::TableTotal {
-                    table: t,
-                    column: c,
-                };
+                let pos = Pos { row: area.last.row, col };
+                let source = Source::TableTotal { table: t, column: c };
                 if let Err(previous) = grid.insert(index, pos, Entry { content, source }) {
                     violations.push(Violation::new(
                         format!("{base}/tables/{t}/columns/{c}"),

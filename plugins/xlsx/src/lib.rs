@@ -40,18 +40,9 @@ const DESCRIPTION: &str = include_str!("description.md");
 
 /// The bundled example specs, as (title, spec JSON).
 const EXAMPLES: [(&str, &str); 3] = [
-    (
-        "Quarterly sales with a chart",
-        include_str!("../examples/quarterly_sales.json"),
-    ),
-    (
-        "Invoice with formulas",
-        include_str!("../examples/invoice.json"),
-    ),
-    (
-        "Multi-sheet budget",
-        include_str!("../examples/budget.json"),
-    ),
+    ("Quarterly sales with a chart", include_str!("../examples/quarterly_sales.json")),
+    ("Invoice with formulas", include_str!("../examples/invoice.json")),
+    ("Multi-sheet budget", include_str!("../examples/budget.json")),
 ];
 
 /// The `xlsx` generator.
@@ -71,10 +62,7 @@ impl Generator for Xlsx {
                 .into(),
             description: DESCRIPTION.into(),
             media_types: vec![XLSX_MEDIA_TYPE.into()],
-            examples: EXAMPLES
-                .iter()
-                .map(|(title, spec)| Example::new(*title, *spec))
-                .collect(),
+            examples: EXAMPLES.iter().map(|(title, spec)| Example::new(*title, *spec)).collect(),
         }
     }
 
@@ -87,18 +75,12 @@ impl Generator for Xlsx {
     /// the package is assembled in memory and then streamed to the host.
     fn generate(spec: Spec, host: &mut Host) -> Result<()> {
         let prepared = validate::prepare(&spec);
-        let file_name = spec
-            .file_name
-            .clone()
-            .unwrap_or_else(|| DEFAULT_FILE_NAME.to_string());
+        let file_name = spec.file_name.clone().unwrap_or_else(|| DEFAULT_FILE_NAME.to_string());
         let assets = read_images(&spec, host)?;
         let bytes = workbook::write(&prepared, &assets, &mut |done, total, message| {
             host.progress(done, total, message);
         })?;
-        host.log(
-            Level::Info,
-            &format!("writing {file_name} ({} bytes)", bytes.len()),
-        );
+        host.log(Level::Info, &format!("writing {file_name} ({} bytes)", bytes.len()));
         let mut file = host.create_file(&file_name, XLSX_MEDIA_TYPE)?;
         std::io::Write::write_all(&mut file, &bytes)?;
         file.finish()
@@ -141,11 +123,7 @@ fn read_images(spec: &Spec, host: &mut Host) -> Result<HashMap<String, Vec<u8>>>
             assets.insert(image.asset.clone(), bytes);
         }
     }
-    if violations.is_empty() {
-        Ok(assets)
-    } else {
-        Err(GenerateError::InvalidSpec(violations))
-    }
+    if violations.is_empty() { Ok(assets) } else { Err(GenerateError::InvalidSpec(violations)) }
 }
 
 kiln_plugin_sdk::export_generator!(Xlsx);

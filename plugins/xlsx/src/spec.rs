@@ -752,18 +752,12 @@ impl ChartKind {
 
     /// Horizontal bars: the category axis is vertical.
     pub(crate) fn is_bar(self) -> bool {
-        matches!(
-            self,
-            ChartKind::Bar | ChartKind::BarStacked | ChartKind::BarPercentStacked
-        )
+        matches!(self, ChartKind::Bar | ChartKind::BarStacked | ChartKind::BarPercentStacked)
     }
 
     /// Scatter charts plot numbers against numbers: both axes have bounds.
     pub(crate) fn is_scatter(self) -> bool {
-        matches!(
-            self,
-            ChartKind::Scatter | ChartKind::ScatterLines | ChartKind::ScatterSmooth
-        )
+        matches!(self, ChartKind::Scatter | ChartKind::ScatterLines | ChartKind::ScatterSmooth)
     }
 }
 
@@ -855,10 +849,7 @@ pub(crate) enum Legend {
 #[derive(Debug, Clone)]
 pub(crate) enum RangeRef {
     Text(String),
-    Parts {
-        sheet: Option<String>,
-        range: String,
-    },
+    Parts { sheet: Option<String>, range: String },
 }
 
 /// A data validation rule on a range of cells: a drop-down list (`list` or

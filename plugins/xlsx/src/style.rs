@@ -93,10 +93,7 @@ impl<'s> Styles<'s> {
             let flat = flatten(styles, name, &mut seen);
             named.insert(name.as_str(), flat);
         }
-        Styles {
-            named,
-            cache: HashMap::new(),
-        }
+        Styles { named, cache: HashMap::new() }
     }
 
     /// The full style a reference stands for.
@@ -149,17 +146,13 @@ fn apply_kind_defaults(style: &mut Style, kind: Kind) {
         Kind::DateTime => "yyyy-mm-dd hh:mm",
         Kind::Time => "hh:mm:ss",
         Kind::Link => {
-            style
-                .font_color
-                .get_or_insert_with(|| "#0563C1".to_string());
+            style.font_color.get_or_insert_with(|| "#0563C1".to_string());
             style.underline.get_or_insert(true);
             return;
         }
         Kind::Plain => return,
     };
-    style
-        .num_format
-        .get_or_insert_with(|| num_format.to_string());
+    style.num_format.get_or_insert_with(|| num_format.to_string());
 }
 
 fn border(b: Border) -> FormatBorder {
@@ -212,10 +205,7 @@ fn to_format(style: &Style) -> Format {
         f = f.set_border_color(color(c));
     }
     for (side, setter) in [
-        (
-            style.border_top,
-            Format::set_border_top as fn(Format, FormatBorder) -> Format,
-        ),
+        (style.border_top, Format::set_border_top as fn(Format, FormatBorder) -> Format),
         (style.border_bottom, Format::set_border_bottom),
         (style.border_left, Format::set_border_left),
         (style.border_right, Format::set_border_right),
@@ -270,11 +260,7 @@ mod tests {
         let mut styles = BTreeMap::new();
         styles.insert(
             "base".to_string(),
-            Style {
-                bold: Some(true),
-                num_format: Some("0.0".into()),
-                ..Style::default()
-            },
+            Style { bold: Some(true), num_format: Some("0.0".into()), ..Style::default() },
         );
         styles.insert(
             "money".to_string(),
@@ -305,11 +291,7 @@ mod tests {
         for (name, base) in [("a", "b"), ("b", "a")] {
             styles.insert(
                 name.to_string(),
-                Style {
-                    base: Some(base.into()),
-                    italic: Some(true),
-                    ..Style::default()
-                },
+                Style { base: Some(base.into()), italic: Some(true), ..Style::default() },
             );
         }
         let s = Styles::new(&styles);

@@ -16,9 +16,7 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
         return Err("table names are limited to 255 characters".into());
     }
     if !(first.is_alphabetic() || first == '_' || first == '\\') {
-        return Err(format!(
-            "table name `{name}` must start with a letter, `_` or `\\`"
-        ));
+        return Err(format!("table name `{name}` must start with a letter, `_` or `\\`"));
     }
     if let Some(bad) = chars.find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '\\'))) {
         return Err(format!(
@@ -26,9 +24,7 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
         ));
     }
     if name.chars().count() == 2 && first == '\\' {
-        return Err(format!(
-            "table name `{name}` (a backslash and one letter) is reserved"
-        ));
+        return Err(format!("table name `{name}` (a backslash and one letter) is reserved"));
     }
     let upper = name.to_uppercase();
     if reads_as_reference(&upper) {
@@ -131,11 +127,8 @@ const DARK: [TableStyle; 11] = [
 /// A table style by name: "Medium 9", "medium9", "TableStyleMedium9" or
 /// "None".
 pub(crate) fn style(name: &str) -> Option<TableStyle> {
-    let key: String = name
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let key: String =
+        name.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
     let key = key.strip_prefix("tablestyle").unwrap_or(&key);
     if key == "none" {
         return Some(TableStyle::None);
@@ -159,15 +152,9 @@ pub(crate) fn style(name: &str) -> Option<TableStyle> {
 pub(crate) fn header_names(grid: &Grid, sheet: usize, table: &Table, area: Area) -> Vec<String> {
     (0..area.cols())
         .map(|c| {
-            let given = table
-                .columns
-                .get(usize::from(c))
-                .and_then(|col| col.header.clone());
+            let given = table.columns.get(usize::from(c)).and_then(|col| col.header.clone());
             given.unwrap_or_else(|| {
-                let pos = Pos {
-                    row: area.first.row,
-                    col: area.first.col + c,
-                };
+                let pos = Pos { row: area.first.row, col: area.first.col + c };
                 match grid.get(sheet, pos).map(|e| &e.content) {
                     Some(Content::Text(t)) => t.to_string(),
                     // Headers are text; a number shows as it would in the cell.
@@ -189,28 +176,12 @@ mod tests {
 
     #[test]
     fn table_names_follow_excel_rules() {
-        for good in [
-            "Sales",
-            "_t1",
-            "Sales.2026",
-            "Budget_Q1",
-            "Sales2026",
-            "Rates",
-        ] {
+        for good in ["Sales", "_t1", "Sales.2026", "Budget_Q1", "Sales2026", "Rates"] {
             assert!(check_name(good).is_ok(), "{good}");
         }
-        for bad in [
-            "",
-            "1st",
-            "My Table",
-            "A1",
-            "tax2026",
-            "R1C1",
-            "R2x",
-            "RC",
-            "true",
-            "Sales-2026",
-        ] {
+        for bad in
+            ["", "1st", "My Table", "A1", "tax2026", "R1C1", "R2x", "RC", "true", "Sales-2026"]
+        {
             assert!(check_name(bad).is_err(), "{bad}");
         }
     }

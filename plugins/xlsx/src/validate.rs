@@ -55,11 +55,7 @@ pub(crate) struct Checked<'s> {
 /// Lays out a spec that passed [`check`], for generation.
 pub(crate) fn prepare(spec: &Spec) -> Checked<'_> {
     let (grid, layouts, _) = layout::build(spec);
-    Checked {
-        spec,
-        grid,
-        layouts,
-    }
+    Checked { spec, grid, layouts }
 }
 
 /// Every violation of a parsed spec; empty means valid. Writes nothing.
@@ -70,12 +66,7 @@ pub(crate) fn check(spec: &Spec) -> Vec<Violation> {
         return too_big;
     }
     let (grid, layouts, mut violations) = layout::build(spec);
-    let mut ctx = Ctx {
-        spec,
-        grid: &grid,
-        layouts: &layouts,
-        out: Vec::new(),
-    };
+    let mut ctx = Ctx { spec, grid: &grid, layouts: &layouts, out: Vec::new() };
     ctx.workbook();
     violations.append(&mut ctx.out);
     violations
@@ -210,16 +201,10 @@ impl Ctx<'_> {
         if let Some(size) = style.font_size
             && !(1.0..=409.0).contains(&size.0)
         {
-            self.push(
-                format!("{pointer}/font_size"),
-                "font size must be 1 to 409 points",
-            );
+            self.push(format!("{pointer}/font_size"), "font size must be 1 to 409 points");
         }
         if style.num_format.as_deref() == Some("") {
-            self.push(
-                format!("{pointer}/num_format"),
-                "number format must not be empty",
-            );
+            self.push(format!("{pointer}/num_format"), "number format must not be empty");
         }
     }
 
@@ -228,10 +213,7 @@ impl Ctx<'_> {
         if known.is_empty() {
             format!("unknown style `{name}`: the spec defines no `styles`")
         } else {
-            format!(
-                "unknown style `{name}`; defined styles: {}",
-                known.join(", ")
-            )
+            format!("unknown style `{name}`; defined styles: {}", known.join(", "))
         }
     }
 
@@ -269,14 +251,7 @@ impl Ctx<'_> {
             }
             Value::Link(link) => {
                 let url = link.url.as_str();
-                let known = [
-                    "http://",
-                    "https://",
-                    "ftp://",
-                    "ftps://",
-                    "mailto:",
-                    "internal:",
-                ];
+                let known = ["http://", "https://", "ftp://", "ftps://", "mailto:", "internal:"];
                 if !known.iter().any(|p| url.starts_with(p)) || url.len() <= 7 {
                     self.push(
                         format!("{pointer}/url"),
@@ -315,10 +290,7 @@ impl Ctx<'_> {
                 if let Some(tip) = &link.tip
                     && utf16(tip) > 255
                 {
-                    self.push(
-                        format!("{pointer}/tip"),
-                        "a link tip is limited to 255 characters",
-                    );
+                    self.push(format!("{pointer}/tip"), "a link tip is limited to 255 characters");
                 }
             }
             _ => {}
@@ -332,10 +304,7 @@ impl Ctx<'_> {
             Ok((sheet, area)) => match self.grid.sheet_index(&sheet) {
                 Some(index) => Some((index, area)),
                 None => {
-                    self.push(
-                        pointer,
-                        format!("unknown sheet `{sheet}` in range reference"),
-                    );
+                    self.push(pointer, format!("unknown sheet `{sheet}` in range reference"));
                     None
                 }
             },
@@ -366,16 +335,11 @@ impl Ctx<'_> {
             if let Some(h) = row.height
                 && !(0.0..=MAX_ROW_HEIGHT).contains(&h)
             {
-                self.push(
-                    format!("{row_base}/height"),
-                    "row height must be 0 to 409 points",
-                );
+                self.push(format!("{row_base}/height"), "row height must be 0 to 409 points");
             }
             for (c, cell) in row.cells.iter().enumerate() {
-                let checked = matches!(
-                    cell.value,
-                    Value::Text(_) | Value::Link(_) | Value::Formula(_)
-                );
+                let checked =
+                    matches!(cell.value, Value::Text(_) | Value::Link(_) | Value::Formula(_));
                 if cell.style.is_none() && !checked {
                     continue;
                 }
@@ -389,10 +353,7 @@ impl Ctx<'_> {
             }
         }
         if links > MAX_LINKS_PER_SHEET {
-            self.push(
-                &base,
-                format!("a sheet holds at most {MAX_LINKS_PER_SHEET} links"),
-            );
+            self.push(&base, format!("a sheet holds at most {MAX_LINKS_PER_SHEET} links"));
         }
         self.formulas(s);
         let table_areas = self.tables(s, sheet, &base);
@@ -481,10 +442,9 @@ impl Ctx<'_> {
         .map(|r| r.0)
         .collect();
         match rules.len() {
-            0 => self.push(
-                pointer,
-                "give one rule: `cell`, `formula`, `color_scale` or `data_bar`",
-            ),
+            0 => {
+                self.push(pointer, "give one rule: `cell`, `formula`, `color_scale` or `data_bar`")
+            }
             1 => {}
             _ => self.push(
                 pointer,
@@ -495,10 +455,7 @@ impl Ctx<'_> {
             ),
         }
         if let Some(rule) = &cf.cell {
-            let ranged = matches!(
-                rule.operator,
-                CellOperator::Between | CellOperator::NotBetween
-            );
+            let ranged = matches!(rule.operator, CellOperator::Between | CellOperator::NotBetween);
             match (ranged, rule.to) {
                 (true, None) => self.push(
                     format!("{pointer}/cell/to"),
@@ -534,22 +491,10 @@ impl Ctx<'_> {
             self.style_ref(&rule.style, &format!("{pointer}/formula/style"));
         }
         let colours = [
-            (
-                "color_scale/min_color",
-                cf.color_scale.as_ref().and_then(|c| c.min_color.as_ref()),
-            ),
-            (
-                "color_scale/mid_color",
-                cf.color_scale.as_ref().and_then(|c| c.mid_color.as_ref()),
-            ),
-            (
-                "color_scale/max_color",
-                cf.color_scale.as_ref().and_then(|c| c.max_color.as_ref()),
-            ),
-            (
-                "data_bar/color",
-                cf.data_bar.as_ref().and_then(|c| c.color.as_ref()),
-            ),
+            ("color_scale/min_color", cf.color_scale.as_ref().and_then(|c| c.min_color.as_ref())),
+            ("color_scale/mid_color", cf.color_scale.as_ref().and_then(|c| c.mid_color.as_ref())),
+            ("color_scale/max_color", cf.color_scale.as_ref().and_then(|c| c.max_color.as_ref())),
+            ("data_bar/color", cf.data_bar.as_ref().and_then(|c| c.color.as_ref())),
         ];
         for (field, colour) in colours {
             if let Some(c) = colour
@@ -593,11 +538,9 @@ impl Ctx<'_> {
         }
         for (field, part) in [("header", &page.header), ("footer", &page.footer)] {
             let Some(part) = part else { continue };
-            for (side, text) in [
-                ("left", &part.left),
-                ("center", &part.center),
-                ("right", &part.right),
-            ] {
+            for (side, text) in
+                [("left", &part.left), ("center", &part.center), ("right", &part.right)]
+            {
                 if let Some(text) = text
                     && let Err(message) = page::codes(text)
                 {
@@ -619,10 +562,7 @@ impl Ctx<'_> {
         if page.row_breaks.len() > 1023 {
             self.push(
                 format!("{pointer}/row_breaks"),
-                format!(
-                    "Excel allows 1023 manual page breaks; found {}",
-                    page.row_breaks.len()
-                ),
+                format!("Excel allows 1023 manual page breaks; found {}", page.row_breaks.len()),
             );
         }
         for (i, row) in page.row_breaks.iter().enumerate() {
@@ -654,10 +594,7 @@ impl Ctx<'_> {
                     if let Some((_, _, other)) =
                         spans.iter().find(|(f, l, _)| first <= *l && *f <= last)
                     {
-                        self.push(
-                            &pointer,
-                            format!("columns `{key}` overlap columns `{other}`"),
-                        );
+                        self.push(&pointer, format!("columns `{key}` overlap columns `{other}`"));
                     }
                     spans.push((first, last, key.clone()));
                 }
@@ -666,19 +603,13 @@ impl Ctx<'_> {
             if let Some(w) = column.width
                 && !(0.0..=MAX_COLUMN_WIDTH).contains(&w)
             {
-                self.push(
-                    format!("{pointer}/width"),
-                    "column width must be 0 to 255 characters",
-                );
+                self.push(format!("{pointer}/width"), "column width must be 0 to 255 characters");
             }
             if let Some(style) = &column.style {
                 self.style_ref(style, &format!("{pointer}/style"));
             }
             if column.num_format.as_deref() == Some("") {
-                self.push(
-                    format!("{pointer}/num_format"),
-                    "number format must not be empty",
-                );
+                self.push(format!("{pointer}/num_format"), "number format must not be empty");
             }
         }
     }
@@ -709,9 +640,7 @@ impl Ctx<'_> {
                 let Some(sheet) = found.sheet else { continue };
                 if grid.sheet_index(&sheet).is_none() {
                     let pointer = source_pointer(self.spec, s, &entry.source);
-                    let shown = found
-                        .cell
-                        .map(|c| format!("{}!{c}", a1::quote_sheet(&sheet)));
+                    let shown = found.cell.map(|c| format!("{}!{c}", a1::quote_sheet(&sheet)));
                     self.push(
                         pointer,
                         format!(
@@ -900,10 +829,7 @@ impl Ctx<'_> {
             Some(AutoFilter::Auto(true)) => match self.layouts[s].extent {
                 Some(area) => area,
                 None => {
-                    self.push(
-                        pointer,
-                        "`autofilter: true` needs a header or rows to filter",
-                    );
+                    self.push(pointer, "`autofilter: true` needs a header or rows to filter");
                     return;
                 }
             },
@@ -922,10 +848,7 @@ impl Ctx<'_> {
 
     fn chart(&mut self, chart: &Chart, here: &str, pointer: &str) {
         if chart.series.is_empty() {
-            self.push(
-                format!("{pointer}/series"),
-                "a chart needs at least one series",
-            );
+            self.push(format!("{pointer}/series"), "a chart needs at least one series");
         }
         for (i, series) in chart.series.iter().enumerate() {
             let sp = format!("{pointer}/series/{i}");
@@ -955,10 +878,7 @@ impl Ctx<'_> {
                 && a1::parse_cell(reference).is_ok()
                 && self.grid.sheet_index(&sheet).is_none()
             {
-                self.push(
-                    format!("{sp}/name"),
-                    format!("unknown sheet `{sheet}` in series name"),
-                );
+                self.push(format!("{sp}/name"), format!("unknown sheet `{sheet}` in series name"));
             }
             if let Some(c) = &series.color
                 && parse_color(c).is_none()
@@ -995,10 +915,7 @@ impl Ctx<'_> {
         {
             self.push(format!("{pointer}/at"), e.to_string());
         }
-        let axes = [
-            ("category_axis", &chart.category_axis),
-            ("value_axis", &chart.value_axis),
-        ];
+        let axes = [("category_axis", &chart.category_axis), ("value_axis", &chart.value_axis)];
         if !chart.kind.has_axes() {
             for (field, axis) in axes {
                 if axis.is_some() {
@@ -1037,10 +954,7 @@ impl Ctx<'_> {
         }
         for (field, size) in [("width", chart.width), ("height", chart.height)] {
             if size == Some(0) {
-                self.push(
-                    format!("{pointer}/{field}"),
-                    "chart size must be at least 1 pixel",
-                );
+                self.push(format!("{pointer}/{field}"), "chart size must be at least 1 pixel");
             }
         }
         if let Some(style) = chart.style
@@ -1076,18 +990,15 @@ impl Ctx<'_> {
         if let Some(rule) = &v.number {
             match (rule.min, rule.max) {
                 (None, None) => self.push(format!("{pointer}/number"), "give `min`, `max` or both"),
-                (Some(a), Some(b)) if a > b => self.push(
-                    format!("{pointer}/number"),
-                    format!("`min` ({a}) is above `max` ({b})"),
-                ),
+                (Some(a), Some(b)) if a > b => self
+                    .push(format!("{pointer}/number"), format!("`min` ({a}) is above `max` ({b})")),
                 _ => {}
             }
         }
         if let Some(rule) = &v.date {
             let mut parsed = [None, None];
-            for (k, (field, value)) in [("min", &rule.min), ("max", &rule.max)]
-                .into_iter()
-                .enumerate()
+            for (k, (field, value)) in
+                [("min", &rule.min), ("max", &rule.max)].into_iter().enumerate()
             {
                 if let Some(text) = value {
                     match dates::parse_date(text) {
@@ -1097,10 +1008,7 @@ impl Ctx<'_> {
                 }
             }
             if rule.min.is_none() && rule.max.is_none() {
-                self.push(
-                    format!("{pointer}/date"),
-                    "give `min`, `max` or both, as YYYY-MM-DD",
-                );
+                self.push(format!("{pointer}/date"), "give `min`, `max` or both, as YYYY-MM-DD");
             }
             if let [Some(a), Some(b)] = parsed
                 && a > b
@@ -1120,10 +1028,7 @@ impl Ctx<'_> {
             }
             (Some(list), None) => {
                 if list.is_empty() {
-                    self.push(
-                        format!("{pointer}/list"),
-                        "the list needs at least one value",
-                    );
+                    self.push(format!("{pointer}/list"), "the list needs at least one value");
                 }
                 for (i, item) in list.iter().enumerate() {
                     if item.contains(',') {
@@ -1134,10 +1039,7 @@ impl Ctx<'_> {
                     }
                 }
                 // Excel's count: items joined by commas, quotes doubled.
-                let length = list
-                    .iter()
-                    .map(|s| utf16(s) + s.matches('"').count())
-                    .sum::<usize>()
+                let length = list.iter().map(|s| utf16(s) + s.matches('"').count()).sum::<usize>()
                     + list.len().saturating_sub(1);
                 if length > MAX_LIST_CHARS {
                     self.push(
@@ -1200,9 +1102,7 @@ pub(crate) fn parse_columns(key: &str) -> Result<(u16, u16), String> {
     let one = |text: &str| -> Result<u16, String> {
         let text = text.trim();
         if text.is_empty() || !text.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(format!(
-                "`{key}` is not a column or column span such as \"B\" or \"B:D\""
-            ));
+            return Err(format!("`{key}` is not a column or column span such as \"B\" or \"B:D\""));
         }
         a1::parse_cell(&format!("{text}1"))
             .map(|p| p.col)
@@ -1220,7 +1120,7 @@ pub(crate) fn parse_columns(key: &str) -> Result<(u16, u16), String> {
 fn check_file_name(name: &str) -> Result<(), String> {
     if name.contains(['/', '\\']) || name.chars().any(char::is_control) {
         return Err(
-            "`file_name` is a plain file name, without folders or control characters".into(),
+            "`file_name` is a plain file name, without folders or control characters".into()
         );
     }
     if name.len() > 255 {
@@ -1228,9 +1128,7 @@ fn check_file_name(name: &str) -> Result<(), String> {
     }
     let lower = name.to_ascii_lowercase();
     if !lower.ends_with(".xlsx") || lower.len() == 5 || name.starts_with('.') {
-        return Err(format!(
-            "`{name}` must be a file name ending in .xlsx, e.g. \"report.xlsx\""
-        ));
+        return Err(format!("`{name}` must be a file name ending in .xlsx, e.g. \"report.xlsx\""));
     }
     Ok(())
 }
@@ -1244,14 +1142,10 @@ fn check_sheet_name(name: &str) -> Result<(), String> {
         ));
     }
     if let Some(c) = name.chars().find(|c| "[]:*?/\\".contains(*c)) {
-        return Err(format!(
-            "sheet name `{name}` contains `{c}`; none of []:*?/\\ are allowed"
-        ));
+        return Err(format!("sheet name `{name}` contains `{c}`; none of []:*?/\\ are allowed"));
     }
     if name.starts_with('\'') || name.ends_with('\'') {
-        return Err(format!(
-            "sheet name `{name}` cannot start or end with an apostrophe"
-        ));
+        return Err(format!("sheet name `{name}` cannot start or end with an apostrophe"));
     }
     if name.eq_ignore_ascii_case("history") {
         return Err("`History` is reserved by Excel and cannot name a sheet".into());

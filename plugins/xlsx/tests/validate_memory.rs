@@ -89,9 +89,5 @@ fn validating_the_largest_accepted_spec_fits_the_budget_and_one_cell_more_is_ref
     let violations = testing::validate::<Xlsx>(&over);
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert_eq!(violations[0].pointer, "/sheets/0/rows");
-    assert!(
-        violations[0].message.contains("125001 cells"),
-        "{}",
-        violations[0].message
-    );
+    assert!(violations[0].message.contains("125001 cells"), "{}", violations[0].message);
 }

@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 fn component(file: &str) -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
     let path = target.join("wasm32-wasip2/release").join(file);
     assert!(path.exists(), "{} is missing: run scripts/build-plugins first", path.display());
     path
@@ -33,16 +35,22 @@ impl Harness {
     async fn start(database: TestDatabase, edit: impl FnOnce(&mut WorkerConfig)) -> Self {
         let dirs = tempfile::tempdir().unwrap();
         let store = database.store().await;
-        let blobs: Arc<dyn BlobStore> = Arc::new(LocalStore::open(dirs.path().join("blobs")).unwrap());
+        let blobs: Arc<dyn BlobStore> =
+            Arc::new(LocalStore::open(dirs.path().join("blobs")).unwrap());
         let cache = std::env::temp_dir().join("kiln-test-cache");
-        let runtime = Arc::new(Runtime::new(RuntimeConfig { cache_dir: Some(cache), ..RuntimeConfig::default() }).unwrap());
+        let runtime = Arc::new(
+            Runtime::new(RuntimeConfig { cache_dir: Some(cache), ..RuntimeConfig::default() })
+                .unwrap(),
+        );
         let mut plugins = PluginSet::default();
         let path = component("kiln_testing_plugin.wasm");
         plugins.insert(runtime.load_file(&path).await.unwrap(), path).unwrap();
         let mut config = WorkerConfig::new("test-worker".into(), dirs.path().join("staging"));
         config.concurrency = 2;
         edit(&mut config);
-        let pool = WorkerPool::new(store.clone(), blobs.clone(), runtime, Arc::new(plugins), config).unwrap();
+        let pool =
+            WorkerPool::new(store.clone(), blobs.clone(), runtime, Arc::new(plugins), config)
+                .unwrap();
         let shutdown = CancellationToken::new();
         let org = store.organisation("acme").await.unwrap().id;
         let pool = tokio::spawn(pool.run(shutdown.clone()));
@@ -77,7 +85,10 @@ impl Harness {
     /// Stops the pool; the returned guard keeps the database for checks after.
     async fn stop(self) -> TestDatabase {
         self.shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(30), self.pool).await.expect("the pool stops").unwrap();
+        tokio::time::timeout(Duration::from_secs(30), self.pool)
+            .await
+            .expect("the pool stops")
+            .unwrap();
         self._database
     }
 }
@@ -135,11 +146,15 @@ async fn plugin_verdicts_fail_once_with_the_reason(database: TestDatabase) {
     })
     .await;
     let bomb = harness.submit("testing", serde_json::json!({"behaviour": "memory-bomb"})).await;
-    let invalid = harness.submit("testing", serde_json::json!({"behaviour": "no-such-behaviour"})).await;
+    let invalid =
+        harness.submit("testing", serde_json::json!({"behaviour": "no-such-behaviour"})).await;
     let bomb = harness.finished(bomb).await;
     assert_eq!((bomb.state, bomb.attempt), (JobState::Failed, 1));
     let error = bomb.error.unwrap();
-    assert_eq!((error.kind, error.limit), (ErrorKind::LimitExceeded, Some(Limit::Memory(32 << 20))));
+    assert_eq!(
+        (error.kind, error.limit),
+        (ErrorKind::LimitExceeded, Some(Limit::Memory(32 << 20)))
+    );
     let invalid = harness.finished(invalid).await;
     assert_eq!((invalid.state, invalid.attempt), (JobState::Failed, 1));
     let error = invalid.error.unwrap();
@@ -155,30 +170,56 @@ async fn unknown_artifact_type_fails_without_retry(database: TestDatabase) {
     assert_eq!((job.state, job.attempt), (JobState::Failed, 1));
     let error = job.error.unwrap();
     assert_eq!(error.kind, ErrorKind::PluginUnavailable);
-    assert!(error.message.contains("\"hologram\"") && error.message.contains("testing"), "{}", error.message);
+    assert!(
+        error.message.contains("\"hologram\"") && error.message.contains("testing"),
+        "{}",
+        error.message
+    );
     harness.stop().await;
 }
 
 async fn running_job_is_canceled_mid_run(database: TestDatabase) {
     let harness = Harness::start(database, |_| {}).await;
-    let id = harness.submit("testing", serde_json::json!({"behaviour": "slow", "steps": 100, "step_ms": 100})).await;
-    harness.wait_until(id, Duration::from_secs(30), |job| job.progress.as_ref().is_some_and(|p| p.done >= 1)).await;
+    let id = harness
+        .submit("testing", serde_json::json!({"behaviour": "slow", "steps": 100, "step_ms": 100}))
+        .await;
+    harness
+        .wait_until(id, Duration::from_secs(30), |job| {
+            job.progress.as_ref().is_some_and(|p| p.done >= 1)
+        })
+        .await;
     let asked = Instant::now();
     harness.store.cancel(Scope::Organisation(harness.org), id).await.unwrap();
     let job = harness.finished(id).await;
     assert_eq!(job.state, JobState::Canceled);
-    assert!(asked.elapsed() < Duration::from_secs(2), "stopped promptly, took {:?}", asked.elapsed());
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "stopped promptly, took {:?}",
+        asked.elapsed()
+    );
     assert!(harness.store.artifacts(Scope::Operator, id).await.unwrap().is_empty());
-    let kinds: Vec<_> = harness.store.events(Scope::Operator, id, 0).await.unwrap().iter().map(|e| e.kind).collect();
+    let kinds: Vec<_> = harness
+        .store
+        .events(Scope::Operator, id, 0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds.last(), Some(&EventKind::Canceled));
     assert!(kinds.contains(&EventKind::CancelRequested));
     harness.stop().await;
 }
 
 async fn shutdown_hands_unfinished_jobs_back(database: TestDatabase) {
-    let harness = Harness::start(database, |config| config.shutdown_grace = Duration::from_millis(300)).await;
-    let quick = harness.submit("testing", serde_json::json!({"behaviour": "slow", "steps": 2, "step_ms": 100})).await;
-    let long = harness.submit("testing", serde_json::json!({"behaviour": "slow", "steps": 100, "step_ms": 100})).await;
+    let harness =
+        Harness::start(database, |config| config.shutdown_grace = Duration::from_millis(300)).await;
+    let quick = harness
+        .submit("testing", serde_json::json!({"behaviour": "slow", "steps": 2, "step_ms": 100}))
+        .await;
+    let long = harness
+        .submit("testing", serde_json::json!({"behaviour": "slow", "steps": 100, "step_ms": 100}))
+        .await;
     harness.wait_until(long, Duration::from_secs(30), |job| job.state == JobState::Running).await;
     harness.wait_until(quick, Duration::from_secs(30), |job| job.state == JobState::Running).await;
     let (store, org) = (harness.store.clone(), harness.org);
@@ -196,7 +237,12 @@ async fn retention_deletes_old_jobs_with_their_files(database: TestDatabase) {
     let harness = Harness::start(database, |_| {}).await;
     let old = harness.submit("testing", serde_json::json!({"behaviour": "ok", "files": 2})).await;
     assert_eq!(harness.finished(old).await.state, JobState::Succeeded);
-    let keys: Vec<_> = harness.store.artifacts(Scope::Operator, old).await.unwrap().iter()
+    let keys: Vec<_> = harness
+        .store
+        .artifacts(Scope::Operator, old)
+        .await
+        .unwrap()
+        .iter()
         .map(|artifact| BlobKey::artifact(harness.org, "session-1", old, &artifact.path).unwrap())
         .collect();
     assert_eq!(keys.len(), 2);
@@ -204,7 +250,12 @@ async fn retention_deletes_old_jobs_with_their_files(database: TestDatabase) {
     let kept = harness.submit("testing", serde_json::json!({"behaviour": "ok"})).await;
     assert_eq!(harness.finished(kept).await.state, JobState::Succeeded);
 
-    let deleted = kiln_executor::maintenance::delete_expired(harness.store.as_ref(), harness.blobs.as_ref(), Duration::from_millis(250)).await;
+    let deleted = kiln_executor::maintenance::delete_expired(
+        harness.store.as_ref(),
+        harness.blobs.as_ref(),
+        Duration::from_millis(250),
+    )
+    .await;
     assert_eq!(deleted.unwrap(), 1, "only the job older than the retention age");
     assert!(harness.store.get(Scope::Operator, old).await.unwrap().is_none());
     for key in &keys {
@@ -222,7 +273,8 @@ async fn expired_assets_are_deleted_with_their_files(database: TestDatabase) {
         let id = uuid::Uuid::now_v7();
         let key = BlobKey::asset(harness.org, id);
         let body = futures_util::stream::once(async { Ok(bytes::Bytes::from_static(b"logo")) });
-        let stored = harness.blobs.put_stream(&key, Box::pin(body), "image/png", 1024).await.unwrap();
+        let stored =
+            harness.blobs.put_stream(&key, Box::pin(body), "image/png", 1024).await.unwrap();
         let asset = kiln_core::Asset {
             id,
             organisation_id: harness.org,
@@ -239,8 +291,16 @@ async fn expired_assets_are_deleted_with_their_files(database: TestDatabase) {
     }
     // The pool's own retention round may get there first; either way the
     // expired asset goes and the live one stays.
-    kiln_executor::maintenance::delete_expired_assets(harness.store.as_ref(), harness.blobs.as_ref()).await.unwrap();
-    assert!(harness.blobs.head(&BlobKey::asset(harness.org, ids[0])).await.unwrap().is_none(), "its file went with it");
+    kiln_executor::maintenance::delete_expired_assets(
+        harness.store.as_ref(),
+        harness.blobs.as_ref(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        harness.blobs.head(&BlobKey::asset(harness.org, ids[0])).await.unwrap().is_none(),
+        "its file went with it"
+    );
     assert!(harness.blobs.head(&BlobKey::asset(harness.org, ids[1])).await.unwrap().is_some());
     assert_eq!(harness.store.assets(Scope::Operator, &ids).await.unwrap().len(), 1);
     harness.stop().await;

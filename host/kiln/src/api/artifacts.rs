@@ -67,7 +67,11 @@ pub(crate) async fn session(
     ),
     security(("api_key" = []))
 )]
-pub(crate) async fn bundle(State(state): State<Arc<ApiState>>, caller: Caller, Path(session): Path<String>) -> ApiResult<Response> {
+pub(crate) async fn bundle(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(session): Path<String>,
+) -> ApiResult<Response> {
     let artifacts = state.store.session_artifacts(caller.scope(), &session).await?;
     if artifacts.is_empty() {
         return Err(ApiError::NotFound("session with artifacts"));
@@ -89,7 +93,8 @@ pub(crate) async fn bundle(State(state): State<Arc<ApiState>>, caller: Caller, P
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    headers.insert(header::CONTENT_DISPOSITION, header_value(&attachment(&format!("{session}.zip")))?);
+    headers
+        .insert(header::CONTENT_DISPOSITION, header_value(&attachment(&format!("{session}.zip")))?);
     Ok(response)
 }
 
@@ -105,14 +110,24 @@ fn zip_entries(artifacts: &[Artifact]) -> ApiResult<Vec<ZipEntry>> {
                 name = format!("{}/{}/{}", artifact.artifact_type, artifact.job_id, artifact.path);
                 seen.insert(name.clone());
             }
-            Ok(ZipEntry { name, key: key(artifact)?, size: artifact.size, modified: artifact.created_at })
+            Ok(ZipEntry {
+                name,
+                key: key(artifact)?,
+                size: artifact.size,
+                modified: artifact.created_at,
+            })
         })
         .collect()
 }
 
 fn key(artifact: &Artifact) -> ApiResult<BlobKey> {
-    BlobKey::artifact(artifact.organisation_id, &artifact.session_id, artifact.job_id, &artifact.path)
-        .map_err(ApiError::internal)
+    BlobKey::artifact(
+        artifact.organisation_id,
+        &artifact.session_id,
+        artifact.job_id,
+        &artifact.path,
+    )
+    .map_err(ApiError::internal)
 }
 
 fn header_value(value: &str) -> ApiResult<HeaderValue> {
@@ -135,7 +150,11 @@ async fn find(state: &ApiState, scope: Scope, id: ArtifactId) -> ApiResult<(Arti
     responses((status = 200, body = ArtifactView), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn get(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<ArtifactId>) -> ApiResult<axum::Json<ArtifactView>> {
+pub(crate) async fn get(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<ArtifactId>,
+) -> ApiResult<axum::Json<ArtifactView>> {
     let (artifact, name) = find(&state, caller.scope(), id).await?;
     Ok(axum::Json(state.links.artifact(artifact, name)))
 }
@@ -164,15 +183,24 @@ pub(crate) async fn content(
     serve(&state, &artifact, &name, &headers).await
 }
 
-async fn serve(state: &ApiState, artifact: &Artifact, filename: &str, headers: &HeaderMap) -> ApiResult<Response> {
+async fn serve(
+    state: &ApiState,
+    artifact: &Artifact,
+    filename: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
     let etag = format!("\"{}\"", artifact.sha256);
-    let range = headers.get(header::RANGE).and_then(|value| value.to_str().ok()).and_then(parse_range);
+    let range =
+        headers.get(header::RANGE).and_then(|value| value.to_str().ok()).and_then(parse_range);
     if range.is_none()
-        && headers.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()).is_some_and(|tags| {
-            tags.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*")
-        })
+        && headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"))
     {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, header_value(&etag)?)]).into_response());
+        return Ok(
+            (StatusCode::NOT_MODIFIED, [(header::ETAG, header_value(&etag)?)]).into_response()
+        );
     }
     let blob = match state.blobs.get(&key(artifact)?, range).await {
         Ok(blob) => blob,
@@ -190,7 +218,10 @@ async fn serve(state: &ApiState, artifact: &Artifact, filename: &str, headers: &
     out.insert(header::ETAG, header_value(&etag)?);
     if range.is_some() {
         let last = blob.offset + blob.size.saturating_sub(1);
-        out.insert(header::CONTENT_RANGE, header_value(&format!("bytes {}-{last}/{}", blob.offset, blob.total_size))?);
+        out.insert(
+            header::CONTENT_RANGE,
+            header_value(&format!("bytes {}-{last}/{}", blob.offset, blob.total_size))?,
+        );
     }
     Ok(response)
 }
@@ -206,7 +237,9 @@ fn parse_range(value: &str) -> Option<ByteRange> {
     match (start.trim(), end.trim()) {
         ("", len) => Some(ByteRange::Suffix { len: len.parse().ok()? }),
         (start, "") => Some(ByteRange::From { start: start.parse().ok()? }),
-        (start, end) => Some(ByteRange::Bounded { start: start.parse().ok()?, end: end.parse().ok()? }),
+        (start, end) => {
+            Some(ByteRange::Bounded { start: start.parse().ok()?, end: end.parse().ok()? })
+        }
     }
 }
 
@@ -244,27 +277,32 @@ pub(crate) async fn sign(
 ) -> ApiResult<axum::Json<SignedUrl>> {
     // No body, or JSON null, takes the defaults.
     let text = body.trim_ascii();
-    let request: SignRequest = if text.is_empty() || text == b"null" { SignRequest::default() } else { parse(&body)? };
+    let request: SignRequest =
+        if text.is_empty() || text == b"null" { SignRequest::default() } else { parse(&body)? };
     // JSON has one number type: 3600.0 is as whole a number as 3600.
     let seconds = request.expires_in.unwrap_or(3600.0);
     if seconds.fract() != 0.0 || !(1.0..=MAX_PRESIGN.as_secs_f64()).contains(&seconds) {
         return Err(ApiError::invalid(
             "/expires_in",
-            format!("expected a whole number of seconds from 1 to {} (7 days); got {seconds}", MAX_PRESIGN.as_secs()),
+            format!(
+                "expected a whole number of seconds from 1 to {} (7 days); got {seconds}",
+                MAX_PRESIGN.as_secs()
+            ),
         ));
     }
     let seconds = seconds as u64;
     let (artifact, name) = find(&state, caller.scope(), id).await?;
     let expires_in = Duration::from_secs(seconds);
     let expires_at = Utc::now() + expires_in;
-    let url = match state.blobs.presigned_get(&key(&artifact)?, expires_in, &attachment(&name)).await? {
-        Some(url) => url,
-        None => {
-            let expires = expires_at.timestamp();
-            let sig = state.signer.sign(artifact.id, artifact.organisation_id, expires);
-            state.links.url(&format!("/files/{}?expires={expires}&sig={sig}", artifact.id))
-        }
-    };
+    let url =
+        match state.blobs.presigned_get(&key(&artifact)?, expires_in, &attachment(&name)).await? {
+            Some(url) => url,
+            None => {
+                let expires = expires_at.timestamp();
+                let sig = state.signer.sign(artifact.id, artifact.organisation_id, expires);
+                state.links.url(&format!("/files/{}?expires={expires}&sig={sig}", artifact.id))
+            }
+        };
     Ok(axum::Json(SignedUrl { url, expires_at }))
 }
 
@@ -292,7 +330,8 @@ pub(crate) async fn signed_content(
     Query(query): Query<SignedQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    const REFUSED: ApiError = ApiError::Forbidden("this link is invalid or has expired; ask for a new one");
+    const REFUSED: ApiError =
+        ApiError::Forbidden("this link is invalid or has expired; ask for a new one");
     if query.expires < Utc::now().timestamp() {
         return Err(REFUSED);
     }
@@ -313,8 +352,16 @@ pub(crate) async fn signed_content(
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn delete(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<ArtifactId>) -> ApiResult<StatusCode> {
-    let artifact = state.store.delete_artifact(caller.scope(), id).await?.ok_or(ApiError::NotFound("artifact"))?;
+pub(crate) async fn delete(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<ArtifactId>,
+) -> ApiResult<StatusCode> {
+    let artifact = state
+        .store
+        .delete_artifact(caller.scope(), id)
+        .await?
+        .ok_or(ApiError::NotFound("artifact"))?;
     // A file left behind by a failure here goes with its job at retention.
     if let Err(err) = state.blobs.delete(&key(&artifact)?).await {
         tracing::warn!(error = %err, artifact = %artifact.id, "deleting an artifact's file failed; retention will remove it");

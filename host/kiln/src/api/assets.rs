@@ -75,19 +75,31 @@ pub(crate) async fn upload(
     request: Request,
 ) -> ApiResult<(StatusCode, axum::Json<AssetView>)> {
     let limit = state.settings.max_asset_bytes;
-    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit) {
         return Err(ApiError::TooLarge(limit));
     }
     let content_type = content_type(request.headers());
     let asset = if content_type.starts_with("multipart/form-data") {
-        let mut multipart = Multipart::from_request(request, &()).await.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        let mut multipart = Multipart::from_request(request, &())
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
         let mut field = loop {
             let field = multipart
                 .next_field()
                 .await
-                .map_err(|err| ApiError::bad_request(format!("bad multipart body: {}", err.body_text())))?
-                .ok_or_else(|| ApiError::bad_request("the multipart body has no file part (send one named `file`)"))?;
+                .map_err(|err| {
+                    ApiError::bad_request(format!("bad multipart body: {}", err.body_text()))
+                })?
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "the multipart body has no file part (send one named `file`)",
+                    )
+                })?;
             if field.file_name().is_some() || field.name() == Some("file") {
                 break field;
             }
@@ -98,7 +110,9 @@ pub(crate) async fn upload(
         // into the store's (owned) stream.
         let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
         let body: ByteStream =
-            Box::pin(futures_util::stream::unfold(receiver, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }));
+            Box::pin(futures_util::stream::unfold(receiver, |mut rx| async move {
+                rx.recv().await.map(|item| (item, rx))
+            }));
         let pump = async move {
             while let Some(chunk) = field.chunk().await.map_err(std::io::Error::other).transpose() {
                 if sender.send(chunk).await.is_err() {
@@ -106,11 +120,17 @@ pub(crate) async fn upload(
                 }
             }
         };
-        let ((), asset) = tokio::join!(pump, store(&state, &caller, filename, media_type, body, limit));
+        let ((), asset) =
+            tokio::join!(pump, store(&state, &caller, filename, media_type, body, limit));
         asset?
     } else {
-        let media_type = if content_type.is_empty() { "application/octet-stream".to_owned() } else { content_type };
-        let body: ByteStream = Box::pin(request.into_body().into_data_stream().map_err(std::io::Error::other));
+        let media_type = if content_type.is_empty() {
+            "application/octet-stream".to_owned()
+        } else {
+            content_type
+        };
+        let body: ByteStream =
+            Box::pin(request.into_body().into_data_stream().map_err(std::io::Error::other));
         store(&state, &caller, query.filename, media_type, body, limit).await?
     };
     Ok((StatusCode::CREATED, axum::Json(asset.into())))
@@ -132,12 +152,17 @@ pub(crate) async fn store(
     let key = BlobKey::asset(caller.organisation(), id);
     let stored = match state.blobs.put_stream(&key, body, &media_type, limit).await {
         Ok(stored) => stored,
-        Err(kiln_storage::Error::Upload { .. }) => return Err(ApiError::bad_request("the upload was interrupted; send it again")),
+        Err(kiln_storage::Error::Upload { .. }) => {
+            return Err(ApiError::bad_request("the upload was interrupted; send it again"));
+        }
         Err(err) => return Err(err.into()),
     };
     if stored.size == 0 {
         let _ = state.blobs.delete(&key).await;
-        return Err(ApiError::invalid("", "the upload is empty: send the file's bytes as the body, or as a multipart part named `file`"));
+        return Err(ApiError::invalid(
+            "",
+            "the upload is empty: send the file's bytes as the body, or as a multipart part named `file`",
+        ));
     }
     let now = Utc::now();
     let asset = Asset {
@@ -161,14 +186,21 @@ pub(crate) async fn store(
 fn check_filename(name: Option<&str>) -> ApiResult<()> {
     match name {
         Some(name) if name.chars().count() > 255 || name.chars().any(char::is_control) => {
-            Err(ApiError::bad_request("the file name must be at most 255 characters without control characters"))
+            Err(ApiError::bad_request(
+                "the file name must be at most 255 characters without control characters",
+            ))
         }
         _ => Ok(()),
     }
 }
 
 fn content_type(headers: &HeaderMap) -> String {
-    headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("").trim().to_owned()
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .to_owned()
 }
 
 /// Reads an asset's metadata.
@@ -178,7 +210,16 @@ fn content_type(headers: &HeaderMap) -> String {
     responses((status = 200, body = AssetView), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn get(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<Uuid>) -> ApiResult<axum::Json<AssetView>> {
-    let asset = state.store.assets(caller.scope(), &[id]).await?.pop().ok_or(ApiError::NotFound("asset"))?;
+pub(crate) async fn get(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<AssetView>> {
+    let asset = state
+        .store
+        .assets(caller.scope(), &[id])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound("asset"))?;
     Ok(axum::Json(asset.into()))
 }

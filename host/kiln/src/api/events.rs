@@ -56,11 +56,11 @@ pub(crate) async fn stream(
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let after = match headers.get("last-event-id") {
-        Some(value) => value
-            .to_str()
-            .ok()
-            .and_then(|value| value.trim().parse::<i64>().ok())
-            .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be an event id (an integer)"))?,
+        Some(value) => {
+            value.to_str().ok().and_then(|value| value.trim().parse::<i64>().ok()).ok_or_else(
+                || ApiError::bad_request("Last-Event-ID must be an event id (an integer)"),
+            )?
+        }
         None => query.after.unwrap_or(0),
     };
     let scope = caller.scope();
@@ -102,7 +102,9 @@ impl Follow {
             match self.state.store.get(self.scope, self.id).await {
                 Ok(Some(job)) if !job.state.is_terminal() => {}
                 Ok(_) => {
-                    if let Ok(events) = self.state.store.events(self.scope, self.id, self.after).await {
+                    if let Ok(events) =
+                        self.state.store.events(self.scope, self.id, self.after).await
+                    {
                         self.pending = events.into();
                     }
                     if self.pending.is_empty() {

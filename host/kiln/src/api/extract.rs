@@ -33,7 +33,9 @@ impl Caller {
     pub(crate) fn require_admin(&self) -> Result<(), ApiError> {
         match self.key.kind {
             KeyKind::Admin => Ok(()),
-            KeyKind::Standard => Err(ApiError::Forbidden("this needs an admin key (kiln keys create --admin)")),
+            KeyKind::Standard => {
+                Err(ApiError::Forbidden("this needs an admin key (kiln keys create --admin)"))
+            }
         }
     }
 }
@@ -41,11 +43,13 @@ impl Caller {
 impl FromRequestParts<Arc<ApiState>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiState>) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized("send an API key as `Authorization: Bearer kiln_...` (kiln keys create)"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or(ApiError::Unauthorized(
+            "send an API key as `Authorization: Bearer kiln_...` (kiln keys create)",
+        ))?;
         let secret = value
             .to_str()
             .ok()
@@ -72,15 +76,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+        let content_type =
+            request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
         if !content_type.is_some_and(is_json) {
             return Err(ApiError::UnsupportedMediaType(format!(
                 "send the body as JSON with `Content-Type: application/json` (got {})",
-                content_type.map_or_else(|| "no content type".to_owned(), |value| format!("{value:?}"))
+                content_type
+                    .map_or_else(|| "no content type".to_owned(), |value| format!("{value:?}"))
             )));
         }
         // Refuse a declared oversize body before the client sends it.
-        let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
         if declared.is_some_and(|length| length > super::MAX_JSON_BODY) {
             return Err(ApiError::TooLarge(super::MAX_JSON_BODY as u64));
         }
@@ -97,15 +106,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses a JSON body into `T`, locating any problem.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| ApiError::BadRequest {
-        detail: format!("the body is not valid JSON: {err}"),
-        violations: vec![Violation::new("", format!("not valid JSON: {err}"))],
-    })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|err| ApiError::BadRequest {
+            detail: format!("the body is not valid JSON: {err}"),
+            violations: vec![Violation::new("", format!("not valid JSON: {err}"))],
+        })?;
     serde_path_to_error::deserialize(value).map_err(|err| {
         let pointer = pointer(err.path());
         let message = err.into_inner().to_string();
@@ -163,7 +174,9 @@ mod tests {
     fn a_bad_field_is_located_by_its_json_pointer() {
         let err = parse::<Body>(br#"{"items": [{"size": 1}, {"size": "big"}]}"#).unwrap_err();
         match err {
-            ApiError::Invalid { violations, .. } => assert_eq!(violations[0].pointer, "/items/1/size"),
+            ApiError::Invalid { violations, .. } => {
+                assert_eq!(violations[0].pointer, "/items/1/size")
+            }
             other => panic!("{other:?}"),
         }
         assert!(matches!(parse::<Body>(b"{\"items\": ["), Err(ApiError::BadRequest { .. })));

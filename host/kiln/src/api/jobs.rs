@@ -18,10 +18,10 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{ApiState, assets};
 use super::extract::{Caller, Json, Path, Query};
 use super::problem::{ApiError, ApiResult, Problem};
 use super::views::JobView;
+use super::{ApiState, assets};
 
 /// Largest asset sent inline (decoded); bigger ones go through `POST /v1/assets`.
 const MAX_INLINE_ASSET: usize = 1 << 20;
@@ -53,7 +53,10 @@ pub(crate) struct CreateJob {
     /// added): 1-200 characters, not only spaces, without `/`, `\` or
     /// control characters.
     #[serde(default)]
-    #[schema(max_length = 200, pattern = "^[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]*[^/\\\\\\s\\u0000-\\u001F\\u007F-\\u009F][^/\\\\\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = "^[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]*[^/\\\\\\s\\u0000-\\u001F\\u007F-\\u009F][^/\\\\\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     display_name: Option<String>,
     /// Your own data (a JSON object up to 16 KiB), returned as given.
     #[serde(default)]
@@ -139,24 +142,41 @@ pub(crate) async fn create(
     let (mut new, inline) = check(&state, &caller, request).await?;
     for Inline { name, media_type, bytes } in inline {
         let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) });
-        let asset = assets::store(&state, &caller, None, media_type, Box::pin(body), MAX_INLINE_ASSET as u64).await?;
+        let asset = assets::store(
+            &state,
+            &caller,
+            None,
+            media_type,
+            Box::pin(body),
+            MAX_INLINE_ASSET as u64,
+        )
+        .await?;
         new.assets.push(AssetRef { name, asset_id: asset.id });
     }
     new.idempotency_key = idempotency_key;
     // Subscribe before submitting, so the end of a quick job is not missed.
     let mut notices = state.store.subscribe();
-    let submitted = state.submitter.submit(new).await.map_err(|err| ApiError::internal(anyhow::anyhow!(err)))?;
+    let submitted = state
+        .submitter
+        .submit(new)
+        .await
+        .map_err(|err| ApiError::internal(anyhow::anyhow!(err)))?;
     let (job, replayed) = match submitted {
         Submitted::Created(job) => (job, false),
         Submitted::Existing(job) => (job, true),
-        Submitted::Conflict { key, existing } => return Err(ApiError::IdempotencyKeyReused { key, existing }),
+        Submitted::Conflict { key, existing } => {
+            return Err(ApiError::IdempotencyKeyReused { key, existing });
+        }
     };
     let location = format!("/v1/jobs/{}", job.id);
     let job = match wait {
-        Some(wait) if !job.state.is_terminal() => finished_within(&state, caller.scope(), job, &mut notices, wait).await?,
+        Some(wait) if !job.state.is_terminal() => {
+            finished_within(&state, caller.scope(), job, &mut notices, wait).await?
+        }
         _ => job,
     };
-    let status = if job.state.is_terminal() || replayed { StatusCode::OK } else { StatusCode::ACCEPTED };
+    let status =
+        if job.state.is_terminal() || replayed { StatusCode::OK } else { StatusCode::ACCEPTED };
     let view = view(&state, caller.scope(), job, query.include).await?;
     let mut response = (status, axum::Json(view)).into_response();
     let headers = response.headers_mut();
@@ -179,8 +199,11 @@ fn wait(state: &ApiState, wait: Option<f64>) -> ApiResult<Option<Duration>> {
 fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let key = value.to_str().ok().map(|key| key.trim().trim_matches('"')).unwrap_or("");
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
-        return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 printable ASCII characters"));
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+    {
+        return Err(ApiError::bad_request(
+            "Idempotency-Key must be 1 to 255 printable ASCII characters",
+        ));
     }
     Ok(Some(key.to_owned()))
 }
@@ -194,37 +217,61 @@ struct Inline {
 
 /// Checks every field and the spec (schema, then the plugin's own
 /// `validate`), reporting every violation at once. Nothing is stored yet.
-async fn check(state: &ApiState, caller: &Caller, request: CreateJob) -> ApiResult<(NewJob, Vec<Inline>)> {
+async fn check(
+    state: &ApiState,
+    caller: &Caller,
+    request: CreateJob,
+) -> ApiResult<(NewJob, Vec<Inline>)> {
     let org = caller.organisation();
     let mut violations = Vec::new();
     let disabled = state.store.disabled_plugins().await?;
     let mut plugin = state.plugins.get(&request.artifact_type);
     if plugin.is_none() {
         let known = state.plugins.types().collect::<Vec<_>>().join(", ");
-        violations.push(Violation::new("/type", format!("unknown artifact type {:?}; known: {known}", request.artifact_type)));
+        violations.push(Violation::new(
+            "/type",
+            format!("unknown artifact type {:?}; known: {known}", request.artifact_type),
+        ));
     } else if disabled.contains(&request.artifact_type) {
-        violations.push(Violation::new("/type", format!("{:?} is turned off on this server by an administrator", request.artifact_type)));
+        violations.push(Violation::new(
+            "/type",
+            format!("{:?} is turned off on this server by an administrator", request.artifact_type),
+        ));
         plugin = None;
     }
     if let Err(err) = BlobKey::session_prefix(org, &request.session_id) {
         violations.push(Violation::new("/session_id", err.to_string()));
     }
     if let Some(conversation) = &request.conversation_id
-        && (conversation.is_empty() || conversation.len() > 256 || conversation.chars().any(char::is_control)) {
-            violations.push(Violation::new("/conversation_id", "must be 1 to 256 characters without control characters"));
-        }
+        && (conversation.is_empty()
+            || conversation.len() > 256
+            || conversation.chars().any(char::is_control))
+    {
+        violations.push(Violation::new(
+            "/conversation_id",
+            "must be 1 to 256 characters without control characters",
+        ));
+    }
     if let Some(name) = &request.display_name
-        && (name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(|c| c.is_control() || c == '/' || c == '\\')) {
-            violations.push(Violation::new("/display_name", "must be 1 to 200 characters, without '/', '\\' or control characters"));
-        }
+        && (name.trim().is_empty()
+            || name.chars().count() > 200
+            || name.chars().any(|c| c.is_control() || c == '/' || c == '\\'))
+    {
+        violations.push(Violation::new(
+            "/display_name",
+            "must be 1 to 200 characters, without '/', '\\' or control characters",
+        ));
+    }
     if let Some(metadata) = &request.metadata
-        && serde_json::to_vec(metadata).map_or(0, |bytes| bytes.len()) > MAX_METADATA {
-            violations.push(Violation::new("/metadata", "must be at most 16 KiB as JSON"));
-        }
+        && serde_json::to_vec(metadata).map_or(0, |bytes| bytes.len()) > MAX_METADATA
+    {
+        violations.push(Violation::new("/metadata", "must be at most 16 KiB as JSON"));
+    }
     if let Some(url) = &request.callback_url
-        && let Err(message) = state.settings.webhooks.check(url) {
-            violations.push(Violation::new("/callback_url", message));
-        }
+        && let Err(message) = state.settings.webhooks.check(url)
+    {
+        violations.push(Violation::new("/callback_url", message));
+    }
     let (assets, inline) = check_assets(state, caller, &request.assets, &mut violations).await?;
     if let Some(plugin) = plugin {
         let spec = request.spec.to_string();
@@ -272,28 +319,48 @@ async fn check_assets(
     let mut names = std::collections::HashSet::new();
     for (index, asset) in requested.iter().enumerate() {
         let at = |field: &str| format!("/assets/{index}{field}");
-        if asset.name.is_empty() || asset.name.len() > 255 || asset.name.chars().any(char::is_control) {
-            violations.push(Violation::new(at("/name"), "must be 1 to 255 characters without control characters"));
+        if asset.name.is_empty()
+            || asset.name.len() > 255
+            || asset.name.chars().any(char::is_control)
+        {
+            violations.push(Violation::new(
+                at("/name"),
+                "must be 1 to 255 characters without control characters",
+            ));
         } else if !names.insert(asset.name.as_str()) {
-            violations.push(Violation::new(at("/name"), format!("{:?} is given twice", asset.name)));
+            violations
+                .push(Violation::new(at("/name"), format!("{:?} is given twice", asset.name)));
         }
         match (&asset.asset_id, &asset.content_base64) {
-            (Some(id), None) => by_id.push((index, AssetRef { name: asset.name.clone(), asset_id: *id })),
-            (None, Some(content)) => match base64::engine::general_purpose::STANDARD.decode(content) {
+            (Some(id), None) => {
+                by_id.push((index, AssetRef { name: asset.name.clone(), asset_id: *id }))
+            }
+            (None, Some(content)) => match base64::engine::general_purpose::STANDARD.decode(content)
+            {
                 Ok(bytes) if bytes.is_empty() => {
-                    violations.push(Violation::new(at("/content_base64"), "is empty; an asset needs at least one byte"));
+                    violations.push(Violation::new(
+                        at("/content_base64"),
+                        "is empty; an asset needs at least one byte",
+                    ));
                 }
                 Ok(bytes) if bytes.len() > MAX_INLINE_ASSET => violations.push(Violation::new(
                     at("/content_base64"),
                     "larger than 1 MiB; upload it with POST /v1/assets and refer to it by asset_id",
                 )),
                 Ok(bytes) => {
-                    let media_type = asset.media_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+                    let media_type = asset
+                        .media_type
+                        .clone()
+                        .unwrap_or_else(|| "application/octet-stream".into());
                     inline.push(Inline { name: asset.name.clone(), media_type, bytes });
                 }
-                Err(err) => violations.push(Violation::new(at("/content_base64"), format!("not valid base64: {err}"))),
+                Err(err) => violations.push(Violation::new(
+                    at("/content_base64"),
+                    format!("not valid base64: {err}"),
+                )),
             },
-            _ => violations.push(Violation::new(at(""), "give exactly one of asset_id and content_base64")),
+            _ => violations
+                .push(Violation::new(at(""), "give exactly one of asset_id and content_base64")),
         }
     }
     if !by_id.is_empty() {
@@ -343,7 +410,12 @@ async fn finished_within(
 }
 
 /// The job with its artifacts and links (and its spec if asked for).
-pub(crate) async fn view(state: &ApiState, scope: Scope, job: Job, include: Option<Include>) -> ApiResult<JobView> {
+pub(crate) async fn view(
+    state: &ApiState,
+    scope: Scope,
+    job: Job,
+    include: Option<Include>,
+) -> ApiResult<JobView> {
     let artifacts = match job.state {
         JobState::Succeeded => state.store.artifacts(scope, job.id).await?,
         _ => Vec::new(),
@@ -399,12 +471,21 @@ pub(crate) struct JobPage {
     responses((status = 200, body = JobPage), (status = 400, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn list(State(state): State<Arc<ApiState>>, caller: Caller, Query(query): Query<ListQuery>) -> ApiResult<axum::Json<JobPage>> {
+pub(crate) async fn list(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<axum::Json<JobPage>> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 200"));
     }
-    let filter = JobFilter { session_id: query.session.clone(), state: query.status, before: query.before, limit };
+    let filter = JobFilter {
+        session_id: query.session.clone(),
+        state: query.status,
+        before: query.before,
+        limit,
+    };
     let jobs = state.store.list(caller.scope(), &filter).await?;
     let next = match jobs.last() {
         Some(last) if jobs.len() == limit as usize => {
@@ -431,7 +512,11 @@ pub(crate) async fn list(State(state): State<Arc<ApiState>>, caller: Caller, Que
     responses((status = 200, body = JobView), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn cancel(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<JobId>) -> ApiResult<axum::Json<JobView>> {
+pub(crate) async fn cancel(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<JobId>,
+) -> ApiResult<axum::Json<JobView>> {
     let job = state.store.cancel(caller.scope(), id).await?.ok_or(ApiError::NotFound("job"))?;
     Ok(axum::Json(view(&state, caller.scope(), job, None).await?))
 }
@@ -449,7 +534,11 @@ pub(crate) struct JobLog {
     responses((status = 200, body = JobLog), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn log(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<JobId>) -> ApiResult<axum::Json<JobLog>> {
+pub(crate) async fn log(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<JobId>,
+) -> ApiResult<axum::Json<JobLog>> {
     state.store.get(caller.scope(), id).await?.ok_or(ApiError::NotFound("job"))?;
     Ok(axum::Json(JobLog { entries: state.store.log(caller.scope(), id).await? }))
 }
@@ -467,7 +556,11 @@ pub(crate) struct Deliveries {
     responses((status = 200, body = Deliveries), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn deliveries(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<JobId>) -> ApiResult<axum::Json<Deliveries>> {
+pub(crate) async fn deliveries(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<JobId>,
+) -> ApiResult<axum::Json<Deliveries>> {
     state.store.get(caller.scope(), id).await?.ok_or(ApiError::NotFound("job"))?;
     Ok(axum::Json(Deliveries { deliveries: state.store.deliveries(caller.scope(), id).await? }))
 }

@@ -32,8 +32,8 @@ use kiln_storage::BlobStore;
 
 pub(crate) use ops::HttpMetrics;
 pub(crate) use rate_limit::RateLimit;
-pub(crate) use submitter::Submitter;
 use signing::UrlSigner;
+pub(crate) use submitter::Submitter;
 use views::Links;
 
 use crate::webhooks::AllowList;

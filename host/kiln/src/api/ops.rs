@@ -8,7 +8,6 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use uuid::Uuid;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -16,9 +15,10 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use tracing::Instrument;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
+use uuid::Uuid;
 
 use super::extract::Caller;
 use super::problem::{ApiError, ApiResult, Problem};
@@ -45,8 +45,16 @@ impl HttpMetrics {
         // 100 µs to about 50 s.
         let duration: Family<RouteLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0001, 2.0, 20)));
-        registry.register("kiln_http_requests", "HTTP requests by route and status", requests.clone());
-        registry.register("kiln_http_request_duration_seconds", "Time to answer (headers; bodies stream on)", duration.clone());
+        registry.register(
+            "kiln_http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "kiln_http_request_duration_seconds",
+            "Time to answer (headers; bodies stream on)",
+            duration.clone(),
+        );
         Self { registry: Mutex::new(registry), requests, duration }
     }
 }
@@ -55,8 +63,15 @@ impl HttpMetrics {
 /// path, so ids do not explode the label set).
 /// Also gives every request an id: in the `x-request-id` header, in every
 /// problem body, and on every log line written while answering it.
-pub(crate) async fn observe(State(state): State<Arc<ApiState>>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+pub(crate) async fn observe(
+    State(state): State<Arc<ApiState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let method = request.method().to_string();
     let id = Uuid::now_v7();
     let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
@@ -111,7 +126,8 @@ pub(crate) async fn metrics(State(state): State<Arc<ApiState>>) -> ApiResult<Res
     let registry = state.metrics.registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     prometheus_client::encoding::text::encode(&mut text, &registry).map_err(ApiError::internal)?;
     drop(registry);
-    let content_type = HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
+    let content_type =
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 
@@ -124,7 +140,10 @@ pub(crate) struct OrganisationView {
 
 /// The caller's organisation, with its webhook signing secret.
 #[utoipa::path(get, operation_id = "get_organisation", path = "/v1/organisation", tag = "ops", responses((status = 200, body = OrganisationView)), security(("api_key" = [])))]
-pub(crate) async fn organisation(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<axum::Json<OrganisationView>> {
+pub(crate) async fn organisation(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+) -> ApiResult<axum::Json<OrganisationView>> {
     let webhook_secret = state.store.webhook_secret(caller.organisation()).await?;
     Ok(axum::Json(OrganisationView { id: caller.organisation(), webhook_secret }))
 }
@@ -173,15 +192,24 @@ impl Modify for CommonProblems {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         let problem = |description: &str| {
-            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
-            ResponseBuilder::new().description(description).content("application/problem+json", content).build()
+            let content =
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/problem+json", content)
+                .build()
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            let operations =
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
                 let keyed = operation.security.as_ref().is_some_and(|s| !s.is_empty());
                 let mut add = |status: &str, description: &str| {
-                    operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description).into());
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(description).into());
                 };
                 add("400", "A malformed path, query or header");
                 if keyed {

@@ -69,9 +69,17 @@ fn schema(plugin: &Plugin) -> serde_json::Value {
 
 /// Lists the artifact types this server generates.
 #[utoipa::path(get, operation_id = "list_plugins", path = "/v1/plugins", tag = "plugins", responses((status = 200, body = PluginList)), security(("api_key" = [])))]
-pub(crate) async fn list(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<axum::Json<PluginList>> {
+pub(crate) async fn list(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+) -> ApiResult<axum::Json<PluginList>> {
     let disabled = state.store.disabled_plugins().await?;
-    let plugins = state.plugins.types().filter_map(|kind| state.plugins.get(kind)).map(|plugin| summary(plugin, &disabled)).collect();
+    let plugins = state
+        .plugins
+        .types()
+        .filter_map(|kind| state.plugins.get(kind))
+        .map(|plugin| summary(plugin, &disabled))
+        .collect();
     Ok(axum::Json(PluginList { plugins }))
 }
 
@@ -82,12 +90,17 @@ pub(crate) async fn list(State(state): State<Arc<ApiState>>, _caller: Caller) ->
     responses((status = 200, body = PluginDetail), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn get(State(state): State<Arc<ApiState>>, _caller: Caller, Path(kind): Path<String>) -> ApiResult<axum::Json<PluginDetail>> {
+pub(crate) async fn get(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path(kind): Path<String>,
+) -> ApiResult<axum::Json<PluginDetail>> {
     detail(&state, &kind).await.map(axum::Json)
 }
 
 async fn detail(state: &ApiState, kind: &str) -> ApiResult<PluginDetail> {
-    let plugin = state.plugins.get(kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
+    let plugin =
+        state.plugins.get(kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
     let disabled = state.store.disabled_plugins().await?;
     let info = plugin.info();
     Ok(PluginDetail {
@@ -97,7 +110,10 @@ async fn detail(state: &ApiState, kind: &str) -> ApiResult<PluginDetail> {
         examples: info
             .examples
             .iter()
-            .map(|example| PluginExample { title: example.title.clone(), spec: serde_json::from_str(&example.spec).unwrap_or_default() })
+            .map(|example| PluginExample {
+                title: example.title.clone(),
+                spec: serde_json::from_str(&example.spec).unwrap_or_default(),
+            })
             .collect(),
     })
 }
@@ -111,7 +127,11 @@ async fn detail(state: &ApiState, kind: &str) -> ApiResult<PluginDetail> {
               (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn disable(State(state): State<Arc<ApiState>>, caller: Caller, Path(kind): Path<String>) -> ApiResult<axum::Json<PluginDetail>> {
+pub(crate) async fn disable(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(kind): Path<String>,
+) -> ApiResult<axum::Json<PluginDetail>> {
     set_enabled(&state, &caller, &kind, false).await
 }
 
@@ -123,11 +143,20 @@ pub(crate) async fn disable(State(state): State<Arc<ApiState>>, caller: Caller, 
               (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("api_key" = []))
 )]
-pub(crate) async fn enable(State(state): State<Arc<ApiState>>, caller: Caller, Path(kind): Path<String>) -> ApiResult<axum::Json<PluginDetail>> {
+pub(crate) async fn enable(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(kind): Path<String>,
+) -> ApiResult<axum::Json<PluginDetail>> {
     set_enabled(&state, &caller, &kind, true).await
 }
 
-async fn set_enabled(state: &ApiState, caller: &Caller, kind: &str, enabled: bool) -> ApiResult<axum::Json<PluginDetail>> {
+async fn set_enabled(
+    state: &ApiState,
+    caller: &Caller,
+    kind: &str,
+    enabled: bool,
+) -> ApiResult<axum::Json<PluginDetail>> {
     caller.require_admin()?;
     state.plugins.get(kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
     state.store.set_plugin_enabled(kind, enabled).await?;
@@ -163,7 +192,11 @@ pub(crate) struct Tools {
 /// What a model reads before writing a spec: the plugin's summary and
 /// description (without repeating the summary), then the limits every job
 /// meets, so it can size a spec before it is refused.
-fn tool_description(info: &kiln_core::PluginInfo, limits: &kiln_runtime::Limits, validate: &kiln_runtime::Limits) -> String {
+fn tool_description(
+    info: &kiln_core::PluginInfo,
+    limits: &kiln_runtime::Limits,
+    validate: &kiln_runtime::Limits,
+) -> String {
     let summary = info.summary.trim();
     let mut body = info.description.trim();
     let normal = |s: &str| s.trim().trim_end_matches('.').to_lowercase();
@@ -190,7 +223,11 @@ fn tool_description(info: &kiln_core::PluginInfo, limits: &kiln_runtime::Limits,
 
 /// Tool definitions for LLMs, one per enabled plugin.
 #[utoipa::path(get, operation_id = "list_tools", path = "/v1/tools", tag = "plugins", params(ToolsQuery), responses((status = 200, body = Tools)), security(("api_key" = [])))]
-pub(crate) async fn tools(State(state): State<Arc<ApiState>>, _caller: Caller, Query(query): Query<ToolsQuery>) -> ApiResult<axum::Json<Tools>> {
+pub(crate) async fn tools(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Query(query): Query<ToolsQuery>,
+) -> ApiResult<axum::Json<Tools>> {
     let disabled = state.store.disabled_plugins().await?;
     let tools = state
         .plugins

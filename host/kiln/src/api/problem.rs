@@ -83,24 +83,42 @@ impl ApiError {
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Missing or unknown API key"),
+            Self::Unauthorized(_) => {
+                (StatusCode::UNAUTHORIZED, "unauthorized", "Missing or unknown API key")
+            }
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed for this key"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-            Self::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
-            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
-            Self::UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported content type")
+            Self::BadRequest { .. } => {
+                (StatusCode::BAD_REQUEST, "bad-request", "Malformed request")
             }
+            Self::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+            }
+            Self::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported content type",
+            ),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Body too large"),
-            Self::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Invalid request"),
-            Self::IdempotencyKeyReused { .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency-Key reused")
+            Self::Invalid { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Invalid request")
             }
-            Self::RangeNotSatisfiable { .. } => {
-                (StatusCode::RANGE_NOT_SATISFIABLE, "range-not-satisfiable", "Range not satisfiable")
+            Self::IdempotencyKeyReused { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+            ),
+            Self::RangeNotSatisfiable { .. } => (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range-not-satisfiable",
+                "Range not satisfiable",
+            ),
+            Self::RateLimited(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests")
             }
-            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+            Self::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
     }
@@ -113,7 +131,9 @@ impl IntoResponse for ApiError {
             tracing::error!(error = format!("{err:#}"), "request failed");
         }
         let violations = match &self {
-            Self::BadRequest { violations, .. } | Self::Invalid { violations, .. } => violations.clone(),
+            Self::BadRequest { violations, .. } | Self::Invalid { violations, .. } => {
+                violations.clone()
+            }
             _ => Vec::new(),
         };
         let problem = Problem {
@@ -129,7 +149,10 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         match self {
             Self::Unauthorized(_) => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"kiln\""));
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"kiln\""),
+                );
             }
             Self::RangeNotSatisfiable { size } => {
                 if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
@@ -169,7 +192,9 @@ impl From<kiln_storage::Error> for ApiError {
         match err {
             E::RangeNotSatisfiable { size } => Self::RangeNotSatisfiable { size },
             E::TooLarge { limit } => Self::TooLarge(limit),
-            E::Unreachable { .. } => Self::Unavailable("file storage is unreachable; try again shortly".into()),
+            E::Unreachable { .. } => {
+                Self::Unavailable("file storage is unreachable; try again shortly".into())
+            }
             other => Self::Internal(other.into()),
         }
     }

@@ -38,8 +38,16 @@ impl UrlSigner {
     }
 
     /// Whether `signature` is right, compared in constant time.
-    pub(crate) fn verify(&self, artifact: ArtifactId, organisation: OrgId, expires: i64, signature: &str) -> bool {
-        hex::decode(signature).is_ok_and(|bytes| self.mac(artifact, organisation, expires).verify_slice(&bytes).is_ok())
+    pub(crate) fn verify(
+        &self,
+        artifact: ArtifactId,
+        organisation: OrgId,
+        expires: i64,
+        signature: &str,
+    ) -> bool {
+        hex::decode(signature).is_ok_and(|bytes| {
+            self.mac(artifact, organisation, expires).verify_slice(&bytes).is_ok()
+        })
     }
 }
 
@@ -47,7 +55,8 @@ impl UrlSigner {
 /// `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the organisation's secret>`.
 /// Receivers recompute it and reject old timestamps to stop replays.
 pub(crate) fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
     format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))

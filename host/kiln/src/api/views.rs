@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use kiln_core::{
-    Artifact, ArtifactId, AssetRef, Job, JobError, JobId, JobState, PluginRef, Progress, UsageReport, WebhookState,
+    Artifact, ArtifactId, AssetRef, Job, JobError, JobId, JobState, PluginRef, Progress,
+    UsageReport, WebhookState,
 };
 use kiln_queue::{JobStore, Scope};
-use uuid::Uuid;
 use serde::Serialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// A job as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,7 +119,11 @@ impl Links {
         let this = self.url(&format!("/v1/jobs/{}", job.id));
         let artifacts = artifacts.map(|artifacts| {
             let names = filenames(job.display_name.as_deref(), &artifacts);
-            artifacts.into_iter().zip(names).map(|(artifact, name)| self.artifact(artifact, name)).collect()
+            artifacts
+                .into_iter()
+                .zip(names)
+                .map(|(artifact, name)| self.artifact(artifact, name))
+                .collect()
         });
         JobView {
             id: job.id,
@@ -138,7 +143,9 @@ impl Links {
             cancel_requested: job.cancel_requested,
             plugin: job.plugin,
             usage: job.usage,
-            webhook: job.webhook_state.map(|state| WebhookView { state, attempts: job.webhook_attempts }),
+            webhook: job
+                .webhook_state
+                .map(|state| WebhookView { state, attempts: job.webhook_attempts }),
             created_at: job.created_at,
             started_at: job.started_at,
             finished_at: job.finished_at,
@@ -165,7 +172,11 @@ impl Links {
             size: artifact.size,
             sha256: artifact.sha256,
             created_at: artifact.created_at,
-            links: ArtifactLinks { content: format!("{this}/content"), url: format!("{this}/url"), this },
+            links: ArtifactLinks {
+                content: format!("{this}/content"),
+                url: format!("{this}/url"),
+                this,
+            },
         }
     }
 
@@ -181,7 +192,10 @@ impl Links {
         Ok(artifacts
             .into_iter()
             .map(|artifact| {
-                let name = names.get(&artifact.id).cloned().unwrap_or_else(|| basename(&artifact.path).to_owned());
+                let name = names
+                    .get(&artifact.id)
+                    .cloned()
+                    .unwrap_or_else(|| basename(&artifact.path).to_owned());
                 self.artifact(artifact, name)
             })
             .collect())
@@ -203,9 +217,13 @@ pub(crate) async fn download_names(
         let Some(job) = store.get(scope, job_id).await? else { continue };
         let siblings = match job.display_name {
             Some(_) => store.artifacts(scope, job_id).await?,
-            None => artifacts.iter().filter(|artifact| artifact.job_id == job_id).cloned().collect(),
+            None => {
+                artifacts.iter().filter(|artifact| artifact.job_id == job_id).cloned().collect()
+            }
         };
-        for (artifact, name) in siblings.iter().zip(filenames(job.display_name.as_deref(), &siblings)) {
+        for (artifact, name) in
+            siblings.iter().zip(filenames(job.display_name.as_deref(), &siblings))
+        {
             names.insert(artifact.id, name);
         }
     }
@@ -219,7 +237,11 @@ fn filenames(display_name: Option<&str>, artifacts: &[Artifact]) -> Vec<String> 
         (Some(display), [only]) => {
             let extension = basename(&only.path).rsplit_once('.').map(|(_, extension)| extension);
             match extension {
-                Some(extension) if !display.to_lowercase().ends_with(&format!(".{}", extension.to_lowercase())) => {
+                Some(extension)
+                    if !display
+                        .to_lowercase()
+                        .ends_with(&format!(".{}", extension.to_lowercase())) =>
+                {
                     vec![format!("{display}.{extension}")]
                 }
                 _ => vec![display.to_owned()],
@@ -258,6 +280,9 @@ mod tests {
         assert_eq!(filenames(Some("Q1 sales"), &[artifact("out/report.xlsx")]), ["Q1 sales.xlsx"]);
         assert_eq!(filenames(Some("Q1.XLSX"), &[artifact("report.xlsx")]), ["Q1.XLSX"]);
         assert_eq!(filenames(None, &[artifact("out/report.xlsx")]), ["report.xlsx"]);
-        assert_eq!(filenames(Some("both"), &[artifact("a.tf"), artifact("b/c.tf")]), ["a.tf", "c.tf"]);
+        assert_eq!(
+            filenames(Some("both"), &[artifact("a.tf"), artifact("b/c.tf")]),
+            ["a.tf", "c.tf"]
+        );
     }
 }

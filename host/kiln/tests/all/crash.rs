@@ -62,13 +62,21 @@ async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() ->
 async fn killed_worker_loses_nothing(database: TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
-    std::fs::copy(component("kiln_testing_plugin.wasm"), dir.path().join("plugins/testing.wasm")).unwrap();
+    std::fs::copy(component("kiln_testing_plugin.wasm"), dir.path().join("plugins/testing.wasm"))
+        .unwrap();
     let store = database.store().await;
     let org = store.organisation("acme").await.unwrap().id;
     // 12 steps of 150 ms: each job runs about 1.8 s.
     let spec = serde_json::json!({"behaviour": "slow", "steps": 12, "step_ms": 150});
-    let jobs: Vec<_> = (0..JOBS).map(|_| NewJob::new(org, "crash", "testing", spec.clone())).collect();
-    let ids: Vec<_> = store.submit(jobs).await.unwrap().iter().map(|submitted| submitted.job().unwrap().id).collect();
+    let jobs: Vec<_> =
+        (0..JOBS).map(|_| NewJob::new(org, "crash", "testing", spec.clone())).collect();
+    let ids: Vec<_> = store
+        .submit(jobs)
+        .await
+        .unwrap()
+        .iter()
+        .map(|submitted| submitted.job().unwrap().id)
+        .collect();
 
     let mut first = Worker::start(&database, dir.path(), "first");
     let store_ref: &dyn JobStore = store.as_ref();
@@ -76,7 +84,9 @@ async fn killed_worker_loses_nothing(database: TestDatabase) {
         let mut running = 0;
         for id in &ids {
             let job = store_ref.get(Scope::Operator, *id).await.unwrap().unwrap();
-            running += usize::from(job.state == JobState::Running && job.progress.is_some_and(|p| p.done >= 2));
+            running += usize::from(
+                job.state == JobState::Running && job.progress.is_some_and(|p| p.done >= 2),
+            );
         }
         running >= 3
     })
@@ -98,7 +108,9 @@ async fn killed_worker_loses_nothing(database: TestDatabase) {
     wait_for("every job to finish", Duration::from_secs(90), async || {
         let mut finished = 0;
         for id in &ids {
-            finished += usize::from(store_ref.get(Scope::Operator, *id).await.unwrap().unwrap().state.is_terminal());
+            finished += usize::from(
+                store_ref.get(Scope::Operator, *id).await.unwrap().unwrap().state.is_terminal(),
+            );
         }
         finished == JOBS
     })
@@ -113,21 +125,29 @@ async fn killed_worker_loses_nothing(database: TestDatabase) {
         let artifacts = store.artifacts(Scope::Operator, *id).await.unwrap();
         assert_eq!(artifacts.len(), 1, "job {id} has its one output recorded once");
         let job_dir = dir.path().join(format!("data/blobs/orgs/{org}/sessions/crash/jobs/{id}"));
-        let files: Vec<_> = std::fs::read_dir(&job_dir).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+        let files: Vec<_> =
+            std::fs::read_dir(&job_dir).unwrap().map(|entry| entry.unwrap().file_name()).collect();
         assert_eq!(files, ["slow.txt"], "job {id} has its one output stored once");
         assert_eq!(std::fs::read_to_string(job_dir.join("slow.txt")).unwrap(), "12");
         if interrupted.contains(id) {
             assert_eq!(job.attempt, 2, "job {id} was rescued and run again");
-            let rescue = events.iter().find(|event| event.kind == EventKind::Queued && event.data["reason"] == "retry");
-            let rescue = rescue.unwrap_or_else(|| panic!("job {id} has a rescue event: {events:?}"));
-            assert_eq!(rescue.data["error"]["kind"], serde_json::to_value(ErrorKind::LeaseExpired).unwrap());
+            let rescue = events
+                .iter()
+                .find(|event| event.kind == EventKind::Queued && event.data["reason"] == "retry");
+            let rescue =
+                rescue.unwrap_or_else(|| panic!("job {id} has a rescue event: {events:?}"));
+            assert_eq!(
+                rescue.data["error"]["kind"],
+                serde_json::to_value(ErrorKind::LeaseExpired).unwrap()
+            );
         } else {
             assert_eq!(job.attempt, 1, "job {id} ran once");
         }
     }
 
     // SIGTERM stops an idle worker cleanly.
-    let status = Command::new("kill").args(["-TERM", &second.child.id().to_string()]).status().unwrap();
+    let status =
+        Command::new("kill").args(["-TERM", &second.child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let exit = second.child.wait().unwrap();
     assert!(exit.success(), "graceful exit, got {exit:?}\n{}", second.log());

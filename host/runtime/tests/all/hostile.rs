@@ -25,7 +25,10 @@ async fn infinite_loop_stops_within_its_cpu_deadline() {
     let runtime = runtime();
     let plugin = testing_plugin(&runtime).await;
     let started = Instant::now();
-    let (report, _dir) = Run::behaviour("loop").limits(|l| l.cpu_time = Duration::from_secs(1)).on(&runtime, &plugin).await;
+    let (report, _dir) = Run::behaviour("loop")
+        .limits(|l| l.cpu_time = Duration::from_secs(1))
+        .on(&runtime, &plugin)
+        .await;
     let elapsed = started.elapsed();
     assert_eq!(stopped_by(&report.outcome), Some(Limit::CpuTime(1000)));
     assert_eq!(report.outcome.to_string(), "limit exceeded: cpu time (1000 ms)");
@@ -41,10 +44,16 @@ async fn guest_blocked_in_a_host_call_stops_at_the_wall_clock_limit() {
     let runtime = runtime();
     let plugin = testing_plugin(&runtime).await;
     let started = Instant::now();
-    let (report, _dir) =
-        Run::behaviour("sleep").limits(|l| l.wall_clock = Duration::from_millis(500)).on(&runtime, &plugin).await;
+    let (report, _dir) = Run::behaviour("sleep")
+        .limits(|l| l.wall_clock = Duration::from_millis(500))
+        .on(&runtime, &plugin)
+        .await;
     assert_eq!(stopped_by(&report.outcome), Some(Limit::WallClock(500)));
-    assert!(started.elapsed() < Duration::from_millis(500) + MARGIN, "stopped after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(500) + MARGIN,
+        "stopped after {:?}",
+        started.elapsed()
+    );
     assert_still_works(&runtime, &plugin).await;
 }
 
@@ -52,9 +61,14 @@ async fn guest_blocked_in_a_host_call_stops_at_the_wall_clock_limit() {
 async fn memory_bomb_hits_the_memory_limit() {
     let runtime = runtime();
     let plugin = testing_plugin(&runtime).await;
-    let (report, _dir) = Run::behaviour("memory-bomb").limits(|l| l.memory_bytes = 64 << 20).on(&runtime, &plugin).await;
+    let (report, _dir) = Run::behaviour("memory-bomb")
+        .limits(|l| l.memory_bytes = 64 << 20)
+        .on(&runtime, &plugin)
+        .await;
     assert_eq!(report.outcome.to_string(), "limit exceeded: memory (64 MiB)");
-    assert!(report.usage.peak_memory_bytes <= 64 << 20 && report.usage.peak_memory_bytes > 32 << 20);
+    assert!(
+        report.usage.peak_memory_bytes <= 64 << 20 && report.usage.peak_memory_bytes > 32 << 20
+    );
     assert_still_works(&runtime, &plugin).await;
 }
 
@@ -62,7 +76,10 @@ async fn memory_bomb_hits_the_memory_limit() {
 async fn huge_output_hits_the_output_byte_quota() {
     let runtime = runtime();
     let plugin = testing_plugin(&runtime).await;
-    let (report, dir) = Run::behaviour("huge-output").limits(|l| l.output_bytes = 8 << 20).on(&runtime, &plugin).await;
+    let (report, dir) = Run::behaviour("huge-output")
+        .limits(|l| l.output_bytes = 8 << 20)
+        .on(&runtime, &plugin)
+        .await;
     assert_eq!(stopped_by(&report.outcome), Some(Limit::OutputBytes(8 << 20)));
     assert_eq!(report.usage.output_bytes, 8 << 20, "the quota is filled exactly, never exceeded");
     assert!(std::fs::metadata(dir.path().join("huge.bin")).unwrap().len() <= 8 << 20);
@@ -73,7 +90,8 @@ async fn huge_output_hits_the_output_byte_quota() {
 async fn many_files_hit_the_file_count_quota() {
     let runtime = runtime();
     let plugin = testing_plugin(&runtime).await;
-    let (report, _dir) = Run::behaviour("many-files").limits(|l| l.output_files = 25).on(&runtime, &plugin).await;
+    let (report, _dir) =
+        Run::behaviour("many-files").limits(|l| l.output_files = 25).on(&runtime, &plugin).await;
     assert_eq!(stopped_by(&report.outcome), Some(Limit::OutputFiles(25)));
     assert_eq!(report.usage.files, 25);
     assert_still_works(&runtime, &plugin).await;
@@ -99,7 +117,10 @@ async fn log_flood_hits_the_log_limit() {
     let runtime = runtime();
     let plugin = testing_plugin(&runtime).await;
     for behaviour in ["log-flood", "stdout-flood"] {
-        let (report, _dir) = Run::behaviour(behaviour).limits(|l| l.log_bytes = 32 << 10).on(&runtime, &plugin).await;
+        let (report, _dir) = Run::behaviour(behaviour)
+            .limits(|l| l.log_bytes = 32 << 10)
+            .on(&runtime, &plugin)
+            .await;
         assert_eq!(stopped_by(&report.outcome), Some(Limit::LogBytes(32 << 10)), "{behaviour}");
         assert!(report.usage.log_bytes <= 32 << 10, "{behaviour}");
         assert!(!report.log.is_empty(), "{behaviour}: the log up to the limit is kept");
@@ -124,7 +145,8 @@ async fn table_growth_hits_the_table_element_limit() {
 async fn a_run_needing_more_instances_than_allowed_is_stopped() {
     let runtime = runtime();
     let plugin = testing_plugin(&runtime).await;
-    let (report, _dir) = Run::behaviour("ok").limits(|l| l.instances = 1).on(&runtime, &plugin).await;
+    let (report, _dir) =
+        Run::behaviour("ok").limits(|l| l.instances = 1).on(&runtime, &plugin).await;
     assert_eq!(stopped_by(&report.outcome), Some(Limit::Instances(1)));
     assert_still_works(&runtime, &plugin).await;
 }
@@ -174,7 +196,8 @@ async fn network_is_denied_even_to_loopback() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let (report, _dir) = Run::behaviour("open-socket").param("addr", json!(addr)).on(&runtime, &plugin).await;
+    let (report, _dir) =
+        Run::behaviour("open-socket").param("addr", json!(addr)).on(&runtime, &plugin).await;
     let msg = failure(&report.outcome);
     assert!(msg.starts_with("network denied: tcp connect"), "{msg}");
     assert!(listener.accept().is_err(), "a connection reached the listener");
@@ -186,7 +209,10 @@ async fn unfinished_files_fail_the_run() {
     let runtime = runtime();
     let plugin = testing_plugin(&runtime).await;
     for drop_handle in [false, true] {
-        let (report, _dir) = Run::behaviour("unfinished").param("drop_handle", json!(drop_handle)).on(&runtime, &plugin).await;
+        let (report, _dir) = Run::behaviour("unfinished")
+            .param("drop_handle", json!(drop_handle))
+            .on(&runtime, &plugin)
+            .await;
         assert_eq!(failure(&report.outcome), "the plugin returned without finishing `partial.txt`");
         assert!(report.files.is_empty());
     }
@@ -219,12 +245,18 @@ async fn clock_is_fixed_and_randomness_is_seeded_per_run() {
     let mut seen = Vec::new();
     for seed in [Some(1), Some(1), Some(2)] {
         let dir = tempfile::tempdir().unwrap();
-        let mut request = GenerateRequest::new(json!({"behaviour": "clock-random"}).to_string(), dir.path());
+        let mut request =
+            GenerateRequest::new(json!({"behaviour": "clock-random"}).to_string(), dir.path());
         request.seed = seed;
         let report = runtime.generate(&plugin, request).await.unwrap();
         assert_eq!(report.outcome, Outcome::Succeeded);
-        let clock: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("clock.json")).unwrap()).unwrap();
-        assert_eq!(clock["wall_clock_nanos"], json!(946_684_800_000_000_000_u64), "2000-01-01T00:00:00Z");
+        let clock: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("clock.json")).unwrap()).unwrap();
+        assert_eq!(
+            clock["wall_clock_nanos"],
+            json!(946_684_800_000_000_000_u64),
+            "2000-01-01T00:00:00Z"
+        );
         assert_eq!(clock["monotonic_elapsed_nanos"], json!(0));
         seen.push(clock["random_hex"].as_str().unwrap().to_owned());
     }
@@ -238,7 +270,8 @@ async fn cancel_ends_a_running_job() {
     let plugin = testing_plugin(&runtime).await;
     for behaviour in ["loop", "sleep"] {
         let dir = tempfile::tempdir().unwrap();
-        let mut request = GenerateRequest::new(json!({ "behaviour": behaviour }).to_string(), dir.path());
+        let mut request =
+            GenerateRequest::new(json!({ "behaviour": behaviour }).to_string(), dir.path());
         let cancel = CancellationToken::new();
         request.cancel = cancel.clone();
         let canceller = tokio::spawn(async move {
@@ -249,7 +282,11 @@ async fn cancel_ends_a_running_job() {
         let report = runtime.generate(&plugin, request).await.unwrap();
         canceller.await.unwrap();
         assert_eq!(report.outcome, Outcome::Stopped(Stop::Canceled), "{behaviour}");
-        assert!(started.elapsed() < Duration::from_millis(200) + MARGIN, "{behaviour}: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_millis(200) + MARGIN,
+            "{behaviour}: {:?}",
+            started.elapsed()
+        );
     }
     assert_still_works(&runtime, &plugin).await;
 }
@@ -260,7 +297,10 @@ async fn progress_log_and_assets_reach_the_host() {
     let plugin = testing_plugin(&runtime).await;
     let dir = tempfile::tempdir().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut request = GenerateRequest::new(json!({"behaviour": "ok", "progress_steps": 4}).to_string(), dir.path());
+    let mut request = GenerateRequest::new(
+        json!({"behaviour": "ok", "progress_steps": 4}).to_string(),
+        dir.path(),
+    );
     request.on_progress = Some(Box::new(move |p| tx.send((p.done, p.total)).unwrap()));
     let report = runtime.generate(&plugin, request).await.unwrap();
     assert_eq!(report.outcome, Outcome::Succeeded);
@@ -269,11 +309,17 @@ async fn progress_log_and_assets_reach_the_host() {
     assert!(report.log.iter().any(|e| e.source == LogSource::Info));
     let file = &report.files[0];
     assert_eq!((file.path.as_str(), file.size), ("hello.txt", 5));
-    assert_eq!(file.sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "sha256 of `hello`");
+    assert_eq!(
+        file.sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+        "sha256 of `hello`"
+    );
 
     let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let dir = tempfile::tempdir().unwrap();
-    let mut request = GenerateRequest::new(json!({"behaviour": "echo-asset", "name": "data.bin"}).to_string(), dir.path());
+    let mut request = GenerateRequest::new(
+        json!({"behaviour": "echo-asset", "name": "data.bin"}).to_string(),
+        dir.path(),
+    );
     request.assets = vec![kiln_runtime::Asset {
         name: "data.bin".into(),
         media_type: "application/octet-stream".into(),
@@ -298,7 +344,11 @@ async fn limits_above_the_runtime_ceiling_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn more_runs_than_instance_slots_wait_for_a_slot_instead_of_failing() {
     let cache = std::env::temp_dir().join("kiln-test-cache");
-    let config = kiln_runtime::RuntimeConfig { cache_dir: Some(cache), max_concurrent_runs: 2, ..Default::default() };
+    let config = kiln_runtime::RuntimeConfig {
+        cache_dir: Some(cache),
+        max_concurrent_runs: 2,
+        ..Default::default()
+    };
     let runtime = std::sync::Arc::new(kiln_runtime::Runtime::new(config).unwrap());
     let plugin = std::sync::Arc::new(testing_plugin(&runtime).await);
     // Six runs that each hold a slot for a second, on two slots.
@@ -306,15 +356,23 @@ async fn more_runs_than_instance_slots_wait_for_a_slot_instead_of_failing() {
     let mut runs = tokio::task::JoinSet::new();
     for _ in 0..6 {
         let (runtime, plugin) = (runtime.clone(), plugin.clone());
-        runs.spawn(async move { Run::behaviour("sleep").param("secs", json!(1)).on(&runtime, &plugin).await.0.outcome });
+        runs.spawn(async move {
+            Run::behaviour("sleep").param("secs", json!(1)).on(&runtime, &plugin).await.0.outcome
+        });
     }
     while let Some(outcome) = runs.join_next().await {
         // The sleeper writes nothing; what matters is that no run was stopped.
         assert_eq!(
             outcome.unwrap(),
-            Outcome::Refused(PluginError::Failed("the plugin returned without writing a file".into()))
+            Outcome::Refused(PluginError::Failed(
+                "the plugin returned without writing a file".into()
+            ))
         );
     }
-    assert!(started.elapsed() >= Duration::from_secs(3), "two slots ran six one-second runs in {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "two slots ran six one-second runs in {:?}",
+        started.elapsed()
+    );
     assert_still_works(&runtime, &plugin).await;
 }

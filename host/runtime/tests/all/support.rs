@@ -8,7 +8,9 @@ pub(crate) fn workspace() -> PathBuf {
 
 /// A built plugin component, or a panic that says how to build it.
 pub(crate) fn component(file: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"));
     let path = target.join("wasm32-wasip2/release").join(file);
     assert!(path.exists(), "{} is missing: run scripts/build-plugins first", path.display());
     path
@@ -17,7 +19,8 @@ pub(crate) fn component(file: &str) -> PathBuf {
 pub(crate) fn runtime() -> Runtime {
     // Shared by every test, so each component is compiled once per machine.
     let cache = std::env::temp_dir().join("kiln-test-cache");
-    Runtime::new(RuntimeConfig { cache_dir: Some(cache), ..RuntimeConfig::default() }).expect("runtime")
+    Runtime::new(RuntimeConfig { cache_dir: Some(cache), ..RuntimeConfig::default() })
+        .expect("runtime")
 }
 
 pub(crate) async fn testing_plugin(runtime: &Runtime) -> Plugin {
@@ -45,7 +48,11 @@ impl Run {
         self
     }
 
-    pub(crate) async fn on(self, runtime: &Runtime, plugin: &Plugin) -> (RunReport, tempfile::TempDir) {
+    pub(crate) async fn on(
+        self,
+        runtime: &Runtime,
+        plugin: &Plugin,
+    ) -> (RunReport, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let mut request = GenerateRequest::new(self.spec.to_string(), dir.path());
         request.limits = self.limits;

@@ -13,7 +13,8 @@ async fn xlsx(runtime: &Runtime) -> Plugin {
 
 /// The Python with the independent readers, installed by the test command.
 fn python() -> String {
-    std::env::var("KILN_TEST_PYTHON").unwrap_or_else(|_| workspace().join(".venv/bin/python").display().to_string())
+    std::env::var("KILN_TEST_PYTHON")
+        .unwrap_or_else(|_| workspace().join(".venv/bin/python").display().to_string())
 }
 
 #[tokio::test]
@@ -23,20 +24,30 @@ async fn every_example_opens_in_openpyxl_with_its_content() {
     let out = tempfile::tempdir().unwrap();
     assert!(plugin.info().examples.len() >= 3);
     for (i, example) in plugin.info().examples.iter().enumerate() {
-        assert_eq!(runtime.check_spec(&plugin, &example.spec).await.unwrap(), Outcome::Succeeded, "{}", example.title);
+        assert_eq!(
+            runtime.check_spec(&plugin, &example.spec).await.unwrap(),
+            Outcome::Succeeded,
+            "{}",
+            example.title
+        );
         let dir = out.path().join(i.to_string());
         std::fs::create_dir(&dir).unwrap();
-        let report = runtime.generate(&plugin, GenerateRequest::new(example.spec.clone(), &dir)).await.unwrap();
+        let report = runtime
+            .generate(&plugin, GenerateRequest::new(example.spec.clone(), &dir))
+            .await
+            .unwrap();
         assert_eq!(report.outcome, Outcome::Succeeded, "{}: {:?}", example.title, report.log);
         assert_eq!(report.files.len(), 1);
-        assert_eq!(report.files[0].media_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        assert_eq!(
+            report.files[0].media_type,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
     }
     let script = workspace().join("plugins/xlsx/tests/check_examples.py");
-    let output = Command::new(python())
-        .arg(&script)
-        .arg(out.path())
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run {} ({err}): run scripts/test, which installs the readers", python()));
+    let output =
+        Command::new(python()).arg(&script).arg(out.path()).output().unwrap_or_else(|err| {
+            panic!("cannot run {} ({err}): run scripts/test, which installs the readers", python())
+        });
     assert!(
         output.status.success(),
         "openpyxl check failed:\n{}{}",
@@ -53,7 +64,10 @@ async fn the_same_spec_gives_the_same_bytes() {
     let mut hashes = Vec::new();
     for _ in 0..2 {
         let dir = tempfile::tempdir().unwrap();
-        let report = runtime.generate(&plugin, GenerateRequest::new(spec.clone(), dir.path())).await.unwrap();
+        let report = runtime
+            .generate(&plugin, GenerateRequest::new(spec.clone(), dir.path()))
+            .await
+            .unwrap();
         hashes.push(report.files[0].sha256.clone());
     }
     assert_eq!(hashes[0], hashes[1]);
@@ -61,7 +75,9 @@ async fn the_same_spec_gives_the_same_bytes() {
 
 async fn violations(runtime: &Runtime, plugin: &Plugin, spec: &str) -> Vec<(String, String)> {
     match runtime.check_spec(plugin, spec).await.unwrap() {
-        Outcome::Refused(PluginError::InvalidSpec(v)) => v.into_iter().map(|v| (v.pointer, v.message)).collect(),
+        Outcome::Refused(PluginError::InvalidSpec(v)) => {
+            v.into_iter().map(|v| (v.pointer, v.message)).collect()
+        }
         other => panic!("expected violations for {spec}, got {other:?}"),
     }
 }
@@ -84,7 +100,10 @@ async fn schema_violations_are_listed_with_pointers() {
     let pointers: Vec<&str> = v.iter().map(|(p, _)| p.as_str()).collect();
     assert!(pointers.contains(&"/sheets/0/name"), "{v:?}");
     // An unknown property is reported at its own pointer.
-    assert!(v.iter().any(|(p, m)| p == "/surprise" && m.starts_with("unknown property `surprise`")), "{v:?}");
+    assert!(
+        v.iter().any(|(p, m)| p == "/surprise" && m.starts_with("unknown property `surprise`")),
+        "{v:?}"
+    );
 }
 
 #[tokio::test]

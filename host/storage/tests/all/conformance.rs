@@ -86,7 +86,10 @@ pub(crate) async fn a_file_round_trips_with_its_size_and_sha256(b: &Backend) {
 
     assert_eq!(read(&*b.store, &key, None).await, bytes);
     let blob = b.store.get(&key, None).await.unwrap();
-    assert_eq!((blob.offset, blob.size, blob.total_size), (0, bytes.len() as u64, bytes.len() as u64));
+    assert_eq!(
+        (blob.offset, blob.size, blob.total_size),
+        (0, bytes.len() as u64, bytes.len() as u64)
+    );
     let meta = b.store.head(&key).await.unwrap().unwrap();
     assert_eq!(meta.size, bytes.len() as u64);
     if b.keeps_media_type {
@@ -101,7 +104,8 @@ pub(crate) async fn a_stream_round_trips_with_its_size_and_sha256(b: &Backend) {
     let t = Tenant::new();
     let key = t.key("upload.bin");
     let bytes = data(200_003, 2);
-    let stored = b.store.put_stream(&key, chunks(&bytes, 1000), "image/png", 1 << 20).await.unwrap();
+    let stored =
+        b.store.put_stream(&key, chunks(&bytes, 1000), "image/png", 1 << 20).await.unwrap();
     assert_eq!((stored.size, stored.sha256), (bytes.len() as u64, sha256(&bytes)));
     assert_eq!(read(&*b.store, &key, None).await, bytes);
 }
@@ -125,13 +129,21 @@ pub(crate) async fn writing_a_key_again_replaces_it(b: &Backend) {
 pub(crate) async fn a_failing_upload_stores_nothing_and_keeps_the_previous_blob(b: &Backend) {
     let t = Tenant::new();
     let fresh = t.key("fresh.bin");
-    let err = b.store.put_stream(&fresh, failing_after(&data(1000, 1)), "text/plain", u64::MAX).await.unwrap_err();
+    let err = b
+        .store
+        .put_stream(&fresh, failing_after(&data(1000, 1)), "text/plain", u64::MAX)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Upload(_)), "{err:?}");
     assert_eq!(b.store.head(&fresh).await.unwrap(), None);
 
     let existing = t.key("existing.bin");
     put(&*b.store, &existing, b"version one").await;
-    let err = b.store.put_stream(&existing, failing_after(&data(1000, 1)), "text/plain", u64::MAX).await.unwrap_err();
+    let err = b
+        .store
+        .put_stream(&existing, failing_after(&data(1000, 1)), "text/plain", u64::MAX)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Upload(_)), "{err:?}");
     assert_eq!(read(&*b.store, &existing, None).await, b"version one");
 }
@@ -139,25 +151,38 @@ pub(crate) async fn a_failing_upload_stores_nothing_and_keeps_the_previous_blob(
 pub(crate) async fn an_upload_over_its_limit_is_refused_and_stores_nothing(b: &Backend) {
     let t = Tenant::new();
     let key = t.key("big.bin");
-    let err = b.store.put_stream(&key, chunks(&data(1001, 1), 100), "text/plain", 1000).await.unwrap_err();
+    let err = b
+        .store
+        .put_stream(&key, chunks(&data(1001, 1), 100), "text/plain", 1000)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::TooLarge { limit: 1000 }), "{err:?}");
     assert_eq!(b.store.head(&key).await.unwrap(), None);
 
     put(&*b.store, &key, b"small").await;
-    let err = b.store.put_stream(&key, chunks(&data(1001, 1), 1001), "text/plain", 1000).await.unwrap_err();
+    let err = b
+        .store
+        .put_stream(&key, chunks(&data(1001, 1), 1001), "text/plain", 1000)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::TooLarge { limit: 1000 }), "{err:?}");
     assert_eq!(read(&*b.store, &key, None).await, b"small");
 }
 
 pub(crate) async fn an_upload_of_exactly_its_limit_is_stored(b: &Backend) {
     let key = Tenant::new().key("exact.bin");
-    let stored = b.store.put_stream(&key, chunks(&data(1000, 1), 300), "text/plain", 1000).await.unwrap();
+    let stored =
+        b.store.put_stream(&key, chunks(&data(1000, 1), 300), "text/plain", 1000).await.unwrap();
     assert_eq!(stored.size, 1000);
 }
 
 pub(crate) async fn a_multipart_upload_failing_midway_stores_nothing(b: &Backend) {
     let key = Tenant::new().key("midway.bin");
-    let err = b.store.put_stream(&key, failing_after(&data(9 * MIB, 3)), "text/plain", u64::MAX).await.unwrap_err();
+    let err = b
+        .store
+        .put_stream(&key, failing_after(&data(9 * MIB, 3)), "text/plain", u64::MAX)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Upload(_)), "{err:?}");
     assert_eq!(b.store.head(&key).await.unwrap(), None);
 }
@@ -165,7 +190,11 @@ pub(crate) async fn a_multipart_upload_failing_midway_stores_nothing(b: &Backend
 pub(crate) async fn a_multipart_upload_over_its_limit_stores_nothing(b: &Backend) {
     let key = Tenant::new().key("too-big.bin");
     let limit = 9 * MIB as u64;
-    let err = b.store.put_stream(&key, chunks(&data(10 * MIB, 3), MIB), "text/plain", limit).await.unwrap_err();
+    let err = b
+        .store
+        .put_stream(&key, chunks(&data(10 * MIB, 3), MIB), "text/plain", limit)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
     assert_eq!(b.store.head(&key).await.unwrap(), None);
 }
@@ -187,7 +216,10 @@ pub(crate) async fn readers_see_the_previous_blob_until_a_write_completes(b: &Ba
     let body = channel_stream(rx);
     let store = b.store.clone();
     let writer_key = key.clone();
-    let writer = tokio::spawn(async move { store.put_stream(&writer_key, body, "text/plain", u64::MAX).await });
+    let writer =
+        tokio::spawn(
+            async move { store.put_stream(&writer_key, body, "text/plain", u64::MAX).await },
+        );
     tx.send(Ok(bytes::Bytes::from(data(100_000, 5)))).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(read(&*b.store, &key, None).await, b"old");
@@ -198,7 +230,9 @@ pub(crate) async fn readers_see_the_previous_blob_until_a_write_completes(b: &Ba
     assert_eq!(read(&*b.store, &key, None).await, data(100_000, 5));
 }
 
-fn channel_stream(mut rx: mpsc::Receiver<std::io::Result<bytes::Bytes>>) -> kiln_storage::ByteStream {
+fn channel_stream(
+    mut rx: mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+) -> kiln_storage::ByteStream {
     stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
 }
 
@@ -216,7 +250,8 @@ pub(crate) async fn ranges_select_the_bytes_http_would(b: &Backend) {
         (ByteRange::Suffix { len: 100 }, 900, 100),
     ];
     let long_suffix = (ByteRange::Suffix { len: 5000 }, 0, 1000);
-    for (range, offset, size) in cases.into_iter().chain((!b.s3s_fs_quirks).then_some(long_suffix)) {
+    for (range, offset, size) in cases.into_iter().chain((!b.s3s_fs_quirks).then_some(long_suffix))
+    {
         let blob = b.store.get(&key, Some(range)).await.unwrap();
         assert_eq!((blob.offset, blob.size, blob.total_size), (offset, size, 1000), "{range:?}");
         let got = read(&*b.store, &key, Some(range)).await;
@@ -246,13 +281,17 @@ pub(crate) async fn ranges_outside_a_blob_are_refused(b: &Backend) {
 pub(crate) async fn a_missing_blob_is_not_found_and_has_no_head(b: &Backend) {
     let t = Tenant::new();
     put(&*b.store, &t.key("dir/present.txt"), b"here").await;
-    let mut missing = vec![t.key("absent.txt"), t.key("dir/absent.txt"), t.key("dir/present.txt/below")];
+    let mut missing =
+        vec![t.key("absent.txt"), t.key("dir/absent.txt"), t.key("dir/present.txt/below")];
     if !b.s3s_fs_quirks {
         missing.push(t.key("dir"));
     }
     for key in missing {
         let err = b.store.get(&key, None).await.unwrap_err();
-        assert!(matches!(&err, Error::NotFound { key: k } if *k == key.to_string()), "{key}: {err:?}");
+        assert!(
+            matches!(&err, Error::NotFound { key: k } if *k == key.to_string()),
+            "{key}: {err:?}"
+        );
         let err = b.store.get(&key, Some(ByteRange::From { start: 0 })).await.unwrap_err();
         assert!(matches!(err, Error::NotFound { .. }), "{key}: {err:?}");
         assert_eq!(b.store.head(&key).await.unwrap(), None, "{key}");
@@ -274,7 +313,8 @@ pub(crate) async fn deleting_a_prefix_removes_only_that_prefix(b: &Backend) {
     let sibling_session = job.session("s10"); // `s1` is a string prefix of `s10`
     let other_org = Tenant { org: uuid::Uuid::now_v7(), ..job.clone() };
     let doomed = [job.key("a.txt"), job.key("charts/b.png"), job.key("charts/deep/c.png")];
-    let survivors = [sibling_job.key("a.txt"), sibling_session.key("a.txt"), other_org.key("a.txt")];
+    let survivors =
+        [sibling_job.key("a.txt"), sibling_session.key("a.txt"), other_org.key("a.txt")];
     for key in doomed.iter().chain(&survivors) {
         put(&*b.store, key, key.as_str().as_bytes()).await;
     }
@@ -298,7 +338,9 @@ pub(crate) async fn deleting_a_prefix_removes_only_that_prefix(b: &Backend) {
 pub(crate) async fn deleting_a_prefix_of_more_than_a_thousand_blobs_removes_them_all(b: &Backend) {
     let t = Tenant::new();
     let keys: Vec<_> = (0..1003).map(|i| t.key(&format!("many/{i:04}.txt"))).collect();
-    stream::iter(&keys).for_each_concurrent(16, |key| async move { put(&*b.store, key, b"x").await }).await;
+    stream::iter(&keys)
+        .for_each_concurrent(16, |key| async move { put(&*b.store, key, b"x").await })
+        .await;
     assert_eq!(b.store.delete_prefix(&t.job_prefix()).await.unwrap(), 1003);
     assert_eq!(b.store.head(&keys[0]).await.unwrap(), None);
     assert_eq!(b.store.head(&keys[1002]).await.unwrap(), None);
@@ -311,7 +353,10 @@ pub(crate) async fn a_large_file_streams_through_in_parts(b: &Backend) {
     std::fs::write(file.path(), &bytes).unwrap();
 
     let stored = b.store.put_file(&key, file.path(), "application/octet-stream").await.unwrap();
-    assert_eq!((stored.size, stored.sha256.as_str()), (bytes.len() as u64, sha256(&bytes).as_str()));
+    assert_eq!(
+        (stored.size, stored.sha256.as_str()),
+        (bytes.len() as u64, sha256(&bytes).as_str())
+    );
 
     let blob = b.store.get(&key, None).await.unwrap();
     let mut body = blob.body;
@@ -350,7 +395,9 @@ pub(crate) async fn a_presigned_url_with_a_tampered_signature_or_key_is_refused(
     let (key, neighbour) = (t.key("a.txt"), t.key("b.txt"));
     put(&*b.store, &key, b"mine").await;
     put(&*b.store, &neighbour, b"not yours").await;
-    let Some(url) = b.store.presigned_get(&key, Duration::from_secs(600), "attachment").await.unwrap() else {
+    let Some(url) =
+        b.store.presigned_get(&key, Duration::from_secs(600), "attachment").await.unwrap()
+    else {
         assert!(!b.presigns);
         return;
     };
@@ -372,7 +419,9 @@ pub(crate) async fn a_presigned_url_with_a_tampered_signature_or_key_is_refused(
 pub(crate) async fn an_expired_presigned_url_is_refused(b: &Backend) {
     let key = Tenant::new().key("a.txt");
     put(&*b.store, &key, b"brief").await;
-    let Some(url) = b.store.presigned_get(&key, Duration::from_secs(1), "attachment").await.unwrap() else {
+    let Some(url) =
+        b.store.presigned_get(&key, Duration::from_secs(1), "attachment").await.unwrap()
+    else {
         assert!(!b.presigns);
         return;
     };
@@ -382,7 +431,11 @@ pub(crate) async fn an_expired_presigned_url_is_refused(b: &Backend) {
 
 pub(crate) async fn presigning_for_longer_than_seven_days_is_refused(b: &Backend) {
     let key = Tenant::new().key("a.txt");
-    let err = b.store.presigned_get(&key, MAX_PRESIGN + Duration::from_secs(1), "attachment").await.unwrap_err();
+    let err = b
+        .store
+        .presigned_get(&key, MAX_PRESIGN + Duration::from_secs(1), "attachment")
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Expiry { .. }), "{err:?}");
     let url = b.store.presigned_get(&key, MAX_PRESIGN, "attachment").await.unwrap();
     assert_eq!(url.is_some(), b.presigns);

@@ -33,9 +33,16 @@ fn keys_are_laid_out_tenant_first() {
     );
     let job_prefix = BlobKey::job_prefix(org(), "chat-42", job()).unwrap();
     let session_prefix = BlobKey::session_prefix(org(), "chat-42").unwrap();
-    assert!(job_prefix.contains(&key) && session_prefix.contains(&key) && BlobKey::org_prefix(org()).contains(&key));
+    assert!(
+        job_prefix.contains(&key)
+            && session_prefix.contains(&key)
+            && BlobKey::org_prefix(org()).contains(&key)
+    );
     assert!(session_prefix.as_str().ends_with("/sessions/chat-42/"));
-    assert!(!BlobKey::session_prefix(org(), "chat-4").unwrap().contains(&key), "prefixes end on a segment");
+    assert!(
+        !BlobKey::session_prefix(org(), "chat-4").unwrap().contains(&key),
+        "prefixes end on a segment"
+    );
 }
 
 #[test]
@@ -52,7 +59,11 @@ fn session_ids_outside_the_rules_are_refused_with_the_rule_named() {
     assert_eq!(refusal(".", "a"), "'.' and '..' are not allowed");
     assert_eq!(refusal("..", "a"), "'.' and '..' are not allowed");
     for bad in ["a/b", "a b", "a\\b", "é", "a\0", "a%2f"] {
-        assert_eq!(refusal(bad, "a"), "only A-Z, a-z, 0-9, '.', '_', ':' and '-' are allowed", "{bad:?}");
+        assert_eq!(
+            refusal(bad, "a"),
+            "only A-Z, a-z, 0-9, '.', '_', ':' and '-' are allowed",
+            "{bad:?}"
+        );
     }
     assert!(BlobKey::session_prefix(org(), "../x").is_err());
     assert!(BlobKey::job_prefix(org(), "", job()).is_err());
@@ -67,7 +78,11 @@ fn paths_that_could_escape_or_confuse_are_refused_with_the_rule_named() {
         assert_eq!(refusal("s", bad), "must not contain control characters", "{bad:?}");
     }
     for bad in ["a//b", "a/", "./"] {
-        assert_eq!(refusal("s", bad), "must not contain empty segments ('//' or a trailing '/')", "{bad:?}");
+        assert_eq!(
+            refusal("s", bad),
+            "must not contain empty segments ('//' or a trailing '/')",
+            "{bad:?}"
+        );
     }
     for bad in ["..", "../x", "a/../../x", ".", "a/./b"] {
         assert_eq!(refusal("s", bad), "must not contain '.' or '..' segments", "{bad:?}");
@@ -86,7 +101,9 @@ fn keys_longer_than_s3_allows_are_refused() {
 
 #[test]
 fn ordinary_plugin_paths_are_accepted() {
-    for path in ["report.xlsx", "charts/a.png", "Ünïcødé/файл.pdf", "a b/c (1).docx", ".hidden", "..x/y.."] {
+    for path in
+        ["report.xlsx", "charts/a.png", "Ünïcødé/файл.pdf", "a b/c (1).docx", ".hidden", "..x/y.."]
+    {
         BlobKey::artifact(org(), "s", job(), path).unwrap();
     }
 }
@@ -94,7 +111,14 @@ fn ordinary_plugin_paths_are_accepted() {
 #[test]
 fn refusals_say_what_was_refused_and_why() {
     let err = BlobKey::artifact(org(), "s", job(), "../etc/passwd").unwrap_err();
-    assert_eq!(err.to_string(), "invalid artifact path \"../etc/passwd\": must not contain '.' or '..' segments");
+    assert_eq!(
+        err.to_string(),
+        "invalid artifact path \"../etc/passwd\": must not contain '.' or '..' segments"
+    );
     let err = BlobKey::artifact(org(), &"z".repeat(300), job(), "a").unwrap_err().to_string();
-    assert!(err.starts_with("invalid session id \"zzz") && err.ends_with("…: longer than 128 characters"), "{err}");
+    assert!(
+        err.starts_with("invalid session id \"zzz")
+            && err.ends_with("…: longer than 128 characters"),
+        "{err}"
+    );
 }

@@ -49,7 +49,10 @@ async fn failed_and_cancelled_writes_leave_no_temporary_files() {
     store.put_stream(&key, failing_after(&[1; 5000]), "text/plain", u64::MAX).await.unwrap_err();
     store.put_stream(&key, chunks(&[1; 5000], 100), "text/plain", 10).await.unwrap_err();
     let pending = futures_util::StreamExt::boxed(futures_util::stream::pending());
-    let cancelled = tokio::time::timeout(Duration::from_millis(100), store.put_stream(&key, pending, "text/plain", 10));
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(100),
+        store.put_stream(&key, pending, "text/plain", 10),
+    );
     assert!(cancelled.await.is_err());
     assert_eq!(temp_files(&store), Vec::<String>::new());
 }
@@ -90,12 +93,16 @@ async fn a_symlink_inside_the_root_pointing_outside_is_not_followed() {
     symlink(&outside, job_dir.parent().unwrap().join(job.job.to_string())).unwrap();
     assert!(store.get(&job.key("secret.txt"), None).await.is_err());
     assert!(store.head(&job.key("secret.txt")).await.is_err());
-    let err = store.put_stream(&job.key("x.txt"), chunks(b"leak", 4), "text/plain", 100).await.unwrap_err();
+    let err = store
+        .put_stream(&job.key("x.txt"), chunks(b"leak", 4), "text/plain", 100)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert!(store.delete(&job.key("secret.txt")).await.is_err());
     assert!(store.delete_prefix(&job.job_prefix()).await.is_err());
 
-    let outside_files: Vec<_> = std::fs::read_dir(&outside).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let outside_files: Vec<_> =
+        std::fs::read_dir(&outside).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(outside_files, ["secret.txt"]);
     assert_eq!(std::fs::read_to_string(outside.join("secret.txt")).unwrap(), "secret");
     assert_eq!(read(&store, &t.key("real.txt"), None).await, b"real");

@@ -10,8 +10,8 @@ use kiln_storage::{BlobStore, Error, S3Config, S3Store};
 use tokio::sync::mpsc;
 
 use crate::conformance::{Backend, conformance_suite};
-use kiln_storage::testsuite::{BUCKET, S3sServer, http};
 use crate::support::{Tenant, data, failing_after, put, read};
+use kiln_storage::testsuite::{BUCKET, S3sServer, http};
 
 async fn backend() -> Backend {
     let server = S3sServer::start();
@@ -30,9 +30,13 @@ conformance_suite!(backend);
 #[tokio::test]
 async fn a_missing_bucket_is_reported_by_name() {
     let server = S3sServer::start();
-    let store = S3Store::new(S3Config { bucket: "no-such-bucket".into(), ..server.config() }).unwrap();
+    let store =
+        S3Store::new(S3Config { bucket: "no-such-bucket".into(), ..server.config() }).unwrap();
     let err = store.check().await.unwrap_err();
-    assert!(matches!(&err, Error::NoSuchBucket { bucket } if bucket == "no-such-bucket"), "{err:?}");
+    assert!(
+        matches!(&err, Error::NoSuchBucket { bucket } if bucket == "no-such-bucket"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("create it"), "{err}");
 }
 
@@ -92,7 +96,8 @@ fn incomplete_configuration_is_refused_before_any_request() {
 #[tokio::test]
 async fn a_configured_prefix_puts_every_key_under_it() {
     let server = S3sServer::start();
-    let store = S3Store::new(S3Config { prefix: Some("/kiln/prod/".into()), ..server.config() }).unwrap();
+    let store =
+        S3Store::new(S3Config { prefix: Some("/kiln/prod/".into()), ..server.config() }).unwrap();
     let t = Tenant::new();
     put(&store, &t.key("a.txt"), b"prefixed").await;
     let on_disk = server.data.path().join(BUCKET).join("kiln/prod").join(t.key("a.txt").as_str());
@@ -114,7 +119,8 @@ async fn uploads_larger_than_a_part_are_sent_in_parts() {
     store.put_file(&key, file.path(), "application/octet-stream").await.unwrap();
 
     // A multipart object's ETag ends in `-{number of parts}`.
-    let url = store.presigned_get(&key, Duration::from_secs(60), "attachment").await.unwrap().unwrap();
+    let url =
+        store.presigned_get(&key, Duration::from_secs(60), "attachment").await.unwrap().unwrap();
     let response = http().get(url).send().await.unwrap();
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.ends_with("-3\""), "{etag}");
@@ -160,7 +166,10 @@ async fn an_interrupted_multipart_upload_is_aborted_on_the_server() {
     wait_for("the upload to be aborted", || uploads_in_progress(&server) == 0).await;
 
     // Failed: the body breaks after the first part.
-    let err = store.put_stream(&key, failing_after(&data(9 << 20, 2)), "text/plain", u64::MAX).await.unwrap_err();
+    let err = store
+        .put_stream(&key, failing_after(&data(9 << 20, 2)), "text/plain", u64::MAX)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Upload(_)), "{err:?}");
     wait_for("the upload to be aborted", || uploads_in_progress(&server) == 0).await;
     assert_eq!(store.head(&key).await.unwrap(), None);

@@ -63,23 +63,34 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
 
 /// `bytes` as a stream of `chunk`-sized pieces.
 pub(crate) fn chunks(bytes: &[u8], chunk: usize) -> ByteStream {
-    let pieces: Vec<io::Result<Bytes>> = bytes.chunks(chunk.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    let pieces: Vec<io::Result<Bytes>> =
+        bytes.chunks(chunk.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
     stream::iter(pieces).boxed()
 }
 
 /// `bytes`, then an error, as an upload whose client went away would.
 pub(crate) fn failing_after(bytes: &[u8]) -> ByteStream {
     chunks(bytes, 64 * 1024)
-        .chain(stream::iter([Err(io::Error::new(io::ErrorKind::ConnectionReset, "client went away"))]))
+        .chain(stream::iter([Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "client went away",
+        ))]))
         .boxed()
 }
 
 pub(crate) async fn put(store: &dyn BlobStore, key: &BlobKey, bytes: &[u8]) {
-    store.put_stream(key, chunks(bytes, 64 * 1024), "application/octet-stream", u64::MAX).await.unwrap();
+    store
+        .put_stream(key, chunks(bytes, 64 * 1024), "application/octet-stream", u64::MAX)
+        .await
+        .unwrap();
 }
 
 /// The whole blob (or range), read through its stream.
-pub(crate) async fn read(store: &dyn BlobStore, key: &BlobKey, range: Option<ByteRange>) -> Vec<u8> {
+pub(crate) async fn read(
+    store: &dyn BlobStore,
+    key: &BlobKey,
+    range: Option<ByteRange>,
+) -> Vec<u8> {
     let blob = store.get(key, range).await.unwrap();
     let mut body = blob.body;
     let mut out = Vec::with_capacity(blob.size as usize);

@@ -15,8 +15,8 @@ use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 use futures_util::{StreamExt, stream};
 use kiln_storage::{
-    Blob, BlobKey, BlobMeta, BlobStore, ByteRange, ByteStream, Error, KeyPrefix, LocalStore, Stored, ZipEntry,
-    write_zip, zip_len,
+    Blob, BlobKey, BlobMeta, BlobStore, ByteRange, ByteStream, Error, KeyPrefix, LocalStore,
+    Stored, ZipEntry, write_zip, zip_len,
 };
 use serde_json::json;
 use tokio::io::AsyncWrite;
@@ -110,12 +110,10 @@ with open(path, "rb") as f:
 
 fn python(script: &str, args: &[&str]) {
     let python = std::env::var("KILN_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let output = Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("could not run {python} (set KILN_TEST_PYTHON to a Python 3 interpreter): {e}"));
+    let output =
+        Command::new(&python).arg("-c").arg(script).args(args).output().unwrap_or_else(|e| {
+            panic!("could not run {python} (set KILN_TEST_PYTHON to a Python 3 interpreter): {e}")
+        });
     assert!(
         output.status.success(),
         "zipfile refused the archive:\n{}{}",
@@ -246,10 +244,17 @@ async fn a_blob_of_another_size_than_its_entry_fails_the_bundle() {
     let key = Tenant::new().key("a.txt");
     put(&store, &key, b"12345").await;
     for declared in [4, 6] {
-        let err = write_zip(&store, &[entry("a.txt", &key, declared)], &mut Vec::new()).await.unwrap_err();
-        assert!(matches!(err, Error::SizeMismatch { expected, actual: 5, .. } if expected == declared), "{err:?}");
+        let err = write_zip(&store, &[entry("a.txt", &key, declared)], &mut Vec::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::SizeMismatch { expected, actual: 5, .. } if expected == declared),
+            "{err:?}"
+        );
     }
-    let err = write_zip(&store, &[entry("a.txt", &Tenant::new().key("gone"), 1)], &mut Vec::new()).await.unwrap_err();
+    let err = write_zip(&store, &[entry("a.txt", &Tenant::new().key("gone"), 1)], &mut Vec::new())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
 }
 
@@ -257,11 +262,16 @@ async fn a_blob_of_another_size_than_its_entry_fails_the_bundle() {
 async fn unsafe_or_duplicate_entry_names_are_refused_before_writing() {
     let store = MemStore::default();
     let key = Tenant::new().key("a");
-    for names in [&["../evil"][..], &["/abs"], &["a//b"], &["a\\b"], &["a\nb"], &[""], &["same", "same"]] {
+    for names in
+        [&["../evil"][..], &["/abs"], &["a//b"], &["a\\b"], &["a\nb"], &[""], &["same", "same"]]
+    {
         let entries: Vec<_> = names.iter().map(|n| entry(n, &key, 0)).collect();
         let mut out = Vec::new();
         let err = write_zip(&store, &entries, &mut out).await.unwrap_err();
-        assert!(matches!(err, Error::InvalidKey { part: "ZIP entry name", .. }), "{names:?}: {err:?}");
+        assert!(
+            matches!(err, Error::InvalidKey { part: "ZIP entry name", .. }),
+            "{names:?}: {err:?}"
+        );
         assert!(out.is_empty(), "{names:?}");
     }
 }
@@ -285,7 +295,9 @@ impl BlobStore for MemStore {
     async fn get(&self, key: &BlobKey, range: Option<ByteRange>) -> kiln_storage::Result<Blob> {
         assert_eq!(range, None);
         let (size, body): (u64, ByteStream) = match self.blobs.get(key) {
-            Some(Source::Bytes(bytes)) => (bytes.len() as u64, stream::iter([Ok(bytes.clone())]).boxed()),
+            Some(Source::Bytes(bytes)) => {
+                (bytes.len() as u64, stream::iter([Ok(bytes.clone())]).boxed())
+            }
             Some(&Source::Zeros(size)) => {
                 let chunk = ZEROS.len() as u64;
                 let body = stream::iter((0..size.div_ceil(chunk)).map(move |i| {
@@ -302,7 +314,13 @@ impl BlobStore for MemStore {
     async fn put_file(&self, _: &BlobKey, _: &Path, _: &str) -> kiln_storage::Result<Stored> {
         unimplemented!("not used by write_zip")
     }
-    async fn put_stream(&self, _: &BlobKey, _: ByteStream, _: &str, _: u64) -> kiln_storage::Result<Stored> {
+    async fn put_stream(
+        &self,
+        _: &BlobKey,
+        _: ByteStream,
+        _: &str,
+        _: u64,
+    ) -> kiln_storage::Result<Stored> {
         unimplemented!("not used by write_zip")
     }
     async fn head(&self, _: &BlobKey) -> kiln_storage::Result<Option<BlobMeta>> {
@@ -314,7 +332,12 @@ impl BlobStore for MemStore {
     async fn delete_prefix(&self, _: &KeyPrefix) -> kiln_storage::Result<u64> {
         unimplemented!("not used by write_zip")
     }
-    async fn presigned_get(&self, _: &BlobKey, _: Duration, _: &str) -> kiln_storage::Result<Option<String>> {
+    async fn presigned_get(
+        &self,
+        _: &BlobKey,
+        _: Duration,
+        _: &str,
+    ) -> kiln_storage::Result<Option<String>> {
         unimplemented!("not used by write_zip")
     }
     async fn check(&self) -> kiln_storage::Result<()> {
@@ -333,11 +356,18 @@ impl SparseFile {
 }
 
 impl AsyncWrite for SparseFile {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let file = &mut self.get_mut().0;
         let zeros = buf.chunks(4096).all(|c| c.iter().fold(0, |acc, b| acc | b) == 0);
-        let result =
-            if zeros { file.seek(SeekFrom::Current(buf.len() as i64)).map(|_| ()) } else { file.write_all(buf) };
+        let result = if zeros {
+            file.seek(SeekFrom::Current(buf.len() as i64)).map(|_| ())
+        } else {
+            file.write_all(buf)
+        };
         Poll::Ready(result.map(|()| buf.len()))
     }
 

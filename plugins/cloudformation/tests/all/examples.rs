@@ -24,17 +24,9 @@ fn info_names_the_plugin_and_documents_every_schema_property() {
                 && (p.ends_with("/description") || p.ends_with("/default")))
         })
         .collect();
-    assert_eq!(
-        missing,
-        Vec::<String>::new(),
-        "properties without a description"
-    );
+    assert_eq!(missing, Vec::<String>::new(), "properties without a description");
     let resource = &schema["$defs"]["Resource"]["properties"]["properties"];
-    assert!(
-        resource["description"]
-            .as_str()
-            .is_some_and(|d| d.contains("PascalCase"))
-    );
+    assert!(resource["description"].as_str().is_some_and(|d| d.contains("PascalCase")));
 }
 
 #[test]
@@ -45,12 +37,7 @@ fn every_example_is_valid_and_writes_its_files() {
         let paths: Vec<&str> = run.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,
-            [
-                "template.yaml",
-                "parameters.json",
-                "README.md",
-                "diagram.svg"
-            ],
+            ["template.yaml", "parameters.json", "README.md", "diagram.svg"],
             "{title}"
         );
         assert!(
@@ -74,24 +61,14 @@ fn progress_counts_every_file_up_to_its_total() {
     let run = run(EXAMPLES[0].1);
     let (done, total, _) = run.progress.last().cloned().unwrap();
     assert_eq!((done, total), (4, 4));
-    assert!(
-        run.progress
-            .iter()
-            .any(|(_, _, m)| m == "writing diagram.svg")
-    );
+    assert!(run.progress.iter().any(|(_, _, m)| m == "writing diagram.svg"));
 }
 
 #[test]
 fn parameters_without_value_or_default_are_logged_as_placeholders() {
     let spec = r#"{"parameters": {"Name": {}}, "resources": {"T": {"type": "AWS::SNS::Topic", "properties": {"TopicName": {"Ref": "Name"}}}}}"#;
     let run = run(spec);
-    assert!(
-        run.log
-            .iter()
-            .any(|(l, m)| *l == Level::Warn && m.contains("Name")),
-        "{:?}",
-        run.log
-    );
+    assert!(run.log.iter().any(|(l, m)| *l == Level::Warn && m.contains("Name")), "{:?}", run.log);
     assert!(text(&run, "parameters.json").contains(r#""ParameterValue": """#));
 }
 

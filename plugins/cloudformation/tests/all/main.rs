@@ -43,21 +43,14 @@ pub(crate) fn pointers(spec: &Value) -> Vec<String> {
 
 /// The messages at one pointer.
 pub(crate) fn messages_at(spec: &Value, pointer: &str) -> Vec<String> {
-    violations(spec)
-        .into_iter()
-        .filter(|v| v.pointer == pointer)
-        .map(|v| v.message)
-        .collect()
+    violations(spec).into_iter().filter(|v| v.pointer == pointer).map(|v| v.message).collect()
 }
 
 /// The one message at `pointer`, which must contain every part of `parts`.
 pub(crate) fn assert_message(spec: &Value, pointer: &str, parts: &[&str]) {
     let all = violations(spec);
-    let found: Vec<&String> = all
-        .iter()
-        .filter(|v| v.pointer == pointer)
-        .map(|v| &v.message)
-        .collect();
+    let found: Vec<&String> =
+        all.iter().filter(|v| v.pointer == pointer).map(|v| &v.message).collect();
     assert!(!found.is_empty(), "no violation at {pointer}; got {all:#?}");
     assert!(
         found.iter().any(|m| parts.iter().all(|p| m.contains(p))),

@@ -55,10 +55,7 @@ fn intrinsics_are_written_as_short_tags_and_nested_tags_stay_valid() {
         ),
         "{y}"
     );
-    assert!(
-        y.contains("- Key: k\n          Value: !GetAtt B.Arn\n"),
-        "{y}"
-    );
+    assert!(y.contains("- Key: k\n          Value: !GetAtt B.Arn\n"), "{y}");
     assert!(
         y.contains("Value: !Join\n            - ''\n            - - a\n              - !Ref B\n"),
         "{y}"
@@ -72,10 +69,7 @@ fn the_long_style_writes_function_keys() {
         "P": { "type": "AWS::S3::BucketPolicy", "properties": { "Bucket": { "Ref": "B" }, "PolicyDocument": { "Statement": [{ "Resource": { "Fn::GetAtt": ["B", "Arn"] } }] } } } } });
     let y = yaml(spec);
     assert!(y.contains("Bucket:\n        Ref: B\n"), "{y}");
-    assert!(
-        y.contains("Fn::GetAtt:\n                - B\n                - Arn\n"),
-        "{y}"
-    );
+    assert!(y.contains("Fn::GetAtt:\n                - B\n                - Arn\n"), "{y}");
     assert!(!y.contains('!'), "{y}");
 }
 
@@ -125,13 +119,7 @@ fn the_diagram_groups_resources_by_service_and_draws_references() {
     let r = run(kiln_plugin_cloudformation::EXAMPLES[0].1);
     let svg = text(&r, "diagram.svg");
     assert!(svg.starts_with("<svg"));
-    for needle in [
-        ">EC2<",
-        ">IAM<",
-        ">Logs<",
-        "PublicSubnetA",
-        "AWS::EC2::Subnet",
-    ] {
+    for needle in [">EC2<", ">IAM<", ">Logs<", "PublicSubnetA", "AWS::EC2::Subnet"] {
         assert!(svg.contains(needle), "missing {needle}");
     }
     assert!(svg.contains("<path"), "no arrows");

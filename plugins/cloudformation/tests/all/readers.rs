@@ -73,13 +73,7 @@ fn examples_and_corpus_pass_cfn_lint_pyyaml_checkov_and_render() {
     let root = output_root();
     let mut cases = Vec::new();
     for (i, (_, spec)) in EXAMPLES.iter().enumerate() {
-        let name = [
-            "network",
-            "web_app",
-            "serverless_queue",
-            "static_site",
-            "iam_roles",
-        ][i];
+        let name = ["network", "web_app", "serverless_queue", "static_site", "iam_roles"][i];
         cases.push(write_case(&root, &format!("example_{name}"), spec, true));
     }
     for (name, spec) in corpus() {
@@ -93,21 +87,11 @@ fn examples_and_corpus_pass_cfn_lint_pyyaml_checkov_and_render() {
         .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "check_templates.py failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout.contains(&format!("checked {} cases, 0 problems", cases.len())),
-        "{stdout}"
-    );
+    assert!(out.status.success(), "check_templates.py failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("checked {} cases, 0 problems", cases.len())), "{stdout}");
     for case in &cases {
         if case.join("diagram.svg").exists() {
-            assert!(
-                case.join("diagram.png").exists(),
-                "{} has no diagram.png",
-                case.display()
-            );
+            assert!(case.join("diagram.png").exists(), "{} has no diagram.png", case.display());
         }
     }
 }

@@ -56,11 +56,7 @@ fn getatt_and_sub_targets_must_exist_and_sub_placeholders_are_parsed() {
     let unclosed = resources(
         json!({ "T": { "type": "AWS::SNS::Topic", "properties": { "TopicName": { "Fn::Sub": "a-${AWS::Region" } } } }),
     );
-    assert_message(
-        &unclosed,
-        "/resources/T/properties/TopicName/Fn::Sub",
-        &["never closed"],
-    );
+    assert_message(&unclosed, "/resources/T/properties/TopicName/Fn::Sub", &["never closed"]);
 }
 
 #[test]
@@ -73,16 +69,8 @@ fn reference_and_depends_on_cycles_are_reported_with_their_path() {
     }));
     let all = violations(&spec);
     assert_eq!(all.len(), 2, "{all:#?}");
-    assert_message(
-        &spec,
-        "/resources/C/depends_on/0",
-        &["cycle", "A → B → C → A"],
-    );
-    assert_message(
-        &spec,
-        "/resources/D/depends_on",
-        &["cannot depend on itself"],
-    );
+    assert_message(&spec, "/resources/C/depends_on/0", &["cycle", "A → B → C → A"]);
+    assert_message(&spec, "/resources/D/depends_on", &["cannot depend on itself"]);
 }
 
 #[test]
@@ -102,16 +90,8 @@ fn condition_cycles_and_missing_conditions_are_reported() {
         "/conditions/IsProd/Fn::And/0/Condition",
         &["cycle", "IsBig → IsProd → IsBig"],
     );
-    assert_message(
-        &spec,
-        "/resources/T/condition",
-        &["`IsProdd`", "did you mean `IsProd`?"],
-    );
-    assert_message(
-        &spec,
-        "/resources/T/properties/TopicName/Fn::If/0",
-        &["`IsSmall`"],
-    );
+    assert_message(&spec, "/resources/T/condition", &["`IsProdd`", "did you mean `IsProd`?"]);
+    assert_message(&spec, "/resources/T/properties/TopicName/Fn::If/0", &["`IsSmall`"]);
 }
 
 #[test]
@@ -120,11 +100,7 @@ fn conditions_may_not_refer_to_resources() {
         "conditions": { "HasTopic": { "Fn::Equals": [{ "Ref": "T" }, ""] } },
         "resources": { "T": topic() }
     });
-    assert_message(
-        &spec,
-        "/conditions/HasTopic/Fn::Equals/0/Ref",
-        &["only to parameters", "`T`"],
-    );
+    assert_message(&spec, "/conditions/HasTopic/Fn::Equals/0/Ref", &["only to parameters", "`T`"]);
 }
 
 #[test]
@@ -133,21 +109,14 @@ fn duplicate_logical_ids_are_reported_within_and_across_sections() {
         "resources": {"Queue": {"type": "AWS::SQS::Queue"}, "Topic": {"type": "AWS::SNS::Topic"}, "Queue": {"type": "AWS::SQS::Queue"}}}"#;
     let all = testing::validate::<CloudFormation>(text);
     let at = |p: &str| {
-        all.iter()
-            .filter(|v| v.pointer == p)
-            .map(|v| v.message.clone())
-            .collect::<Vec<_>>()
+        all.iter().filter(|v| v.pointer == p).map(|v| v.message.clone()).collect::<Vec<_>>()
     };
     assert!(
-        at("/resources/Queue")
-            .iter()
-            .any(|m| m.contains("duplicate resource `Queue`")),
+        at("/resources/Queue").iter().any(|m| m.contains("duplicate resource `Queue`")),
         "{all:#?}"
     );
     assert!(
-        at("/resources/Topic")
-            .iter()
-            .any(|m| m.contains("a parameter already has it")),
+        at("/resources/Topic").iter().any(|m| m.contains("a parameter already has it")),
         "{all:#?}"
     );
 }
@@ -163,23 +132,14 @@ fn malformed_type_names_suggest_the_closest_known_type() {
     }));
     assert_eq!(
         pointers(&spec),
-        [
-            "/resources/A/type",
-            "/resources/B/type",
-            "/resources/C/type",
-            "/resources/E/type"
-        ]
+        ["/resources/A/type", "/resources/B/type", "/resources/C/type", "/resources/E/type"]
     );
     assert_message(
         &spec,
         "/resources/A/type",
         &["AWS::Service::Type", "did you mean `AWS::S3::Bucket`?"],
     );
-    assert_message(
-        &spec,
-        "/resources/B/type",
-        &["did you mean `AWS::Lambda::Function`?"],
-    );
+    assert_message(&spec, "/resources/B/type", &["did you mean `AWS::Lambda::Function`?"]);
     assert_message(&spec, "/resources/E/type", &["AWS::Serverless-2016-10-31"]);
 }
 
@@ -204,22 +164,11 @@ fn quotas_on_resources_parameters_and_outputs_are_enforced() {
     }
     for i in 0..201 {
         params.insert(format!("P{i}"), json!({ "default": "x" }));
-        outs.insert(
-            format!("O{i}"),
-            json!({ "value": { "Ref": format!("T{i}") } }),
-        );
+        outs.insert(format!("O{i}"), json!({ "value": { "Ref": format!("T{i}") } }));
     }
     let spec = json!({ "parameters": params, "resources": res, "outputs": outs, "options": { "upload": "s3" } });
-    assert_message(
-        &spec,
-        "/resources",
-        &["at most 500 resources", "found 501", "nested stacks"],
-    );
-    assert_message(
-        &spec,
-        "/parameters",
-        &["at most 200 parameters", "found 201"],
-    );
+    assert_message(&spec, "/resources", &["at most 500 resources", "found 501", "nested stacks"]);
+    assert_message(&spec, "/parameters", &["at most 200 parameters", "found 201"]);
     assert_message(&spec, "/outputs", &["at most 200 outputs", "found 201"]);
 }
 
@@ -233,11 +182,7 @@ fn a_template_over_51200_bytes_must_go_through_s3() {
         );
     }
     let spec = json!({ "resources": res.clone() });
-    assert_message(
-        &spec,
-        "",
-        &["51200-byte limit", "upload it to S3", "nested stacks"],
-    );
+    assert_message(&spec, "", &["51200-byte limit", "upload it to S3", "nested stacks"]);
     let via_s3 = json!({ "resources": res, "options": { "upload": "s3" } });
     assert_eq!(violations(&via_s3), []);
 }
@@ -255,21 +200,13 @@ fn unknown_and_misshapen_intrinsic_functions_are_named() {
         "/resources/T/properties/TopicName/Fn::Subb",
         &["unknown intrinsic function", "did you mean `Fn::Sub`?"],
     );
-    assert_message(
-        &spec,
-        "/resources/T/properties/DisplayName/Fn::Join",
-        &["Fn::Join expects"],
-    );
+    assert_message(&spec, "/resources/T/properties/DisplayName/Fn::Join", &["Fn::Join expects"]);
     assert_message(
         &spec,
         "/resources/T/properties/KmsMasterKeyId/Fn::GetAtt",
         &["Fn::GetAtt expects"],
     );
-    assert_message(
-        &spec,
-        "/resources/T/properties/Tags/0/Value/Fn::Select/0",
-        &["past the end"],
-    );
+    assert_message(&spec, "/resources/T/properties/Tags/0/Value/Fn::Select/0", &["past the end"]);
 }
 
 #[test]
@@ -321,11 +258,7 @@ fn parameter_types_and_constraints_are_checked() {
         "/parameters/Subnets/type",
         &["did you mean `List<AWS::EC2::Subnet::Id>`?"],
     );
-    assert_message(
-        &spec,
-        "/parameters/Env/default",
-        &["allowed_values", "did you mean `prod`?"],
-    );
+    assert_message(&spec, "/parameters/Env/default", &["allowed_values", "did you mean `prod`?"]);
 }
 
 #[test]
@@ -356,10 +289,6 @@ fn exports_must_be_unique_and_transforms_known() {
             "B": { "value": { "Ref": "T" }, "export": "shared" }
         }
     });
-    assert_message(
-        &spec,
-        "/transform",
-        &["did you mean `AWS::Serverless-2016-10-31`?"],
-    );
+    assert_message(&spec, "/transform", &["did you mean `AWS::Serverless-2016-10-31`?"]);
     assert_message(&spec, "/outputs/B/export", &["already used by output `A`"]);
 }

@@ -13,13 +13,7 @@ use crate::{expect, generate, output_dir, run_checker};
 fn slug(title: &str) -> String {
     title
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
         .collect::<String>()
         .split('-')
         .filter(|s| !s.is_empty())
@@ -90,11 +84,7 @@ fn libreoffice_converts_every_example_to_a_pdf_with_its_headings() {
                 _ => None,
             })
             .collect();
-        let (min, max) = if name.starts_with("multi-page") {
-            (3, 8)
-        } else {
-            (1, 3)
-        };
+        let (min, max) = if name.starts_with("multi-page") { (3, 8) } else { (1, 3) };
         let pdf = json!({ "min_pages": min, "max_pages": max, "headings": headings });
         std::fs::write(dir.join(format!("{name}.pdf.json")), pdf.to_string()).unwrap();
     }
@@ -106,10 +96,8 @@ fn python_docx_reads_every_corpus_spec_as_it_says() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let dir = output_dir("corpus");
     let mut count = 0;
-    let mut paths: Vec<_> = std::fs::read_dir(&corpus)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut paths: Vec<_> =
+        std::fs::read_dir(&corpus).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
     for path in paths {
         if path.extension().is_some_and(|e| e == "json") {
@@ -121,9 +109,6 @@ fn python_docx_reads_every_corpus_spec_as_it_says() {
             count += 1;
         }
     }
-    assert!(
-        count >= 20,
-        "the corpus has {count} specs, want at least 20"
-    );
+    assert!(count >= 20, "the corpus has {count} specs, want at least 20");
     run_checker("check_docx.py", &[dir.to_str().unwrap()]);
 }

@@ -15,9 +15,8 @@ use kiln_plugin_sdk::testing;
 
 /// Where tests leave files for people to look at.
 pub(crate) fn output_dir(sub: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/test-output/docx")
-        .join(sub);
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-output/docx").join(sub);
     std::fs::create_dir_all(&dir).expect("create the test output folder");
     dir
 }
@@ -34,10 +33,8 @@ pub(crate) fn assets() -> Vec<(&'static str, &'static str, Vec<u8>)> {
 /// Generates a spec that must be valid, with the test assets.
 pub(crate) fn generate(spec: &str) -> Vec<u8> {
     let owned = assets();
-    let assets: Vec<(&str, &str, &[u8])> = owned
-        .iter()
-        .map(|(n, t, b)| (*n, *t, b.as_slice()))
-        .collect();
+    let assets: Vec<(&str, &str, &[u8])> =
+        owned.iter().map(|(n, t, b)| (*n, *t, b.as_slice())).collect();
     match testing::run::<Docx>(spec, &assets) {
         Ok(run) => {
             assert_eq!(run.files.len(), 1, "one file");
@@ -51,19 +48,13 @@ pub(crate) fn generate(spec: &str) -> Vec<u8> {
 pub(crate) fn python() -> String {
     std::env::var("KILN_TEST_PYTHON").unwrap_or_else(|_| {
         let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-        if venv.exists() {
-            venv.to_string_lossy().into_owned()
-        } else {
-            "python3".into()
-        }
+        if venv.exists() { venv.to_string_lossy().into_owned() } else { "python3".into() }
     })
 }
 
 /// Runs a checker script from `tests/`; panics with its output on failure.
 pub(crate) fn run_checker(script: &str, args: &[&str]) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join(script);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join(script);
     let out = Command::new(python())
         .arg(&path)
         .args(args)
@@ -80,11 +71,7 @@ fn crc(bytes: &[u8]) -> u32 {
     for &b in bytes {
         c ^= b as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            };
+            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
         }
     }
     !c
@@ -103,11 +90,7 @@ pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     for y in 0..height {
         raw.push(0);
         for x in 0..width {
-            raw.extend([
-                (x * 255 / width.max(1)) as u8,
-                (y * 255 / height.max(1)) as u8,
-                160,
-            ]);
+            raw.extend([(x * 255 / width.max(1)) as u8, (y * 255 / height.max(1)) as u8, 160]);
         }
     }
     // zlib: header, one stored block per 65535 bytes, adler32.

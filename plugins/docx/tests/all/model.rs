@@ -89,10 +89,7 @@ fn short_forms_and_defaults_read() {
     let s = &d.resolved_sections()[0];
     assert!((s.margins.left.0 - 56.69).abs() < 0.01);
     assert!(s.page_points().0 > s.page_points().1);
-    assert_eq!(
-        s.footer.as_ref().unwrap().text[0].text,
-        "Page {page} of {pages}"
-    );
+    assert_eq!(s.footer.as_ref().unwrap().text[0].text, "Page {page} of {pages}");
     assert!(validate(&d).is_empty());
 }
 
@@ -139,10 +136,7 @@ fn schema_describes_every_property() {
 }
 
 fn violations(spec: serde_json::Value) -> Vec<(String, String)> {
-    validate(&doc(spec))
-        .into_iter()
-        .map(|v| (v.pointer, v.message))
-        .collect()
+    validate(&doc(spec)).into_iter().map(|v| (v.pointer, v.message)).collect()
 }
 
 #[test]
@@ -158,11 +152,7 @@ fn rows_of_the_wrong_width_count_spans() {
     } }] }));
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(v[0].0, "/blocks/0/table/rows/3");
-    assert!(
-        v[0].1.contains("3 columns") && v[0].1.contains("found 2"),
-        "{}",
-        v[0].1
-    );
+    assert!(v[0].1.contains("3 columns") && v[0].1.contains("found 2"), "{}", v[0].1);
 }
 
 #[test]
@@ -173,10 +163,7 @@ fn overlapping_spans_and_long_rowspans_are_reported() {
     ] } }] }));
     let pointers: Vec<&str> = v.iter().map(|(p, _)| p.as_str()).collect();
     assert!(pointers.contains(&"/blocks/0/table/rows/1/0"), "{v:?}");
-    assert!(
-        pointers.contains(&"/blocks/0/table/rows/0/1/rowspan"),
-        "{v:?}"
-    );
+    assert!(pointers.contains(&"/blocks/0/table/rows/0/1/rowspan"), "{v:?}");
 }
 
 #[test]
@@ -190,11 +177,7 @@ fn heading_levels_and_problems_inside_markdown_have_pointers() {
     // GFM pads short rows, so that table is fine; an empty asset is not.
     let v = violations(json!({ "blocks": [{ "image": "" }, { "markdown": "![x]()" }] }));
     let pointers: Vec<&str> = v.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(
-        pointers,
-        ["/blocks/0/image/asset", "/blocks/1/markdown"],
-        "{v:?}"
-    );
+    assert_eq!(pointers, ["/blocks/0/image/asset", "/blocks/1/markdown"], "{v:?}");
 }
 
 #[test]

@@ -7,9 +7,7 @@ use crate::generate;
 /// One part of a package, as text.
 pub(crate) fn part(docx: &[u8], name: &str) -> String {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("a zip package");
-    let mut file = archive
-        .by_name(name)
-        .unwrap_or_else(|_| panic!("no part {name}"));
+    let mut file = archive.by_name(name).unwrap_or_else(|_| panic!("no part {name}"));
     let mut text = String::new();
     file.read_to_string(&mut text).expect("UTF-8 part");
     text
@@ -29,10 +27,7 @@ fn core_properties_use_a_fixed_date_unless_the_spec_sets_one() {
     assert!(core.contains("<dc:title>T &amp; C</dc:title>"), "{core}");
     assert!(core.contains("<dc:creator>Ada</dc:creator>"));
     assert!(core.contains("<cp:keywords>a, b</cp:keywords>"));
-    assert!(
-        core.contains(">2000-01-01T00:00:00Z</dcterms:created>"),
-        "{core}"
-    );
+    assert!(core.contains(">2000-01-01T00:00:00Z</dcterms:created>"), "{core}");
     let docx = generate(r#"{"created": "2026-03-31", "blocks": ["x"]}"#);
     assert!(part(&docx, "docProps/core.xml").contains(">2026-03-31T00:00:00Z</dcterms:created>"));
 }
@@ -43,9 +38,11 @@ fn headings_use_the_built_in_styles_with_outline_levels() {
         generate(r#"{"blocks": [{"heading": "A"}, {"heading": {"text": "F", "level": 6}}]}"#);
     let styles = part(&docx, "word/styles.xml");
     for level in 1..=6 {
-        assert!(styles.contains(&format!(
-            r#"w:styleId="Heading{level}"><w:name w:val="heading {level}"/>"#
-        )));
+        assert!(
+            styles.contains(&format!(
+                r#"w:styleId="Heading{level}"><w:name w:val="heading {level}"/>"#
+            ))
+        );
         assert!(styles.contains(&format!(r#"<w:outlineLvl w:val="{}"/>"#, level - 1)));
     }
     let doc = part(&docx, "word/document.xml");
@@ -99,10 +96,7 @@ fn numbered_lists_are_multi_level_and_restart() {
     );
     let numbering = part(&docx, "word/numbering.xml");
     assert!(numbering.contains(r#"<w:lvlText w:val="%1.%2."/>"#));
-    assert!(
-        numbering.contains(r#"<w:num w:numId="2">"#),
-        "each list is its own instance"
-    );
+    assert!(numbering.contains(r#"<w:num w:numId="2">"#), "each list is its own instance");
     assert!(numbering.contains(r#"<w:startOverride w:val="1"/>"#));
 }
 
@@ -113,10 +107,7 @@ fn images_are_embedded_with_their_type_and_sized_from_pixels() {
     );
     let doc = part(&docx, "word/document.xml");
     // 40 px at 96 dpi = 30 pt = 381000 EMU; 2 in = 1828800 EMU.
-    assert!(
-        doc.contains(r#"<wp:extent cx="381000" cy="190500"/>"#),
-        "{doc}"
-    );
+    assert!(doc.contains(r#"<wp:extent cx="381000" cy="190500"/>"#), "{doc}");
     assert!(doc.contains(r#"<wp:extent cx="1828800" cy="1828800"/>"#));
     assert!(doc.contains(r#"descr="A photo""#));
     let types = part(&docx, "[Content_Types].xml");
@@ -145,10 +136,6 @@ fn adjustments_are_logged_and_progress_is_reported() {
         &[("wide.png", "image/png", &png)],
     )
     .expect("generates");
-    assert!(
-        run.log.iter().any(|(_, m)| m.contains("scaled down")),
-        "{:?}",
-        run.log
-    );
+    assert!(run.log.iter().any(|(_, m)| m.contains("scaled down")), "{:?}", run.log);
     assert!(!run.progress.is_empty());
 }

@@ -5,10 +5,8 @@ use kiln_plugin_sdk::GenerateError;
 use kiln_plugin_sdk::testing;
 
 fn pointers(spec: &str) -> Vec<String> {
-    let mut p: Vec<String> = testing::validate::<Docx>(spec)
-        .into_iter()
-        .map(|v| v.pointer)
-        .collect();
+    let mut p: Vec<String> =
+        testing::validate::<Docx>(spec).into_iter().map(|v| v.pointer).collect();
     p.sort();
     p
 }
@@ -65,10 +63,7 @@ fn overlapping_merged_cells_and_bad_widths_are_found() {
 #[test]
 fn missing_assets_are_named_with_the_closest_one_at_generation() {
     let spec = r#"{"blocks": [{"image": "chrt.png"}]}"#;
-    assert!(
-        testing::validate::<Docx>(spec).is_empty(),
-        "validate cannot see assets"
-    );
+    assert!(testing::validate::<Docx>(spec).is_empty(), "validate cannot see assets");
     let png = crate::png(4, 4);
     let err = testing::run::<Docx>(spec, &[("chart.png", "image/png", &png)]).unwrap_err();
     match err {

@@ -7,7 +7,12 @@ use crate::{check, crate_dir, generate, out_dir, qpdf_check};
 #[test]
 fn every_corpus_spec_is_read_back_as_written() {
     let dir = crate_dir().join("tests/corpus");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("corpus").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     names.sort();
     assert!(names.len() >= 20, "at least 20 corpus specs");
     for path in names {
@@ -36,7 +41,8 @@ fn hostile(name: &str, spec: &serde_json::Value, assets: &[(&str, &str, &[u8])])
 
 #[test]
 fn a_ten_thousand_row_table_paginates_with_its_header() {
-    let rows: Vec<_> = (0..10_000).map(|i| json!([i.to_string(), format!("item {i}"), "1.00"])).collect();
+    let rows: Vec<_> =
+        (0..10_000).map(|i| json!([i.to_string(), format!("item {i}"), "1.00"])).collect();
     let spec = json!({"blocks": [{"table": {"header": ["#", "Name", "Price"], "rows": rows}}]});
     let start = std::time::Instant::now();
     let pdf = hostile("rows", &spec, &[]);
@@ -80,10 +86,13 @@ pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
 fn an_image_larger_than_the_page_is_scaled_down_and_logged() {
     let img = png(3000, 5000);
     let spec = json!({"blocks": [{"image": {"asset": "big.png", "alt": "A large grey picture"}}, "After the image."]}).to_string();
-    let run = kiln_plugin_sdk::testing::run::<kiln_plugin_pdf::Pdf>(&spec, &[("big.png", "image/png", &img)]).expect("generates");
+    let run = kiln_plugin_sdk::testing::run::<kiln_plugin_pdf::Pdf>(
+        &spec,
+        &[("big.png", "image/png", &img)],
+    )
+    .expect("generates");
     assert!(run.log.iter().any(|(_, m)| m.contains("scaled down")), "{:?}", run.log);
     let path = out_dir().join("hostile-image.pdf");
     std::fs::write(&path, &run.files[0].bytes).expect("write");
     qpdf_check(&path);
 }
-

@@ -22,8 +22,12 @@ fn schema_is_documented_and_examples_generate_deterministically() {
 fn invoice_repeats_the_table_header_on_every_page() {
     let (path, spec) = example("invoice");
     let pdf = generate(&spec, &[]);
-    let summary = check("invoice", &path, &pdf, &["--expect-header", "Unit price (€)", "--page-of-pages"]);
-    assert!(summary["pages"].as_u64().unwrap_or(0) >= 2, "the 40-line table breaks across pages: {summary}");
+    let summary =
+        check("invoice", &path, &pdf, &["--expect-header", "Unit price (€)", "--page-of-pages"]);
+    assert!(
+        summary["pages"].as_u64().unwrap_or(0) >= 2,
+        "the 40-line table breaks across pages: {summary}"
+    );
 }
 
 #[test]
@@ -47,6 +51,9 @@ fn multilingual_report_is_pdf_a_with_greek_and_cyrillic_text() {
     let (path, spec) = example("multilingual");
     let pdf = generate(&spec, &[]);
     let text = String::from_utf8_lossy(&pdf);
-    assert!(text.contains("pdfaid:part") || text.contains("pdfaid"), "PDF/A identification in the XMP metadata");
+    assert!(
+        text.contains("pdfaid:part") || text.contains("pdfaid"),
+        "PDF/A identification in the XMP metadata"
+    );
     check("multilingual", &path, &pdf, &["--page-of-pages"]);
 }

@@ -62,7 +62,11 @@ fn tool(name: &str) -> Command {
 pub(crate) fn qpdf_check(path: &Path) {
     let out = tool("qpdf").arg("--check").arg(path).output().expect("qpdf runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("No syntax or stream encoding errors"), "qpdf --check {}: {text}", path.display());
+    assert!(
+        out.status.success() && text.contains("No syntax or stream encoding errors"),
+        "qpdf --check {}: {text}",
+        path.display()
+    );
 }
 
 /// Writes the PDF, checks it with qpdf and the Python checker (extra flags
@@ -79,9 +83,18 @@ pub(crate) fn check(name: &str, spec_path: &Path, pdf: &[u8], flags: &[&str]) ->
         .output()
         .expect("python runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{name}: the readers disagree with the spec: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{name}: the readers disagree with the spec: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let png = out_dir().join(name);
-    let status = tool("pdftoppm").args(["-r", "50", "-png", "-l", "3"]).arg(&path).arg(&png).status().expect("pdftoppm runs");
+    let status = tool("pdftoppm")
+        .args(["-r", "50", "-png", "-l", "3"])
+        .arg(&path)
+        .arg(&png)
+        .status()
+        .expect("pdftoppm runs");
     assert!(status.success(), "pdftoppm failed on {name}");
     serde_json::from_str(stdout.lines().last().unwrap_or("{}")).expect("checker JSON")
 }

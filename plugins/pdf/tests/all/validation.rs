@@ -5,12 +5,17 @@ use kiln_plugin_sdk::{GenerateError, testing};
 use serde_json::json;
 
 fn pointers(spec: &serde_json::Value) -> Vec<(String, String)> {
-    testing::validate::<Pdf>(&spec.to_string()).into_iter().map(|v| (v.pointer, v.message)).collect()
+    testing::validate::<Pdf>(&spec.to_string())
+        .into_iter()
+        .map(|v| (v.pointer, v.message))
+        .collect()
 }
 
 #[test]
 fn unknown_fonts_are_named_with_the_closest_font() {
-    let v = pointers(&json!({"theme": {"body_font": "Arail"}, "blocks": [{"paragraph": [{"text": "x", "font": "Wingdings"}]}]}));
+    let v = pointers(
+        &json!({"theme": {"body_font": "Arail"}, "blocks": [{"paragraph": [{"text": "x", "font": "Wingdings"}]}]}),
+    );
     let at: Vec<&str> = v.iter().map(|(p, _)| p.as_str()).collect();
     assert!(at.contains(&"/theme/body_font"), "{v:?}");
     assert!(at.contains(&"/blocks/0/paragraph/text/0/font"), "{v:?}");
@@ -19,7 +24,9 @@ fn unknown_fonts_are_named_with_the_closest_font() {
 
 #[test]
 fn table_rows_of_the_wrong_width_and_overlapping_spans_are_found() {
-    let v = pointers(&json!({"blocks": [{"table": {"header": ["a", "b", "c"], "rows": [["1", "2"], [{"text": "x", "rowspan": 2}, "y", "z"], [{"text": "w", "colspan": 3}]]}}]}));
+    let v = pointers(
+        &json!({"blocks": [{"table": {"header": ["a", "b", "c"], "rows": [["1", "2"], [{"text": "x", "rowspan": 2}, "y", "z"], [{"text": "w", "colspan": 3}]]}}]}),
+    );
     assert!(v.iter().any(|(p, _)| p.starts_with("/blocks/0/table/rows/0")), "{v:?}");
     assert!(v.iter().any(|(p, _)| p.starts_with("/blocks/0/table/rows/2")), "{v:?}");
 }
@@ -51,6 +58,7 @@ fn a_missing_asset_is_reported_with_its_pointer_and_the_closest_name() {
 
 #[test]
 fn output_is_deterministic() {
-    let spec = std::fs::read_to_string(crate::crate_dir().join("examples/invoice.json")).expect("example");
+    let spec =
+        std::fs::read_to_string(crate::crate_dir().join("examples/invoice.json")).expect("example");
     assert_eq!(crate::generate(&spec, &[]), crate::generate(&spec, &[]));
 }

@@ -28,10 +28,7 @@ fn the_same_spec_gives_byte_identical_decks() {
     for spec in specs {
         let first = crate::run(&spec);
         let second = crate::run(&spec);
-        assert!(
-            crate::deck(&first) == crate::deck(&second),
-            "two runs differ"
-        );
+        assert!(crate::deck(&first) == crate::deck(&second), "two runs differ");
     }
 }
 

@@ -33,23 +33,15 @@ pub(crate) fn assets() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let dir = plugin_dir().join("tests/assets");
     [("diagram.png", "image/png"), ("portrait.jpg", "image/jpeg")]
         .into_iter()
-        .map(|(name, ty)| {
-            (
-                name,
-                ty,
-                std::fs::read(dir.join(name)).expect("read a test asset"),
-            )
-        })
+        .map(|(name, ty)| (name, ty, std::fs::read(dir.join(name)).expect("read a test asset")))
         .collect()
 }
 
 /// Runs a spec that must generate, with the test assets.
 pub(crate) fn run(spec: &str) -> Run {
     let owned = assets();
-    let assets: Vec<(&str, &str, &[u8])> = owned
-        .iter()
-        .map(|(n, t, b)| (*n, *t, b.as_slice()))
-        .collect();
+    let assets: Vec<(&str, &str, &[u8])> =
+        owned.iter().map(|(n, t, b)| (*n, *t, b.as_slice())).collect();
     testing::run::<Pptx>(spec, &assets).unwrap_or_else(|e| panic!("generation failed: {e}"))
 }
 
@@ -62,9 +54,7 @@ pub(crate) fn deck(run: &Run) -> &[u8] {
 /// One part of a package, as text.
 pub(crate) fn part(pptx: &[u8], name: &str) -> String {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(pptx)).expect("a zip package");
-    let mut file = archive
-        .by_name(name)
-        .unwrap_or_else(|_| panic!("no part {name}"));
+    let mut file = archive.by_name(name).unwrap_or_else(|_| panic!("no part {name}"));
     let mut text = String::new();
     file.read_to_string(&mut text).expect("UTF-8 part");
     text
@@ -82,11 +72,7 @@ pub(crate) fn all_specs() -> Vec<(String, PathBuf, String)> {
             .collect();
         paths.sort();
         for path in paths {
-            let name = path
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
+            let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(&path).expect("read a spec");
             specs.push((name, path, text));
         }
@@ -119,9 +105,6 @@ pub(crate) fn python_check(script: &str, args: &[&Path]) -> String {
         });
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{script} failed:\n{stdout}\n{stderr}"
-    );
+    assert!(output.status.success(), "{script} failed:\n{stdout}\n{stderr}");
     stdout
 }

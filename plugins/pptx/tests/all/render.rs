@@ -11,13 +11,8 @@ fn libreoffice_renders_every_example_with_a_page_per_slide_and_every_title() {
     let specs = crate::all_specs();
     let chosen = specs.iter().filter(|(name, path, _)| {
         path.parent().is_some_and(|p| p.ends_with("examples"))
-            || [
-                "overflow_bullets",
-                "long_table",
-                "image_diagram",
-                "four_three",
-            ]
-            .contains(&name.as_str())
+            || ["overflow_bullets", "long_table", "image_diagram", "four_three"]
+                .contains(&name.as_str())
     });
     for (name, path, spec) in chosen {
         let file = out.join(format!("{name}.pptx"));

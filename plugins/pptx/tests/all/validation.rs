@@ -30,15 +30,9 @@ fn an_unknown_layout_suggests_the_closest_name() {
         m.contains("unknown layout \"bullet\"") && m.contains("did you mean \"bullets\""),
         "{m}"
     );
-    let m = at(
-        json!({"slides": [{"layout": "Two Content", "left": ["x"]}]}),
-        "/slides/0/layout",
-    );
+    let m = at(json!({"slides": [{"layout": "Two Content", "left": ["x"]}]}), "/slides/0/layout");
     assert!(m.contains("did you mean \"two_columns\""), "{m}");
-    let m = at(
-        json!({"slides": [{"layout": "kpi", "number": "3"}]}),
-        "/slides/0/layout",
-    );
+    let m = at(json!({"slides": [{"layout": "kpi", "number": "3"}]}), "/slides/0/layout");
     assert!(m.contains("did you mean \"big_number\""), "{m}");
 }
 
@@ -118,9 +112,7 @@ fn a_missing_asset_is_reported_at_its_slide_with_the_closest_name() {
         json!({"slides": [{"title": "a"}, {"title": "Arch", "image": "diagam.png"}]}).to_string();
     let png = std::fs::read(crate::plugin_dir().join("tests/assets/diagram.png")).unwrap();
     let err = testing::run::<Pptx>(&spec, &[("diagram.png", "image/png", &png)]).unwrap_err();
-    let GenerateError::InvalidSpec(v) = err else {
-        panic!("expected invalid-spec, got {err}")
-    };
+    let GenerateError::InvalidSpec(v) = err else { panic!("expected invalid-spec, got {err}") };
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].pointer, "/slides/1/image");
     assert!(

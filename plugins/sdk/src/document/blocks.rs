@@ -196,23 +196,14 @@ pub struct Heading {
 
 impl Default for Heading {
     fn default() -> Self {
-        Heading {
-            text: Vec::new(),
-            level: 1,
-            align: None,
-            direction: None,
-        }
+        Heading { text: Vec::new(), level: 1, align: None, direction: None }
     }
 }
 
 impl Heading {
     /// A heading of the given level with plain text.
     pub fn new(level: u8, text: impl Into<String>) -> Self {
-        Heading {
-            text: vec![Run::from(text.into())],
-            level,
-            ..Heading::default()
-        }
+        Heading { text: vec![Run::from(text.into())], level, ..Heading::default() }
     }
 }
 
@@ -245,20 +236,14 @@ pub struct Paragraph {
 
 impl From<String> for Paragraph {
     fn from(text: String) -> Self {
-        Paragraph {
-            text: vec![Run::from(text)],
-            ..Paragraph::default()
-        }
+        Paragraph { text: vec![Run::from(text)], ..Paragraph::default() }
     }
 }
 
 impl Paragraph {
     /// A paragraph of these runs.
     pub fn runs(text: Vec<Run>) -> Self {
-        Paragraph {
-            text,
-            ..Paragraph::default()
-        }
+        Paragraph { text, ..Paragraph::default() }
     }
 }
 
@@ -272,10 +257,7 @@ impl Loose for Paragraph {
         Some(loose::seq_items::<A, Run>(seq).map(Paragraph::runs))
     }
     fn short_forms(generator: &mut SchemaGenerator) -> Vec<Schema> {
-        vec![
-            loose::string_form("Plain text."),
-            loose::array_of::<Item<Run>>(generator),
-        ]
+        vec![loose::string_form("Plain text."), loose::array_of::<Item<Run>>(generator)]
     }
 }
 
@@ -321,10 +303,7 @@ pub struct Run {
 
 impl From<String> for Run {
     fn from(text: String) -> Self {
-        Run {
-            text,
-            ..Run::default()
-        }
+        Run { text, ..Run::default() }
     }
 }
 
@@ -375,7 +354,10 @@ impl JsonSchema for RunsSchema {
         "Runs".into()
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        loose::any_of(vec![loose::string_form("Plain text."), loose::array_of::<Item<Run>>(generator)])
+        loose::any_of(vec![
+            loose::string_form("Plain text."),
+            loose::array_of::<Item<Run>>(generator),
+        ])
     }
 }
 
@@ -416,10 +398,7 @@ impl Loose for List {
     const EXPECTING: &'static str =
         "a list: an array of items (bullets) or an object with \"items\" and \"ordered\"";
     fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> Option<Result<Self, A::Error>> {
-        Some(loose::seq_items::<A, ListItem>(seq).map(|items| List {
-            items,
-            ..List::default()
-        }))
+        Some(loose::seq_items::<A, ListItem>(seq).map(|items| List { items, ..List::default() }))
     }
     fn short_forms(generator: &mut SchemaGenerator) -> Vec<Schema> {
         vec![loose::array_of::<Item<ListItem>>(generator)]
@@ -452,10 +431,7 @@ impl Loose for ListItem {
     const EXPECTING: &'static str =
         "a list item: a string or an object like {\"text\": \"Fruit\", \"items\": [\"Apple\"]}";
     fn from_string(text: String) -> Option<Self> {
-        Some(ListItem {
-            text: vec![Run::from(text)],
-            ..ListItem::default()
-        })
+        Some(ListItem { text: vec![Run::from(text)], ..ListItem::default() })
     }
     fn short_forms(_: &mut SchemaGenerator) -> Vec<Schema> {
         vec![loose::string_form("An item of plain text.")]
@@ -555,10 +531,7 @@ impl Default for Cell {
 impl Cell {
     /// A cell of plain text.
     pub fn text(text: impl Into<String>) -> Self {
-        Cell {
-            text: vec![Run::from(text.into())],
-            ..Cell::default()
-        }
+        Cell { text: vec![Run::from(text.into())], ..Cell::default() }
     }
 }
 
@@ -607,10 +580,7 @@ impl Loose for Image {
     const EXPECTING: &'static str =
         "an image: an asset name or an object like {\"asset\": \"chart.png\", \"width\": \"12cm\"}";
     fn from_string(asset: String) -> Option<Self> {
-        Some(Image {
-            asset,
-            ..Image::default()
-        })
+        Some(Image { asset, ..Image::default() })
     }
     fn short_forms(_: &mut SchemaGenerator) -> Vec<Schema> {
         vec![loose::string_form("The asset name of the image.")]
@@ -631,10 +601,7 @@ impl Loose for Code {
     const EXPECTING: &'static str =
         "a code block: a string or an object like {\"text\": \"...\", \"language\": \"sql\"}";
     fn from_string(text: String) -> Option<Self> {
-        Some(Code {
-            text,
-            language: None,
-        })
+        Some(Code { text, language: None })
     }
     fn short_forms(_: &mut SchemaGenerator) -> Vec<Schema> {
         vec![loose::string_form("The code.")]
@@ -654,10 +621,7 @@ pub struct Toc {
 
 impl Default for Toc {
     fn default() -> Self {
-        Toc {
-            title: "Contents".into(),
-            levels: 3,
-        }
+        Toc { title: "Contents".into(), levels: 3 }
     }
 }
 

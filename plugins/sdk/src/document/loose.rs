@@ -184,9 +184,7 @@ impl<'de> Visitor<'de> for BlocksVisitor {
         f.write_str("a string (one paragraph) or an array of blocks")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(vec![super::Block::Paragraph(super::Paragraph::from(
-            v.to_owned(),
-        ))])
+        Ok(vec![super::Block::Paragraph(super::Paragraph::from(v.to_owned()))])
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         seq_items(seq)
@@ -208,8 +206,5 @@ pub(crate) fn option_blocks<'de, D: Deserializer<'de>>(
 /// Rows of cells that may be in short forms.
 pub(crate) fn rows<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<super::Cell>>, D::Error> {
     let rows: Vec<Vec<Item<super::Cell>>> = Vec::deserialize(d)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| row.into_iter().map(|c| c.0).collect())
-        .collect())
+    Ok(rows.into_iter().map(|row| row.into_iter().map(|c| c.0).collect()).collect())
 }

@@ -142,9 +142,7 @@ impl<'a> P<'a> {
                     out.push(Block::List(List {
                         items,
                         ordered: start.is_some(),
-                        start: start
-                            .map(|s| s.min(u32::MAX as u64) as u32)
-                            .filter(|s| *s != 1),
+                        start: start.map(|s| s.min(u32::MAX as u64) as u32).filter(|s| *s != 1),
                     }));
                 }
                 Event::Start(Tag::FootnoteDefinition(label)) => {
@@ -234,25 +232,13 @@ impl<'a> P<'a> {
                 self.check = Some(checked);
                 Vec::new()
             }
-            Event::Start(Tag::Emphasis) => self.inlines(&Fmt {
-                italic: true,
-                ..fmt.clone()
-            }),
-            Event::Start(Tag::Strong) => self.inlines(&Fmt {
-                bold: true,
-                ..fmt.clone()
-            }),
-            Event::Start(Tag::Strikethrough) => self.inlines(&Fmt {
-                strike: true,
-                ..fmt.clone()
-            }),
-            Event::Start(Tag::Link { dest_url, .. }) => self.inlines(&Fmt {
-                link: Some(dest_url.to_string()),
-                ..fmt.clone()
-            }),
-            Event::Start(Tag::Image {
-                dest_url, title, ..
-            }) => {
+            Event::Start(Tag::Emphasis) => self.inlines(&Fmt { italic: true, ..fmt.clone() }),
+            Event::Start(Tag::Strong) => self.inlines(&Fmt { bold: true, ..fmt.clone() }),
+            Event::Start(Tag::Strikethrough) => self.inlines(&Fmt { strike: true, ..fmt.clone() }),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                self.inlines(&Fmt { link: Some(dest_url.to_string()), ..fmt.clone() })
+            }
+            Event::Start(Tag::Image { dest_url, title, .. }) => {
                 let alt: String = self
                     .inlines(fmt)
                     .into_iter()
@@ -295,12 +281,7 @@ impl<'a> P<'a> {
                 })
                 .collect()
         };
-        Table {
-            rows,
-            header_rows: 1,
-            align,
-            ..Table::default()
-        }
+        Table { rows, header_rows: 1, align, ..Table::default() }
     }
 
     fn cells(&mut self) -> Vec<Cell> {
@@ -316,10 +297,7 @@ impl<'a> P<'a> {
                             Piece::Image(i) => Run::from(i.alt.unwrap_or(i.asset)),
                         })
                         .collect();
-                    cells.push(Cell {
-                        text,
-                        ..Cell::default()
-                    });
+                    cells.push(Cell { text, ..Cell::default() });
                 }
                 _ => break,
             }
@@ -349,8 +327,7 @@ fn flush(pending: &mut Vec<Piece>, out: &mut Vec<Block>) {
 }
 
 fn has_text(runs: &[Run]) -> bool {
-    runs.iter()
-        .any(|r| !r.text.trim().is_empty() || r.footnote.is_some())
+    runs.iter().any(|r| !r.text.trim().is_empty() || r.footnote.is_some())
 }
 
 /// Replaces footnote marks with their definitions' blocks.
@@ -388,9 +365,7 @@ fn fill_notes(block: &mut Block, notes: &HashMap<String, Vec<Block>>, depth: usi
         Block::Quote(inner) => inner.iter_mut().for_each(|b| fill_notes(b, notes, depth)),
         Block::List(l) => {
             for item in &mut l.items {
-                item.blocks
-                    .iter_mut()
-                    .for_each(|b| fill_notes(b, notes, depth));
+                item.blocks.iter_mut().for_each(|b| fill_notes(b, notes, depth));
             }
         }
         Block::Table(t) => {

@@ -202,12 +202,7 @@ impl Default for Margins {
 impl Margins {
     /// The same margin on all four sides.
     pub fn all(length: Length) -> Self {
-        Margins {
-            top: length,
-            bottom: length,
-            left: length,
-            right: length,
-        }
+        Margins { top: length, bottom: length, left: length, right: length }
     }
 }
 
@@ -250,10 +245,7 @@ impl HeaderFooter {
 impl Loose for HeaderFooter {
     const EXPECTING: &'static str = "a header or footer: a string like \"Page {page} of {pages}\" or an object with text and align";
     fn from_string(text: String) -> Option<Self> {
-        Some(HeaderFooter {
-            text: vec![Run::from(text)],
-            align: None,
-        })
+        Some(HeaderFooter { text: vec![Run::from(text)], align: None })
     }
     fn short_forms(_: &mut SchemaGenerator) -> Vec<Schema> {
         vec![loose::string_form(
@@ -423,9 +415,7 @@ impl Document {
     fn resolve(&self, page: &PageSetup, blocks: &[Block]) -> ResolvedSection {
         let base = &self.page;
         let pick = |own: &Option<HeaderFooter>, base: &Option<HeaderFooter>| {
-            own.clone()
-                .or_else(|| base.clone())
-                .filter(|h| !h.is_empty())
+            own.clone().or_else(|| base.clone()).filter(|h| !h.is_empty())
         };
         ResolvedSection {
             size: page.size.or(base.size).unwrap_or(PageSize::A4),

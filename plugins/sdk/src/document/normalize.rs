@@ -25,22 +25,15 @@ pub fn blocks(input: &[Block]) -> Vec<Block> {
 fn push(block: &Block, out: &mut Vec<Block>) {
     match block {
         Block::Markdown(text) => out.extend(blocks(&markdown::parse(text))),
-        Block::Heading(h) => out.push(Block::Heading(Heading {
-            text: runs(&h.text),
-            ..h.clone()
-        })),
+        Block::Heading(h) => out.push(Block::Heading(Heading { text: runs(&h.text), ..h.clone() })),
         Block::Paragraph(p) => out.push(Block::Paragraph(paragraph(p))),
         Block::List(l) => out.push(Block::List(list(l))),
-        Block::Bullets(items) => out.push(Block::List(list(&List {
-            items: items.clone(),
-            ordered: false,
-            start: None,
-        }))),
-        Block::Numbered(items) => out.push(Block::List(list(&List {
-            items: items.clone(),
-            ordered: true,
-            start: None,
-        }))),
+        Block::Bullets(items) => {
+            out.push(Block::List(list(&List { items: items.clone(), ordered: false, start: None })))
+        }
+        Block::Numbered(items) => {
+            out.push(Block::List(list(&List { items: items.clone(), ordered: true, start: None })))
+        }
         Block::Table(t) => out.push(Block::Table(table(t))),
         Block::Quote(inner) => out.push(Block::Quote(blocks(inner))),
         other => out.push(other.clone()),
@@ -48,10 +41,7 @@ fn push(block: &Block, out: &mut Vec<Block>) {
 }
 
 fn paragraph(p: &Paragraph) -> Paragraph {
-    Paragraph {
-        text: runs(&p.text),
-        ..p.clone()
-    }
+    Paragraph { text: runs(&p.text), ..p.clone() }
 }
 
 /// Normalises runs: merges neighbours of the same format, drops empty ones.
@@ -91,18 +81,9 @@ fn item(i: &ListItem, ordered: bool) -> ListItem {
     }
     content.extend(i.blocks.iter().cloned());
     if !i.items.is_empty() {
-        content.push(Block::List(List {
-            items: i.items.clone(),
-            ordered,
-            start: None,
-        }));
+        content.push(Block::List(List { items: i.items.clone(), ordered, start: None }));
     }
-    ListItem {
-        text: Vec::new(),
-        blocks: blocks(&content),
-        items: Vec::new(),
-        checked: i.checked,
-    }
+    ListItem { text: Vec::new(), blocks: blocks(&content), items: Vec::new(), checked: i.checked }
 }
 
 fn table(t: &Table) -> Table {
@@ -112,17 +93,8 @@ fn table(t: &Table) -> Table {
         rows.push(t.header.iter().map(cell).collect());
         header_rows += 1;
     }
-    rows.extend(
-        t.rows
-            .iter()
-            .map(|r| r.iter().map(cell).collect::<Vec<_>>()),
-    );
-    Table {
-        header: Vec::new(),
-        rows,
-        header_rows,
-        ..t.clone()
-    }
+    rows.extend(t.rows.iter().map(|r| r.iter().map(cell).collect::<Vec<_>>()));
+    Table { header: Vec::new(), rows, header_rows, ..t.clone() }
 }
 
 fn cell(c: &Cell) -> Cell {

@@ -44,10 +44,8 @@ impl Color {
             return Ok(Color(*rgb));
         }
         let hex = t.strip_prefix('#').unwrap_or(t);
-        let digits: Option<Vec<u8>> = hex
-            .chars()
-            .map(|c| c.to_digit(16).map(|d| d as u8))
-            .collect();
+        let digits: Option<Vec<u8>> =
+            hex.chars().map(|c| c.to_digit(16).map(|d| d as u8)).collect();
         match digits.as_deref() {
             Some([r, g, b]) => Ok(Color([r * 17, g * 17, b * 17])),
             Some([r1, r2, g1, g2, b1, b2]) => Ok(Color([r1 * 16 + r2, g1 * 16 + g2, b1 * 16 + b2])),

@@ -92,11 +92,7 @@ pub fn layout(rows: &[Vec<Cell>]) -> Grid<'_> {
             // Emit continuations at the cursor.
             if let Some(Some((_, left, cell, start))) = held.get(column).copied() {
                 if start == column {
-                    slots.push(Slot::Continued {
-                        cell,
-                        column,
-                        last: left == 1,
-                    });
+                    slots.push(Slot::Continued { cell, column, last: left == 1 });
                     let span = cell.colspan.max(1) as usize;
                     held_here += span;
                     column += span;
@@ -120,11 +116,7 @@ pub fn layout(rows: &[Vec<Cell>]) -> Grid<'_> {
                     break;
                 }
             }
-            slots.push(Slot::Cell {
-                cell,
-                index,
-                column,
-            });
+            slots.push(Slot::Cell { cell, index, column });
             if cell.rowspan > 1 {
                 let available = rows.len() - r;
                 if cell.rowspan as usize > available {
@@ -148,9 +140,7 @@ pub fn layout(rows: &[Vec<Cell>]) -> Grid<'_> {
         }
         // Columns past the cursor still held from above count too.
         let width = column.max(
-            held.iter()
-                .rposition(|h| h.is_some_and(|(start, ..)| start != r))
-                .map_or(0, |i| i + 1),
+            held.iter().rposition(|h| h.is_some_and(|(start, ..)| start != r)).map_or(0, |i| i + 1),
         );
         match expected {
             None => expected = Some(width),
@@ -166,19 +156,11 @@ pub fn layout(rows: &[Vec<Cell>]) -> Grid<'_> {
         // rows to go; the others one fewer than before.
         for h in held.iter_mut() {
             if let Some((start, left, cell, col)) = *h {
-                let next = if start == r {
-                    cell.rowspan - 1
-                } else {
-                    left - 1
-                };
+                let next = if start == r { cell.rowspan - 1 } else { left - 1 };
                 *h = (next > 0).then_some((start, next, cell, col));
             }
         }
         out.push(slots);
     }
-    Grid {
-        rows: out,
-        columns: expected.unwrap_or(0),
-        problems,
-    }
+    Grid { rows: out, columns: expected.unwrap_or(0), problems }
 }

@@ -32,8 +32,7 @@ pub fn detect(text: &str) -> Option<Direction> {
 /// The direction of a paragraph: the one it sets, else the detected one,
 /// else left to right.
 pub fn direction(set: Option<Direction>, runs: &[Run]) -> Direction {
-    set.or_else(|| runs.iter().find_map(|r| detect(&r.text)))
-        .unwrap_or(Direction::Ltr)
+    set.or_else(|| runs.iter().find_map(|r| detect(&r.text))).unwrap_or(Direction::Ltr)
 }
 
 /// Whether a character is CJK (Han, kana, Hangul, CJK punctuation, full-width

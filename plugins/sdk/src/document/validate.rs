@@ -78,11 +78,7 @@ fn collect_assets(at: &str, blocks: &[Block], out: &mut Vec<(String, String)>) {
             Block::Markdown(text) => {
                 let mut inner = Vec::new();
                 collect_assets("", &super::markdown::parse(text), &mut inner);
-                out.extend(
-                    inner
-                        .into_iter()
-                        .map(|(_, name)| (format!("{here}/markdown"), name)),
-                );
+                out.extend(inner.into_iter().map(|(_, name)| (format!("{here}/markdown"), name)));
             }
             Block::Quote(inner) => collect_assets(&format!("{here}/quote"), inner, out),
             Block::List(l) => collect_item_assets(&format!("{here}/list/items"), &l.items, out),
@@ -90,11 +86,7 @@ fn collect_assets(at: &str, blocks: &[Block], out: &mut Vec<(String, String)>) {
             Block::Numbered(items) => collect_item_assets(&format!("{here}/numbered"), items, out),
             Block::Table(t) => {
                 for (c, cell) in t.header.iter().enumerate() {
-                    collect_assets(
-                        &format!("{here}/table/header/{c}/blocks"),
-                        &cell.blocks,
-                        out,
-                    );
+                    collect_assets(&format!("{here}/table/header/{c}/blocks"), &cell.blocks, out);
                 }
                 for (r, row) in t.rows.iter().enumerate() {
                     for (c, cell) in row.iter().enumerate() {
@@ -156,10 +148,7 @@ fn is_iso_date(text: &str) -> bool {
     }
     let mut tail = &t[5..];
     if let Some(s) = tail.strip_prefix(':') {
-        let n = s
-            .bytes()
-            .take_while(|c| c.is_ascii_digit() || *c == b'.')
-            .count();
+        let n = s.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
         if n < 2 {
             return false;
         }
@@ -183,20 +172,16 @@ struct Checker {
 impl Checker {
     fn push(&mut self, pointer: &str, message: String) {
         match &self.markdown {
-            Some(at) => self.out.push(Violation::new(
-                at.clone(),
-                format!("in the Markdown: {message}"),
-            )),
+            Some(at) => {
+                self.out.push(Violation::new(at.clone(), format!("in the Markdown: {message}")))
+            }
             None => self.out.push(Violation::new(pointer, message)),
         }
     }
 
     fn size(&mut self, at: &str, size: f32) {
         if !(size.is_finite() && (1.0..=400.0).contains(&size)) {
-            self.push(
-                at,
-                format!("expected a font size in points from 1 to 400, found {size}"),
-            );
+            self.push(at, format!("expected a font size in points from 1 to 400, found {size}"));
         }
     }
 
@@ -220,19 +205,13 @@ impl Checker {
             }
         }
         if let Some(m) = page.margins {
-            for (name, len) in [
-                ("top", m.top),
-                ("bottom", m.bottom),
-                ("left", m.left),
-                ("right", m.right),
-            ] {
+            for (name, len) in
+                [("top", m.top), ("bottom", m.bottom), ("left", m.left), ("right", m.right)]
+            {
                 if !(0.0..=720.0).contains(&len.0) {
                     self.push(
                         &format!("{at}/margins/{name}"),
-                        format!(
-                            "expected a margin from 0 to 10in (720pt), found {:.1}pt",
-                            len.0
-                        ),
+                        format!("expected a margin from 0 to 10in (720pt), found {:.1}pt", len.0),
                     );
                 }
             }
@@ -369,11 +348,7 @@ impl Checker {
         let has_header = !t.header.is_empty();
         let row_at = |r: usize| {
             if has_header {
-                if r == 0 {
-                    format!("{at}/header")
-                } else {
-                    format!("{at}/rows/{}", r - 1)
-                }
+                if r == 0 { format!("{at}/header") } else { format!("{at}/rows/{}", r - 1) }
             } else {
                 format!("{at}/rows/{r}")
             }

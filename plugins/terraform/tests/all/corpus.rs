@@ -36,11 +36,7 @@ fn corpus_generates_and_reads_back() {
         assert!(problems.is_empty(), "{name}: {problems:?}");
         let out = dir.join(name);
         generate_into(text, &out);
-        cases.push(Case {
-            name: name.clone(),
-            spec_path: path.clone(),
-            out,
-        });
+        cases.push(Case { name: name.clone(), spec_path: path.clone(), out });
     }
     hashicorp_check(std::slice::from_ref(&dir));
     // The corpus relies on defaults, so checkov findings are expected; they
@@ -71,19 +67,15 @@ fn output_is_deterministic() {
 
 #[test]
 fn unicode_and_escapes_survive() {
-    let (_, _, text) = corpus()
-        .into_iter()
-        .find(|(n, _, _)| n.starts_with("05_"))
-        .expect("spec 05");
+    let (_, _, text) =
+        corpus().into_iter().find(|(n, _, _)| n.starts_with("05_")).expect("spec 05");
     let run = testing::run::<Terraform>(&text, &[]).expect("generates");
     let main = String::from_utf8(run.file("main.tf").to_vec()).expect("UTF-8");
     assert!(main.contains("\"Équipe\" = \"Données\""), "{main}");
     let svg = String::from_utf8(run.file("diagram.svg").to_vec()).expect("UTF-8");
     assert!(svg.contains("Données clients — Ünïcödé ✓"));
-    let (_, _, text) = corpus()
-        .into_iter()
-        .find(|(n, _, _)| n.starts_with("23_"))
-        .expect("spec 23");
+    let (_, _, text) =
+        corpus().into_iter().find(|(n, _, _)| n.starts_with("23_")).expect("spec 23");
     let run = testing::run::<Terraform>(&text, &[]).expect("generates");
     let main = String::from_utf8(run.file("main.tf").to_vec()).expect("UTF-8");
     // A literal ${ stays literal; quotes and newlines are escaped.

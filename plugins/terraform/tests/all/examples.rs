@@ -10,11 +10,7 @@ use crate::{Case, generate_into, hashicorp_check, output_root, python_check};
 fn examples_validate_and_generate() {
     testing::assert_examples_generate::<Terraform>();
     for (title, _, spec) in EXAMPLES {
-        assert!(
-            crate::violations(spec).is_empty(),
-            "{title}: {:?}",
-            crate::violations(spec)
-        );
+        assert!(crate::violations(spec).is_empty(), "{title}: {:?}", crate::violations(spec));
     }
 }
 
@@ -25,17 +21,10 @@ fn examples_read_back_and_pass_checkov() {
     for (_, name, spec) in EXAMPLES {
         let out = dir.join(name);
         let run = generate_into(spec, &out);
-        for expected in [
-            "versions.tf",
-            "main.tf",
-            "README.md",
-            "diagram.svg",
-            "terraform.tfvars.example",
-        ] {
-            assert!(
-                run.files.iter().any(|f| f.path == expected),
-                "{name}: no {expected}"
-            );
+        for expected in
+            ["versions.tf", "main.tf", "README.md", "diagram.svg", "terraform.tfvars.example"]
+        {
+            assert!(run.files.iter().any(|f| f.path == expected), "{name}: no {expected}");
         }
         cases.push(Case {
             name: name.to_owned(),
@@ -48,11 +37,7 @@ fn examples_read_back_and_pass_checkov() {
     assert!(files >= 30, "only {files} files checked");
     let findings = python_check(&cases, &dir, true, "checkov-examples.json");
     for c in &cases {
-        assert!(
-            findings.get(&c.name).is_some(),
-            "checkov did not report on {}",
-            c.name
-        );
+        assert!(findings.get(&c.name).is_some(), "checkov did not report on {}", c.name);
     }
 }
 
@@ -86,9 +71,7 @@ fn progress_and_notes_are_reported() {
     assert_eq!(last.0, last.1);
     assert_eq!(last.1 as usize, run.files.len());
     assert!(
-        run.log
-            .iter()
-            .any(|(_, m)| m.contains("required_providers: added aws")),
+        run.log.iter().any(|(_, m)| m.contains("required_providers: added aws")),
         "{:?}",
         run.log
     );

@@ -51,10 +51,7 @@ pub(crate) fn hashicorp_check(dirs: &[PathBuf]) -> usize {
         .unwrap_or_else(|e| panic!("could not run node (install Node.js >= 18): {e}"));
     let text = String::from_utf8_lossy(&out.stdout);
     let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| {
-        panic!(
-            "check.mjs gave no report: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
+        panic!("check.mjs gave no report: {}", String::from_utf8_lossy(&out.stderr))
     });
     let problems = report["problems"].as_array().cloned().unwrap_or_default();
     assert!(
@@ -79,10 +76,7 @@ fn python() -> String {
 /// python-hcl2 under the same module name).
 fn checkov() -> String {
     let exe = std::env::var("KILN_TEST_CHECKOV").unwrap_or_else(|_| "checkov".into());
-    let ok = Command::new(&exe)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let ok = Command::new(&exe).arg("--version").output().is_ok_and(|o| o.status.success());
     assert!(
         ok,
         "checkov is missing: python3 -m venv .venv-checkov && .venv-checkov/bin/pip install checkov==3.3.30, \
@@ -126,17 +120,10 @@ pub(crate) fn python_check(
         .unwrap_or_else(|e| panic!("could not run KILN_TEST_PYTHON: {e}"));
     let text = String::from_utf8_lossy(&out.stdout);
     let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| {
-        panic!(
-            "check_tf.py failed: {}{}",
-            text,
-            String::from_utf8_lossy(&out.stderr)
-        )
+        panic!("check_tf.py failed: {}{}", text, String::from_utf8_lossy(&out.stderr))
     });
     let problems = report["problems"].as_array().cloned().unwrap_or_default();
-    assert!(
-        out.status.success() && problems.is_empty(),
-        "read-back found problems: {problems:#?}"
-    );
+    assert!(out.status.success() && problems.is_empty(), "read-back found problems: {problems:#?}");
     std::fs::read_to_string(root.join(report_name))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -145,10 +132,7 @@ pub(crate) fn python_check(
 
 /// The violations of a spec as (pointer, message).
 pub(crate) fn violations(spec: &str) -> Vec<(String, String)> {
-    testing::validate::<Terraform>(spec)
-        .into_iter()
-        .map(|v| (v.pointer, v.message))
-        .collect()
+    testing::validate::<Terraform>(spec).into_iter().map(|v| (v.pointer, v.message)).collect()
 }
 
 #[test]

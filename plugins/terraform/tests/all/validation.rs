@@ -7,11 +7,8 @@ use crate::violations;
 
 fn at(spec: &serde_json::Value, pointer: &str) -> Vec<String> {
     let all = violations(&spec.to_string());
-    let found: Vec<String> = all
-        .iter()
-        .filter(|(p, _)| p == pointer)
-        .map(|(_, m)| m.clone())
-        .collect();
+    let found: Vec<String> =
+        all.iter().filter(|(p, _)| p == pointer).map(|(_, m)| m.clone()).collect();
     assert!(!found.is_empty(), "no violation at {pointer}; got {all:#?}");
     found
 }
@@ -134,11 +131,7 @@ fn defaults_must_match_their_types() {
     assert!(at(&spec, "/variables/o/default/nmae")[0].contains("did you mean \"name\""));
     assert!(at(&spec, "/variables/m/default/b")[0].contains("type bool"));
     assert!(at(&spec, "/variables/t/type")[0].contains("did you mean \"string\""));
-    assert!(
-        !violations(&spec.to_string())
-            .iter()
-            .any(|(p, _)| p.starts_with("/variables/ok"))
-    );
+    assert!(!violations(&spec.to_string()).iter().any(|(p, _)| p.starts_with("/variables/ok")));
 }
 
 #[test]
@@ -181,10 +174,7 @@ fn providers_moved_import_and_sensitive_outputs() {
 #[test]
 fn parse_errors_have_pointers() {
     let v = violations(r#"{"resources": [{"type": "aws_vpc", "nmae": "x"}]}"#);
-    assert!(
-        v.iter().any(|(p, _)| p.starts_with("/resources/0")),
-        "{v:?}"
-    );
+    assert!(v.iter().any(|(p, _)| p.starts_with("/resources/0")), "{v:?}");
     let v = violations(r#"{"resource": []}"#);
     assert!(v.iter().any(|(_, m)| m.contains("resources")), "{v:?}");
 }
@@ -192,10 +182,7 @@ fn parse_errors_have_pointers() {
 #[test]
 fn a_valid_spec_has_no_violations() {
     let spec = json!({"resources": [vpc(), {"type": "aws_subnet", "name": "a", "count": 2, "attributes": {"vpc_id": {"ref": "aws_vpc.main.id"}, "cidr_block": {"expr": "cidrsubnet(aws_vpc.main.cidr_block, 8, count.index)"}}}]});
-    assert_eq!(
-        violations(&spec.to_string()),
-        Vec::<(String, String)>::new()
-    );
+    assert_eq!(violations(&spec.to_string()), Vec::<(String, String)>::new());
 }
 
 #[test]

@@ -60,7 +60,8 @@ impl Generator for Hello {
             violations.push(Violation::new("/name", "expected a name; got an empty string"));
         }
         if !(1..=1000).contains(&spec.times) {
-            violations.push(Violation::new("/times", format!("expected 1 to 1000; got {}", spec.times)));
+            violations
+                .push(Violation::new("/times", format!("expected 1 to 1000; got {}", spec.times)));
         }
         violations
     }
@@ -90,18 +91,24 @@ mod tests {
 
     #[test]
     fn a_greeting_is_written_and_its_faults_are_named() {
-        let run = testing::run::<Hello>(r#"{"name": "Ada", "times": 2, "tone": "excited"}"#, &[]).unwrap();
+        let run = testing::run::<Hello>(r#"{"name": "Ada", "times": 2, "tone": "excited"}"#, &[])
+            .unwrap();
         assert_eq!(run.file("hello.txt"), b"Hello, Ada!\nHello, Ada!\n");
         assert_eq!(run.progress.len(), 2);
         // The misspelt tone is taken out and the rest still checked: one answer.
-        let violations = testing::validate::<Hello>(r#"{"name": " ", "times": 0, "tone": "excitd"}"#);
-        let found: Vec<(&str, &str)> = violations.iter().map(|v| (v.pointer.as_str(), v.message.as_str())).collect();
+        let violations =
+            testing::validate::<Hello>(r#"{"name": " ", "times": 0, "tone": "excitd"}"#);
+        let found: Vec<(&str, &str)> =
+            violations.iter().map(|v| (v.pointer.as_str(), v.message.as_str())).collect();
         assert_eq!(
             found,
             [
                 ("/name", "expected a name; got an empty string"),
                 ("/times", "expected 1 to 1000; got 0"),
-                ("/tone", "unknown value `excitd`; did you mean `excited`? Allowed values: `plain`, `excited`"),
+                (
+                    "/tone",
+                    "unknown value `excitd`; did you mean `excited`? Allowed values: `plain`, `excited`"
+                ),
             ]
         );
         testing::assert_documented::<Hello>();

@@ -192,11 +192,7 @@ impl<'g> Evaluator<'g> {
 
     pub(super) fn eval(&mut self, expr: &Expr, sheet: usize) -> Eval<Operand> {
         let num = |n: f64| {
-            if n.is_finite() {
-                Ok(Operand::Val(Val::Num(n)))
-            } else {
-                Err(ExcelError)
-            }
+            if n.is_finite() { Ok(Operand::Val(Val::Num(n))) } else { Err(ExcelError) }
         };
         match expr {
             Expr::Num(n) => num(*n),
@@ -273,11 +269,7 @@ impl<'g> Evaluator<'g> {
         let name = super::functions::canonical(name);
         let name = name.as_str();
         let num = |n: f64| {
-            if n.is_finite() {
-                Ok(Operand::Val(Val::Num(n)))
-            } else {
-                Err(ExcelError)
-            }
+            if n.is_finite() { Ok(Operand::Val(Val::Num(n))) } else { Err(ExcelError) }
         };
         match name {
             "SUM" | "AVERAGE" | "MIN" | "MAX" | "COUNT" | "COUNTA" | "PRODUCT" => {
@@ -380,9 +372,7 @@ pub(super) fn round_half_away(x: f64, digits: f64) -> Eval<f64> {
         return Err(NoResult);
     }
     let factor = 10f64.powi(digits as i32);
-    let scaled: f64 = format!("{:.14e}", x * factor)
-        .parse()
-        .map_err(|_| NoResult)?;
+    let scaled: f64 = format!("{:.14e}", x * factor).parse().map_err(|_| NoResult)?;
     let rounded = scaled.abs().round().copysign(scaled);
     Ok(rounded / factor)
 }
@@ -483,10 +473,8 @@ mod tests {
         fn sheet(mut self, name: &str, cells: &[(&str, Content<'static>)]) -> Self {
             let index = self.0.add_sheet(name);
             for (at, content) in cells {
-                let entry = Entry {
-                    content: content.clone(),
-                    source: Source::Row { row: 0, cell: 0 },
-                };
+                let entry =
+                    Entry { content: content.clone(), source: Source::Row { row: 0, cell: 0 } };
                 self.0.push(index, parse_cell(at).unwrap(), entry);
             }
             self.0.settle(index);
@@ -513,15 +501,7 @@ mod tests {
 
     fn one(formula: &str) -> Option<Val> {
         Book::new()
-            .sheet(
-                "S",
-                &[
-                    ("A1", n(2.0)),
-                    ("A2", n(3.0)),
-                    ("A3", n(5.0)),
-                    ("Z1", f(formula)),
-                ],
-            )
+            .sheet("S", &[("A1", n(2.0)), ("A2", n(3.0)), ("A3", n(5.0)), ("Z1", f(formula))])
             .eval("S", "Z1")
     }
 
@@ -573,10 +553,7 @@ mod tests {
     #[test]
     fn formulas_see_other_sheets_and_other_formulas() {
         let book = Book::new()
-            .sheet(
-                "Data",
-                &[("B2", n(100.0)), ("B3", n(250.0)), ("B4", f("SUM(B2:B3)"))],
-            )
+            .sheet("Data", &[("B2", n(100.0)), ("B3", n(250.0)), ("B4", f("SUM(B2:B3)"))])
             .sheet(
                 "My Sheet",
                 &[
@@ -594,12 +571,7 @@ mod tests {
     fn cycles_have_no_result() {
         let book = Book::new().sheet(
             "S",
-            &[
-                ("A1", f("A2+1")),
-                ("A2", f("A3+1")),
-                ("A3", f("A1+1")),
-                ("B1", f("SUM(B1:B2)")),
-            ],
+            &[("A1", f("A2+1")), ("A2", f("A3+1")), ("A3", f("A1+1")), ("B1", f("SUM(B1:B2)"))],
         );
         assert_eq!(book.eval("S", "A1"), None);
         assert_eq!(book.eval("S", "B1"), None);
@@ -659,13 +631,7 @@ mod tests {
         let mut evaluator = Evaluator::new(&book.0);
         // In sheet order each step is one level deep.
         for row in 2..=2000u32 {
-            let got = evaluator.result(
-                0,
-                Pos {
-                    row: row - 1,
-                    col: 0,
-                },
-            );
+            let got = evaluator.result(0, Pos { row: row - 1, col: 0 });
             assert_eq!(got, Some(Val::Num(f64::from(row))));
         }
     }
@@ -687,10 +653,7 @@ mod tests {
     fn cached_text_refuses_values_the_writer_would_mistype() {
         assert_eq!(Val::Num(1.5).cached_text().as_deref(), Some("1.5"));
         assert_eq!(Val::Num(-0.0).cached_text().as_deref(), Some("0"));
-        assert_eq!(
-            Val::Num(1e20).cached_text().as_deref(),
-            Some("100000000000000000000")
-        );
+        assert_eq!(Val::Num(1e20).cached_text().as_deref(), Some("100000000000000000000"));
         assert_eq!(Val::Bool(true).cached_text().as_deref(), Some("TRUE"));
         assert_eq!(Val::Text("12".into()).cached_text(), None);
         assert_eq!(Val::Text("#N/A".into()).cached_text(), None);

@@ -116,15 +116,7 @@ mod tests {
 
     #[test]
     fn common_and_new_functions_are_known_in_any_case_and_with_prefixes() {
-        for name in [
-            "SUM",
-            "sum",
-            "XLOOKUP",
-            "_xlfn.XLOOKUP",
-            "STDEV.S",
-            "NETWORKDAYS",
-            "PMT",
-        ] {
+        for name in ["SUM", "sum", "XLOOKUP", "_xlfn.XLOOKUP", "STDEV.S", "NETWORKDAYS", "PMT"] {
             assert!(is_known(name), "{name}");
         }
         assert!(!is_known("SUMM"));

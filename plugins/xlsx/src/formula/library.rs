@@ -70,11 +70,7 @@ pub(crate) const COMPUTED: &[&str] = &[
 ];
 
 fn num(n: f64) -> Eval<Operand> {
-    if n.is_finite() {
-        Ok(Operand::Val(Val::Num(n)))
-    } else {
-        Err(ExcelError)
-    }
+    if n.is_finite() { Ok(Operand::Val(Val::Num(n))) } else { Err(ExcelError) }
 }
 
 fn text(t: String) -> Eval<Operand> {
@@ -266,11 +262,7 @@ fn epoch() -> i64 {
 
 fn serial_of(year: i64, month: i64, day: i64) -> Eval<f64> {
     let serial = (days_from_civil(year, month, day) - epoch()) as f64;
-    if (FIRST_SERIAL..=2_958_465.0).contains(&serial) {
-        Ok(serial)
-    } else {
-        Err(NoResult)
-    }
+    if (FIRST_SERIAL..=2_958_465.0).contains(&serial) { Ok(serial) } else { Err(NoResult) }
 }
 
 fn ymd(serial: f64) -> Eval<(i64, i64, i64)> {
@@ -281,11 +273,7 @@ fn ymd(serial: f64) -> Eval<(i64, i64, i64)> {
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
-    let (y, m) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
+    let (y, m) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     days_from_civil(y, m, 1) - days_from_civil(year, month, 1)
 }
 
@@ -306,14 +294,8 @@ fn round_with(x: f64, digits: f64, away: bool) -> Eval<f64> {
     }
     let factor = 10f64.powi(digits.trunc() as i32);
     // Round at 15 significant digits first, as Excel shows the value.
-    let scaled: f64 = format!("{:.14e}", x * factor)
-        .parse()
-        .map_err(|_| NoResult)?;
-    let r = if away {
-        scaled.abs().ceil()
-    } else {
-        scaled.abs().floor()
-    };
+    let scaled: f64 = format!("{:.14e}", x * factor).parse().map_err(|_| NoResult)?;
+    let r = if away { scaled.abs().ceil() } else { scaled.abs().floor() };
     Ok(r.copysign(scaled) / factor)
 }
 
@@ -367,11 +349,7 @@ fn solve(f: impl Fn(f64) -> f64, guess: f64) -> Eval<f64> {
         }
         let next = x - y / slope;
         if (next - x).abs() < 1e-12 * next.abs().max(1.0) {
-            return if next.is_finite() && next > -1.0 {
-                Ok(next)
-            } else {
-                Err(ExcelError)
-            };
+            return if next.is_finite() && next > -1.0 { Ok(next) } else { Err(ExcelError) };
         }
         x = next;
     }
@@ -461,10 +439,7 @@ impl super::Evaluator<'_> {
             return Err(NoResult);
         };
         let (rows, cols) = (first.rows(), first.cols());
-        if pairs
-            .iter()
-            .any(|(_, a, _)| a.rows() != rows || a.cols() != cols)
-        {
+        if pairs.iter().any(|(_, a, _)| a.rows() != rows || a.cols() != cols) {
             return Err(ExcelError);
         }
         let grid = self.grid;
@@ -473,10 +448,8 @@ impl super::Evaluator<'_> {
         if full {
             let (t, area, _) = &pairs[0];
             for (i, cell) in self.cells(*t, *area)?.into_iter().enumerate() {
-                let (r, c) = (
-                    (i as u64 / u64::from(cols)) as u32,
-                    (i as u64 % u64::from(cols)) as u16,
-                );
+                let (r, c) =
+                    ((i as u64 / u64::from(cols)) as u32, (i as u64 % u64::from(cols)) as u16);
                 if pairs[0].2.matches(&cell) {
                     offsets.push((r, c));
                 }
@@ -493,10 +466,7 @@ impl super::Evaluator<'_> {
         let mut kept = Vec::with_capacity(offsets.len());
         'next: for (r, c) in offsets {
             for (t, area, criterion) in &pairs[1..] {
-                let pos = Pos {
-                    row: area.first.row + r,
-                    col: area.first.col + c,
-                };
+                let pos = Pos { row: area.first.row + r, col: area.first.col + c };
                 let cell = self.cell(*t, pos)?;
                 if !criterion.matches(&cell) {
                     continue 'next;
@@ -511,10 +481,7 @@ impl super::Evaluator<'_> {
     fn numbers_at(&mut self, target: usize, area: Area, offsets: &[(u32, u16)]) -> Eval<Vec<f64>> {
         let mut out = Vec::new();
         for (r, c) in offsets {
-            let pos = Pos {
-                row: area.first.row + r,
-                col: area.first.col + c,
-            };
+            let pos = Pos { row: area.first.row + r, col: area.first.col + c };
             if let Operand::Val(Val::Num(n)) = self.cell(target, pos)? {
                 out.push(n);
             }
@@ -560,13 +527,7 @@ impl super::Evaluator<'_> {
                 {
                     return Err(NoResult);
                 }
-                Ok((
-                    t,
-                    Area {
-                        first: area.first,
-                        last,
-                    },
-                ))
+                Ok((t, Area { first: area.first, last }))
             }
         }
     }
@@ -600,11 +561,8 @@ impl super::Evaluator<'_> {
         match (name, args) {
             // Financial.
             ("PMT", [r, n, pv, ..]) if args.len() <= 5 => {
-                let (r, n, pv) = (
-                    self.number(r, sheet)?,
-                    self.number(n, sheet)?,
-                    self.number(pv, sheet)?,
-                );
+                let (r, n, pv) =
+                    (self.number(r, sheet)?, self.number(n, sheet)?, self.number(pv, sheet)?);
                 let f = self.opt_number(args, 3, 0.0, sheet)?;
                 let k = self.opt_number(args, 4, 0.0, sheet)?;
                 if n == 0.0 {
@@ -618,44 +576,22 @@ impl super::Evaluator<'_> {
                 let n = self.number(n, sheet)?;
                 let pv = self.number(pv, sheet)?;
                 let f = self.opt_number(args, 4, 0.0, sheet)?;
-                let k = if self.opt_number(args, 5, 0.0, sheet)? != 0.0 {
-                    1.0
-                } else {
-                    0.0
-                };
+                let k = if self.opt_number(args, 5, 0.0, sheet)? != 0.0 { 1.0 } else { 0.0 };
                 let interest = ipmt(r, per, n, pv, f, k)?;
-                if name == "IPMT" {
-                    num(interest)
-                } else {
-                    num(pmt(r, n, pv, f, k) - interest)
-                }
+                if name == "IPMT" { num(interest) } else { num(pmt(r, n, pv, f, k) - interest) }
             }
             ("FV", [r, n, p, ..]) if args.len() <= 5 => {
-                let (r, n, p) = (
-                    self.number(r, sheet)?,
-                    self.number(n, sheet)?,
-                    self.number(p, sheet)?,
-                );
+                let (r, n, p) =
+                    (self.number(r, sheet)?, self.number(n, sheet)?, self.number(p, sheet)?);
                 let pv = self.opt_number(args, 3, 0.0, sheet)?;
-                let k = if self.opt_number(args, 4, 0.0, sheet)? != 0.0 {
-                    1.0
-                } else {
-                    0.0
-                };
+                let k = if self.opt_number(args, 4, 0.0, sheet)? != 0.0 { 1.0 } else { 0.0 };
                 num(fv(r, n, p, pv, k))
             }
             ("PV", [r, n, p, ..]) if args.len() <= 5 => {
-                let (r, n, p) = (
-                    self.number(r, sheet)?,
-                    self.number(n, sheet)?,
-                    self.number(p, sheet)?,
-                );
+                let (r, n, p) =
+                    (self.number(r, sheet)?, self.number(n, sheet)?, self.number(p, sheet)?);
                 let f = self.opt_number(args, 3, 0.0, sheet)?;
-                let k = if self.opt_number(args, 4, 0.0, sheet)? != 0.0 {
-                    1.0
-                } else {
-                    0.0
-                };
+                let k = if self.opt_number(args, 4, 0.0, sheet)? != 0.0 { 1.0 } else { 0.0 };
                 if r == 0.0 {
                     return num(-(f + p * n));
                 }
@@ -678,26 +614,15 @@ impl super::Evaluator<'_> {
                     return Err(ExcelError);
                 }
                 let npv = |r: f64| {
-                    flows
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| v / (1.0 + r).powi(i as i32))
-                        .sum::<f64>()
+                    flows.iter().enumerate().map(|(i, v)| v / (1.0 + r).powi(i as i32)).sum::<f64>()
                 };
                 num(solve(npv, guess)?)
             }
             ("RATE", [n, p, pv, ..]) if args.len() <= 6 => {
-                let (n, p, pv) = (
-                    self.number(n, sheet)?,
-                    self.number(p, sheet)?,
-                    self.number(pv, sheet)?,
-                );
+                let (n, p, pv) =
+                    (self.number(n, sheet)?, self.number(p, sheet)?, self.number(pv, sheet)?);
                 let f = self.opt_number(args, 3, 0.0, sheet)?;
-                let k = if self.opt_number(args, 4, 0.0, sheet)? != 0.0 {
-                    1.0
-                } else {
-                    0.0
-                };
+                let k = if self.opt_number(args, 4, 0.0, sheet)? != 0.0 { 1.0 } else { 0.0 };
                 let guess = self.opt_number(args, 5, 0.1, sheet)?;
                 let balance = |r: f64| {
                     if r.abs() < 1e-12 {
@@ -774,11 +699,8 @@ impl super::Evaluator<'_> {
                 if seen.is_empty() {
                     return Err(ExcelError);
                 }
-                let result = if name == "AND" {
-                    seen.iter().all(|b| *b)
-                } else {
-                    seen.iter().any(|b| *b)
-                };
+                let result =
+                    if name == "AND" { seen.iter().all(|b| *b) } else { seen.iter().any(|b| *b) };
                 Ok(Operand::Val(Val::Bool(result)))
             }
             ("NOT", [x]) => Ok(Operand::Val(Val::Bool(!self.truth(x, sheet)?))),
@@ -797,11 +719,7 @@ impl super::Evaluator<'_> {
                     None => true,
                 };
                 let vertical = name == "VLOOKUP";
-                let span = if vertical {
-                    area.cols()
-                } else {
-                    area.rows() as u16
-                };
+                let span = if vertical { area.cols() } else { area.rows() as u16 };
                 if index < 1.0 {
                     return Err(ExcelError);
                 }
@@ -811,18 +729,12 @@ impl super::Evaluator<'_> {
                 let key_area = if vertical {
                     Area {
                         first: area.first,
-                        last: Pos {
-                            row: area.last.row,
-                            col: area.first.col,
-                        },
+                        last: Pos { row: area.last.row, col: area.first.col },
                     }
                 } else {
                     Area {
                         first: area.first,
-                        last: Pos {
-                            row: area.first.row,
-                            col: area.last.col,
-                        },
+                        last: Pos { row: area.first.row, col: area.last.col },
                     }
                 };
                 let keys = self.cells(t, key_area)?;
@@ -863,10 +775,8 @@ impl super::Evaluator<'_> {
                 if r > f64::from(area.rows()) || c > f64::from(area.cols()) {
                     return Err(ExcelError);
                 }
-                let pos = Pos {
-                    row: area.first.row + r as u32 - 1,
-                    col: area.first.col + c as u16 - 1,
-                };
+                let pos =
+                    Pos { row: area.first.row + r as u32 - 1, col: area.first.col + c as u16 - 1 };
                 Ok(Operand::Range(t, Area::cell(pos)))
             }
             ("MATCH", [wanted, range, ..]) if args.len() <= 3 => {
@@ -914,15 +824,9 @@ impl super::Evaluator<'_> {
                 match found {
                     Some(i) => {
                         let pos = if vertical {
-                            Pos {
-                                row: rarea.first.row + i as u32,
-                                col: rarea.first.col,
-                            }
+                            Pos { row: rarea.first.row + i as u32, col: rarea.first.col }
                         } else {
-                            Pos {
-                                row: rarea.first.row,
-                                col: rarea.first.col + i as u16,
-                            }
+                            Pos { row: rarea.first.row, col: rarea.first.col + i as u16 }
                         };
                         self.cell(rt, pos)
                     }
@@ -967,11 +871,7 @@ impl super::Evaluator<'_> {
                     return Err(ExcelError);
                 }
                 let n = (n as usize).min(s.len());
-                let part = if name == "LEFT" {
-                    &s[..n]
-                } else {
-                    &s[s.len() - n..]
-                };
+                let part = if name == "LEFT" { &s[..n] } else { &s[s.len() - n..] };
                 text(part.iter().collect())
             }
             ("MID", [s, start, n]) => {
@@ -1006,12 +906,7 @@ impl super::Evaluator<'_> {
             }
             ("TRIM", [s]) => {
                 let s = self.string(s, sheet)?;
-                text(
-                    s.split(' ')
-                        .filter(|w| !w.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                )
+                text(s.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "))
             }
 
             // Dates.
@@ -1053,9 +948,7 @@ impl super::Evaluator<'_> {
                 if hi - lo > 200_000 {
                     return Err(NoResult);
                 }
-                let count = (lo..=hi)
-                    .filter(|d| is_weekday(*d) && !holidays.contains(d))
-                    .count();
+                let count = (lo..=hi).filter(|d| is_weekday(*d) && !holidays.contains(d)).count();
                 num(sign * count as f64)
             }
             ("WORKDAY", [start, days, ..]) if args.len() <= 3 => {
@@ -1224,15 +1117,8 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const DAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
+const DAYS: [&str; 7] =
+    ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 fn format_date(n: f64, lower: &str) -> Option<String> {
     if lower.contains(['h', 's', '0', '#', '"', '[']) {
@@ -1247,11 +1133,9 @@ fn format_date(n: f64, lower: &str) -> Option<String> {
         let c = chars[i];
         let run = chars[i..].iter().take_while(|x| **x == c).count();
         match c {
-            'y' => out.push_str(&if run <= 2 {
-                format!("{:02}", y % 100)
-            } else {
-                format!("{y:04}")
-            }),
+            'y' => {
+                out.push_str(&if run <= 2 { format!("{:02}", y % 100) } else { format!("{y:04}") })
+            }
             'm' => out.push_str(&match run {
                 1 => m.to_string(),
                 2 => format!("{m:02}"),
@@ -1294,20 +1178,11 @@ mod tests {
 
     #[test]
     fn text_formats() {
-        assert_eq!(
-            format_text(1234.567, "#,##0.00").as_deref(),
-            Some("1,234.57")
-        );
+        assert_eq!(format_text(1234.567, "#,##0.00").as_deref(), Some("1,234.57"));
         assert_eq!(format_text(0.256, "0.0%").as_deref(), Some("25.6%"));
         assert_eq!(format_text(5.0, "$0.00").as_deref(), Some("$5.00"));
-        assert_eq!(
-            format_text(46096.0, "yyyy-mm-dd").as_deref(),
-            Some("2026-03-15")
-        );
-        assert_eq!(
-            format_text(46096.0, "mmm d, yyyy").as_deref(),
-            Some("Mar 15, 2026")
-        );
+        assert_eq!(format_text(46096.0, "yyyy-mm-dd").as_deref(), Some("2026-03-15"));
+        assert_eq!(format_text(46096.0, "mmm d, yyyy").as_deref(), Some("Mar 15, 2026"));
         assert_eq!(format_text(46096.0, "dddd").as_deref(), Some("Sunday"));
         assert_eq!(format_text(1.0, "0.0E+00"), None);
     }
@@ -1328,19 +1203,10 @@ mod tests {
     #[test]
     fn xlookup_finds_exact_matches_with_a_fallback() {
         assert_eq!(one("XLOOKUP(\"b\",C1:C3,A1:A3)"), Some(Val::Num(3.0)));
-        assert_eq!(
-            one("XLOOKUP(\"z\",C1:C3,A1:A3,\"none\")"),
-            Some(Val::Text("none".into()))
-        );
+        assert_eq!(one("XLOOKUP(\"z\",C1:C3,A1:A3,\"none\")"), Some(Val::Text("none".into())));
         assert_eq!(one("XLOOKUP(\"z\",C1:C3,A1:A3)"), None);
-        assert_eq!(
-            one("XLOOKUP(\"?\",C1:C3,A1:A3,\"none\",2)"),
-            Some(Val::Num(2.0))
-        );
-        assert_eq!(
-            one("XLOOKUP(\"b\",C1:C3,A1:A3,\"none\",0,-1)"),
-            Some(Val::Num(3.0))
-        );
+        assert_eq!(one("XLOOKUP(\"?\",C1:C3,A1:A3,\"none\",2)"), Some(Val::Num(2.0)));
+        assert_eq!(one("XLOOKUP(\"b\",C1:C3,A1:A3,\"none\",0,-1)"), Some(Val::Num(3.0)));
     }
 
     fn one(formula: &str) -> Option<Val> {
@@ -1361,10 +1227,7 @@ mod tests {
             grid.push(
                 s,
                 parse_cell(at).unwrap(),
-                Entry {
-                    content,
-                    source: Source::Row { row: 0, cell: 0 },
-                },
+                Entry { content, source: Source::Row { row: 0, cell: 0 } },
             );
         }
         grid.settle(s);

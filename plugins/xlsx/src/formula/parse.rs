@@ -31,9 +31,7 @@ pub(crate) enum Tok {
     Other,
 }
 
-const OPERATORS: [&str; 13] = [
-    "<=", ">=", "<>", "+", "-", "*", "/", "^", "&", "=", "<", ">", "%",
-];
+const OPERATORS: [&str; 13] = ["<=", ">=", "<>", "+", "-", "*", "/", "^", "&", "=", "<", ">", "%"];
 
 fn is_ident_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | '.' | '$' | '\\')
@@ -138,10 +136,9 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
                     skip_brackets(&chars, &mut i, '[', ']');
                     toks.push(Tok::Other);
                 }
-                _ if a1::split_cell(&word).is_some() => toks.push(Tok::Cell {
-                    sheet: None,
-                    text: word,
-                }),
+                _ if a1::split_cell(&word).is_some() => {
+                    toks.push(Tok::Cell { sheet: None, text: word })
+                }
                 _ => toks.push(Tok::Name(word)),
             }
         } else if c == '[' || c == '{' {
@@ -168,9 +165,8 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
                     if let Some(op) = OPERATORS.iter().find(|op| op.len() == 2 && **op == two) {
                         i += 1;
                         Tok::Op(op)
-                    } else if let Some(op) = OPERATORS
-                        .iter()
-                        .find(|op| op.len() == 1 && op.starts_with(c))
+                    } else if let Some(op) =
+                        OPERATORS.iter().find(|op| op.len() == 1 && op.starts_with(c))
                     {
                         Tok::Op(op)
                     } else {
@@ -186,10 +182,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
 
 fn sheet_tok(sheet: String, rest: String) -> Tok {
     if a1::split_cell(&rest).is_some() {
-        Tok::Cell {
-            sheet: Some(sheet),
-            text: rest,
-        }
+        Tok::Cell { sheet: Some(sheet), text: rest }
     } else {
         Tok::SheetOther { sheet }
     }
@@ -224,14 +217,8 @@ pub(crate) fn references(text: &str) -> Vec<FoundRef> {
     tokenize(text)
         .into_iter()
         .filter_map(|tok| match tok {
-            Tok::Cell { sheet, text } => Some(FoundRef {
-                sheet,
-                cell: Some(text),
-            }),
-            Tok::SheetOther { sheet } => Some(FoundRef {
-                sheet: Some(sheet),
-                cell: None,
-            }),
+            Tok::Cell { sheet, text } => Some(FoundRef { sheet, cell: Some(text) }),
+            Tok::SheetOther { sheet } => Some(FoundRef { sheet: Some(sheet), cell: None }),
             _ => None,
         })
         .collect()
@@ -404,10 +391,7 @@ mod tests {
     use super::*;
 
     fn cell(sheet: Option<&str>, text: &str) -> FoundRef {
-        FoundRef {
-            sheet: sheet.map(str::to_string),
-            cell: Some(text.to_string()),
-        }
+        FoundRef { sheet: sheet.map(str::to_string), cell: Some(text.to_string()) }
     }
 
     #[test]
@@ -419,10 +403,7 @@ mod tests {
                 cell(None, "A2"),
                 cell(Some("Price List"), "$A$1"),
                 cell(None, "$B$9"),
-                FoundRef {
-                    sheet: Some("Rates".into()),
-                    cell: None
-                },
+                FoundRef { sheet: Some("Rates".into()), cell: None },
             ]
         );
     }
@@ -443,21 +424,13 @@ mod tests {
                 Box::new(Expr::Bin(
                     "*",
                     Box::new(Expr::Num(2.0)),
-                    Box::new(Expr::Bin(
-                        "^",
-                        Box::new(Expr::Num(3.0)),
-                        Box::new(Expr::Num(2.0))
-                    ))
+                    Box::new(Expr::Bin("^", Box::new(Expr::Num(3.0)), Box::new(Expr::Num(2.0))))
                 ))
             )
         );
         assert_eq!(
             parse("-2^2").unwrap(),
-            Expr::Bin(
-                "^",
-                Box::new(Expr::Neg(Box::new(Expr::Num(2.0)))),
-                Box::new(Expr::Num(2.0))
-            )
+            Expr::Bin("^", Box::new(Expr::Neg(Box::new(Expr::Num(2.0)))), Box::new(Expr::Num(2.0)))
         );
     }
 
@@ -468,24 +441,15 @@ mod tests {
         assert_eq!(name, "SUM");
         assert_eq!(
             args[0],
-            Expr::Ref {
-                sheet: Some("My Sheet".into()),
-                area: a1::parse_area("B2:B4").unwrap()
-            }
+            Expr::Ref { sheet: Some("My Sheet".into()), area: a1::parse_area("B2:B4").unwrap() }
         );
     }
 
     #[test]
     fn unsupported_syntax_is_refused() {
-        for text in [
-            "A:A",
-            "SUM(Table1[Qty])",
-            "#N/A",
-            "{1,2}",
-            "A1 B1",
-            "SUM(1,",
-            "Sheet1:Sheet3!A1",
-        ] {
+        for text in
+            ["A:A", "SUM(Table1[Qty])", "#N/A", "{1,2}", "A1 B1", "SUM(1,", "Sheet1:Sheet3!A1"]
+        {
             assert_eq!(parse(text), Err(Unsupported), "{text}");
         }
     }

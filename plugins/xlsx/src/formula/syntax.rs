@@ -79,9 +79,7 @@ struct Lexer<'c> {
 
 impl Lexer<'_> {
     fn err<T>(&self, at: usize, what: String) -> Result<T, Problem> {
-        Err(Problem {
-            message: format!("syntax error at {}: {what}", place(self.chars, at)),
-        })
+        Err(Problem { message: format!("syntax error at {}: {what}", place(self.chars, at)) })
     }
 
     fn ident(&mut self) -> String {
@@ -285,10 +283,8 @@ impl Lexer<'_> {
                 Kind::Reference
             } else if c == '{' {
                 if !self.skip_group('{', '}') {
-                    return self.err(
-                        at,
-                        "this array constant's `{` is never closed with `}`".into(),
-                    );
+                    return self
+                        .err(at, "this array constant's `{` is never closed with `}`".into());
                 }
                 Kind::Value
             } else if c == '#' {
@@ -346,12 +342,7 @@ impl Lexer<'_> {
                 }
             };
             let text: String = self.chars[at..self.i].iter().collect();
-            toks.push(Tok {
-                kind,
-                at,
-                spaced,
-                text,
-            });
+            toks.push(Tok { kind, at, spaced, text });
             spaced = false;
         }
         Ok(toks)
@@ -376,21 +367,15 @@ impl Parser<'_> {
     }
 
     fn err<T>(&self, at: usize, what: String) -> Result<T, Problem> {
-        Err(Problem {
-            message: format!("syntax error at {}: {what}", place(self.chars, at)),
-        })
+        Err(Problem { message: format!("syntax error at {}: {what}", place(self.chars, at)) })
     }
 
     /// Complains about the token found where a value was expected.
     fn missing_value<T>(&self, after: Option<&Tok>) -> Result<T, Problem> {
-        let after = after
-            .map(|t| format!(" after `{}`", t.text))
-            .unwrap_or_default();
+        let after = after.map(|t| format!(" after `{}`", t.text)).unwrap_or_default();
         match self.peek() {
-            None => self.err(
-                self.end(),
-                format!("expected a value{after}, found the end of the formula"),
-            ),
+            None => self
+                .err(self.end(), format!("expected a value{after}, found the end of the formula")),
             Some(t) => self.err(t.at, format!("expected a value{after}, found `{}`", t.text)),
         }
     }
@@ -398,10 +383,7 @@ impl Parser<'_> {
     fn expression(&mut self) -> Result<(), Problem> {
         loop {
             // `@` is Excel's implicit-intersection prefix.
-            while matches!(
-                self.peek().map(|t| &t.kind),
-                Some(Kind::Op("+" | "-" | "@"))
-            ) {
+            while matches!(self.peek().map(|t| &t.kind), Some(Kind::Op("+" | "-" | "@"))) {
                 self.at += 1;
             }
             self.operand()?;
@@ -476,9 +458,7 @@ impl Parser<'_> {
     /// Expects the `)` matching `open`.
     fn close(&mut self, open: &Tok) -> Result<(), Problem> {
         match self.peek() {
-            Some(Tok {
-                kind: Kind::RParen, ..
-            }) => {
+            Some(Tok { kind: Kind::RParen, .. }) => {
                 self.at += 1;
                 Ok(())
             }
@@ -511,10 +491,7 @@ impl Parser<'_> {
         let open_at = func.at + name.chars().count();
         loop {
             // An argument may be empty: `IF(A1,,2)`, `PMT(r,n,pv,)`.
-            if !matches!(
-                self.peek().map(|t| &t.kind),
-                Some(Kind::Comma | Kind::RParen)
-            ) {
+            if !matches!(self.peek().map(|t| &t.kind), Some(Kind::Comma | Kind::RParen)) {
                 if self.peek().is_none() {
                     return self.err(
                         self.end(),
@@ -527,12 +504,8 @@ impl Parser<'_> {
                 self.expression()?;
             }
             match self.peek().cloned() {
-                Some(Tok {
-                    kind: Kind::Comma, ..
-                }) => self.at += 1,
-                Some(Tok {
-                    kind: Kind::RParen, ..
-                }) => {
+                Some(Tok { kind: Kind::Comma, .. }) => self.at += 1,
+                Some(Tok { kind: Kind::RParen, .. }) => {
                     self.at += 1;
                     return Ok(());
                 }
@@ -558,21 +531,11 @@ impl Parser<'_> {
 /// or else every unknown function name, each with a suggestion.
 pub(crate) fn check(text: &str) -> Vec<Problem> {
     let chars: Vec<char> = text.chars().collect();
-    let toks = match (Lexer {
-        chars: &chars,
-        i: 0,
-    })
-    .tokens()
-    {
+    let toks = match (Lexer { chars: &chars, i: 0 }).tokens() {
         Ok(toks) => toks,
         Err(problem) => return vec![problem],
     };
-    let mut parser = Parser {
-        toks: &toks,
-        chars: &chars,
-        at: 0,
-        unknown: Vec::new(),
-    };
+    let mut parser = Parser { toks: &toks, chars: &chars, at: 0, unknown: Vec::new() };
     if let Err(problem) = parser.expression() {
         return vec![problem];
     }
@@ -655,10 +618,7 @@ mod tests {
                 "character 11 (the end of the formula): the `(` of SUM at character 5 is never closed",
             ),
             ("B2+", "expected a value after `+`, found the end"),
-            (
-                "SUM(B2:B4))",
-                "character 12 (after `=SUM(B2:B4)`): found `)` with no `(`",
-            ),
+            ("SUM(B2:B4))", "character 12 (after `=SUM(B2:B4)`): found `)` with no `(`"),
             ("SUM(B2;B4)", "character 8 (after `=SUM(B2`): found `;`"),
             ("(1+2", "never closed"),
             ("1+*2", "expected a value after `+`, found `*`"),

@@ -68,9 +68,7 @@ pub(crate) fn collect(shared: &mut Shared<'_>) -> Caches {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// One chart part with its number caches replaced.
@@ -85,10 +83,7 @@ fn patch(xml: &str, caches: &Caches) -> String {
                 break;
             };
             let old = &out[start..start + len];
-            let format = old
-                .find("<c:ptCount")
-                .map(|i| old[..i].to_string())
-                .unwrap_or_default();
+            let format = old.find("<c:ptCount").map(|i| old[..i].to_string()).unwrap_or_default();
             let mut cache = format;
             cache.push_str(&format!("<c:ptCount val=\"{}\"/>", values.len()));
             for (i, v) in values.iter().enumerate() {
@@ -117,12 +112,7 @@ pub(crate) fn fill(package: Vec<u8>, caches: &Caches, level: i64) -> Result<Vec<
         .unix_permissions(0o600)
         .last_modified_time(zip::DateTime::default());
     for i in 0..archive.len() {
-        let name = archive
-            .by_index_raw(i)
-            .map_err(err)?
-            .name()
-            .map_err(err)?
-            .to_string();
+        let name = archive.by_index_raw(i).map_err(err)?.name().map_err(err)?.to_string();
         if name.starts_with("xl/charts/chart") && name.ends_with(".xml") {
             let mut xml = String::new();
             archive
@@ -131,8 +121,7 @@ pub(crate) fn fill(package: Vec<u8>, caches: &Caches, level: i64) -> Result<Vec<
                 .read_to_string(&mut xml)
                 .map_err(|e| e.to_string())?;
             out.start_file(name, options).map_err(err)?;
-            out.write_all(patch(&xml, caches).as_bytes())
-                .map_err(|e| e.to_string())?;
+            out.write_all(patch(&xml, caches).as_bytes()).map_err(|e| e.to_string())?;
         } else {
             let file = archive.by_index_raw(i).map_err(err)?;
             out.raw_copy_file(file).map_err(err)?;

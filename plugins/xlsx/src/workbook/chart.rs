@@ -26,10 +26,7 @@ pub(crate) fn write_all(
     let sheet = &shared.checked.spec.sheets[s];
     let extent = shared.checked.layouts[s].extent;
     let mut next_free = match extent {
-        Some(area) => Pos {
-            row: area.first.row,
-            col: area.last.col.saturating_add(2).min(16_383),
-        },
+        Some(area) => Pos { row: area.first.row, col: area.last.col.saturating_add(2).min(16_383) },
         None => Pos { row: 0, col: 0 },
     };
     for spec_chart in &sheet.charts {

@@ -80,11 +80,8 @@ pub(crate) fn write(
         next_table: 1,
         assets,
     };
-    let first_visible = spec
-        .sheets
-        .iter()
-        .position(|sheet| sheet.hidden != Some(true))
-        .unwrap_or(0);
+    let first_visible =
+        spec.sheets.iter().position(|sheet| sheet.hidden != Some(true)).unwrap_or(0);
     for (s, sheet) in spec.sheets.iter().enumerate() {
         progress(s as u64, total, &format!("writing sheet {}", sheet.name));
         let worksheet = workbook.add_worksheet();
@@ -112,20 +109,8 @@ fn failed(context: &str) -> impl Fn(XlsxError) -> GenerateError + '_ {
 /// returns so the cached result does not depend on when it was made.
 fn document_date(spec: &Spec) -> f64 {
     let (y, m, d) = DEFAULT_CREATED;
-    let default = dates::Moment {
-        year: y,
-        month: m,
-        day: d,
-        hour: 0,
-        minute: 0,
-        second: 0.0,
-    };
-    match spec
-        .properties
-        .created
-        .as_deref()
-        .map(dates::parse_date_or_datetime)
-    {
+    let default = dates::Moment { year: y, month: m, day: d, hour: 0, minute: 0, second: 0.0 };
+    match spec.properties.created.as_deref().map(dates::parse_date_or_datetime) {
         Some(Ok(moment)) => moment.serial().trunc(),
         _ => default.serial(),
     }

@@ -41,10 +41,7 @@ pub(crate) fn codes(text: &str) -> Result<String, String> {
             return Ok(out);
         };
         let name = &after[..close];
-        match PLACEHOLDERS
-            .iter()
-            .find(|(p, _)| p.eq_ignore_ascii_case(name))
-        {
+        match PLACEHOLDERS.iter().find(|(p, _)| p.eq_ignore_ascii_case(name)) {
             Some((_, code)) => out.push_str(code),
             None => {
                 let known: Vec<&str> = PLACEHOLDERS.iter().map(|(p, _)| *p).collect();
@@ -65,11 +62,7 @@ pub(crate) fn codes(text: &str) -> Result<String, String> {
 /// The whole header or footer string.
 pub(crate) fn header_footer(part: &HeaderFooter) -> Result<String, String> {
     let mut out = String::new();
-    for (code, text) in [
-        ("&L", &part.left),
-        ("&C", &part.center),
-        ("&R", &part.right),
-    ] {
+    for (code, text) in [("&L", &part.left), ("&C", &part.center), ("&R", &part.right)] {
         if let Some(text) = text {
             out.push_str(code);
             out.push_str(&codes(text)?);
@@ -125,11 +118,7 @@ pub(crate) fn apply(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> 
     if width > 0 || height > 0 {
         ws.set_print_fit_to_pages(width, height);
     }
-    if let Some(area) = page
-        .print_area
-        .as_deref()
-        .and_then(|a| a1::parse_area(a).ok())
-    {
+    if let Some(area) = page.print_area.as_deref().and_then(|a| a1::parse_area(a).ok()) {
         ws.set_print_area(area.first.row, area.first.col, area.last.row, area.last.col)?;
     }
     if let Some(Ok((first, last))) = page.repeat_rows.as_deref().map(parse_rows) {
@@ -142,11 +131,7 @@ pub(crate) fn apply(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> 
         ws.set_footer(text);
     }
     if breaks {
-        let rows: Vec<u32> = page
-            .row_breaks
-            .iter()
-            .map(|r| r.saturating_sub(1))
-            .collect();
+        let rows: Vec<u32> = page.row_breaks.iter().map(|r| r.saturating_sub(1)).collect();
         ws.set_page_breaks(&rows)?;
     }
     if page.center_horizontally == Some(true) {
@@ -163,11 +148,7 @@ mod tests {
     fn placeholders_become_excel_codes_and_ampersands_are_doubled() {
         assert_eq!(codes("Page {page} of {pages}").unwrap(), "Page &P of &N");
         assert_eq!(codes("R&D {sheet}").unwrap(), "R&&D &A");
-        assert!(
-            codes("{pgae}")
-                .unwrap_err()
-                .contains("did you mean {page}?")
-        );
+        assert!(codes("{pgae}").unwrap_err().contains("did you mean {page}?"));
         assert_eq!(parse_rows("1:2"), Ok((0, 1)));
         assert_eq!(parse_rows("3"), Ok((2, 2)));
         assert!(parse_rows("A1").is_err());

@@ -45,13 +45,7 @@ pub(crate) fn write(
         .iter()
         .filter(|t| t.header_row != Some(false))
         .filter_map(|t| a1::parse_area(&t.range).ok())
-        .map(|a| Area {
-            first: a.first,
-            last: Pos {
-                row: a.first.row,
-                col: a.last.col,
-            },
-        })
+        .map(|a| Area { first: a.first, last: Pos { row: a.first.row, col: a.last.col } })
         .collect();
     let mut corner_cells: HashMap<Pos, (&Cell, Style, Kind)> = HashMap::new();
     let mut header_formats: HashMap<Pos, Format> = HashMap::new();
@@ -71,18 +65,12 @@ pub(crate) fn write(
                 }
                 continue;
             }
-            Step::Cell {
-                pos, cell, layer, ..
-            } => (pos, cell, layer),
+            Step::Cell { pos, cell, layer, .. } => (pos, cell, layer),
         };
         let kind = kind_of(cell);
         // Most cells of large sheets take the plain path: skip the lookups
         // when there is nothing to find.
-        let column = if column_styles.is_empty() {
-            None
-        } else {
-            column_styles.get(&pos.col)
-        };
+        let column = if column_styles.is_empty() { None } else { column_styles.get(&pos.col) };
         let corner = !merge_corners.is_empty() && merge_corners.contains(&pos);
         let plain = column.is_none()
             && cell.style.is_none()
@@ -242,10 +230,7 @@ fn evaluate(shared: &mut Shared<'_>, s: usize, pos: Pos, cell: &Cell) -> Option<
     if !matches!(cell.value, Value::Formula(_)) {
         return None;
     }
-    let computed = shared
-        .evaluator
-        .result(s, pos)
-        .and_then(|v| v.cached_text());
+    let computed = shared.evaluator.result(s, pos).and_then(|v| v.cached_text());
     computed.or_else(|| match &cell.cached {
         Some(Cached::Number(n)) if n.is_finite() => Some(crate::formula::format_number(*n)),
         Some(Cached::Bool(b)) => Some(if *b { "TRUE" } else { "FALSE" }.to_string()),
@@ -350,19 +335,8 @@ fn merges(
             effective.layer(&shared.styles.resolve(st));
         }
         let result = evaluate(shared, s, area.first, cell);
-        let format = shared
-            .styles
-            .format_of(effective, kind)
-            .cloned()
-            .unwrap_or_default();
-        ws.merge_range(
-            area.first.row,
-            area.first.col,
-            area.last.row,
-            area.last.col,
-            "",
-            &format,
-        )?;
+        let format = shared.styles.format_of(effective, kind).cloned().unwrap_or_default();
+        ws.merge_range(area.first.row, area.first.col, area.last.row, area.last.col, "", &format)?;
         if !matches!(cell.value, Value::Empty) {
             write_cell(ws, area.first, cell, Some(&format), result)?;
         }
@@ -370,19 +344,11 @@ fn merges(
     Ok(())
 }
 
-static EMPTY: Cell = Cell {
-    value: Value::Empty,
-    style: None,
-    cached: None,
-};
+static EMPTY: Cell = Cell { value: Value::Empty, style: None, cached: None };
 
 fn style_format(shared: &mut Shared<'_>, style: &crate::spec::StyleRef) -> Format {
     let effective = shared.styles.resolve(style).into_owned();
-    shared
-        .styles
-        .format_of(effective, Kind::Plain)
-        .cloned()
-        .unwrap_or_default()
+    shared.styles.format_of(effective, Kind::Plain).cloned().unwrap_or_default()
 }
 
 fn conditional_format(
@@ -414,9 +380,7 @@ fn conditional_format(
             CellOperator::NotBetween => ConditionalFormatCellRule::NotBetween(rule.value, to),
         };
         let format = style_format(shared, &rule.style);
-        let cond = ConditionalFormatCell::new()
-            .set_rule(rule_value)
-            .set_format(format);
+        let cond = ConditionalFormatCell::new().set_rule(rule_value).set_format(format);
         ws.add_conditional_format(r1, c1, r2, c2, &cond)?;
     } else if let Some(rule) = &cf.formula {
         let format = style_format(shared, &rule.style);
@@ -514,12 +478,6 @@ fn add_validation(
     if let Some(b) = v.dropdown {
         dv = dv.show_dropdown(b);
     }
-    ws.add_data_validation(
-        area.first.row,
-        area.first.col,
-        area.last.row,
-        area.last.col,
-        &dv,
-    )?;
+    ws.add_data_validation(area.first.row, area.first.col, area.last.row, area.last.col, &dv)?;
     Ok(())
 }

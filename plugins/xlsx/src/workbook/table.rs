@@ -29,10 +29,7 @@ pub(crate) fn write(
         .enumerate()
         .map(|(c, name)| {
             let mut column = TableColumn::new().set_header(name);
-            let pos = Pos {
-                row: area.first.row,
-                col: area.first.col + c as u16,
-            };
+            let pos = Pos { row: area.first.row, col: area.first.col + c as u16 };
             if let (true, Some(format)) = (header, header_formats.get(&pos)) {
                 column = column.set_header_format(format.clone());
             }
@@ -74,13 +71,7 @@ pub(crate) fn write(
     if let Some(b) = spec_table.autofilter {
         table = table.set_autofilter(b);
     }
-    ws.add_table(
-        area.first.row,
-        area.first.col,
-        area.last.row,
-        area.last.col,
-        &table,
-    )?;
+    ws.add_table(area.first.row, area.first.col, area.last.row, area.last.col, &table)?;
 
     // The total row's SUBTOTAL formulas: the grid holds an equivalent A1
     // formula at each total cell, so the evaluator can supply the result.
@@ -89,15 +80,8 @@ pub(crate) fn write(
             if spec_column.total.is_none() || spec_column.total_label.is_some() {
                 continue;
             }
-            let pos = Pos {
-                row: area.last.row,
-                col: area.first.col + c as u16,
-            };
-            if let Some(text) = shared
-                .evaluator
-                .result(s, pos)
-                .and_then(|v| v.cached_text())
-            {
+            let pos = Pos { row: area.last.row, col: area.first.col + c as u16 };
+            if let Some(text) = shared.evaluator.result(s, pos).and_then(|v| v.cached_text()) {
                 ws.set_formula_result(pos.row, pos.col, text);
             }
         }

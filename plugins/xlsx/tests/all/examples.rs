@@ -9,10 +9,7 @@ fn info_describes_the_plugin_and_its_schema() {
     assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(info.media_types, [XLSX_MEDIA_TYPE]);
     let schema = testing::schema::<Xlsx>();
-    assert_eq!(
-        schema["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     assert!(info.examples.len() >= 3);
     assert!(info.description.contains("## What it cannot express"));
 }
@@ -37,11 +34,7 @@ fn the_schema_describes_the_compact_forms() {
         "AutoFilter",
         "Keywords",
     ] {
-        assert!(
-            defs[name]["description"].is_string(),
-            "{name}: {:#}",
-            defs[name]
-        );
+        assert!(defs[name]["description"].is_string(), "{name}: {:#}", defs[name]);
     }
     let cell = defs["Cell"]["anyOf"].as_array().unwrap();
     let types: Vec<&str> = cell.iter().filter_map(|b| b["type"].as_str()).collect();
@@ -77,11 +70,7 @@ fn progress_counts_up_to_its_total() {
     let (done, total, _) = run.progress.last().cloned().unwrap();
     assert_eq!(done, total);
     assert!(run.progress.windows(2).all(|w| w[0].0 <= w[1].0));
-    assert!(
-        run.progress
-            .iter()
-            .any(|(_, _, m)| m == "writing sheet Budget 2026")
-    );
+    assert!(run.progress.iter().any(|(_, _, m)| m == "writing sheet Budget 2026"));
 }
 
 #[test]

@@ -45,21 +45,12 @@ fn every_feature_reaches_the_package() {
     let run = testing::run::<Xlsx>(&features_spec(), &[("logo.png", "image/png", LOGO)]).unwrap();
     let xlsx = run.files[0].bytes.clone();
     let workbook = part(&xlsx, "xl/workbook.xml");
-    assert!(
-        workbook.contains(r#"name="Lists" sheetId="1" state="hidden""#),
-        "{workbook}"
-    );
+    assert!(workbook.contains(r#"name="Lists" sheetId="1" state="hidden""#), "{workbook}");
     assert!(workbook.contains(r#"activeTab="1""#), "{workbook}");
     let chart = part(&xlsx, "xl/charts/chart1.xml");
-    assert!(
-        chart.contains("<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>"),
-        "{chart}"
-    );
+    assert!(chart.contains("<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>"), "{chart}");
     assert!(chart.contains(r#"<c:showVal val="1"/>"#), "{chart}");
-    assert!(
-        chart.contains(r#"<c:orientation val="maxMin"/>"#),
-        "{chart}"
-    );
+    assert!(chart.contains(r#"<c:orientation val="maxMin"/>"#), "{chart}");
     let xml = part(&xlsx, "xl/worksheets/sheet2.xml");
     for want in [
         r#"<conditionalFormatting sqref="D2:D4"><cfRule type="cellIs""#,
@@ -83,18 +74,11 @@ fn an_image_needs_its_asset() {
     match testing::run::<Xlsx>(&features_spec(), &[("logo.jpg", "image/jpeg", LOGO)]) {
         Err(GenerateError::InvalidSpec(v)) => {
             assert_eq!(v[0].pointer, "/sheets/1/images/0/asset");
-            assert!(
-                v[0].message.contains("did you mean `logo.jpg`?"),
-                "{}",
-                v[0].message
-            );
+            assert!(v[0].message.contains("did you mean `logo.jpg`?"), "{}", v[0].message);
         }
         other => panic!("expected InvalidSpec, got {:?}", other.map(|_| ())),
     }
-    match testing::run::<Xlsx>(
-        &features_spec(),
-        &[("logo.png", "image/png", b"not a picture")],
-    ) {
+    match testing::run::<Xlsx>(&features_spec(), &[("logo.png", "image/png", b"not a picture")]) {
         Err(GenerateError::InvalidSpec(v)) => assert!(v[0].message.contains("not a PNG or JPEG")),
         other => panic!("expected InvalidSpec, got {:?}", other.map(|_| ())),
     }

@@ -49,9 +49,7 @@ pub(crate) fn validate(spec: &str) -> Vec<Violation> {
 /// One file of an xlsx package, as text.
 pub(crate) fn part(xlsx: &[u8], name: &str) -> String {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("a zip package");
-    let mut file = archive
-        .by_name(name)
-        .unwrap_or_else(|_| panic!("no part {name}"));
+    let mut file = archive.by_name(name).unwrap_or_else(|_| panic!("no part {name}"));
     let mut text = String::new();
     file.read_to_string(&mut text).expect("UTF-8 part");
     text
@@ -66,11 +64,7 @@ pub(crate) fn pointers(spec: &str) -> Vec<String> {
 
 /// The violation messages at one pointer.
 pub(crate) fn messages_at(spec: &str, pointer: &str) -> Vec<String> {
-    validate(spec)
-        .into_iter()
-        .filter(|v| v.pointer == pointer)
-        .map(|v| v.message)
-        .collect()
+    validate(spec).into_iter().filter(|v| v.pointer == pointer).map(|v| v.message).collect()
 }
 
 /// A path under `target/test-output/xlsx/` (created) for files the tests
@@ -93,9 +87,7 @@ pub(crate) fn python(args: &[&str]) {
              and install LibreOffice (apt-get install libreoffice-calc)"
         )
     });
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join(args[0]);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(args[0]);
     let output = std::process::Command::new(&interpreter)
         .arg(script)
         .args(&args[1..])

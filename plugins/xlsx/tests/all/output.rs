@@ -58,10 +58,7 @@ fn formulas_the_evaluator_cannot_compute_have_no_cached_value() {
 fn text_results_are_cached_as_strings() {
     let xlsx = generate(&sheet(json!({ "rows": [["Total", "=A1&\": \"&2"]] })));
     let xml = part(&xlsx, "xl/worksheets/sheet1.xml");
-    assert!(
-        xml.contains(r#"t="str"><f>A1&amp;": "&amp;2</f><v>Total: 2</v>"#),
-        "{xml}"
-    );
+    assert!(xml.contains(r#"t="str"><f>A1&amp;": "&amp;2</f><v>Total: 2</v>"#), "{xml}");
 }
 
 #[test]
@@ -88,14 +85,8 @@ fn charts_name_sheets_as_declared_and_quote_them() {
         }] }
     ]));
     let chart = part(&generate(&spec), "xl/charts/chart1.xml");
-    assert!(
-        chart.contains("<c:f>'Budget 2026'!$A$1:$A$2</c:f>"),
-        "{chart}"
-    );
-    assert!(
-        chart.contains("<c:f>'Budget 2026'!$B$1:$B$2</c:f>"),
-        "{chart}"
-    );
+    assert!(chart.contains("<c:f>'Budget 2026'!$A$1:$A$2</c:f>"), "{chart}");
+    assert!(chart.contains("<c:f>'Budget 2026'!$B$1:$B$2</c:f>"), "{chart}");
 }
 
 #[test]
@@ -134,10 +125,7 @@ fn validations_links_and_panes_reach_the_sheet() {
         "validations": [{ "range": "A2:A9", "list": ["Draft", "Done"], "error_message": "pick one" }]
     })));
     let xml = part(&xlsx, "xl/worksheets/sheet1.xml");
-    assert!(
-        xml.contains(r#"<formula1>"Draft,Done"</formula1>"#),
-        "{xml}"
-    );
+    assert!(xml.contains(r#"<formula1>"Draft,Done"</formula1>"#), "{xml}");
     assert!(xml.contains(r#"<autoFilter ref="A1:B2"/>"#), "{xml}");
     assert!(xml.contains(r#"topLeftCell="B2""#), "{xml}");
     let rels = part(&xlsx, "xl/worksheets/_rels/sheet1.xml.rels");
@@ -169,12 +157,9 @@ fn styles_layer_column_then_row_then_cell() {
 
 /// The XML of the first element `<tag ...>...</tag>` in `xml`.
 fn element<'x>(xml: &'x str, tag: &str) -> &'x str {
-    let start = xml
-        .find(&format!("<{tag}>"))
-        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"));
-    let end = xml[start..]
-        .find(&format!("</{tag}>"))
-        .unwrap_or_else(|| panic!("<{tag}> is not closed"));
+    let start = xml.find(&format!("<{tag}>")).unwrap_or_else(|| panic!("no <{tag}> in {xml}"));
+    let end =
+        xml[start..].find(&format!("</{tag}>")).unwrap_or_else(|| panic!("<{tag}> is not closed"));
     &xml[start..start + end]
 }
 
@@ -228,16 +213,10 @@ fn a_scatter_charts_category_axis_is_its_bounded_x_axis() {
     })));
     let xml = part(&xlsx, "xl/charts/chart1.xml");
     let x = element(&xml, "c:valAx");
-    assert!(
-        x.contains("Hours") && x.contains(r#"<c:max val="4"/>"#),
-        "{x}"
-    );
+    assert!(x.contains("Hours") && x.contains(r#"<c:max val="4"/>"#), "{x}");
     let rest = &xml[xml.find("</c:valAx>").unwrap()..];
     let y = element(rest, "c:valAx");
-    assert!(
-        y.contains("Output") && y.contains(r#"<c:max val="25"/>"#),
-        "{y}"
-    );
+    assert!(y.contains("Output") && y.contains(r#"<c:max val="25"/>"#), "{y}");
 }
 
 #[test]

@@ -25,17 +25,11 @@ fn every_example_prints_with_whole_tables_on_each_page() {
 #[test]
 fn a_wide_sheet_fits_one_page_wide_by_default() {
     let header: Vec<String> = (1..=30).map(|i| format!("Column {i}")).collect();
-    let rows: Vec<Vec<u32>> = (0..10)
-        .map(|r| (0..30).map(|c| r * 100 + c).collect())
-        .collect();
+    let rows: Vec<Vec<u32>> = (0..10).map(|r| (0..30).map(|c| r * 100 + c).collect()).collect();
     let spec = sheet(json!({ "header": header, "rows": rows }));
     let path = test_output("wide.xlsx");
     std::fs::write(&path, generate(&spec)).unwrap();
-    python(&[
-        "check_pdf.py",
-        test_output("").to_str().unwrap(),
-        &format!("{}=1", path.display()),
-    ]);
+    python(&["check_pdf.py", test_output("").to_str().unwrap(), &format!("{}=1", path.display())]);
 }
 
 #[test]
@@ -58,18 +52,12 @@ fn page_setup_reaches_the_sheet_xml() {
     assert!(xml.contains(r#"orientation="landscape""#), "{xml}");
     assert!(xml.contains(r#"paperSize="9""#), "{xml}");
     assert!(xml.contains(r#"left="0.5""#), "{xml}");
-    assert!(
-        xml.contains("<oddHeader>&amp;CStock &amp;&amp; orders</oddHeader>"),
-        "{xml}"
-    );
+    assert!(xml.contains("<oddHeader>&amp;CStock &amp;&amp; orders</oddHeader>"), "{xml}");
     assert!(
         xml.contains("<oddFooter>&amp;L&amp;A&amp;RPage &amp;P of &amp;N</oddFooter>"),
         "{xml}"
     );
-    assert!(
-        xml.contains(r#"<brk id="2" max="16383" man="1"/>"#),
-        "{xml}"
-    );
+    assert!(xml.contains(r#"<brk id="2" max="16383" man="1"/>"#), "{xml}");
     // Manual breaks turn the default fit-to-width off.
     assert!(!xml.contains("fitToPage"), "{xml}");
     let workbook = part(&xlsx, "xl/workbook.xml");

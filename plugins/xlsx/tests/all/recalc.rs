@@ -82,10 +82,8 @@ fn functions_spec() -> (String, Vec<String>) {
         "SUBTOTAL(9,Data!C2:C6)",
         "TODAY()",
     ];
-    let mut rows: Vec<Value> = formulas
-        .iter()
-        .map(|f| json!([f.split('(').next().unwrap(), format!("={f}")]))
-        .collect();
+    let mut rows: Vec<Value> =
+        formulas.iter().map(|f| json!([f.split('(').next().unwrap(), format!("={f}")])).collect();
     // Not computed here: the spec's own value is stored, and LibreOffice
     // must replace it, proving it recalculated.
     rows.push(json!(["sentinel", { "formula": "=SIN(0)", "value": 7 }]));
@@ -105,10 +103,7 @@ fn functions_spec() -> (String, Vec<String>) {
             { "name": "Functions", "rows": rows }
         ]
     });
-    (
-        spec.to_string(),
-        formulas.iter().map(|f| (*f).to_string()).collect(),
-    )
+    (spec.to_string(), formulas.iter().map(|f| (*f).to_string()).collect())
 }
 
 #[test]

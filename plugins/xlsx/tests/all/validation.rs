@@ -9,16 +9,8 @@ fn malformed_json_is_one_violation_naming_line_and_column() {
     let violations = validate("{\n  \"sheets\": [\n    {\"name\": \"A\",}\n  ]\n}");
     assert_eq!(violations.len(), 1);
     assert_eq!(violations[0].pointer, "");
-    assert!(
-        violations[0].message.contains("line 3"),
-        "{}",
-        violations[0].message
-    );
-    assert!(
-        violations[0].message.contains("column"),
-        "{}",
-        violations[0].message
-    );
+    assert!(violations[0].message.contains("line 3"), "{}", violations[0].message);
+    assert!(violations[0].message.contains("column"), "{}", violations[0].message);
 }
 
 #[test]
@@ -41,13 +33,7 @@ fn sheet_names_must_follow_excel_rules_and_be_unique_ignoring_case() {
     ]));
     assert_eq!(
         pointers(&spec),
-        [
-            "/sheets/1/name",
-            "/sheets/2/name",
-            "/sheets/3/name",
-            "/sheets/4/name",
-            "/sheets/5/name"
-        ]
+        ["/sheets/1/name", "/sheets/2/name", "/sheets/3/name", "/sheets/4/name", "/sheets/5/name"]
     );
     assert!(messages_at(&spec, "/sheets/1/name")[0].contains("/sheets/0"));
 }
@@ -100,14 +86,12 @@ fn merges_may_not_overlap_each_other_formula_cells_or_tables() {
         "{text:?}"
     );
     assert!(
-        text.iter()
-            .any(|v| v.starts_with("/sheets/0/merges/2/range") && v.contains("table")),
+        text.iter().any(|v| v.starts_with("/sheets/0/merges/2/range") && v.contains("table")),
         "{text:?}"
     );
     assert!(text.iter().any(|v| v.starts_with("/sheets/0/rows/1/1") && v.contains("inside merged range B3:C3")), "{text:?}");
     assert!(
-        text.iter()
-            .any(|v| v.starts_with("/sheets/0/merges/3/range") && v.contains("two cells")),
+        text.iter().any(|v| v.starts_with("/sheets/0/merges/3/range") && v.contains("two cells")),
         "{text:?}"
     );
     assert_eq!(violations.len(), 4, "{text:?}");
@@ -147,10 +131,7 @@ fn excel_grid_limits_apply_to_cells_ranges_and_panes() {
     let spec = sheet(
         json!({ "freeze": "A0", "charts": [{ "type": "pie", "series": [{ "values": "A1:A3" }], "at": "ZZZZ1" }] }),
     );
-    assert_eq!(
-        pointers(&spec),
-        ["/sheets/0/charts/0/at", "/sheets/0/freeze"]
-    );
+    assert_eq!(pointers(&spec), ["/sheets/0/charts/0/at", "/sheets/0/freeze"]);
 }
 
 #[test]
@@ -184,11 +165,7 @@ fn table_names_follow_excel_rules_and_are_unique_in_the_workbook() {
     ]));
     assert_eq!(
         pointers(&spec),
-        [
-            "/sheets/0/tables/1/name",
-            "/sheets/1/tables/0/name",
-            "/sheets/1/tables/1/name"
-        ]
+        ["/sheets/0/tables/1/name", "/sheets/1/tables/0/name", "/sheets/1/tables/1/name"]
     );
     assert!(messages_at(&spec, "/sheets/1/tables/0/name")[0].contains("already used"));
 }
@@ -213,10 +190,7 @@ fn tables_need_rooms_for_their_rows_and_distinct_headers() {
         "/sheets/0/tables/1/columns: 3 columns are described",
         "/sheets/0/tables/2/range: table range A2:B2 overlaps the table at /sheets/0/tables/0",
     ] {
-        assert!(
-            text.iter().any(|v| v.starts_with(expected)),
-            "missing {expected}: {text:?}"
-        );
+        assert!(text.iter().any(|v| v.starts_with(expected)), "missing {expected}: {text:?}");
     }
 }
 
@@ -318,28 +292,16 @@ fn every_violation_is_reported_not_just_the_first() {
     ]));
     assert_eq!(
         pointers(&spec),
-        [
-            "/sheets/0/charts/0/series",
-            "/sheets/1/freeze",
-            "/sheets/1/name"
-        ]
+        ["/sheets/0/charts/0/series", "/sheets/1/freeze", "/sheets/1/name"]
     );
 }
 
 #[test]
 fn huge_numbers_of_violations_are_capped() {
-    let rows: Vec<_> = (0..500)
-        .map(|_| json!([{ "date": "not a date" }]))
-        .collect();
+    let rows: Vec<_> = (0..500).map(|_| json!([{ "date": "not a date" }])).collect();
     let violations = validate(&sheet(json!({ "rows": rows })));
     assert_eq!(violations.len(), MAX_VIOLATIONS);
-    assert!(
-        violations
-            .last()
-            .unwrap()
-            .message
-            .contains("more violations")
-    );
+    assert!(violations.last().unwrap().message.contains("more violations"));
 }
 
 #[test]
@@ -396,10 +358,7 @@ fn broken_formulas_and_unknown_functions_are_violations_at_their_cells() {
     assert!(at("/sheets/0/rows/1/2").contains("did you mean SUM?"));
     assert!(at("/sheets/0/header/0").contains("did you mean SUM?"));
     assert!(at("/sheets/0/merges/0/value").contains("did you mean AVERAGE?"));
-    assert_eq!(
-        messages_at(&spec, "/sheets/0/rows/1/3"),
-        Vec::<String>::new()
-    );
+    assert_eq!(messages_at(&spec, "/sheets/0/rows/1/3"), Vec::<String>::new());
     assert_eq!(pointers(&spec).len(), 7, "{:?}", validate(&spec));
 }
 
@@ -414,15 +373,9 @@ fn sizes_past_excels_grid_are_reported_before_anything_else() {
     let at: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
     assert_eq!(at, ["/sheets/0/rows", "/sheets/1/rows/1"], "{violations:?}");
     assert!(
-        violations[0]
-            .message
-            .contains("1048577 rows with its header"),
+        violations[0].message.contains("1048577 rows with its header"),
         "{}",
         violations[0].message
     );
-    assert!(
-        violations[1].message.contains("16385 cells"),
-        "{}",
-        violations[1].message
-    );
+    assert!(violations[1].message.contains("16385 cells"), "{}", violations[1].message);
 }

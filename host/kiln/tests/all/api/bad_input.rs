@@ -11,7 +11,11 @@ async fn bad_requests_are_refused_with_problem_details_and_change_nothing(stack:
     let api_key = server.key("acme");
     let api = server.client(&api_key);
     let raw = |body: &'static str, content_type: &'static str| {
-        api.send(api.request(reqwest::Method::POST, "/v1/jobs").header("content-type", content_type).body(body))
+        api.send(
+            api.request(reqwest::Method::POST, "/v1/jobs")
+                .header("content-type", content_type)
+                .body(body),
+        )
     };
 
     let malformed = raw(r#"{"type": "xlsx", "#, "application/json").await.problem(400);
@@ -23,7 +27,10 @@ async fn bad_requests_are_refused_with_problem_details_and_change_nothing(stack:
     let (head, body) = declare_oversize_body(&server.base, &api_key).await;
     assert!(head.starts_with("HTTP/1.1 413"), "{head}");
     assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{head}");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["type"], "urn:kiln:problem:too-large");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["type"],
+        "urn:kiln:problem:too-large"
+    );
 
     let mut unknown = xlsx_job("s");
     unknown["type"] = json!("docz");
@@ -50,13 +57,22 @@ async fn bad_requests_are_refused_with_problem_details_and_change_nothing(stack:
     use base64::Engine;
     let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; (1 << 20) + 1]);
     too_much["assets"] = json!([{"name": "big", "content_base64": big}]);
-    assert_eq!(api.post("/v1/jobs", &too_much).await.pointers(), ["/assets/0/content_base64", "/metadata"]);
+    assert_eq!(
+        api.post("/v1/jobs", &too_much).await.pointers(),
+        ["/assets/0/content_base64", "/metadata"]
+    );
 
     let mut missing_asset = xlsx_job("s");
     missing_asset["assets"] = json!([{"name": "logo", "asset_id": uuid::Uuid::now_v7()}, {"name": "x", "content_base64": "@@@"}]);
-    assert_eq!(api.post("/v1/jobs", &missing_asset).await.pointers(), ["/assets/0/asset_id", "/assets/1/content_base64"]);
+    assert_eq!(
+        api.post("/v1/jobs", &missing_asset).await.pointers(),
+        ["/assets/0/asset_id", "/assets/1/content_base64"]
+    );
 
-    let bad_key = api.request(reqwest::Method::POST, "/v1/jobs").header("content-type", "application/json").header("idempotency-key", "");
+    let bad_key = api
+        .request(reqwest::Method::POST, "/v1/jobs")
+        .header("content-type", "application/json")
+        .header("idempotency-key", "");
     api.send(bad_key.body(serde_json::to_vec(&xlsx_job("s")).unwrap())).await.problem(400);
     api.post("/v1/jobs?wait=9999", &xlsx_job("s")).await.problem(400);
     api.get("/v1/jobs?status=paused").await.problem(400);
@@ -75,8 +91,12 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries
         .flatten()
-        .flat_map(|entry| if entry.path().is_dir() { walk(&entry.path()) } else { vec![entry.path()] })
-        .filter(|path| !path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.')))
+        .flat_map(
+            |entry| if entry.path().is_dir() { walk(&entry.path()) } else { vec![entry.path()] },
+        )
+        .filter(|path| {
+            !path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.'))
+        })
         .collect()
 }
 
@@ -92,7 +112,9 @@ async fn declare_oversize_body(base: &str, key: &str) -> (String, String) {
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let _ =
+        tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer))
+            .await;
     let answer = String::from_utf8_lossy(&answer).into_owned();
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
     (head.to_owned(), body.to_owned())

@@ -19,14 +19,20 @@ fn workspace() -> PathBuf {
 fn corpus(kind: &str) -> Vec<(String, Value)> {
     let dir = workspace().join("plugins").join(kind).join("tests/corpus");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| entries.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect())
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     files
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).unwrap();
-            let spec = serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+            let spec = serde_json::from_str(&text)
+                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
             (path.file_stem().unwrap().to_string_lossy().into_owned(), spec)
         })
         .collect()
@@ -37,7 +43,8 @@ fn corpus(kind: &str) -> Vec<(String, Value)> {
 fn assets(kind: &str) -> Value {
     use base64::Engine;
     let dir = workspace().join("plugins").join(kind).join("tests/assets");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).map(|e| e.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).map(|e| e.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
     files.sort();
     let assets: Vec<Value> = files
         .iter()
@@ -61,8 +68,12 @@ async fn every_builtin_plugin_turns_its_examples_and_corpus_into_files_readers_o
     let server = Server::start_builtin(stack).await;
     let api = server.client(&server.key("acme"));
     let plugins = api.get("/v1/plugins").await.json();
-    let kinds: Vec<String> =
-        plugins["plugins"].as_array().unwrap().iter().map(|p| p["type"].as_str().unwrap().to_owned()).collect();
+    let kinds: Vec<String> = plugins["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["type"].as_str().unwrap().to_owned())
+        .collect();
     assert!(kinds.contains(&"xlsx".to_owned()), "{kinds:?}");
     let out = server.dir().join("delivered");
     let mut jobs = 0;
@@ -85,7 +96,9 @@ async fn every_builtin_plugin_turns_its_examples_and_corpus_into_files_readers_o
         specs.extend(corpus(kind));
         let assets = assets(kind);
         for (name, spec) in specs {
-            let job = api.run(&json!({"type": kind, "session_id": "corpus", "spec": spec, "assets": assets})).await;
+            let job = api
+                .run(&json!({"type": kind, "session_id": "corpus", "spec": spec, "assets": assets}))
+                .await;
             assert_eq!(job["state"], "succeeded", "{kind} {name}: {job}");
             for artifact in job["artifacts"].as_array().unwrap() {
                 let body = api.get(artifact["links"]["content"].as_str().unwrap()).await;
@@ -103,11 +116,13 @@ async fn every_builtin_plugin_turns_its_examples_and_corpus_into_files_readers_o
 
 fn open_all(dir: &Path) {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/open_artifacts.py");
-    let output = Command::new(python())
-        .arg(&script)
-        .arg(dir)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run {} ({err}): scripts/test installs the readers", python().display()));
-    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(python()).arg(&script).arg(dir).output().unwrap_or_else(|err| {
+        panic!("cannot run {} ({err}): scripts/test installs the readers", python().display())
+    });
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(output.status.success(), "a reader refused a delivered file:\n{report}");
 }

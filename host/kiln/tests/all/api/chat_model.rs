@@ -24,14 +24,19 @@ async fn one_answer_lists_the_faults_of_every_stage_in_words_a_model_can_act_on(
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| (v["pointer"].as_str().unwrap().to_owned(), v["message"].as_str().unwrap().to_owned()))
+        .map(|v| {
+            (v["pointer"].as_str().unwrap().to_owned(), v["message"].as_str().unwrap().to_owned())
+        })
         .collect();
     let expected: Vec<(String, String)> = [
         ("/session_id", "must be 1-128 of A-Z a-z 0-9 . _ : -"),
         ("/spec/colour", "unknown property `colour`; allowed properties: `name`, `times`, `tone`"),
         ("/spec/name", "expected a name; got an empty string"),
         ("/spec/times", "expected 1 to 1000; got 0"),
-        ("/spec/tone", "unknown value `excitd`; did you mean `excited`? Allowed values: `plain`, `excited`"),
+        (
+            "/spec/tone",
+            "unknown value `excitd`; did you mean `excited`? Allowed values: `plain`, `excited`",
+        ),
     ]
     .into_iter()
     .map(|(p, m)| (p.to_owned(), m.to_owned()))
@@ -51,7 +56,11 @@ async fn one_answer_lists_the_faults_of_every_stage_in_words_a_model_can_act_on(
     let row = &problem["violations"][0];
     assert_eq!(row["pointer"], "/spec/sheets/0/rows/1", "{problem}");
     let message = row["message"].as_str().unwrap();
-    assert!(message.starts_with("expected an array") && message.ends_with("got the string \"North, 1200\""), "{message}");
+    assert!(
+        message.starts_with("expected an array")
+            && message.ends_with("got the string \"North, 1200\""),
+        "{message}"
+    );
 
     // A finished job comes back without its spec unless asked for.
     let job = api.run(&json!({"type": "hello", "session_id": "s", "spec": {"name": "Ada"}})).await;
@@ -74,7 +83,8 @@ async fn one_answer_lists_the_faults_of_every_stage_in_words_a_model_can_act_on(
     let description = hello["function"]["description"].as_str().unwrap();
     assert!(description.starts_with("Writes a greeting to a text file.\n\n"), "{description}");
     assert_eq!(description.matches("Writes a greeting").count(), 1, "{description}");
-    for limit in ["10 MiB of JSON", "256 MiB of memory", "10 s of CPU", "64 MiB of memory and 1 s"] {
+    for limit in ["10 MiB of JSON", "256 MiB of memory", "10 s of CPU", "64 MiB of memory and 1 s"]
+    {
         assert!(description.contains(limit), "{limit:?} is not in {description}");
     }
     let schema: &Value = &hello["function"]["parameters"];

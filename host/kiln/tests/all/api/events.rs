@@ -13,19 +13,39 @@ on_both_stacks!(a_reconnecting_client_misses_no_event);
 async fn an_idle_stream_sends_keep_alive_comments() {
     let server = Server::start_with(Stack::Embedded, &[("KILN_SSE_KEEPALIVE_SECS", "1")]).await;
     let api = server.client(&server.key("acme"));
-    let job = api.post("/v1/jobs", &testing_job("idle", json!({"behaviour": "slow", "steps": 3, "step_ms": 1200}))).await.json();
-    let mut response = api.request(reqwest::Method::GET, job["links"]["events"].as_str().unwrap()).send().await.unwrap();
+    let job = api
+        .post(
+            "/v1/jobs",
+            &testing_job("idle", json!({"behaviour": "slow", "steps": 3, "step_ms": 1200})),
+        )
+        .await
+        .json();
+    let mut response = api
+        .request(reqwest::Method::GET, job["links"]["events"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     let mut text = String::new();
-    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(30), response.chunk()).await.unwrap().unwrap() {
+    while let Some(chunk) =
+        tokio::time::timeout(Duration::from_secs(30), response.chunk()).await.unwrap().unwrap()
+    {
         text.push_str(std::str::from_utf8(&chunk).unwrap());
     }
-    let comments = text.lines().filter(|line| line.strip_prefix(':').is_some_and(|rest| rest.trim() == "keep-alive")).count();
+    let comments = text
+        .lines()
+        .filter(|line| line.strip_prefix(':').is_some_and(|rest| rest.trim() == "keep-alive"))
+        .count();
     assert!(comments >= 1, "no keep-alive comment while the job was quiet:\n{text}");
     assert!(text.contains("event: succeeded"), "{text}");
 }
 
 /// Reads SSE events (id, kind) until `count` arrived or the stream ends.
-async fn read_events(api: &Client, path: &str, last_event_id: Option<&str>, count: usize) -> (Vec<(String, String)>, bool) {
+async fn read_events(
+    api: &Client,
+    path: &str,
+    last_event_id: Option<&str>,
+    count: usize,
+) -> (Vec<(String, String)>, bool) {
     let mut request = api.request(reqwest::Method::GET, path).header("accept", "text/event-stream");
     if let Some(id) = last_event_id {
         request = request.header("last-event-id", id);
@@ -36,12 +56,19 @@ async fn read_events(api: &Client, path: &str, last_event_id: Option<&str>, coun
     let mut buffer = String::new();
     let mut events = Vec::new();
     loop {
-        let chunk = tokio::time::timeout(Duration::from_secs(30), response.chunk()).await.expect("an event or keep-alive in time").unwrap();
+        let chunk = tokio::time::timeout(Duration::from_secs(30), response.chunk())
+            .await
+            .expect("an event or keep-alive in time")
+            .unwrap();
         let Some(chunk) = chunk else { return (events, true) };
         buffer.push_str(std::str::from_utf8(&chunk).unwrap());
         while let Some(end) = buffer.find("\n\n") {
             let block: String = buffer.drain(..end + 2).collect();
-            let field = |name: &str| block.lines().find_map(|line| line.strip_prefix(&format!("{name}:")).map(|v| v.trim().to_owned()));
+            let field = |name: &str| {
+                block.lines().find_map(|line| {
+                    line.strip_prefix(&format!("{name}:")).map(|v| v.trim().to_owned())
+                })
+            };
             if let (Some(id), Some(kind)) = (field("id"), field("event")) {
                 events.push((id, kind));
                 if events.len() == count {
@@ -55,7 +82,13 @@ async fn read_events(api: &Client, path: &str, last_event_id: Option<&str>, coun
 async fn a_reconnecting_client_misses_no_event(stack: Stack) {
     let server = Server::start(stack).await;
     let api = server.client(&server.key("acme"));
-    let job = api.post("/v1/jobs", &testing_job("sse", json!({"behaviour": "slow", "steps": 8, "step_ms": 150}))).await.json();
+    let job = api
+        .post(
+            "/v1/jobs",
+            &testing_job("sse", json!({"behaviour": "slow", "steps": 8, "step_ms": 150})),
+        )
+        .await
+        .json();
     let events = job["links"]["events"].as_str().unwrap();
 
     // Disconnect after three events, then resume from the last one seen.
@@ -74,5 +107,7 @@ async fn a_reconnecting_client_misses_no_event(stack: Stack) {
     assert!(seen.iter().filter(|(_, kind)| kind == "progress").count() >= 2, "{seen:?}");
     let after_end = read_events(&api, events, Some(&seen.last().unwrap().0), usize::MAX).await;
     assert_eq!(after_end, (Vec::new(), true));
-    api.send(api.request(reqwest::Method::GET, events).header("last-event-id", "x")).await.problem(400);
+    api.send(api.request(reqwest::Method::GET, events).header("last-event-id", "x"))
+        .await
+        .problem(400);
 }

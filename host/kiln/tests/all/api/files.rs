@@ -36,10 +36,13 @@ async fn downloads_honour_ranges_and_name_files_in_utf8(stack: Stack) {
     assert_eq!(part.header("content-range"), format!("bytes 2-5/{size}"));
     let tail = api.send(api.request(reqwest::Method::GET, url).header("range", "bytes=-3")).await;
     assert_eq!(tail.body, whole.body[size - 3..]);
-    let beyond = api.send(api.request(reqwest::Method::GET, url).header("range", format!("bytes={size}-"))).await;
+    let beyond = api
+        .send(api.request(reqwest::Method::GET, url).header("range", format!("bytes={size}-")))
+        .await;
     beyond.problem(416);
     let etag = whole.header("etag").to_owned();
-    let unchanged = api.send(api.request(reqwest::Method::GET, url).header("if-none-match", etag)).await;
+    let unchanged =
+        api.send(api.request(reqwest::Method::GET, url).header("if-none-match", etag)).await;
     assert_eq!(unchanged.status, 304);
 }
 
@@ -52,7 +55,8 @@ async fn a_session_bundles_into_a_zip_a_reader_opens(stack: Stack) {
     api.run(&xlsx_job("elsewhere")).await;
     let listing = api.get("/v1/sessions/bundle/artifacts").await.json();
     assert_eq!(listing["count"], 4);
-    let sizes: u64 = listing["artifacts"].as_array().unwrap().iter().map(|a| a["size"].as_u64().unwrap()).sum();
+    let sizes: u64 =
+        listing["artifacts"].as_array().unwrap().iter().map(|a| a["size"].as_u64().unwrap()).sum();
     assert_eq!(listing["total_size"], sizes);
 
     let bundle = api.get(listing["bundle"].as_str().unwrap()).await;
@@ -68,7 +72,10 @@ async fn a_session_bundles_into_a_zip_a_reader_opens(stack: Stack) {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let names = String::from_utf8_lossy(&output.stdout);
-    assert!(names.contains("testing/hello-1.txt") && names.contains("testing/hello-2.txt"), "{names}");
+    assert!(
+        names.contains("testing/hello-1.txt") && names.contains("testing/hello-2.txt"),
+        "{names}"
+    );
     assert_eq!(names.matches("xlsx/").count(), 2, "{names}");
 
     api.get("/v1/sessions/empty/bundle").await.problem(404);
@@ -77,7 +84,8 @@ async fn a_session_bundles_into_a_zip_a_reader_opens(stack: Stack) {
 async fn signed_urls_download_without_a_key_and_refuse_tampering_and_expiry(stack: Stack) {
     let server = Server::start(stack).await;
     let api = server.client(&server.key("acme"));
-    let job = api.run(&testing_job("signed", json!({"behaviour": "ok", "text": "secret plans"}))).await;
+    let job =
+        api.run(&testing_job("signed", json!({"behaviour": "ok", "text": "secret plans"}))).await;
     let artifact = &job["artifacts"][0];
     let sign = artifact["links"]["url"].as_str().unwrap();
     let content = api.get(artifact["links"]["content"].as_str().unwrap()).await.body;
@@ -88,22 +96,35 @@ async fn signed_urls_download_without_a_key_and_refuse_tampering_and_expiry(stac
     let anonymous = http();
     let download = anonymous.get(&url).send().await.unwrap();
     assert_eq!(download.status(), 200);
-    assert!(download.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"hello.txt\""));
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"hello.txt\"")
+    );
     assert_eq!(download.bytes().await.unwrap(), content);
 
     // Change one character of the signature, then the expiry.
     let tampered = match url.rfind(|c: char| c.is_ascii_hexdigit()) {
-        Some(at) => format!("{}{}{}", &url[..at], if &url[at..=at] == "0" { "1" } else { "0" }, &url[at + 1..]),
+        Some(at) => format!(
+            "{}{}{}",
+            &url[..at],
+            if &url[at..=at] == "0" { "1" } else { "0" },
+            &url[at + 1..]
+        ),
         None => panic!("no signature in {url}"),
     };
     assert_eq!(anonymous.get(&tampered).send().await.unwrap().status(), 403);
     if url.contains("/files/") {
-        let expires: i64 = url.split("expires=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap();
-        let later = url.replace(&format!("expires={expires}"), &format!("expires={}", expires + 3600));
+        let expires: i64 =
+            url.split("expires=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap();
+        let later =
+            url.replace(&format!("expires={expires}"), &format!("expires={}", expires + 3600));
         assert_eq!(anonymous.get(&later).send().await.unwrap().status(), 403);
     }
 
-    let short = api.post(sign, &json!({"expires_in": 1})).await.json()["url"].as_str().unwrap().to_owned();
+    let short =
+        api.post(sign, &json!({"expires_in": 1})).await.json()["url"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(anonymous.get(&short).send().await.unwrap().status(), 403);
 
@@ -116,7 +137,10 @@ async fn a_deleted_artifact_is_gone(stack: Stack) {
     let api = server.client(&server.key("acme"));
     let job = api.run(&testing_job("del", json!({"behaviour": "ok"}))).await;
     let this = job["artifacts"][0]["links"]["self"].as_str().unwrap().to_owned();
-    let signed = api.post(&format!("{this}/url"), &json!({})).await.json()["url"].as_str().unwrap().to_owned();
+    let signed = api.post(&format!("{this}/url"), &json!({})).await.json()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(api.delete(&this).await.status, 204);
     api.get(&this).await.problem(404);
     api.get(&format!("{this}/content")).await.problem(404);

@@ -30,7 +30,10 @@ async fn a_spreadsheet_job_ends_with_a_file_a_real_reader_opens(stack: Stack) {
     assert!(job["usage"]["wall_time_us"].as_u64().unwrap() > 0);
     let artifact = &job["artifacts"][0];
     assert_eq!(artifact["filename"], "Q1 sales.xlsx");
-    assert_eq!(artifact["media_type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert_eq!(
+        artifact["media_type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
 
     let content = api.get(artifact["links"]["content"].as_str().unwrap()).await;
     assert_eq!(content.status, 200);
@@ -49,7 +52,10 @@ async fn a_spreadsheet_job_ends_with_a_file_a_real_reader_opens(stack: Stack) {
         .output()
         .expect("python with openpyxl (scripts/test installs it into .venv)");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "[['Region', 'Sales'], ['North', 1200], ['South', 950]]");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "[['Region', 'Sales'], ['North', 1200], ['South', 950]]"
+    );
 
     let again = api.get(job["links"]["self"].as_str().unwrap()).await.json();
     assert_eq!(again["artifacts"][0]["id"], artifact["id"]);
@@ -69,13 +75,20 @@ async fn queued_jobs_answer_202_with_a_location_and_list_in_pages(stack: Stack) 
         assert_eq!(reply.header("location"), format!("/v1/jobs/{}", job["id"].as_str().unwrap()));
         ids.push(job["id"].as_str().unwrap().to_owned());
     }
-    let other = api.post("/v1/jobs", &testing_job("other", json!({"behaviour": "ok"}))).await.json();
+    let other =
+        api.post("/v1/jobs", &testing_job("other", json!({"behaviour": "ok"}))).await.json();
     for id in ids.iter().map(String::as_str).chain([other["id"].as_str().unwrap()]) {
         assert_eq!(api.finished(id).await["state"], "succeeded");
     }
     let first = api.get("/v1/jobs?session=paged&limit=3").await.json();
     let second = api.get(first["next"].as_str().unwrap()).await.json();
-    let listed: Vec<&str> = first["jobs"].as_array().unwrap().iter().chain(second["jobs"].as_array().unwrap()).map(|job| job["id"].as_str().unwrap()).collect();
+    let listed: Vec<&str> = first["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["jobs"].as_array().unwrap())
+        .map(|job| job["id"].as_str().unwrap())
+        .collect();
     let newest_first: Vec<&str> = ids.iter().rev().map(String::as_str).collect();
     assert_eq!(listed, newest_first);
     assert!(second["next"].is_null());
@@ -88,7 +101,10 @@ async fn an_idempotency_key_returns_the_first_job(stack: Stack) {
     let server = Server::start(stack).await;
     let api = server.client(&server.key("acme"));
     let post = |body: serde_json::Value, key: &'static str| {
-        let request = api.request(reqwest::Method::POST, "/v1/jobs").header("content-type", "application/json").header("idempotency-key", key);
+        let request = api
+            .request(reqwest::Method::POST, "/v1/jobs")
+            .header("content-type", "application/json")
+            .header("idempotency-key", key);
         api.send(request.body(serde_json::to_vec(&body).unwrap()))
     };
     let first = post(xlsx_job("idem"), "order-17").await;
@@ -107,7 +123,13 @@ async fn an_idempotency_key_returns_the_first_job(stack: Stack) {
 async fn cancel_stops_a_running_job(stack: Stack) {
     let server = Server::start(stack).await;
     let api = server.client(&server.key("acme"));
-    let job = api.post("/v1/jobs", &testing_job("c", json!({"behaviour": "slow", "steps": 100, "step_ms": 100}))).await.json();
+    let job = api
+        .post(
+            "/v1/jobs",
+            &testing_job("c", json!({"behaviour": "slow", "steps": 100, "step_ms": 100})),
+        )
+        .await
+        .json();
     let id = job["id"].as_str().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while api.get(&format!("/v1/jobs/{id}")).await.json()["state"] != "running" {
@@ -126,7 +148,11 @@ async fn assets_uploaded_or_inline_reach_the_plugin(stack: Stack) {
     let api = server.client(&server.key("acme"));
     let logo: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let raw = api
-        .send(api.request(reqwest::Method::POST, "/v1/assets?filename=logo.png").header("content-type", "image/png").body(logo.clone()))
+        .send(
+            api.request(reqwest::Method::POST, "/v1/assets?filename=logo.png")
+                .header("content-type", "image/png")
+                .body(logo.clone()),
+        )
         .await;
     assert_eq!(raw.status, 201, "{}", String::from_utf8_lossy(&raw.body));
     let raw = raw.json();
@@ -139,7 +165,11 @@ async fn assets_uploaded_or_inline_reach_the_plugin(stack: Stack) {
     form.extend_from_slice(b"a,b\n1,2\n");
     form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let multipart = api
-        .send(api.request(reqwest::Method::POST, "/v1/assets").header("content-type", format!("multipart/form-data; boundary={boundary}")).body(form))
+        .send(
+            api.request(reqwest::Method::POST, "/v1/assets")
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .body(form),
+        )
         .await;
     assert_eq!(multipart.status, 201, "{}", String::from_utf8_lossy(&multipart.body));
     assert_eq!(multipart.json()["size"], 8);
@@ -156,7 +186,10 @@ async fn assets_uploaded_or_inline_reach_the_plugin(stack: Stack) {
     inline["assets"] = json!([{"name": "note", "content_base64": base64::engine::general_purpose::STANDARD.encode("hello"), "media_type": "text/plain"}]);
     let job = api.run(&inline).await;
     assert_eq!(job["state"], "succeeded", "{job}");
-    assert_eq!(api.get(job["artifacts"][0]["links"]["content"].as_str().unwrap()).await.body, b"hello");
+    assert_eq!(
+        api.get(job["artifacts"][0]["links"]["content"].as_str().unwrap()).await.body,
+        b"hello"
+    );
 
     let too_big = vec![0u8; (1 << 20) + 1];
     let refused = api.send(api.request(reqwest::Method::POST, "/v1/assets").body(too_big)).await;

@@ -82,11 +82,19 @@ impl Server {
         Self::start_in(stack, tempfile::tempdir().unwrap(), &plugins, &[]).await
     }
 
-    async fn start_in(stack: Stack, dir: tempfile::TempDir, plugins: &std::path::Path, settings: &[(&str, &str)]) -> Self {
+    async fn start_in(
+        stack: Stack,
+        dir: tempfile::TempDir,
+        plugins: &std::path::Path,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let mut env: Vec<(String, String)> = vec![
             ("KILN_DATA_DIR".into(), dir.path().join("data").display().to_string()),
             ("KILN_PLUGIN_DIR".into(), plugins.display().to_string()),
-            ("KILN_CACHE_DIR".into(), std::env::temp_dir().join("kiln-test-cache").display().to_string()),
+            (
+                "KILN_CACHE_DIR".into(),
+                std::env::temp_dir().join("kiln-test-cache").display().to_string(),
+            ),
             ("KILN_POLL_MS".into(), "100".into()),
             ("KILN_WORKER_CONCURRENCY".into(), "2".into()),
             ("KILN_LOG".into(), "info".into()),
@@ -111,7 +119,8 @@ impl Server {
         let log = dir.path().join("serve.log");
         // A free port can be taken before kiln binds it: retry then.
         for _ in 0..5 {
-            let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+            let port =
+                TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
             let base = format!("http://127.0.0.1:{port}");
             let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
                 .arg("serve")
@@ -149,7 +158,11 @@ impl Server {
             .envs(self.env.iter().map(|(name, value)| (name, value)))
             .output()
             .unwrap();
-        assert!(output.status.success(), "kiln keys create: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "kiln keys create: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
     }
 
@@ -179,9 +192,10 @@ async fn ready(child: &mut Child, base: &str) -> bool {
             return false;
         }
         if let Ok(response) = http().get(format!("{base}/readyz")).send().await
-            && response.status() == 200 {
-                return true;
-            }
+            && response.status() == 200
+        {
+            return true;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     false
@@ -211,7 +225,9 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|err| {
+            panic!("not JSON ({err}): {}", String::from_utf8_lossy(&self.body))
+        })
     }
 
     pub(crate) fn header(&self, name: &str) -> &str {
@@ -226,7 +242,11 @@ impl Reply {
         assert_eq!(problem["status"], status);
         assert!(problem["type"].as_str().unwrap().starts_with("urn:kiln:problem:"), "{problem}");
         assert!(!problem["detail"].as_str().unwrap().is_empty());
-        assert_eq!(problem["request_id"], self.header("x-request-id"), "a problem names its request");
+        assert_eq!(
+            problem["request_id"],
+            self.header("x-request-id"),
+            "a problem names its request"
+        );
         problem
     }
 
@@ -243,7 +263,8 @@ impl Reply {
 
 impl Client {
     pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
+        let url =
+            if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
         let request = self.http.request(method, url);
         match &self.key {
             Some(key) => request.bearer_auth(key),

@@ -24,7 +24,11 @@ async fn the_openapi_document_is_valid_and_fuzzing_finds_no_disagreement_with_th
         .arg(&file)
         .output()
         .expect("python with openapi-spec-validator (scripts/test installs it into .venv)");
-    let said = format!("{}{}", String::from_utf8_lossy(&validate.stdout), String::from_utf8_lossy(&validate.stderr));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&validate.stdout),
+        String::from_utf8_lossy(&validate.stderr)
+    );
     assert!(validate.status.success(), "{}", said.chars().take(2000).collect::<String>());
 
     // Every check: no 5xx, and the document and the server agree on status
@@ -37,12 +41,33 @@ async fn the_openapi_document_is_valid_and_fuzzing_finds_no_disagreement_with_th
         .args(["run", &format!("{}/openapi.json", server.base)])
         .args(["--checks", "all", "--max-examples", "25", "--header"])
         .arg(format!("Authorization: Bearer {key}"))
-        .args(["--exclude-path-regex", "/events$", "--request-timeout", "20", "--seed", "42", "--no-color"])
+        .args([
+            "--exclude-path-regex",
+            "/events$",
+            "--request-timeout",
+            "20",
+            "--seed",
+            "42",
+            "--no-color",
+        ])
         .current_dir(server.dir())
         .output()
-        .unwrap_or_else(|err| panic!("{} (scripts/test installs schemathesis into .venv): {err}", schemathesis.display()));
-    let report = format!("{}{}", String::from_utf8_lossy(&fuzz.stdout), String::from_utf8_lossy(&fuzz.stderr));
-    assert!(fuzz.status.success(), "schemathesis found problems:\n{report}\n--- server log ---\n{}", server.log());
+        .unwrap_or_else(|err| {
+            panic!(
+                "{} (scripts/test installs schemathesis into .venv): {err}",
+                schemathesis.display()
+            )
+        });
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&fuzz.stdout),
+        String::from_utf8_lossy(&fuzz.stderr)
+    );
+    assert!(
+        fuzz.status.success(),
+        "schemathesis found problems:\n{report}\n--- server log ---\n{}",
+        server.log()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,7 +75,12 @@ async fn plugins_tools_probes_and_metrics_describe_the_server() {
     let server = Server::start(Stack::Embedded).await;
     let api = server.client(&server.key("acme"));
     let plugins = api.get("/v1/plugins").await.json();
-    let types: Vec<&str> = plugins["plugins"].as_array().unwrap().iter().map(|p| p["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = plugins["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["type"].as_str().unwrap())
+        .collect();
     assert_eq!(types, ["hello", "testing", "xlsx"]);
     let xlsx = api.get("/v1/plugins/xlsx").await.json();
     assert_eq!(xlsx["spec_schema"]["type"], "object");
@@ -58,13 +88,25 @@ async fn plugins_tools_probes_and_metrics_describe_the_server() {
     api.get("/v1/plugins/docz").await.problem(404);
 
     let openai = api.get("/v1/tools").await.json();
-    let tool = openai["tools"].as_array().unwrap().iter().find(|t| t["function"]["name"] == "generate_xlsx").unwrap().clone();
+    let tool = openai["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["function"]["name"] == "generate_xlsx")
+        .unwrap()
+        .clone();
     assert_eq!(tool["type"], "function");
     assert_eq!(tool["function"]["parameters"]["type"], "object");
     assert!(tool["function"]["parameters"].get("$schema").is_none());
     assert!(!tool["function"]["description"].as_str().unwrap().is_empty());
     let anthropic = api.get("/v1/tools?format=anthropic").await.json();
-    assert!(anthropic["tools"].as_array().unwrap().iter().any(|t| t["name"] == "generate_xlsx" && t["input_schema"]["type"] == "object"));
+    assert!(
+        anthropic["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "generate_xlsx" && t["input_schema"]["type"] == "object")
+    );
 
     api.run(&xlsx_job("m")).await;
     let mut failing = xlsx_job("m");
@@ -102,7 +144,13 @@ async fn only_admin_keys_turn_plugins_off_and_on() {
     assert_eq!(off.json()["enabled"], false);
     assert_eq!(user.post("/v1/jobs", &xlsx_job("s")).await.pointers(), ["/type"]);
     let tools = user.get("/v1/tools").await.json();
-    assert!(!tools["tools"].as_array().unwrap().iter().any(|t| t["function"]["name"] == "generate_xlsx"));
+    assert!(
+        !tools["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["function"]["name"] == "generate_xlsx")
+    );
     assert_eq!(user.get("/v1/plugins/xlsx").await.json()["enabled"], false);
 
     assert_eq!(admin.post("/v1/plugins/xlsx/enable", &json!({})).await.json()["enabled"], true);

@@ -14,7 +14,8 @@ async fn another_organisation_can_reach_nothing(stack: Stack) {
     let job = alice.run(&testing_job("shared-name", json!({"behaviour": "ok"}))).await;
     let id = job["id"].as_str().unwrap();
     let artifact = job["artifacts"][0]["id"].as_str().unwrap();
-    let asset = alice.send(alice.request(reqwest::Method::POST, "/v1/assets").body("private")).await.json();
+    let asset =
+        alice.send(alice.request(reqwest::Method::POST, "/v1/assets").body("private")).await.json();
     let asset_id = asset["id"].as_str().unwrap();
     let unknown = uuid::Uuid::now_v7();
 
@@ -55,9 +56,16 @@ async fn requests_without_a_valid_key_are_refused(stack: Stack) {
     let reply = anonymous.get("/v1/jobs").await;
     assert_eq!(reply.problem(401)["type"], "urn:kiln:problem:unauthorized");
     assert!(reply.header("www-authenticate").starts_with("Bearer"));
-    let forged = server.client("kiln_0000000000000000000000000000000000000000000000000000000000000000");
+    let forged =
+        server.client("kiln_0000000000000000000000000000000000000000000000000000000000000000");
     forged.get("/v1/plugins").await.problem(401);
-    let basic = anonymous.send(anonymous.request(reqwest::Method::GET, "/v1/jobs").header("authorization", "Basic YTpi")).await;
+    let basic = anonymous
+        .send(
+            anonymous
+                .request(reqwest::Method::GET, "/v1/jobs")
+                .header("authorization", "Basic YTpi"),
+        )
+        .await;
     basic.problem(401);
     assert_eq!(anonymous.get("/healthz").await.status, 200);
 }

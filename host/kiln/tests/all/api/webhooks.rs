@@ -28,9 +28,16 @@ async fn receiver() -> (String, Arc<Mutex<Received>>) {
             let state = state.clone();
             async move {
                 let mut received = state.lock().unwrap();
-                let signature = headers.get("kiln-signature").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+                let signature = headers
+                    .get("kiln-signature")
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default();
                 received.requests.push((signature, body.to_vec()));
-                if received.requests.len() == 1 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
+                if received.requests.len() == 1 {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::OK
+                }
             }
         }),
     );
@@ -56,9 +63,14 @@ fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
 
 async fn finished_jobs_are_posted_signed_and_retried_after_a_503(stack: Stack) {
     let (origin, received) = receiver().await;
-    let server = Server::start_with(stack, &[("KILN_WEBHOOK_ALLOW", &origin), ("KILN_WEBHOOK_BACKOFF_SECS", "0.2")]).await;
+    let server = Server::start_with(
+        stack,
+        &[("KILN_WEBHOOK_ALLOW", &origin), ("KILN_WEBHOOK_BACKOFF_SECS", "0.2")],
+    )
+    .await;
     let api = server.client(&server.key("acme"));
-    let secret = api.get("/v1/organisation").await.json()["webhook_secret"].as_str().unwrap().to_owned();
+    let secret =
+        api.get("/v1/organisation").await.json()["webhook_secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
 
     let mut request = testing_job("hooks", json!({"behaviour": "ok"}));
@@ -85,10 +97,17 @@ async fn finished_jobs_are_posted_signed_and_retried_after_a_503(stack: Stack) {
         assert_eq!(payload["event"], "job.finished");
         assert_eq!(payload["job"]["id"], id);
         assert_eq!(payload["job"]["state"], "succeeded");
-        assert!(payload["job"]["artifacts"][0]["links"]["content"].as_str().unwrap().starts_with(&server.base));
+        assert!(
+            payload["job"]["artifacts"][0]["links"]["content"]
+                .as_str()
+                .unwrap()
+                .starts_with(&server.base)
+        );
     }
-    let deliveries = api.get(&format!("/v1/jobs/{id}/deliveries")).await.json()["deliveries"].clone();
-    let statuses: Vec<&Value> = deliveries.as_array().unwrap().iter().map(|d| &d["status"]).collect();
+    let deliveries =
+        api.get(&format!("/v1/jobs/{id}/deliveries")).await.json()["deliveries"].clone();
+    let statuses: Vec<&Value> =
+        deliveries.as_array().unwrap().iter().map(|d| &d["status"]).collect();
     assert_eq!(statuses, [&json!(503), &json!(200)]);
 
     // A callback outside the allow-list is refused before anything is queued.
