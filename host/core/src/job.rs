@@ -122,6 +122,13 @@ impl ErrorKind {
     pub fn is_retryable(self) -> bool {
         matches!(self, Self::LeaseExpired | Self::Storage | Self::Internal)
     }
+
+    /// A failure of the host's infrastructure rather than of the job: it is
+    /// retried without spending the job's attempts, from the queue's
+    /// separate budget for such failures.
+    pub fn is_infrastructure(self) -> bool {
+        matches!(self, Self::Storage)
+    }
 }
 
 /// A job's failure, as stored and shown to users.

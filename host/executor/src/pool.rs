@@ -4,11 +4,12 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kiln_core::{EventKind, JobId};
-use kiln_queue::{Completion, JobStore, Lease, LeaseStatus, Notice};
+use kiln_queue::{Completion, JobStore, Lease, LeaseStatus, Notice, RetryPolicy};
 use kiln_runtime::{Limits, Runtime};
 use kiln_storage::BlobStore;
 use tokio::sync::broadcast::error::RecvError;
@@ -80,6 +81,9 @@ pub(crate) struct Shared {
     pub(crate) plugins: Arc<PluginSet>,
     pub(crate) config: WorkerConfig,
     in_flight: Mutex<HashMap<JobId, InFlight>>,
+    /// Set when a run failed because storage did: claims wait until it
+    /// answers again, so queued jobs are not run into an outage.
+    storage_down: AtomicBool,
 }
 
 impl Shared {
@@ -116,6 +120,7 @@ impl WorkerPool {
                 plugins,
                 config,
                 in_flight: Mutex::new(HashMap::new()),
+                storage_down: AtomicBool::new(false),
             }),
         })
     }
@@ -153,6 +158,10 @@ impl WorkerPool {
             // Reap every run that ended, not just the one that woke us, so
             // a claim fills all free slots at once.
             while running.try_join_next().is_some() {}
+            if shared.storage_down.load(Ordering::Relaxed) {
+                wait_for_storage(&shared, &shutdown).await;
+                continue;
+            }
             let free = config.concurrency.saturating_sub(running.len());
             let mut idle = false;
             if free > 0 {
@@ -170,6 +179,9 @@ impl WorkerPool {
                                 let start = std::time::Instant::now();
                                 let outcome = run::run(&shared, &job, &flight).await;
                                 metrics.finished(&job, &outcome, start.elapsed());
+                                if outcome.is_infrastructure_failure() {
+                                    shared.storage_down.store(true, Ordering::Relaxed);
+                                }
                                 shared.in_flight().remove(&job.id);
                                 let _ = finished.send(outcome);
                             });
@@ -243,6 +255,32 @@ impl WorkerPool {
     }
 }
 
+/// Waits until the blob store passes its readiness check (or shutdown).
+async fn wait_for_storage(shared: &Shared, shutdown: &CancellationToken) {
+    const BACKOFF: RetryPolicy =
+        RetryPolicy { base: Duration::from_millis(250), max: Duration::from_secs(5) };
+    for check in 1.. {
+        match shared.blobs.check().await {
+            Ok(()) => {
+                if check > 1 {
+                    tracing::info!("storage answers again; claiming jobs");
+                }
+                shared.storage_down.store(false, Ordering::Relaxed);
+                return;
+            }
+            Err(err) if check == 1 => tracing::warn!(
+                error = %err,
+                "storage is not usable; claiming no jobs until it answers again"
+            ),
+            Err(_) => {}
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(BACKOFF.delay(check)) => {}
+        }
+    }
+}
+
 /// How long an idle pool waits: until the next delayed job is due, at most
 /// the poll interval.
 async fn until_due(store: &dyn JobStore, poll_interval: Duration) -> Duration {
@@ -282,14 +320,15 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = kiln_queue::Result<T>>,
 {
-    let mut delay = Duration::from_millis(100);
+    const BACKOFF: RetryPolicy =
+        RetryPolicy { base: Duration::from_millis(100), max: Duration::from_secs(10) };
     for attempt in 1..=10 {
         match write().await {
             Ok(_) => return,
             Err(err) => {
+                let delay = BACKOFF.delay(attempt);
                 tracing::warn!(error = %err, attempt, "{what} failed; retrying in {delay:?}");
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
             }
         }
     }

@@ -52,6 +52,14 @@ pub(crate) enum Finished {
     Abandon,
 }
 
+impl Finished {
+    /// Whether the run failed because the host's infrastructure did.
+    pub(crate) fn is_infrastructure_failure(&self) -> bool {
+        matches!(self, Finished::Complete(completion)
+            if matches!(&completion.outcome, JobOutcome::Failed(error) if error.kind.is_infrastructure()))
+    }
+}
+
 /// Progress is written at most this often; the plugin may report far more.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 

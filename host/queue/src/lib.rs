@@ -39,13 +39,18 @@ pub use store::JobStore;
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
     pub retry: RetryPolicy,
+    /// How many runs of one job may end through no fault of the job (a
+    /// storage outage, a worker shutting down) before an outage fails it for
+    /// good. They do not count toward the job's `max_attempts`. With the
+    /// default backoff (capped at 10 minutes) 100 covers outages of hours.
+    pub max_excused_attempts: i32,
     /// Database connections to keep open at most.
     pub max_connections: u32,
 }
 
 impl Default for QueueConfig {
     fn default() -> Self {
-        Self { retry: RetryPolicy::default(), max_connections: 16 }
+        Self { retry: RetryPolicy::default(), max_excused_attempts: 100, max_connections: 16 }
     }
 }
 

@@ -339,6 +339,12 @@ impl Completion {
         self.error().is_some_and(|error| error.kind.is_retryable())
     }
 
+    /// Whether this run ended through no fault of the job, so it does not
+    /// count toward the job's `max_attempts`.
+    pub(crate) fn excused(&self) -> bool {
+        self.error().is_some_and(|error| error.kind.is_infrastructure())
+    }
+
     pub(crate) fn artifacts(&self) -> &[NewArtifact] {
         match &self.outcome {
             JobOutcome::Succeeded { artifacts } => artifacts,

@@ -76,6 +76,7 @@ impl PostgresStore {
         let mut attempts = Vec::new();
         let mut states = Vec::new();
         let mut retryable = Vec::new();
+        let mut excused = Vec::new();
         let mut delays = Vec::new();
         let mut errors = Vec::new();
         let mut plugins = Vec::new();
@@ -89,6 +90,7 @@ impl PostgresStore {
             attempts.push(lease.attempt);
             states.push(completion.state().as_str());
             retryable.push(completion.retryable());
+            excused.push(completion.excused());
             delays.push(self.config.retry.delay(lease.attempt).as_secs_f64());
             errors.push(completion.error().map(Json));
             plugins.push(completion.plugin.as_ref().map(Json));
@@ -103,12 +105,15 @@ impl PostgresStore {
         let applied: Vec<Uuid> = sqlx::query_scalar(
             "WITH c AS (
                 SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::bool[], $5::float8[],
-                                     $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $18::jsonb[])
-                    AS t(id, attempt, state, retryable, delay, error, plugin, usage, log, progress)
+                                     $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $18::jsonb[],
+                                     $19::bool[])
+                    AS t(id, attempt, state, retryable, delay, error, plugin, usage, log, progress, excused)
             ), decided AS (
                 SELECT c.*, CASE
                     WHEN c.retryable AND j.cancel_requested THEN 'canceled'
-                    WHEN c.retryable AND j.attempt < j.max_attempts THEN 'queued'
+                    WHEN c.retryable AND c.excused AND j.excused_attempts < $20 THEN 'queued'
+                    WHEN c.retryable AND NOT c.excused AND j.attempt - j.excused_attempts < j.max_attempts
+                        THEN 'queued'
                     ELSE c.state END AS next
                 FROM c JOIN jobs j ON j.id = c.id
                 WHERE j.attempt = c.attempt AND j.state = 'running' AND (NOT $17 OR j.lease_until < now())
@@ -121,7 +126,8 @@ impl PostgresStore {
                     error = d.error,
                     plugin = coalesce(d.plugin, j.plugin),
                     usage = coalesce(d.usage, j.usage),
-                    progress = coalesce(d.progress, j.progress)
+                    progress = coalesce(d.progress, j.progress),
+                    excused_attempts = j.excused_attempts + CASE WHEN d.excused THEN 1 ELSE 0 END
                 FROM decided d WHERE j.id = d.id
                 RETURNING j.id, j.state, j.attempt, j.run_at, j.error, j.organisation_id, j.session_id, j.artifact_type
             ), events AS (
@@ -162,6 +168,8 @@ impl PostgresStore {
         .bind(&artifacts.storage_keys)
         .bind(expired_only)
         .bind(&progress)
+        .bind(&excused)
+        .bind(self.config.max_excused_attempts)
         .fetch_all(&self.pool)
         .await?;
         Ok(ids.iter().map(|id| applied.contains(id)).collect())
@@ -468,7 +476,7 @@ impl JobStore for PostgresStore {
                 UPDATE jobs SET
                     state = CASE WHEN cancel_requested THEN 'canceled' ELSE 'queued' END,
                     finished_at = CASE WHEN cancel_requested THEN now() END,
-                    run_at = now(), lease_until = NULL
+                    run_at = now(), lease_until = NULL, excused_attempts = excused_attempts + 1
                 FROM UNNEST($1::uuid[], $2::int4[]) AS l(id, attempt)
                 WHERE jobs.id = l.id AND jobs.attempt = l.attempt AND jobs.state = 'running'
                 RETURNING jobs.id, jobs.state, jobs.attempt

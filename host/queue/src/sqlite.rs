@@ -126,7 +126,8 @@ impl SqliteStore {
         let lease = completion.lease;
         let now = now();
         let Some(current) = sqlx::query(
-            "SELECT attempt, max_attempts, cancel_requested, lease_until, organisation_id, session_id, artifact_type
+            "SELECT attempt, max_attempts, excused_attempts, cancel_requested, lease_until,
+                    organisation_id, session_id, artifact_type
              FROM jobs WHERE id = ? AND attempt = ? AND state = 'running'",
         )
         .bind(lease.job_id)
@@ -141,10 +142,17 @@ impl SqliteStore {
         }
         let cancel_requested: bool = current.try_get("cancel_requested")?;
         let max_attempts: i32 = current.try_get("max_attempts")?;
+        let excused_attempts: i32 = current.try_get("excused_attempts")?;
+        let excused = completion.excused();
         // The same rule as PostgresStore's `decided` CTE.
+        let attempts_left = if excused {
+            excused_attempts < self.config.max_excused_attempts
+        } else {
+            lease.attempt - excused_attempts < max_attempts
+        };
         let next = if completion.retryable() && cancel_requested {
             JobState::Canceled
-        } else if completion.retryable() && lease.attempt < max_attempts {
+        } else if completion.retryable() && attempts_left {
             JobState::Queued
         } else {
             completion.state()
@@ -159,7 +167,8 @@ impl SqliteStore {
                 error = ?4,
                 plugin = coalesce(?5, plugin),
                 usage = coalesce(?6, usage),
-                progress = coalesce(?8, progress)
+                progress = coalesce(?8, progress),
+                excused_attempts = excused_attempts + ?9
              WHERE id = ?7",
         )
         .bind(next.as_str())
@@ -170,6 +179,7 @@ impl SqliteStore {
         .bind(completion.usage.as_ref().map(Json))
         .bind(lease.job_id)
         .bind(completion.progress.as_ref().map(Json))
+        .bind(i32::from(excused))
         .execute(&mut *tx)
         .await?;
         let data = match next {
@@ -474,7 +484,7 @@ impl JobStore for SqliteStore {
                 "UPDATE jobs SET
                     state = CASE WHEN cancel_requested THEN 'canceled' ELSE 'queued' END,
                     finished_at = CASE WHEN cancel_requested THEN ?1 END,
-                    run_at = ?1, lease_until = NULL
+                    run_at = ?1, lease_until = NULL, excused_attempts = excused_attempts + 1
                  WHERE id = ?2 AND attempt = ?3 AND state = 'running'
                  RETURNING state",
             )

@@ -58,11 +58,15 @@ pub trait JobStore: Send + Sync + 'static {
     /// Ends runs, all in one transaction; `true` for each completion that
     /// applied, `false` for a lease no longer held (nothing changes then,
     /// artifacts included). A retryable failure with attempts left goes back
-    /// to `queued` after the store's backoff.
+    /// to `queued` after the store's backoff. An infrastructure failure
+    /// ([`ErrorKind::is_infrastructure`](kiln_core::ErrorKind::is_infrastructure))
+    /// does not count toward the job's `max_attempts`; it spends from
+    /// [`QueueConfig::max_excused_attempts`](crate::QueueConfig::max_excused_attempts).
     async fn complete(&self, completions: Vec<Completion>) -> Result<Vec<bool>>;
 
-    /// Puts held jobs back in the queue, due now, without counting a failure
-    /// (a worker shutting down before they finished).
+    /// Puts held jobs back in the queue, due now, without counting the
+    /// attempt toward `max_attempts` (a worker shutting down before they
+    /// finished).
     async fn release(&self, leases: &[Lease]) -> Result<()>;
 
     /// Cancels a job: a queued one ends `canceled` at once; a running one is

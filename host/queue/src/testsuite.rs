@@ -21,10 +21,12 @@ use crate::{
 };
 
 /// The configuration the suite's stores are built with: short backoff so
-/// retries are observable in milliseconds.
+/// retries are observable in milliseconds, and a small budget of excused
+/// attempts so its end is reached.
 pub fn config() -> QueueConfig {
     QueueConfig {
         retry: RetryPolicy { base: Duration::from_millis(200), max: Duration::from_secs(2) },
+        max_excused_attempts: 2,
         max_connections: 8,
     }
 }
@@ -43,6 +45,7 @@ macro_rules! conformance_tests {
             heartbeat_keeps_a_lease_alive,
             retryable_failure_backs_off_with_jitter,
             retries_stop_at_max_attempts,
+            outages_and_releases_do_not_spend_attempts,
             plugin_verdicts_are_not_retried,
             queued_job_is_canceled_at_once,
             running_job_is_canceled_through_its_worker,
@@ -513,6 +516,44 @@ pub async fn delayed_job_waits_for_run_at(store: Arc<dyn JobStore>) {
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(claim_one(store, LEASE).await.id, id);
     assert!(store.next_due().await.unwrap().is_none());
+}
+
+/// Waits until a job in backoff is due.
+async fn until_due(store: &dyn JobStore, id: kiln_core::JobId) {
+    let wait = (state(store, id).await.run_at - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(20)).await;
+}
+
+pub async fn outages_and_releases_do_not_spend_attempts(store: Arc<dyn JobStore>) {
+    let store = &*store;
+    let org = org(store, "acme").await;
+    // One attempt of its own, after a storage failure and a shutdown.
+    let id = submit(store, job(org).with_max_attempts(1)).await.id;
+    let first = claim_one(store, LEASE).await;
+    assert!(complete(store, Lease::of(&first), failure(ErrorKind::Storage)).await);
+    assert_eq!(state(store, id).await.state, JobState::Queued);
+    until_due(store, id).await;
+    let second = claim_one(store, LEASE).await;
+    store.release(&[Lease::of(&second)]).await.unwrap();
+    let third = claim_one(store, LEASE).await;
+    assert_eq!(third.attempt, 3);
+    assert!(complete(store, Lease::of(&third), failure(ErrorKind::Internal)).await);
+    let failed = state(store, id).await;
+    assert_eq!((failed.state, failed.attempt), (JobState::Failed, 3));
+    assert_eq!(failed.error.unwrap().kind, ErrorKind::Internal);
+
+    // Outages have a budget of their own (2 in the suite's config).
+    let id = submit(store, job(org).with_max_attempts(5)).await.id;
+    for attempt in 1..=3 {
+        let claimed = claim_one(store, LEASE).await;
+        assert!(complete(store, Lease::of(&claimed), failure(ErrorKind::Storage)).await);
+        let job = state(store, id).await;
+        let expected = if attempt < 3 { JobState::Queued } else { JobState::Failed };
+        assert_eq!(job.state, expected, "after storage failure {attempt}");
+        if attempt < 3 {
+            until_due(store, id).await;
+        }
+    }
 }
 
 pub async fn release_puts_jobs_back_due_now(store: Arc<dyn JobStore>) {

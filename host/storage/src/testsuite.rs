@@ -25,7 +25,8 @@ pub fn http() -> reqwest::Client {
 }
 
 pub struct S3sServer {
-    child: Child,
+    child: Option<Child>,
+    port: u16,
     pub endpoint: String,
     /// The server's data directory: one subdirectory per bucket.
     pub data: tempfile::TempDir,
@@ -44,10 +45,38 @@ fn binary() -> PathBuf {
     path
 }
 
+/// Starts s3s-fs on `port` over `data`; `None` if it exits before it
+/// listens (the port was taken).
+fn spawn(port: u16, data: &std::path::Path) -> Option<Child> {
+    let binary = binary();
+    let log =
+        std::fs::File::options().create(true).append(true).open(data.join("s3s-fs.log")).unwrap();
+    let mut child = Command::new(&binary)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+        .arg(data)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return Some(child);
+        }
+        if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 impl S3sServer {
     /// Starts a server with the bucket [`BUCKET`] already there.
     pub fn start() -> Self {
-        let binary = binary();
         let data = tempfile::tempdir().unwrap();
         std::fs::create_dir(data.path().join(BUCKET)).unwrap();
         // The port is free when picked; another process could take it before
@@ -55,31 +84,30 @@ impl S3sServer {
         for _ in 0..5 {
             let port =
                 TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
-            let log = std::fs::File::create(data.path().join("s3s-fs.log")).unwrap();
-            let mut child = Command::new(&binary)
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
-                .arg(data.path())
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
-                    return Self { child, endpoint: format!("http://127.0.0.1:{port}"), data };
-                }
-                if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            if let Some(child) = spawn(port, data.path()) {
+                let endpoint = format!("http://127.0.0.1:{port}");
+                return Self { child: Some(child), port, endpoint, data };
             }
         }
-        let log = std::fs::read_to_string(data.path().join("s3s-fs.log")).unwrap_or_default();
-        panic!("s3s-fs did not start listening:\n{log}");
+        panic!("s3s-fs did not start listening:\n{}", self::log(data.path()));
+    }
+
+    /// Stops the server, keeping its data: an outage.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a stopped server again, on the same port and data.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the server is running");
+        let child = spawn(self.port, self.data.path());
+        self.child =
+            Some(child.unwrap_or_else(|| {
+                panic!("s3s-fs did not listen again:\n{}", log(self.data.path()))
+            }));
     }
 
     pub fn config(&self) -> S3Config {
@@ -95,9 +123,12 @@ impl S3sServer {
     }
 }
 
+fn log(data: &std::path::Path) -> String {
+    std::fs::read_to_string(data.join("s3s-fs.log")).unwrap_or_default()
+}
+
 impl Drop for S3sServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }

@@ -32,11 +32,22 @@ struct Harness {
 }
 
 impl Harness {
+    /// A pool storing files on local disk.
     async fn start(database: TestDatabase, edit: impl FnOnce(&mut WorkerConfig)) -> Self {
+        Self::start_with(database, None, edit).await
+    }
+
+    /// A pool storing files in `blobs` (local disk when `None`).
+    async fn start_with(
+        database: TestDatabase,
+        blobs: Option<Arc<dyn BlobStore>>,
+        edit: impl FnOnce(&mut WorkerConfig),
+    ) -> Self {
         let dirs = tempfile::tempdir().unwrap();
         let store = database.store().await;
-        let blobs: Arc<dyn BlobStore> =
-            Arc::new(LocalStore::open(dirs.path().join("blobs")).unwrap());
+        let blobs = blobs.unwrap_or_else(|| {
+            Arc::new(LocalStore::open(dirs.path().join("blobs")).unwrap()) as Arc<dyn BlobStore>
+        });
         let cache = std::env::temp_dir().join("kiln-test-cache");
         let runtime = Arc::new(
             Runtime::new(RuntimeConfig { cache_dir: Some(cache), ..RuntimeConfig::default() })
@@ -115,7 +126,39 @@ on_both_stores!(
     unknown_artifact_type_fails_without_retry,
     running_job_is_canceled_mid_run,
     shutdown_hands_unfinished_jobs_back,
+    storage_outage_spends_no_attempts,
 );
+
+/// S3 goes away for longer than the whole retry schedule: the pool stops
+/// claiming once a run fails on storage, and every job succeeds once S3 is
+/// back, none of them failed for good by the outage.
+async fn storage_outage_spends_no_attempts(database: TestDatabase) {
+    const JOBS: usize = 10;
+    let mut s3 = kiln_storage::testsuite::S3sServer::start();
+    let blobs: Arc<dyn BlobStore> = Arc::new(kiln_storage::S3Store::new(s3.config()).unwrap());
+    let harness = Harness::start_with(database, Some(blobs), |_| {}).await;
+    s3.stop();
+    let mut ids = Vec::new();
+    for _ in 0..JOBS {
+        ids.push(harness.submit("testing", serde_json::json!({"behaviour": "ok"})).await);
+    }
+    // The suite's backoff gives up within a second (3 attempts, 200 ms and
+    // 400 ms apart) if outages spend attempts.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut claims = 0;
+    for &id in &ids {
+        let job = harness.job(id).await;
+        assert_eq!(job.state, JobState::Queued, "{job:?}");
+        claims += job.attempt;
+    }
+    assert!(claims <= 2, "the pool (2 slots) stopped claiming during the outage: {claims} claims");
+    s3.restart();
+    for &id in &ids {
+        let job = harness.finished(id).await;
+        assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    }
+    harness.stop().await;
+}
 
 async fn job_files_are_stored_under_the_tenant_prefix(database: TestDatabase) {
     let harness = Harness::start(database, |_| {}).await;
