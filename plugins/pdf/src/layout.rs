@@ -1071,8 +1071,8 @@ impl<'a> Layouter<'a> {
         let mut group_end: Vec<usize> = (0..rows.len()).collect();
         for b in &boxes {
             let end = b.row + b.rowspan - 1;
-            for r in b.row..=end {
-                group_end[r] = group_end[r].max(end);
+            for group in &mut group_end[b.row..=end] {
+                *group = (*group).max(end);
             }
         }
         // One item per row group.

@@ -63,9 +63,9 @@ impl Generator for Pdf {
         }
         let mut assets = std::collections::HashMap::new();
         for (_, name) in document::asset_names(&spec.document) {
-            if !assets.contains_key(&name) {
-                let bytes = host.read_asset(&name)?;
-                assets.insert(name, bytes);
+            if let std::collections::hash_map::Entry::Vacant(slot) = assets.entry(name) {
+                let bytes = host.read_asset(slot.key())?;
+                slot.insert(bytes);
             }
         }
         let mut logs = Vec::new();

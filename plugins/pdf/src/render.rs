@@ -35,6 +35,15 @@ pub enum Standard {
     Ua1,
 }
 
+/// One section's header and footer, with the margins they sit in (points).
+pub struct SectionHeaders {
+    pub header: Option<doc::HeaderFooter>,
+    pub footer: Option<doc::HeaderFooter>,
+    pub top: f32,
+    pub bottom: f32,
+    pub left_right: f32,
+}
+
 /// Document-level settings for rendering.
 pub struct Settings {
     pub title: Option<String>,
@@ -46,7 +55,7 @@ pub struct Settings {
     pub standard: Standard,
     pub tagged: bool,
     /// Per section: header and footer.
-    pub headers: Vec<(Option<doc::HeaderFooter>, Option<doc::HeaderFooter>, f32, f32, f32)>,
+    pub headers: Vec<SectionHeaders>,
     pub header_style: Style,
 }
 
@@ -107,7 +116,7 @@ pub fn render(
                 pi,
                 total,
             );
-            if let Some((header, footer, top, bottom, left_right)) =
+            if let Some(SectionHeaders { header, footer, top, bottom, left_right }) =
                 settings.headers.get(page.section)
             {
                 let w = page.width - 2.0 * left_right;

@@ -326,14 +326,12 @@ pub fn build(
     header_style.color = [0x55, 0x55, 0x55];
     let headers = sections
         .iter()
-        .map(|s| {
-            (
-                s.header.clone(),
-                s.footer.clone(),
-                s.margins.top.0,
-                s.margins.bottom.0,
-                s.margins.left.0.min(s.page_points().0 / 3.0),
-            )
+        .map(|s| crate::render::SectionHeaders {
+            header: s.header.clone(),
+            footer: s.footer.clone(),
+            top: s.margins.top.0,
+            bottom: s.margins.bottom.0,
+            left_right: s.margins.left.0.min(s.page_points().0 / 3.0),
         })
         .collect();
     let standard = match spec.pdf.standard {

@@ -606,8 +606,9 @@ mod tests {
     fn a_valid_spec_parses_without_a_copy() {
         let book = parse::<Book>(r#"{"title": "T", "chapters": [{"heading": "One", "pages": 3}]}"#)
             .unwrap();
+        assert_eq!((book.title.as_str(), book.chapters[0].heading.as_str()), ("T", "One"));
         assert_eq!(book.chapters[0].pages, 3);
-        assert!(matches!(book.binding, None));
+        assert!(book.binding.is_none());
     }
 
     #[test]

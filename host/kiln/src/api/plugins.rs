@@ -200,10 +200,10 @@ fn tool_description(
     let summary = info.summary.trim();
     let mut body = info.description.trim();
     let normal = |s: &str| s.trim().trim_end_matches('.').to_lowercase();
-    if let Some((first, rest)) = body.split_once(['\n', '.']) {
-        if normal(first) == normal(summary) {
-            body = rest.trim_start_matches('.').trim();
-        }
+    if let Some((first, rest)) = body.split_once(['\n', '.'])
+        && normal(first) == normal(summary)
+    {
+        body = rest.trim_start_matches('.').trim();
     }
     let mib = |bytes: u64| bytes >> 20;
     format!(
