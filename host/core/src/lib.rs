@@ -6,12 +6,14 @@
 //! and jobs with their states, events and artifacts ([`Job`]). Light
 //! dependencies only: no wasmtime, database or cloud crates may be added here.
 
+mod chain;
 mod job;
 mod limit;
 mod log;
 mod plugin;
 mod usage;
 
+pub use chain::ErrorChain;
 pub use job::{
     Artifact, ArtifactId, Asset, AssetRef, ErrorKind, EventKind, Job, JobError, JobEvent, JobId,
     JobState, OrgId, PluginRef, UnknownName, WebhookDelivery, WebhookState,

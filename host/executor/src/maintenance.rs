@@ -17,7 +17,9 @@ pub async fn rescue(store: Arc<dyn JobStore>, every: Duration, stop: Cancellatio
         match store.rescue().await {
             Ok(0) => {}
             Ok(rescued) => tracing::info!(rescued, "rescued jobs whose lease expired"),
-            Err(err) => tracing::warn!(error = %err, "rescuing expired leases failed"),
+            Err(err) => {
+                tracing::warn!(error = %kiln_core::ErrorChain(&err), "rescuing expired leases failed")
+            }
         }
         tokio::select! {
             () = stop.cancelled() => return,
@@ -38,13 +40,15 @@ pub async fn retain(
         match delete_expired(store.as_ref(), blobs.as_ref(), age).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted finished jobs past retention"),
-            Err(err) => tracing::warn!(error = %err, "retention failed; trying again next round"),
+            Err(err) => {
+                tracing::warn!(error = %kiln_core::ErrorChain(&err), "retention failed; trying again next round")
+            }
         }
         match delete_expired_assets(store.as_ref(), blobs.as_ref()).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted expired assets"),
             Err(err) => {
-                tracing::warn!(error = %err, "deleting expired assets failed; trying again next round")
+                tracing::warn!(error = %kiln_core::ErrorChain(&err), "deleting expired assets failed; trying again next round")
             }
         }
         tokio::select! {

@@ -46,6 +46,8 @@ pub struct WorkerConfig {
     pub retention: Duration,
     /// Sandbox limits for every run.
     pub limits: Limits,
+    /// Largest input asset a run may be handed (the API's upload limit).
+    pub max_asset_bytes: u64,
     /// Where runs write their files before they are stored.
     pub staging_dir: PathBuf,
     /// Figures about the runs, for `/metrics`.
@@ -56,7 +58,7 @@ impl WorkerConfig {
     /// Defaults: four jobs per core (a run spends much of its time waiting
     /// for its files to be stored durably, so one per core leaves the cores
     /// idle: measured in `cargo bench -p kiln --bench api`), 30 s leases,
-    /// 1 s polling, 30 s grace, 7 days retention.
+    /// 1 s polling, 30 s grace, 7 days retention, 32 MiB assets.
     pub fn new(worker_id: String, staging_dir: PathBuf) -> Self {
         Self {
             worker_id,
@@ -67,6 +69,7 @@ impl WorkerConfig {
             rescue_interval: Duration::from_secs(5),
             retention: Duration::from_secs(7 * 24 * 3600),
             limits: Limits::default(),
+            max_asset_bytes: 32 << 20,
             staging_dir,
             metrics: Arc::default(),
         }
@@ -188,7 +191,7 @@ impl WorkerPool {
                         }
                     }
                     Err(err) => {
-                        tracing::warn!(error = %err, "claiming jobs failed; retrying");
+                        tracing::warn!(error = %kiln_core::ErrorChain(&err), "claiming jobs failed; retrying");
                         idle = true;
                     }
                 }
@@ -269,7 +272,7 @@ async fn wait_for_storage(shared: &Shared, shutdown: &CancellationToken) {
                 return;
             }
             Err(err) if check == 1 => tracing::warn!(
-                error = %err,
+                error = %kiln_core::ErrorChain(&err),
                 "storage is not usable; claiming no jobs until it answers again"
             ),
             Err(_) => {}
@@ -327,7 +330,7 @@ where
             Ok(_) => return,
             Err(err) => {
                 let delay = BACKOFF.delay(attempt);
-                tracing::warn!(error = %err, attempt, "{what} failed; retrying in {delay:?}");
+                tracing::warn!(error = %kiln_core::ErrorChain(&err), attempt, "{what} failed; retrying in {delay:?}");
                 tokio::time::sleep(delay).await;
             }
         }
@@ -364,7 +367,9 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                     }
                 }
             }
-            Err(err) => tracing::warn!(error = %err, "heartbeat failed; retrying at the next beat"),
+            Err(err) => {
+                tracing::warn!(error = %kiln_core::ErrorChain(&err), "heartbeat failed; retrying at the next beat")
+            }
         }
     }
 }

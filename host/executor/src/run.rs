@@ -63,9 +63,6 @@ impl Finished {
 /// Progress is written at most this often; the plugin may report far more.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
-/// Largest asset a job may hand its plugin (the API refuses bigger uploads).
-const MAX_ASSET_BYTES: u64 = 64 << 20;
-
 pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finished {
     let lease = flight.lease;
     let Some(plugin) = shared.plugins.get(&job.artifact_type) else {
@@ -93,7 +90,8 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
             );
         }
     };
-    let assets = match load_assets(shared.blobs.as_ref(), job).await {
+    let assets = match load_assets(shared.blobs.as_ref(), job, shared.config.max_asset_bytes).await
+    {
         Ok(assets) => assets,
         Err(error) => return failed(lease, error),
     };
@@ -178,9 +176,13 @@ fn stopped(stop: &Stop) -> JobError {
     }
 }
 
-/// Reads the job's input assets from the blob store, whole (they are
-/// bounded by [`MAX_ASSET_BYTES`]).
-async fn load_assets(blobs: &dyn BlobStore, job: &Job) -> Result<Vec<Asset>, JobError> {
+/// Reads the job's input assets from the blob store, whole (each at most
+/// `max_bytes`).
+async fn load_assets(
+    blobs: &dyn BlobStore,
+    job: &Job,
+    max_bytes: u64,
+) -> Result<Vec<Asset>, JobError> {
     let mut assets = Vec::with_capacity(job.assets.len());
     for (index, asset) in job.assets.iter().enumerate() {
         let key = BlobKey::asset(job.organisation_id, asset.asset_id);
@@ -201,11 +203,15 @@ async fn load_assets(blobs: &dyn BlobStore, job: &Job) -> Result<Vec<Asset>, Job
             }
             Err(err) => return Err(storage_error("reading input assets", &err)),
         };
-        if blob.size > MAX_ASSET_BYTES {
-            return Err(JobError::new(
-                ErrorKind::InvalidSpec,
-                format!("input asset {:?} is too large", asset.name),
-            ));
+        if blob.size > max_bytes {
+            let message = format!(
+                "input asset {:?} is {} bytes, over this worker's {max_bytes}-byte limit for assets",
+                asset.name, blob.size
+            );
+            return Err(JobError {
+                violations: vec![Violation::new(format!("/assets/{index}"), message.clone())],
+                ..JobError::new(ErrorKind::InvalidSpec, message)
+            });
         }
         let media_type =
             blob.media_type.clone().unwrap_or_else(|| "application/octet-stream".into());
@@ -258,7 +264,7 @@ async fn store_files(
 }
 
 fn storage_error(doing: &str, err: &kiln_storage::Error) -> JobError {
-    tracing::warn!(error = %err, "storage failed while {doing}");
+    tracing::warn!(error = %kiln_core::ErrorChain(err), "storage failed while {doing}");
     JobError::new(
         ErrorKind::Storage,
         format!("storage failed while {doing}; the job will be retried"),
@@ -290,7 +296,7 @@ async fn report_progress(
             match store.progress(lease, progress).await {
                 Ok(_) => *lock(&written) = latest,
                 Err(err) => {
-                    tracing::warn!(job = %lease.job_id, error = %err, "could not record progress")
+                    tracing::warn!(job = %lease.job_id, error = %kiln_core::ErrorChain(&err), "could not record progress")
                 }
             }
         }

@@ -86,6 +86,22 @@ pub(crate) struct LimitArgs {
     /// Log limit (log calls, stdout and stderr), KiB.
     #[arg(long, env = "KILN_LOG_KIB", value_name = "KIB", default_value_t = Limits::default().log_bytes >> 10)]
     log_kib: u64,
+    /// Table elements a run may have (function references; a real plugin
+    /// needs a few thousand).
+    #[arg(long, env = "KILN_TABLE_ELEMENTS", value_name = "N", default_value_t = Limits::default().table_elements)]
+    table_elements: u64,
+    /// Component and core instances a run may create.
+    #[arg(long, env = "KILN_INSTANCES", value_name = "N", default_value_t = Limits::default().instances)]
+    instances: u64,
+    /// Host resources (open files, streams) a run may hold at once.
+    #[arg(long, env = "KILN_RESOURCES", value_name = "N", default_value_t = Limits::default().resources)]
+    resources: u64,
+    /// Memory limit of a plugin's `validate`, MiB (it runs on the request path).
+    #[arg(long, env = "KILN_VALIDATE_MEMORY_MIB", value_name = "MIB", default_value_t = Limits::validation().memory_bytes >> 20)]
+    validate_memory_mib: u64,
+    /// CPU time limit of a plugin's `validate`, seconds.
+    #[arg(long, env = "KILN_VALIDATE_CPU_SECS", value_name = "SECS", default_value_t = Limits::validation().cpu_time.as_secs_f64())]
+    validate_cpu_secs: f64,
 }
 
 impl LimitArgs {
@@ -101,17 +117,55 @@ impl LimitArgs {
             output_bytes: self.output_mib << 20,
             output_files: self.max_files,
             log_bytes: self.log_kib << 10,
-            ..Limits::default()
+            table_elements: self.table_elements,
+            instances: self.instances,
+            resources: self.resources,
         })
+    }
+
+    /// The budget of `validate` calls.
+    pub(crate) fn validate_limits(&self) -> anyhow::Result<Limits> {
+        let cpu_time = Duration::try_from_secs_f64(self.validate_cpu_secs)
+            .context("--validate-cpu-secs must be a positive number of seconds")?;
+        Ok(Limits {
+            memory_bytes: self.validate_memory_mib << 20,
+            cpu_time,
+            table_elements: self.table_elements,
+            instances: self.instances,
+            resources: self.resources,
+            ..Limits::validation()
+        })
+    }
+
+    /// A runtime for runs under these limits, with `slots` instance slots.
+    pub(crate) fn runtime(
+        &self,
+        cache_dir: Option<PathBuf>,
+        slots: u32,
+    ) -> anyhow::Result<Runtime> {
+        let defaults = RuntimeConfig::default();
+        Ok(Runtime::new(RuntimeConfig {
+            cache_dir,
+            max_concurrent_runs: slots,
+            max_table_elements: defaults.max_table_elements.max(self.table_elements),
+            validate_limits: self.validate_limits()?,
+            ..defaults
+        })?)
     }
 }
 
 pub(crate) async fn run(command: Command, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let runtime = Runtime::new(RuntimeConfig { cache_dir, ..RuntimeConfig::default() })?;
+    // One run at a time, but `check` runs examples side by side.
+    const SLOTS: u32 = 8;
     match command {
-        Command::Inspect { wasm, json } => inspect(&runtime, &wasm, json).await,
-        Command::Run(args) => generate(&runtime, args).await,
-        Command::Check { wasm, limits } => check(&runtime, &wasm, limits.limits()?).await,
+        Command::Inspect { wasm, json } => {
+            let runtime = Runtime::new(RuntimeConfig { cache_dir, ..RuntimeConfig::default() })?;
+            inspect(&runtime, &wasm, json).await
+        }
+        Command::Run(args) => generate(&args.limits.runtime(cache_dir, SLOTS)?, args).await,
+        Command::Check { wasm, limits } => {
+            check(&limits.runtime(cache_dir, SLOTS)?, &wasm, limits.limits()?).await
+        }
     }
 }
 

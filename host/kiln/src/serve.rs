@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use kiln_executor::RunMetrics;
-use kiln_queue::KeyKind;
+use kiln_queue::{KeyKind, RetryPolicy};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
@@ -32,9 +32,6 @@ pub(crate) struct ServeArgs {
     /// Serve the API only; jobs run in `kiln worker` processes elsewhere.
     #[arg(long, env = "KILN_NO_WORKERS")]
     no_workers: bool,
-    /// Largest asset upload, MiB.
-    #[arg(long, env = "KILN_MAX_ASSET_MIB", value_name = "MIB", default_value_t = 32)]
-    max_asset_mib: u64,
     /// Hours uploaded assets are kept.
     #[arg(long, env = "KILN_ASSET_TTL_HOURS", value_name = "HOURS", default_value_t = 24)]
     asset_ttl_hours: u64,
@@ -82,7 +79,7 @@ pub(crate) async fn run(
     let store = state.job_store().await?;
     let blobs = args.storage.blob_store(state).await?;
     let mut config = args.pool.config(&data_dir)?;
-    let runtime = worker::runtime(cache_dir, config.concurrency)?;
+    let runtime = args.pool.runtime(cache_dir, config.concurrency)?;
     let plugins = Arc::new(args.pool.plugins(&runtime).await?);
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
     let links = Links::new(&public_url);
@@ -108,7 +105,7 @@ pub(crate) async fn run(
         rate_limit: RateLimit::new(args.rate_limit),
         metrics: Arc::new(HttpMetrics::new(registry)),
         settings: Settings {
-            max_asset_bytes: args.max_asset_mib << 20,
+            max_asset_bytes: args.pool.max_asset_bytes(),
             asset_ttl: Duration::from_secs(args.asset_ttl_hours.max(1) * 3600),
             max_wait: Duration::from_secs(args.max_wait_secs),
             webhooks: allow.clone(),
@@ -127,9 +124,11 @@ pub(crate) async fn run(
     let webhook_config = WebhookConfig {
         allow,
         max_attempts: args.webhook_max_attempts.max(1),
-        first_backoff: Duration::try_from_secs_f64(args.webhook_backoff_secs)
-            .context("--webhook-backoff-secs must be positive")?,
-        max_backoff: Duration::from_secs(3600),
+        backoff: RetryPolicy {
+            base: Duration::try_from_secs_f64(args.webhook_backoff_secs)
+                .context("--webhook-backoff-secs must be positive")?,
+            max: Duration::from_secs(3600),
+        },
         timeout: Duration::from_secs(10),
     };
     let sender =

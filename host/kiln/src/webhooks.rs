@@ -18,8 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiln_core::{Job, WebhookDelivery};
-use kiln_queue::{JobStore, Notice, Scope, WebhookNext};
-use rand::RngExt;
+use kiln_queue::{JobStore, Notice, RetryPolicy, Scope, WebhookNext};
 use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
@@ -112,9 +111,9 @@ pub(crate) struct WebhookConfig {
     pub(crate) allow: AllowList,
     /// Tries per job, the first included.
     pub(crate) max_attempts: i32,
-    /// Wait before the second try; doubles each time, up to `max_backoff`.
-    pub(crate) first_backoff: Duration,
-    pub(crate) max_backoff: Duration,
+    /// Waits between tries: the queue's backoff, from the wait before the
+    /// second try.
+    pub(crate) backoff: RetryPolicy,
     pub(crate) timeout: Duration,
 }
 
@@ -139,7 +138,7 @@ pub(crate) async fn run(
     {
         Ok(client) => client,
         Err(err) => {
-            tracing::error!(error = %err, "webhooks are off: cannot build an HTTP client");
+            tracing::error!(error = %kiln_core::ErrorChain(&err), "webhooks are off: cannot build an HTTP client");
             return;
         }
     };
@@ -158,7 +157,7 @@ pub(crate) async fn run(
             }
             Ok(_) => {}
             Err(err) => {
-                tracing::warn!(error = %err, "claiming webhook deliveries failed; retrying")
+                tracing::warn!(error = %kiln_core::ErrorChain(&err), "claiming webhook deliveries failed; retrying")
             }
         }
         let tick = tokio::time::sleep(Duration::from_secs(1));
@@ -209,7 +208,7 @@ async fn deliver(
         created_at: chrono::Utc::now(),
     };
     if let Err(err) = store.record_delivery(&delivery, next).await {
-        tracing::warn!(error = %err, job = %job.id, "recording a webhook delivery failed; it will be tried again");
+        tracing::warn!(error = %kiln_core::ErrorChain(&err), job = %job.id, "recording a webhook delivery failed; it will be tried again");
     }
 }
 
@@ -262,10 +261,7 @@ fn retry(config: &WebhookConfig, attempt: i32) -> WebhookNext {
     if attempt >= config.max_attempts {
         return WebhookNext::GiveUp;
     }
-    let doubled = config.first_backoff.saturating_mul(1 << (attempt - 1).clamp(0, 20));
-    let delay = doubled.min(config.max_backoff);
-    let jittered = delay.mul_f64(rand::rng().random_range(0.5..=1.0));
-    WebhookNext::RetryAt(chrono::Utc::now() + jittered)
+    WebhookNext::RetryAt(chrono::Utc::now() + config.backoff.delay(attempt))
 }
 
 #[cfg(test)]
@@ -303,8 +299,7 @@ mod tests {
         let config = WebhookConfig {
             allow: AllowList::default(),
             max_attempts: 3,
-            first_backoff: Duration::from_secs(10),
-            max_backoff: Duration::from_secs(15),
+            backoff: RetryPolicy { base: Duration::from_secs(10), max: Duration::from_secs(15) },
             timeout: Duration::from_secs(1),
         };
         let now = chrono::Utc::now();

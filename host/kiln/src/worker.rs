@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use kiln_executor::{PluginSet, WorkerConfig, WorkerPool};
 use kiln_queue::JobStore;
-use kiln_runtime::{Runtime, RuntimeConfig};
+use kiln_runtime::Runtime;
 use kiln_storage::BlobStore;
 use tokio_util::sync::CancellationToken;
 
@@ -50,6 +50,14 @@ pub(crate) struct PoolArgs {
     /// Days finished jobs, their events and files are kept.
     #[arg(long, env = "KILN_RETENTION_DAYS", value_name = "DAYS", default_value_t = 7.0)]
     retention_days: f64,
+    /// Largest input asset, MiB: the API refuses bigger uploads, and workers
+    /// refuse to hand a plugin a bigger one.
+    #[arg(long, env = "KILN_MAX_ASSET_MIB", value_name = "MIB", default_value_t = 32)]
+    max_asset_mib: u64,
+    /// Sandbox slots kept beside the workers' for `validate` calls on the
+    /// request path and plugin loads, so validation never waits behind jobs.
+    #[arg(long, env = "KILN_VALIDATION_SLOTS", value_name = "N", default_value_t = 16)]
+    validation_slots: usize,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -80,6 +88,22 @@ impl PoolArgs {
         Ok(plugins)
     }
 
+    /// A runtime with the on-disk compile cache and a sandbox slot for each
+    /// of `concurrency` runs plus the validation slots.
+    pub(crate) fn runtime(
+        &self,
+        cache_dir: Option<PathBuf>,
+        concurrency: usize,
+    ) -> anyhow::Result<Arc<Runtime>> {
+        let slots = u32::try_from(concurrency.saturating_add(self.validation_slots.max(1)))
+            .context("--concurrency plus --validation-slots is too large")?;
+        Ok(Arc::new(self.limits.runtime(cache_dir, slots)?))
+    }
+
+    pub(crate) fn max_asset_bytes(&self) -> u64 {
+        self.max_asset_mib.saturating_mul(1 << 20)
+    }
+
     pub(crate) fn config(&self, data_dir: &std::path::Path) -> anyhow::Result<WorkerConfig> {
         let mut config = WorkerConfig::new(worker_id(), data_dir.join("staging"));
         if let Some(concurrency) = self.concurrency {
@@ -91,27 +115,9 @@ impl PoolArgs {
         config.retention = Duration::try_from_secs_f64(self.retention_days * 86_400.0)
             .context("--retention-days must be a positive number")?;
         config.limits = self.limits.limits()?;
+        config.max_asset_bytes = self.max_asset_bytes();
         Ok(config)
     }
-}
-
-/// Instance slots kept beside the worker's for `validate` calls on the
-/// request path (and loads), so validation never waits behind jobs.
-const VALIDATION_SLOTS: usize = 16;
-
-/// A runtime with the on-disk compile cache and an instance slot for each
-/// of `concurrency` runs plus the validation budget.
-pub(crate) fn runtime(
-    cache_dir: Option<PathBuf>,
-    concurrency: usize,
-) -> anyhow::Result<Arc<Runtime>> {
-    let slots =
-        u32::try_from(concurrency + VALIDATION_SLOTS).context("--concurrency is too large")?;
-    Ok(Arc::new(Runtime::new(RuntimeConfig {
-        cache_dir,
-        max_concurrent_runs: slots,
-        ..RuntimeConfig::default()
-    })?))
 }
 
 pub(crate) async fn run(
@@ -122,7 +128,7 @@ pub(crate) async fn run(
     let store = state.job_store().await?;
     let blobs = args.storage.blob_store(state).await?;
     let config = args.pool.config(&state.data_dir()?)?;
-    let runtime = runtime(cache_dir, config.concurrency)?;
+    let runtime = args.pool.runtime(cache_dir, config.concurrency)?;
     let plugins = Arc::new(args.pool.plugins(&runtime).await?);
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));

@@ -208,13 +208,13 @@ async fn listen(pool: PgPool, notices: broadcast::Sender<Notice>) {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(listener) => listener,
             Err(err) => {
-                tracing::warn!(error = %err, "cannot open a connection to listen for job events; retrying in 1 s");
+                tracing::warn!(error = %kiln_core::ErrorChain(&err), "cannot open a connection to listen for job events; retrying in 1 s");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
         };
         if let Err(err) = listener.listen(CHANNEL).await {
-            tracing::warn!(error = %err, "LISTEN failed; retrying in 1 s");
+            tracing::warn!(error = %kiln_core::ErrorChain(&err), "LISTEN failed; retrying in 1 s");
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
@@ -238,7 +238,7 @@ async fn listen(pool: PgPool, notices: broadcast::Sender<Notice>) {
                     let _ = notices.send(Notice::Resync);
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "listening for job events failed; reconnecting in 1 s");
+                    tracing::warn!(error = %kiln_core::ErrorChain(&err), "listening for job events failed; reconnecting in 1 s");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     break;
                 }

@@ -118,4 +118,15 @@ mod tests {
         assert!(!compatible("1.1.0"));
         assert!(!compatible("garbage"));
     }
+
+    #[test]
+    fn contract_version_is_the_wit_package_version() {
+        let wit = include_str!("../../../wit/generator.wit");
+        let package = wit.lines().find_map(|line| line.trim().strip_prefix("package "));
+        assert_eq!(
+            package,
+            Some(format!("{PACKAGE}@{CONTRACT_VERSION};").as_str()),
+            "kiln_core::CONTRACT_VERSION must match the package line of wit/generator.wit"
+        );
+    }
 }

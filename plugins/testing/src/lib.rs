@@ -49,7 +49,11 @@ impl Guest for Testing {
     }
 
     fn validate(spec: String) -> Vec<Violation> {
-        spec::parse(&spec).err().unwrap_or_default()
+        match spec::parse(&spec) {
+            Ok(Spec::ValidateLoop) => limits::busy_loop(),
+            Ok(_) => Vec::new(),
+            Err(violations) => violations,
+        }
     }
 
     fn generate(request: Request) -> Result<(), GenerateError> {
@@ -68,6 +72,7 @@ impl Guest for Testing {
             Spec::LogFlood => limits::log_flood(),
             Spec::StdoutFlood => limits::stdout_flood(),
             Spec::Panic => panic!("fixture panicked on purpose"),
+            Spec::ValidateLoop => Ok(()),
             Spec::ReadFile => escape::read_file(),
             Spec::ReadEnv => escape::read_env(),
             Spec::OpenSocket { addr } => escape::open_socket(&addr),

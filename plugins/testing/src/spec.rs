@@ -12,6 +12,7 @@ use crate::bindings::kiln::generator::types::Violation;
 pub(crate) enum Spec {
     Ok { text: String, files: u64, progress_steps: u64 },
     Loop,
+    ValidateLoop,
     Sleep { secs: u64 },
     MemoryBomb,
     HugeOutput,
@@ -79,6 +80,12 @@ pub(crate) const BEHAVIOURS: &[Behaviour] = &[
         about: "Spins forever without calling the host.",
         params: &[],
         build: |_| Spec::Loop,
+    },
+    Behaviour {
+        name: "validate-loop",
+        about: "Spins forever in `validate`; `generate` succeeds without output.",
+        params: &[],
+        build: |_| Spec::ValidateLoop,
     },
     Behaviour {
         name: "sleep",

@@ -85,7 +85,7 @@ pub(crate) async fn bundle(
         // its Content-Length, so clients see a broken download, never a
         // silently incomplete ZIP.
         if let Err(err) = write_zip(blobs.as_ref(), &entries, writer).await {
-            tracing::error!(error = %err, "writing a ZIP bundle failed");
+            tracing::error!(error = %kiln_core::ErrorChain(&err), "writing a ZIP bundle failed");
         }
     });
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(reader));
@@ -364,7 +364,7 @@ pub(crate) async fn delete(
         .ok_or(ApiError::NotFound("artifact"))?;
     // A file left behind by a failure here goes with its job at retention.
     if let Err(err) = state.blobs.delete(&key(&artifact)?).await {
-        tracing::warn!(error = %err, artifact = %artifact.id, "deleting an artifact's file failed; retention will remove it");
+        tracing::warn!(error = %kiln_core::ErrorChain(&err), artifact = %artifact.id, "deleting an artifact's file failed; retention will remove it");
     }
     Ok(StatusCode::NO_CONTENT)
 }

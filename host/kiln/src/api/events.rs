@@ -113,7 +113,7 @@ impl Follow {
                     continue;
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, job = %self.id, "ending an event stream: the store failed");
+                    tracing::warn!(error = %kiln_core::ErrorChain(&err), job = %self.id, "ending an event stream: the store failed");
                     return None;
                 }
             }
@@ -121,7 +121,7 @@ impl Follow {
             match self.state.store.events(self.scope, self.id, self.after).await {
                 Ok(events) => self.pending = events.into(),
                 Err(err) => {
-                    tracing::warn!(error = %err, job = %self.id, "ending an event stream: the store failed");
+                    tracing::warn!(error = %kiln_core::ErrorChain(&err), job = %self.id, "ending an event stream: the store failed");
                     return None;
                 }
             }

@@ -109,11 +109,11 @@ pub(crate) async fn healthz() -> axum::Json<Health> {
 )]
 pub(crate) async fn readyz(State(state): State<Arc<ApiState>>) -> ApiResult<axum::Json<Health>> {
     if let Err(err) = state.store.ping().await {
-        tracing::warn!(error = %err, "not ready: the database does not answer");
+        tracing::warn!(error = %kiln_core::ErrorChain(&err), "not ready: the database does not answer");
         return Err(ApiError::Unavailable("the database does not answer".into()));
     }
     if let Err(err) = state.blobs.check().await {
-        tracing::warn!(error = %err, "not ready: file storage is not usable");
+        tracing::warn!(error = %kiln_core::ErrorChain(&err), "not ready: file storage is not usable");
         return Err(ApiError::Unavailable("file storage is not usable".into()));
     }
     Ok(axum::Json(Health { status: "ready" }))

@@ -376,3 +376,21 @@ async fn more_runs_than_instance_slots_wait_for_a_slot_instead_of_failing() {
     );
     assert_still_works(&runtime, &plugin).await;
 }
+
+#[tokio::test]
+async fn looping_validate_stops_at_the_validation_cpu_limit() {
+    let validate_limits = Limits { cpu_time: Duration::from_millis(300), ..Limits::validation() };
+    let runtime = kiln_runtime::Runtime::new(kiln_runtime::RuntimeConfig {
+        cache_dir: Some(std::env::temp_dir().join("kiln-test-cache")),
+        validate_limits,
+        ..kiln_runtime::RuntimeConfig::default()
+    })
+    .unwrap();
+    let plugin = testing_plugin(&runtime).await;
+    let started = Instant::now();
+    let outcome = runtime.check_spec(&plugin, r#"{"behaviour": "validate-loop"}"#).await.unwrap();
+    assert_eq!(stopped_by(&outcome), Some(Limit::CpuTime(300)));
+    assert!(started.elapsed() < Duration::from_millis(300) + MARGIN, "{:?}", started.elapsed());
+    let fine = runtime.check_spec(&plugin, r#"{"behaviour": "ok"}"#).await.unwrap();
+    assert_eq!(fine, Outcome::Succeeded);
+}

@@ -119,3 +119,26 @@ async fn declare_oversize_body(base: &str, key: &str) -> (String, String) {
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
     (head.to_owned(), body.to_owned())
 }
+
+on_both_stacks!(a_validate_over_its_configured_budget_is_refused_as_such);
+
+/// `--validate-cpu-secs` bounds the plugin's `validate` on the request path,
+/// and the answer says the check ran out of budget, not that the spec is wrong.
+async fn a_validate_over_its_configured_budget_is_refused_as_such(stack: Stack) {
+    let server = Server::start_with(stack, &[("KILN_VALIDATE_CPU_SECS", "0.3")]).await;
+    let api = server.client(&server.key("acme"));
+    let job = json!({"type": "testing", "session_id": "s", "spec": {"behaviour": "validate-loop"}});
+    let started = std::time::Instant::now();
+    let answer = api.post("/v1/jobs", &job).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
+    let problem = answer.problem(422);
+    let violation = &problem["violations"][0];
+    assert_eq!(violation["pointer"], "/spec");
+    let message = violation["message"].as_str().unwrap();
+    assert!(
+        message.contains("could not finish") && message.contains("cpu time (300 ms)"),
+        "{message}"
+    );
+    let listed = api.get("/v1/jobs").await.json();
+    assert_eq!(listed["jobs"].as_array().map(Vec::len), Some(0), "nothing was queued: {listed}");
+}
