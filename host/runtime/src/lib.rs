@@ -17,6 +17,7 @@ mod bindings;
 mod cache;
 mod contract;
 mod engine;
+mod info;
 mod limiter;
 mod limits;
 mod log;

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kiln_core::{Example, Limit, PluginInfo, Progress, UsageReport, Violation};
+use kiln_core::{Limit, PluginInfo, Progress, UsageReport, Violation};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::{Linker, ResourceTableError};
@@ -250,20 +250,8 @@ impl Runtime {
             }
             (Ok(_), _) => unreachable!("info answers info"),
         };
-        let info = PluginInfo {
-            name: info.name,
-            version: info.version,
-            artifact_type: info.artifact_type,
-            summary: info.summary,
-            description: info.description,
-            media_types: info.media_types,
-            spec_schema: info.spec_schema,
-            examples: info
-                .examples
-                .into_iter()
-                .map(|e| Example { title: e.title, spec: e.spec })
-                .collect(),
-        };
+        let info = crate::info::bounded_info(info)
+            .map_err(|err| Error::Load(format!("the plugin is refused: {err}")))?;
         let schema = SpecSchema::compile(&info.spec_schema).map_err(Error::Load)?;
         Ok(Plugin { pre, info, schema, sha256, cache_status, load_time: started.elapsed() })
     }
