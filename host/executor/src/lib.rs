@@ -1,9 +1,10 @@
 //! Runs queued jobs.
 //!
 //! [`WorkerPool`] is the in-process executor that `kiln worker` and
-//! `kiln serve` run: it claims jobs from a [`kiln_queue::JobStore`], runs
-//! each one's plugin through one shared [`kiln_runtime::Runtime`], writes
-//! the files to a [`kiln_storage::BlobStore`] and completes the job. Beside
+//! `kiln serve` run: it claims jobs from a [`kiln_queue::JobStore`] and
+//! hands each to a [`JobRunner`], which runs the job's plugin through one
+//! shared [`kiln_runtime::Runtime`] and writes the files to a
+//! [`kiln_storage::BlobStore`]; the pool then completes the job. Beside
 //! it run the rescuer (re-queues jobs whose worker died) and retention
 //! (deletes old finished jobs with their files); see [`maintenance`].
 
@@ -16,6 +17,7 @@ mod run;
 pub use metrics::RunMetrics;
 pub use plugins::PluginSet;
 pub use pool::{WorkerConfig, WorkerPool};
+pub use run::{Finished, InFlight, JobRunner, RunSettings, StopReason};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::maintenance;
 use crate::metrics::RunMetrics;
-use crate::run::{self, Finished, InFlight, StopReason};
+use crate::run::{Finished, InFlight, JobRunner, RunSettings, StopReason};
 use crate::{PluginSet, Result};
 
 /// How a worker pool behaves.
@@ -77,12 +77,11 @@ impl WorkerConfig {
 }
 
 /// What the pool's tasks share.
-pub(crate) struct Shared {
-    pub(crate) store: Arc<dyn JobStore>,
-    pub(crate) blobs: Arc<dyn BlobStore>,
-    pub(crate) runtime: Arc<Runtime>,
-    pub(crate) plugins: Arc<PluginSet>,
-    pub(crate) config: WorkerConfig,
+struct Shared {
+    store: Arc<dyn JobStore>,
+    blobs: Arc<dyn BlobStore>,
+    runner: JobRunner,
+    config: WorkerConfig,
     in_flight: Mutex<HashMap<JobId, InFlight>>,
     /// Set when a run failed because storage did: claims wait until it
     /// answers again, so queued jobs are not run into an outage.
@@ -115,12 +114,17 @@ impl WorkerPool {
     ) -> Result<Self> {
         std::fs::create_dir_all(&config.staging_dir)
             .map_err(|source| crate::Error::Staging { dir: config.staging_dir.clone(), source })?;
+        let settings = RunSettings {
+            limits: config.limits.clone(),
+            max_asset_bytes: config.max_asset_bytes,
+            staging_dir: config.staging_dir.clone(),
+        };
+        let runner = JobRunner::new(store.clone(), blobs.clone(), runtime, plugins, settings);
         Ok(Self {
             shared: Arc::new(Shared {
                 store,
                 blobs,
-                runtime,
-                plugins,
+                runner,
                 config,
                 in_flight: Mutex::new(HashMap::new()),
                 storage_down: AtomicBool::new(false),
@@ -180,7 +184,7 @@ impl WorkerPool {
                                 let metrics = &shared.config.metrics;
                                 metrics.started(&job);
                                 let start = std::time::Instant::now();
-                                let outcome = run::run(&shared, &job, &flight).await;
+                                let outcome = shared.runner.run(&job, &flight).await;
                                 metrics.finished(&job, &outcome, start.elapsed());
                                 if outcome.is_infrastructure_failure() {
                                     shared.storage_down.store(true, Ordering::Relaxed);

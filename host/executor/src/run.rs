@@ -1,22 +1,25 @@
 //! One claimed job, start to finish: load its inputs, run its plugin under
 //! limits, store its files, and say how it ended.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use kiln_core::{ErrorKind, Job, JobError, PluginRef, Progress, Violation};
 use kiln_queue::{Completion, JobOutcome, JobStore, Lease, NewArtifact};
-use kiln_runtime::{Asset, GenerateRequest, Outcome, PluginError, RunReport, Stop};
+use kiln_runtime::{
+    Asset, GenerateRequest, Limits, Outcome, PluginError, RunReport, Runtime, Stop,
+};
 use kiln_storage::{BlobKey, BlobStore};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::pool::Shared;
+use crate::PluginSet;
 
 /// Why a running job is being stopped early. The first reason wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StopReason {
+pub enum StopReason {
     /// A user canceled it: complete it as canceled.
     CancelRequested,
     /// Someone else holds it now: drop it without a word.
@@ -25,31 +28,57 @@ pub(crate) enum StopReason {
     Shutdown,
 }
 
-/// What the pool tracks for each job it runs.
-#[derive(Clone)]
-pub(crate) struct InFlight {
-    pub(crate) lease: Lease,
-    pub(crate) cancel: CancellationToken,
-    pub(crate) reason: Arc<OnceLock<StopReason>>,
+/// A job being run: its lease, and how whoever holds it stops it.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub lease: Lease,
+    cancel: CancellationToken,
+    reason: Arc<OnceLock<StopReason>>,
 }
 
 impl InFlight {
-    pub(crate) fn new(lease: Lease) -> Self {
+    pub fn new(lease: Lease) -> Self {
         Self { lease, cancel: CancellationToken::new(), reason: Arc::new(OnceLock::new()) }
     }
 
-    pub(crate) fn stop(&self, reason: StopReason) {
+    /// Stops the run soon (the sandbox is interrupted within an epoch tick).
+    pub fn stop(&self, reason: StopReason) {
         let _ = self.reason.set(reason);
         self.cancel.cancel();
     }
 }
 
-/// How a run ended, for the pool to record.
+/// How a run ended, for its executor to record in the job store.
 #[derive(Debug)]
-pub(crate) enum Finished {
+pub enum Finished {
+    /// Record it with [`JobStore::complete`].
     Complete(Box<Completion>),
+    /// Hand it back with [`JobStore::release`] (stopped for a shutdown).
     Release(Lease),
+    /// Write nothing: the lease was lost, someone else runs the job now.
     Abandon,
+}
+
+/// Runs claimed jobs: the one place that knows how a job turns into files,
+/// for every executor (the in-process pool, and a process that runs one
+/// job).
+pub struct JobRunner {
+    store: Arc<dyn JobStore>,
+    blobs: Arc<dyn BlobStore>,
+    runtime: Arc<Runtime>,
+    plugins: Arc<PluginSet>,
+    settings: RunSettings,
+}
+
+/// What every run gets.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Sandbox limits.
+    pub limits: Limits,
+    /// Largest input asset a run may be handed.
+    pub max_asset_bytes: u64,
+    /// Where runs write their files before they are stored.
+    pub staging_dir: PathBuf,
 }
 
 impl Finished {
@@ -63,7 +92,26 @@ impl Finished {
 /// Progress is written at most this often; the plugin may report far more.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
-pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finished {
+impl JobRunner {
+    pub fn new(
+        store: Arc<dyn JobStore>,
+        blobs: Arc<dyn BlobStore>,
+        runtime: Arc<Runtime>,
+        plugins: Arc<PluginSet>,
+        settings: RunSettings,
+    ) -> Self {
+        Self { store, blobs, runtime, plugins, settings }
+    }
+
+    /// Runs `job`, claimed under `flight`'s lease, until it ends or is
+    /// stopped through `flight`. Progress is written to the store as it
+    /// comes; the outcome is returned for the caller to record.
+    pub async fn run(&self, job: &Job, flight: &InFlight) -> Finished {
+        run(self, job, flight).await
+    }
+}
+
+async fn run(shared: &JobRunner, job: &Job, flight: &InFlight) -> Finished {
     let lease = flight.lease;
     let Some(plugin) = shared.plugins.get(&job.artifact_type) else {
         let installed = shared.plugins.types().collect::<Vec<_>>().join(", ");
@@ -80,7 +128,7 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
     };
     let staging = match tempfile::Builder::new()
         .prefix(&format!("{}-", job.id))
-        .tempdir_in(&shared.config.staging_dir)
+        .tempdir_in(&shared.settings.staging_dir)
     {
         Ok(dir) => dir,
         Err(err) => {
@@ -90,11 +138,11 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
             );
         }
     };
-    let assets = match load_assets(shared.blobs.as_ref(), job, shared.config.max_asset_bytes).await
-    {
-        Ok(assets) => assets,
-        Err(error) => return failed(lease, error),
-    };
+    let assets =
+        match load_assets(shared.blobs.as_ref(), job, shared.settings.max_asset_bytes).await {
+            Ok(assets) => assets,
+            Err(error) => return failed(lease, error),
+        };
 
     let (progress_tx, progress_rx) = watch::channel(None);
     let written = Arc::new(Mutex::new(None));
@@ -108,7 +156,7 @@ pub(crate) async fn run(shared: &Shared, job: &Job, flight: &InFlight) -> Finish
     ));
     let mut request = GenerateRequest::new(job.spec.to_string(), staging.path());
     request.assets = assets;
-    request.limits = shared.config.limits.clone();
+    request.limits = shared.settings.limits.clone();
     request.cancel = flight.cancel.clone();
     request.on_progress = Some(Box::new(move |progress| {
         let _ = progress_tx.send(Some(progress));
