@@ -1,5 +1,7 @@
-//! Background upkeep every worker process runs: the rescuer and retention.
-//! Several processes may run them at once; the store's guards make that safe.
+//! The queue's upkeep, a service of its own: the rescuer and retention.
+//! Whichever process coordinates runs it (`kiln serve`, with or without
+//! workers, and `kiln worker`). Several processes may run it at once; the
+//! store's guards make that safe.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +12,35 @@ use tokio_util::sync::CancellationToken;
 
 /// Jobs deleted per retention round.
 const RETENTION_BATCH: usize = 500;
+
+/// How the upkeep runs.
+#[derive(Debug, Clone)]
+pub struct MaintenanceConfig {
+    /// How often to look for expired leases.
+    pub rescue_interval: Duration,
+    /// Finished jobs, their events and files are deleted after this long.
+    pub retention: Duration,
+}
+
+impl Default for MaintenanceConfig {
+    /// Rescue every 5 s, keep finished jobs 7 days.
+    fn default() -> Self {
+        Self { rescue_interval: Duration::from_secs(5), retention: Duration::from_secs(7 * 86_400) }
+    }
+}
+
+/// Runs the rescuer and retention until `stop` is cancelled.
+pub async fn run(
+    store: Arc<dyn JobStore>,
+    blobs: Arc<dyn BlobStore>,
+    config: MaintenanceConfig,
+    stop: CancellationToken,
+) {
+    tokio::join!(
+        rescue(store.clone(), config.rescue_interval, stop.clone()),
+        retain(store, blobs, config.retention, stop),
+    );
+}
 
 /// Re-queues (or fails) jobs whose worker stopped heartbeating, every `every`.
 pub async fn rescue(store: Arc<dyn JobStore>, every: Duration, stop: CancellationToken) {

@@ -17,7 +17,6 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::maintenance;
 use crate::metrics::RunMetrics;
 use crate::run::{Finished, InFlight, JobRunner, RunSettings, StopReason};
 use crate::{PluginSet, Result};
@@ -40,10 +39,6 @@ pub struct WorkerConfig {
     /// On shutdown, how long running jobs may take to finish before they
     /// are stopped and handed back to the queue.
     pub shutdown_grace: Duration,
-    /// How often to look for expired leases.
-    pub rescue_interval: Duration,
-    /// Finished jobs, their events and files are deleted after this long.
-    pub retention: Duration,
     /// Sandbox limits for every run.
     pub limits: Limits,
     /// Largest input asset a run may be handed (the API's upload limit).
@@ -58,7 +53,7 @@ impl WorkerConfig {
     /// Defaults: four jobs per core (a run spends much of its time waiting
     /// for its files to be stored durably, so one per core leaves the cores
     /// idle: measured in `cargo bench -p kiln --bench api`), 30 s leases,
-    /// 1 s polling, 30 s grace, 7 days retention, 32 MiB assets.
+    /// 1 s polling, 30 s grace, 32 MiB assets.
     pub fn new(worker_id: String, staging_dir: PathBuf) -> Self {
         Self {
             worker_id,
@@ -66,8 +61,6 @@ impl WorkerConfig {
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(30),
-            rescue_interval: Duration::from_secs(5),
-            retention: Duration::from_secs(7 * 24 * 3600),
             limits: Limits::default(),
             max_asset_bytes: 32 << 20,
             staging_dir,
@@ -142,17 +135,6 @@ impl WorkerPool {
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let recorder = tokio::spawn(record(shared.store.clone(), finished_rx));
         let heartbeats = tokio::spawn(heartbeat(shared.clone(), background.clone()));
-        let rescuer = tokio::spawn(maintenance::rescue(
-            shared.store.clone(),
-            config.rescue_interval,
-            background.clone(),
-        ));
-        let retention = tokio::spawn(maintenance::retain(
-            shared.store.clone(),
-            shared.blobs.clone(),
-            config.retention,
-            background.clone(),
-        ));
         let mut notices = shared.store.subscribe();
         let mut running = JoinSet::new();
         tracing::info!(
@@ -257,7 +239,7 @@ impl WorkerPool {
         drop(finished_tx);
         let _ = recorder.await;
         background.cancel();
-        let _ = tokio::join!(heartbeats, rescuer, retention);
+        let _ = heartbeats.await;
         tracing::info!("worker pool stopped");
     }
 }

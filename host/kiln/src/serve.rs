@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use kiln_executor::RunMetrics;
+use kiln_executor::{RunMetrics, maintenance};
 use kiln_queue::{KeyKind, RetryPolicy};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
@@ -133,6 +133,14 @@ pub(crate) async fn run(
     };
     let sender =
         tokio::spawn(webhooks::run(store.clone(), links, webhook_config, background.clone()));
+    // The upkeep runs here with or without workers: an API-only server still
+    // rescues the jobs of workers that died and deletes what has expired.
+    let upkeep = tokio::spawn(maintenance::run(
+        store.clone(),
+        blobs.clone(),
+        args.pool.maintenance()?,
+        background.clone(),
+    ));
     let pool = (!args.no_workers).then(|| {
         tokio::spawn(worker::run_pool(
             store.clone(),
@@ -179,7 +187,7 @@ pub(crate) async fn run(
         pool.await.context("the worker pool panicked")??;
     }
     background.cancel();
-    let _ = sender.await;
+    let _ = tokio::join!(sender, upkeep);
     Ok(ExitCode::SUCCESS)
 }
 

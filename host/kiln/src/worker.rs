@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use kiln_executor::maintenance::{self, MaintenanceConfig};
 use kiln_executor::{PluginSet, WorkerConfig, WorkerPool};
 use kiln_queue::JobStore;
 use kiln_runtime::Runtime;
@@ -100,6 +101,13 @@ impl PoolArgs {
         Ok(Arc::new(self.limits.runtime(cache_dir, slots)?))
     }
 
+    /// The rescuer's and retention's settings.
+    pub(crate) fn maintenance(&self) -> anyhow::Result<MaintenanceConfig> {
+        let retention = Duration::try_from_secs_f64(self.retention_days * 86_400.0)
+            .context("--retention-days must be a positive number")?;
+        Ok(MaintenanceConfig { retention, ..MaintenanceConfig::default() })
+    }
+
     pub(crate) fn max_asset_bytes(&self) -> u64 {
         self.max_asset_mib.saturating_mul(1 << 20)
     }
@@ -112,8 +120,6 @@ impl PoolArgs {
         config.lease = Duration::from_secs(self.lease_secs.max(1));
         config.shutdown_grace = Duration::from_secs(self.grace_secs);
         config.poll_interval = Duration::from_millis(self.poll_ms.max(10));
-        config.retention = Duration::try_from_secs_f64(self.retention_days * 86_400.0)
-            .context("--retention-days must be a positive number")?;
         config.limits = self.limits.limits()?;
         config.max_asset_bytes = self.max_asset_bytes();
         Ok(config)
@@ -132,7 +138,14 @@ pub(crate) async fn run(
     let plugins = Arc::new(args.pool.plugins(&runtime).await?);
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
+    let upkeep = tokio::spawn(maintenance::run(
+        store.clone(),
+        blobs.clone(),
+        args.pool.maintenance()?,
+        shutdown.clone(),
+    ));
     run_pool(store, blobs, runtime, plugins, config, shutdown).await?;
+    let _ = upkeep.await;
     Ok(ExitCode::SUCCESS)
 }
 

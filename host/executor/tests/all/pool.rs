@@ -127,7 +127,40 @@ on_both_stores!(
     running_job_is_canceled_mid_run,
     shutdown_hands_unfinished_jobs_back,
     storage_outage_spends_no_attempts,
+    upkeep_rescues_jobs_without_a_pool,
 );
+
+/// The rescuer is a service of its own: with no pool in this process, a
+/// job whose worker died is queued again once its lease runs out.
+async fn upkeep_rescues_jobs_without_a_pool(database: TestDatabase) {
+    use kiln_executor::maintenance::{self, MaintenanceConfig};
+    let store = database.store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let blobs: Arc<dyn BlobStore> = Arc::new(LocalStore::open(dir.path()).unwrap());
+    let org = store.organisation("acme").await.unwrap().id;
+    let job = NewJob::new(org, "session-1", "testing", serde_json::json!({"behaviour": "ok"}));
+    let id = store.submit(vec![job]).await.unwrap()[0].job().unwrap().id;
+    // Claimed by a worker that then dies: nobody heartbeats it.
+    assert_eq!(store.claim("gone", 1, Duration::from_millis(100)).await.unwrap().len(), 1);
+    let stop = CancellationToken::new();
+    let config = MaintenanceConfig {
+        rescue_interval: Duration::from_millis(50),
+        ..MaintenanceConfig::default()
+    };
+    let upkeep = tokio::spawn(maintenance::run(store.clone(), blobs, config, stop.clone()));
+    let started = Instant::now();
+    let job = loop {
+        let job = store.get(Scope::Organisation(org), id).await.unwrap().unwrap();
+        if job.state == JobState::Queued {
+            break job;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "not rescued: {job:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(job.error.unwrap().kind, ErrorKind::LeaseExpired);
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(5), upkeep).await.expect("the upkeep stops").unwrap();
+}
 
 /// S3 goes away for longer than the whole retry schedule: the pool stops
 /// claiming once a run fails on storage, and every job succeeds once S3 is
@@ -332,8 +365,6 @@ async fn expired_assets_are_deleted_with_their_files(database: TestDatabase) {
         harness.store.add_asset(&asset).await.unwrap();
         ids.push(id);
     }
-    // The pool's own retention round may get there first; either way the
-    // expired asset goes and the live one stays.
     kiln_executor::maintenance::delete_expired_assets(
         harness.store.as_ref(),
         harness.blobs.as_ref(),
