@@ -4,9 +4,9 @@
 //! `kiln serve` run: it claims jobs from a [`kiln_queue::JobStore`] and
 //! hands each to a [`JobRunner`], which runs the job's plugin through one
 //! shared [`kiln_runtime::Runtime`] and writes the files to a
-//! [`kiln_storage::BlobStore`]; the pool then completes the job. Beside
-//! it run the rescuer (re-queues jobs whose worker died) and retention
-//! (deletes old finished jobs with their files); see [`maintenance`].
+//! [`kiln_storage::BlobStore`]; the pool then completes the job. The
+//! rescuer (re-queues jobs whose worker died) and retention (deletes old
+//! finished jobs with their files) are a service apart, [`maintenance`].
 
 pub mod maintenance;
 mod metrics;

@@ -39,12 +39,8 @@ pub struct WorkerConfig {
     /// On shutdown, how long running jobs may take to finish before they
     /// are stopped and handed back to the queue.
     pub shutdown_grace: Duration,
-    /// Sandbox limits for every run.
-    pub limits: Limits,
-    /// Largest input asset a run may be handed (the API's upload limit).
-    pub max_asset_bytes: u64,
-    /// Where runs write their files before they are stored.
-    pub staging_dir: PathBuf,
+    /// What every run gets: limits, the asset bound, the staging directory.
+    pub run: RunSettings,
     /// Figures about the runs, for `/metrics`.
     pub metrics: Arc<RunMetrics>,
 }
@@ -61,9 +57,7 @@ impl WorkerConfig {
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(30),
-            limits: Limits::default(),
-            max_asset_bytes: 32 << 20,
-            staging_dir,
+            run: RunSettings { limits: Limits::default(), max_asset_bytes: 32 << 20, staging_dir },
             metrics: Arc::default(),
         }
     }
@@ -105,14 +99,11 @@ impl WorkerPool {
         plugins: Arc<PluginSet>,
         config: WorkerConfig,
     ) -> Result<Self> {
-        std::fs::create_dir_all(&config.staging_dir)
-            .map_err(|source| crate::Error::Staging { dir: config.staging_dir.clone(), source })?;
-        let settings = RunSettings {
-            limits: config.limits.clone(),
-            max_asset_bytes: config.max_asset_bytes,
-            staging_dir: config.staging_dir.clone(),
-        };
-        let runner = JobRunner::new(store.clone(), blobs.clone(), runtime, plugins, settings);
+        let staging = &config.run.staging_dir;
+        std::fs::create_dir_all(staging)
+            .map_err(|source| crate::Error::Staging { dir: staging.clone(), source })?;
+        let runner =
+            JobRunner::new(store.clone(), blobs.clone(), runtime, plugins, config.run.clone());
         Ok(Self {
             shared: Arc::new(Shared {
                 store,

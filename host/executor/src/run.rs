@@ -107,96 +107,92 @@ impl JobRunner {
     /// stopped through `flight`. Progress is written to the store as it
     /// comes; the outcome is returned for the caller to record.
     pub async fn run(&self, job: &Job, flight: &InFlight) -> Finished {
-        run(self, job, flight).await
-    }
-}
-
-async fn run(shared: &JobRunner, job: &Job, flight: &InFlight) -> Finished {
-    let lease = flight.lease;
-    let Some(plugin) = shared.plugins.get(&job.artifact_type) else {
-        let installed = shared.plugins.types().collect::<Vec<_>>().join(", ");
-        let message = format!(
-            "no plugin generates {:?} on this worker (it has: {installed})",
-            job.artifact_type
-        );
-        return failed(lease, JobError::new(ErrorKind::PluginUnavailable, message));
-    };
-    let plugin_ref = PluginRef {
-        name: plugin.info().name.clone(),
-        version: plugin.info().version.clone(),
-        sha256: plugin.sha256().to_owned(),
-    };
-    let staging = match tempfile::Builder::new()
-        .prefix(&format!("{}-", job.id))
-        .tempdir_in(&shared.settings.staging_dir)
-    {
-        Ok(dir) => dir,
-        Err(err) => {
-            return failed(
-                lease,
-                JobError::new(ErrorKind::Internal, format!("cannot create staging: {err}")),
+        let lease = flight.lease;
+        let Some(plugin) = self.plugins.get(&job.artifact_type) else {
+            let installed = self.plugins.types().collect::<Vec<_>>().join(", ");
+            let message = format!(
+                "no plugin generates {:?} on this worker (it has: {installed})",
+                job.artifact_type
             );
-        }
-    };
-    let assets =
-        match load_assets(shared.blobs.as_ref(), job, shared.settings.max_asset_bytes).await {
-            Ok(assets) => assets,
-            Err(error) => return failed(lease, error),
+            return failed(lease, JobError::new(ErrorKind::PluginUnavailable, message));
         };
-
-    let (progress_tx, progress_rx) = watch::channel(None);
-    let written = Arc::new(Mutex::new(None));
-    let stop_reporting = CancellationToken::new();
-    let reporter = tokio::spawn(report_progress(
-        shared.store.clone(),
-        lease,
-        progress_rx.clone(),
-        written.clone(),
-        stop_reporting.clone(),
-    ));
-    let mut request = GenerateRequest::new(job.spec.to_string(), staging.path());
-    request.assets = assets;
-    request.limits = shared.settings.limits.clone();
-    request.cancel = flight.cancel.clone();
-    request.on_progress = Some(Box::new(move |progress| {
-        let _ = progress_tx.send(Some(progress));
-    }));
-    let report = shared.runtime.generate(plugin, request).await;
-    // Stop the reporter (a write in flight finishes); the last progress,
-    // if it is not written yet, goes with the completion.
-    stop_reporting.cancel();
-    let _ = reporter.await;
-    let last = progress_rx.borrow().clone();
-    let progress = last.filter(|last| Some(last) != lock(&written).as_ref());
-
-    let report = match report {
-        Ok(report) => report,
-        Err(err) => return failed(lease, JobError::new(ErrorKind::Internal, err.to_string())),
-    };
-    let outcome = match (&report.outcome, flight.reason.get()) {
-        (Outcome::Stopped(Stop::Canceled), Some(StopReason::Shutdown)) => {
-            return Finished::Release(lease);
-        }
-        (_, Some(StopReason::LeaseLost)) => return Finished::Abandon,
-        (Outcome::Succeeded, _) => {
-            match store_files(shared.blobs.as_ref(), job, &report, staging.path()).await {
-                Ok(artifacts) => JobOutcome::Succeeded { artifacts },
-                Err(error) => JobOutcome::Failed(error),
+        let plugin_ref = PluginRef {
+            name: plugin.info().name.clone(),
+            version: plugin.info().version.clone(),
+            sha256: plugin.sha256().to_owned(),
+        };
+        let staging = match tempfile::Builder::new()
+            .prefix(&format!("{}-", job.id))
+            .tempdir_in(&self.settings.staging_dir)
+        {
+            Ok(dir) => dir,
+            Err(err) => {
+                return failed(
+                    lease,
+                    JobError::new(ErrorKind::Internal, format!("cannot create staging: {err}")),
+                );
             }
-        }
-        (Outcome::Stopped(Stop::Canceled), _) => JobOutcome::Canceled,
-        (Outcome::Refused(refusal), _) => JobOutcome::Failed(refused(refusal)),
-        (Outcome::Stopped(stop), _) => JobOutcome::Failed(stopped(stop)),
-    };
-    let RunReport { usage, log, .. } = report;
-    Finished::Complete(Box::new(Completion {
-        lease,
-        outcome,
-        plugin: Some(plugin_ref),
-        usage: Some(usage),
-        log,
-        progress,
-    }))
+        };
+        let assets =
+            match load_assets(self.blobs.as_ref(), job, self.settings.max_asset_bytes).await {
+                Ok(assets) => assets,
+                Err(error) => return failed(lease, error),
+            };
+
+        let (progress_tx, progress_rx) = watch::channel(None);
+        let written = Arc::new(Mutex::new(None));
+        let stop_reporting = CancellationToken::new();
+        let reporter = tokio::spawn(report_progress(
+            self.store.clone(),
+            lease,
+            progress_rx.clone(),
+            written.clone(),
+            stop_reporting.clone(),
+        ));
+        let mut request = GenerateRequest::new(job.spec.to_string(), staging.path());
+        request.assets = assets;
+        request.limits = self.settings.limits.clone();
+        request.cancel = flight.cancel.clone();
+        request.on_progress = Some(Box::new(move |progress| {
+            let _ = progress_tx.send(Some(progress));
+        }));
+        let report = self.runtime.generate(plugin, request).await;
+        // Stop the reporter (a write in flight finishes); the last progress,
+        // if it is not written yet, goes with the completion.
+        stop_reporting.cancel();
+        let _ = reporter.await;
+        let last = progress_rx.borrow().clone();
+        let progress = last.filter(|last| Some(last) != lock(&written).as_ref());
+
+        let report = match report {
+            Ok(report) => report,
+            Err(err) => return failed(lease, JobError::new(ErrorKind::Internal, err.to_string())),
+        };
+        let outcome = match (&report.outcome, flight.reason.get()) {
+            (Outcome::Stopped(Stop::Canceled), Some(StopReason::Shutdown)) => {
+                return Finished::Release(lease);
+            }
+            (_, Some(StopReason::LeaseLost)) => return Finished::Abandon,
+            (Outcome::Succeeded, _) => {
+                match store_files(self.blobs.as_ref(), job, &report, staging.path()).await {
+                    Ok(artifacts) => JobOutcome::Succeeded { artifacts },
+                    Err(error) => JobOutcome::Failed(error),
+                }
+            }
+            (Outcome::Stopped(Stop::Canceled), _) => JobOutcome::Canceled,
+            (Outcome::Refused(refusal), _) => JobOutcome::Failed(refused(refusal)),
+            (Outcome::Stopped(stop), _) => JobOutcome::Failed(stopped(stop)),
+        };
+        let RunReport { usage, log, .. } = report;
+        Finished::Complete(Box::new(Completion {
+            lease,
+            outcome,
+            plugin: Some(plugin_ref),
+            usage: Some(usage),
+            log,
+            progress,
+        }))
+    }
 }
 
 fn failed(lease: Lease, error: JobError) -> Finished {

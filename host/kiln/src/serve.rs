@@ -110,7 +110,7 @@ pub(crate) async fn run(
             max_wait: Duration::from_secs(args.max_wait_secs),
             webhooks: allow.clone(),
             keep_alive: Duration::from_secs(args.sse_keepalive_secs.max(1)),
-            limits: config.limits.clone(),
+            limits: config.run.limits.clone(),
         },
     });
 

@@ -120,8 +120,8 @@ impl PoolArgs {
         config.lease = Duration::from_secs(self.lease_secs.max(1));
         config.shutdown_grace = Duration::from_secs(self.grace_secs);
         config.poll_interval = Duration::from_millis(self.poll_ms.max(10));
-        config.limits = self.limits.limits()?;
-        config.max_asset_bytes = self.max_asset_bytes();
+        config.run.limits = self.limits.limits()?;
+        config.run.max_asset_bytes = self.max_asset_bytes();
         Ok(config)
     }
 }

@@ -218,7 +218,7 @@ async fn job_files_are_stored_under_the_tenant_prefix(database: TestDatabase) {
 
 async fn plugin_verdicts_fail_once_with_the_reason(database: TestDatabase) {
     let harness = Harness::start(database, |config| {
-        config.limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
+        config.run.limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
     })
     .await;
     let bomb = harness.submit("testing", serde_json::json!({"behaviour": "memory-bomb"})).await;
