@@ -7,14 +7,17 @@
 //! [`kiln_storage::BlobStore`]; the pool then completes the job. The
 //! rescuer (re-queues jobs whose worker died) and retention (deletes old
 //! finished jobs with their files) are a service apart, [`maintenance`].
+//! [`run_one`] runs one named job in this process (`kiln run-job`).
 
 pub mod maintenance;
 mod metrics;
+mod one;
 mod plugins;
 mod pool;
 mod run;
 
 pub use metrics::RunMetrics;
+pub use one::{Hold, NotRun, run_one};
 pub use plugins::PluginSet;
 pub use pool::{WorkerConfig, WorkerPool};
 pub use run::{Finished, InFlight, JobRunner, RunSettings, StopReason};

@@ -295,7 +295,7 @@ async fn record(store: Arc<dyn JobStore>, mut finished: mpsc::UnboundedReceiver<
 
 /// Retries a store write with backoff for about a minute, then gives up
 /// (the leases expire and the jobs are rescued).
-async fn retry<T, F, Fut>(what: &str, mut write: F)
+pub(crate) async fn retry<T, F, Fut>(what: &str, mut write: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = kiln_queue::Result<T>>,

@@ -5,6 +5,7 @@ mod config;
 mod jobs;
 mod keys;
 mod plugin;
+mod run_job;
 mod serve;
 mod store;
 mod webhooks;
@@ -45,6 +46,11 @@ enum Command {
     Plugin(plugin::Command),
     /// Run queued jobs until SIGTERM or Ctrl-C.
     Worker(worker::WorkerArgs),
+    /// Run one job in this process and exit: 0 when it succeeded, 65 when
+    /// it failed or was canceled for good, 75 when it is not finished (it
+    /// went back to the queue for a retry, is held elsewhere, or the
+    /// database or storage is unreachable).
+    RunJob(run_job::RunJobArgs),
     /// Submit, list, show and cancel jobs in the configured database.
     #[command(subcommand)]
     Jobs(jobs::Command),
@@ -88,6 +94,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(*args, &cli.state, cache_dir(cli.cache_dir)).await,
             Command::Plugin(command) => plugin::run(command, cache_dir(cli.cache_dir)).await,
             Command::Worker(args) => worker::run(args, &cli.state, cache_dir(cli.cache_dir)).await,
+            Command::RunJob(args) => run_job::run(args, &cli.state, cache_dir(cli.cache_dir)).await,
             Command::Jobs(command) => jobs::run(command, &cli.state).await,
             Command::Keys(command) => keys::run(command, &cli.state).await,
             Command::Migrate => cli.state.migrate().await.map(|()| ExitCode::SUCCESS),

@@ -183,7 +183,7 @@ pub(crate) async fn stop_on_signal(shutdown: CancellationToken) {
 }
 
 /// Host name and process id: enough to find the worker in `kiln jobs list`.
-fn worker_id() -> String {
+pub(crate) fn worker_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|name| name.trim().to_owned())

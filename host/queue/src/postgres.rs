@@ -418,6 +418,29 @@ impl JobStore for PostgresStore {
         jobs(&rows)
     }
 
+    async fn claim_job(&self, worker: &str, id: JobId, lease: Duration) -> Result<Option<Job>> {
+        let row = sqlx::query(concat!(
+            "WITH claimed AS (
+                UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = $1,
+                                lease_until = now() + $3 * interval '1 second', started_at = now()
+                WHERE id = $2 AND state = 'queued'
+                RETURNING *
+            ), events AS (
+                INSERT INTO job_events (job_id, kind, attempt, data)
+                SELECT id, 'running', attempt, jsonb_build_object('worker', worker_id) FROM claimed
+            )
+            SELECT ",
+            job_columns!(),
+            " FROM claimed"
+        ))
+        .bind(worker)
+        .bind(id)
+        .bind(secs(lease))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row::job).transpose()
+    }
+
     async fn heartbeat(&self, leases: &[Lease], lease: Duration) -> Result<Vec<LeaseStatus>> {
         if leases.is_empty() {
             return Ok(Vec::new());

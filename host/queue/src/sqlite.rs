@@ -424,6 +424,28 @@ impl JobStore for SqliteStore {
         Ok(claimed)
     }
 
+    async fn claim_job(&self, worker: &str, id: JobId, lease: Duration) -> Result<Option<Job>> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(concat!(
+            "UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = ?1, lease_until = ?2, started_at = ?3
+             WHERE id = ?4 AND state = 'queued'
+             RETURNING ",
+            job_columns!()
+        ))
+        .bind(worker)
+        .bind(after(lease))
+        .bind(now())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let job = row::job(&row)?;
+        let data = serde_json::json!({ "worker": worker });
+        let notice = insert_event(&mut tx, job.id, EventKind::Running, job.attempt, &data).await?;
+        self.commit(tx, vec![notice]).await?;
+        Ok(Some(job))
+    }
+
     async fn heartbeat(&self, leases: &[Lease], lease: Duration) -> Result<Vec<LeaseStatus>> {
         let mut tx = self.begin().await?;
         let mut statuses = Vec::with_capacity(leases.len());

@@ -48,6 +48,11 @@ pub trait JobStore: Send + Sync + 'static {
     /// and a lease of `lease`. Never hands one job to two workers.
     async fn claim(&self, worker: &str, max: usize, lease: Duration) -> Result<Vec<Job>>;
 
+    /// Claims the job `id` for `worker` as [`JobStore::claim`] would, even if
+    /// it is not due yet: someone asked for this job to run now. `None`
+    /// unless it is `queued`.
+    async fn claim_job(&self, worker: &str, id: JobId, lease: Duration) -> Result<Option<Job>>;
+
     /// Extends the leases still held by `leases`' attempts, and says for each
     /// whether to carry on, stop for a cancel, or drop it.
     async fn heartbeat(&self, leases: &[Lease], lease: Duration) -> Result<Vec<LeaseStatus>>;

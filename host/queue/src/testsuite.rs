@@ -53,6 +53,7 @@ macro_rules! conformance_tests {
             idempotency_key_returns_the_same_job_or_a_conflict,
             higher_priority_is_claimed_first,
             delayed_job_waits_for_run_at,
+            a_named_job_is_claimed_once_even_before_it_is_due,
             release_puts_jobs_back_due_now,
             retention_deletes_only_old_finished_jobs,
             reads_are_scoped_to_the_organisation,
@@ -516,6 +517,28 @@ pub async fn delayed_job_waits_for_run_at(store: Arc<dyn JobStore>) {
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(claim_one(store, LEASE).await.id, id);
     assert!(store.next_due().await.unwrap().is_none());
+}
+
+pub async fn a_named_job_is_claimed_once_even_before_it_is_due(store: Arc<dyn JobStore>) {
+    let store = &*store;
+    let org = org(store, "acme").await;
+    let later = submit(store, job(org).with_run_at(Utc::now() + chrono::Duration::hours(1))).await;
+    let other = submit(store, job(org)).await;
+
+    let claimed = store.claim_job("worker-a", later.id, LEASE).await.unwrap().expect("claimed");
+    assert_eq!((claimed.id, claimed.state, claimed.attempt), (later.id, JobState::Running, 1));
+    assert_eq!(claimed.worker_id.as_deref(), Some("worker-a"));
+    assert!(claimed.lease_until.is_some());
+    assert_eq!(kinds(store, later.id).await, [EventKind::Queued, EventKind::Running]);
+    // Running now: a second claim gets nothing and changes nothing.
+    assert!(store.claim_job("worker-b", later.id, LEASE).await.unwrap().is_none());
+    assert_eq!(state(store, later.id).await, claimed);
+    // Finished: nothing either. Unknown ids: nothing.
+    assert!(complete(store, Lease::of(&claimed), succeeded()).await);
+    assert!(store.claim_job("worker-b", later.id, LEASE).await.unwrap().is_none());
+    assert!(store.claim_job("worker-b", Uuid::now_v7(), LEASE).await.unwrap().is_none());
+    // The other job was not touched.
+    assert_eq!(state(store, other.id).await.state, JobState::Queued);
 }
 
 /// Waits until a job in backoff is due.

@@ -2,6 +2,7 @@
 
 mod api;
 mod crash;
+mod run_job;
 
 use std::path::{Path, PathBuf};
 
