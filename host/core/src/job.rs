@@ -268,6 +268,10 @@ pub struct Job {
     /// Claims so far; also the fencing token of the current claim.
     pub attempt: i32,
     pub max_attempts: i32,
+    /// Of `attempt`, the runs that ended through no fault of the job (a
+    /// storage outage, a worker shutting down); they do not count toward
+    /// `max_attempts`.
+    pub excused_attempts: i32,
     /// Not claimed before this time.
     pub run_at: DateTime<Utc>,
     pub lease_until: Option<DateTime<Utc>>,

@@ -114,7 +114,7 @@ impl JobRunner {
                 "no plugin generates {:?} on this worker (it has: {installed})",
                 job.artifact_type
             );
-            return failed(lease, JobError::new(ErrorKind::PluginUnavailable, message));
+            return failed(job, JobError::new(ErrorKind::PluginUnavailable, message));
         };
         let plugin_ref = PluginRef {
             name: plugin.info().name.clone(),
@@ -128,7 +128,7 @@ impl JobRunner {
             Ok(dir) => dir,
             Err(err) => {
                 return failed(
-                    lease,
+                    job,
                     JobError::new(ErrorKind::Internal, format!("cannot create staging: {err}")),
                 );
             }
@@ -136,7 +136,7 @@ impl JobRunner {
         let assets =
             match load_assets(self.blobs.as_ref(), job, self.settings.max_asset_bytes).await {
                 Ok(assets) => assets,
-                Err(error) => return failed(lease, error),
+                Err(error) => return failed(job, error),
             };
 
         let (progress_tx, progress_rx) = watch::channel(None);
@@ -166,7 +166,7 @@ impl JobRunner {
 
         let report = match report {
             Ok(report) => report,
-            Err(err) => return failed(lease, JobError::new(ErrorKind::Internal, err.to_string())),
+            Err(err) => return failed(job, JobError::new(ErrorKind::Internal, err.to_string())),
         };
         let outcome = match (&report.outcome, flight.reason.get()) {
             (Outcome::Stopped(Stop::Canceled), Some(StopReason::Shutdown)) => {
@@ -184,19 +184,17 @@ impl JobRunner {
             (Outcome::Stopped(stop), _) => JobOutcome::Failed(stopped(stop)),
         };
         let RunReport { usage, log, .. } = report;
-        Finished::Complete(Box::new(Completion {
-            lease,
-            outcome,
-            plugin: Some(plugin_ref),
-            usage: Some(usage),
-            log,
-            progress,
-        }))
+        let mut completion = Completion::new(job, outcome);
+        completion.plugin = Some(plugin_ref);
+        completion.usage = Some(usage);
+        completion.log = log;
+        completion.progress = progress;
+        Finished::Complete(Box::new(completion))
     }
 }
 
-fn failed(lease: Lease, error: JobError) -> Finished {
-    Finished::Complete(Box::new(Completion::new(lease, JobOutcome::Failed(error))))
+fn failed(job: &Job, error: JobError) -> Finished {
+    Finished::Complete(Box::new(Completion::new(job, JobOutcome::Failed(error))))
 }
 
 fn refused(refusal: &PluginError) -> JobError {

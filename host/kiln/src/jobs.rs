@@ -142,7 +142,7 @@ pub(crate) async fn run(command: Command, state: &StateArgs) -> anyhow::Result<E
                     job.id,
                     job.state,
                     job.artifact_type,
-                    job.attempt,
+                    job.attempt - job.excused_attempts,
                     job.max_attempts,
                     job.created_at.format("%Y-%m-%d %H:%M:%S"),
                     job.progress
@@ -214,7 +214,15 @@ async fn show(store: &dyn JobStore, job: &Job) -> anyhow::Result<()> {
     );
     println!("type       {}", job.artifact_type);
     println!("session    {}", job.session_id);
-    println!("attempt    {} of {}", job.attempt, job.max_attempts);
+    // Runs that were not the job's fault (outages, shutdowns) do not count.
+    let counted = job.attempt - job.excused_attempts;
+    match job.excused_attempts {
+        0 => println!("attempt    {counted} of {}", job.max_attempts),
+        excused => println!(
+            "attempt    {counted} of {} (and {excused} not counted: storage outages or worker shutdowns)",
+            job.max_attempts
+        ),
+    }
     println!("created    {}", job.created_at);
     if let Some(worker) = &job.worker_id {
         println!("worker     {worker}");

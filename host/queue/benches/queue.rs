@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use kiln_queue::testsuite::TestDatabase;
-use kiln_queue::{Completion, JobOutcome, JobStore, Lease, NewJob, Notice};
+use kiln_queue::{Completion, JobOutcome, JobStore, NewJob, Notice};
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -90,10 +90,7 @@ async fn throughput(
                 let completions: Vec<_> = claimed
                     .iter()
                     .map(|job| {
-                        Completion::new(
-                            Lease::of(job),
-                            JobOutcome::Succeeded { artifacts: Vec::new() },
-                        )
+                        Completion::new(job, JobOutcome::Succeeded { artifacts: Vec::new() })
                     })
                     .collect();
                 let count = completions.len();
@@ -128,7 +125,7 @@ async fn pickup_latency(store: Arc<dyn JobStore>, samples: usize) -> ((f64, f64)
                 for job in store.claim("bench", 10, LEASE).await.unwrap() {
                     let claimed_at = Instant::now();
                     store
-                        .complete(vec![Completion::new(Lease::of(&job), JobOutcome::Canceled)])
+                        .complete(vec![Completion::new(&job, JobOutcome::Canceled)])
                         .await
                         .unwrap();
                     let _ = claimed_tx.send(claimed_at);

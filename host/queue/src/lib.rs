@@ -15,6 +15,7 @@
 //! - every change to a job stores its event in the same transaction.
 
 mod model;
+mod policy;
 mod postgres;
 mod retry;
 mod row;

@@ -301,7 +301,7 @@ pub enum JobOutcome {
     Canceled,
 }
 
-/// One finished run, fenced by its lease.
+/// One finished run, fenced by its lease. Build with [`Completion::new`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
     pub lease: Lease,
@@ -312,11 +312,25 @@ pub struct Completion {
     /// The run's last progress, stored with the outcome, so a short run
     /// needs no progress write of its own.
     pub progress: Option<Progress>,
+    /// The job's attempt counters as claimed. Nothing changes them while
+    /// the lease is held, so the retry decision is made from them.
+    pub(crate) max_attempts: i32,
+    pub(crate) excused_attempts: i32,
 }
 
 impl Completion {
-    pub fn new(lease: Lease, outcome: JobOutcome) -> Self {
-        Self { lease, outcome, plugin: None, usage: None, log: Vec::new(), progress: None }
+    /// How the run `job` was claimed for ended.
+    pub fn new(job: &Job, outcome: JobOutcome) -> Self {
+        Self {
+            lease: Lease::of(job),
+            outcome,
+            plugin: None,
+            usage: None,
+            log: Vec::new(),
+            progress: None,
+            max_attempts: job.max_attempts,
+            excused_attempts: job.excused_attempts,
+        }
     }
 
     /// The state this completion asks for, before the retry decision.

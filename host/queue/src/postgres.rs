@@ -21,6 +21,7 @@ use crate::model::{
     ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation,
     Scope, Submitted, TypeStats, WebhookNext, lease_expired, new_webhook_secret,
 };
+use crate::policy::Decision;
 use crate::row::{self, artifact_columns, asset_columns, impl_columns, job_columns};
 use crate::{Error, JobOutcome, JobStore, QueueConfig, Result, redact};
 
@@ -75,9 +76,9 @@ impl PostgresStore {
         let mut ids = Vec::new();
         let mut attempts = Vec::new();
         let mut states = Vec::new();
-        let mut retryable = Vec::new();
-        let mut excused = Vec::new();
         let mut delays = Vec::new();
+        let mut excused = Vec::new();
+        let mut events = Vec::new();
         let mut errors = Vec::new();
         let mut plugins = Vec::new();
         let mut usages = Vec::new();
@@ -86,12 +87,13 @@ impl PostgresStore {
         let mut artifacts = ArtifactColumns::default();
         for completion in completions {
             let lease = completion.lease;
+            let decision = Decision::of(&self.config, completion);
             ids.push(lease.job_id);
             attempts.push(lease.attempt);
-            states.push(completion.state().as_str());
-            retryable.push(completion.retryable());
-            excused.push(completion.excused());
-            delays.push(self.config.retry.delay(lease.attempt).as_secs_f64());
+            states.push(decision.state.as_str());
+            delays.push(decision.retry_in.map(|delay| delay.as_secs_f64()));
+            excused.push(decision.excused);
+            events.push(Json(decision.event));
             errors.push(completion.error().map(Json));
             plugins.push(completion.plugin.as_ref().map(Json));
             usages.push(completion.usage.as_ref().map(Json));
@@ -102,19 +104,17 @@ impl PostgresStore {
                 artifacts.push(lease.job_id, artifact);
             }
         }
+        // The decisions are made above; the statement applies them under
+        // the guards: the lease is held (and, for the rescuer, expired), and
+        // a job someone asked to cancel ends canceled rather than queued.
         let applied: Vec<Uuid> = sqlx::query_scalar(
             "WITH c AS (
-                SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::bool[], $5::float8[],
+                SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::float8[], $5::jsonb[],
                                      $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $18::jsonb[],
                                      $19::bool[])
-                    AS t(id, attempt, state, retryable, delay, error, plugin, usage, log, progress, excused)
+                    AS t(id, attempt, state, delay, event, error, plugin, usage, log, progress, excused)
             ), decided AS (
-                SELECT c.*, CASE
-                    WHEN c.retryable AND j.cancel_requested THEN 'canceled'
-                    WHEN c.retryable AND c.excused AND j.excused_attempts < $20 THEN 'queued'
-                    WHEN c.retryable AND NOT c.excused AND j.attempt - j.excused_attempts < j.max_attempts
-                        THEN 'queued'
-                    ELSE c.state END AS next
+                SELECT c.*, CASE WHEN c.state = 'queued' AND j.cancel_requested THEN 'canceled' ELSE c.state END AS next
                 FROM c JOIN jobs j ON j.id = c.id
                 WHERE j.attempt = c.attempt AND j.state = 'running' AND (NOT $17 OR j.lease_until < now())
             ), updated AS (
@@ -129,14 +129,14 @@ impl PostgresStore {
                     progress = coalesce(d.progress, j.progress),
                     excused_attempts = j.excused_attempts + CASE WHEN d.excused THEN 1 ELSE 0 END
                 FROM decided d WHERE j.id = d.id
-                RETURNING j.id, j.state, j.attempt, j.run_at, j.error, j.organisation_id, j.session_id, j.artifact_type
+                RETURNING j.id, j.state, j.attempt, j.run_at, j.organisation_id, j.session_id, j.artifact_type
             ), events AS (
                 INSERT INTO job_events (job_id, kind, attempt, data)
-                SELECT id, state, attempt, CASE state
-                    WHEN 'queued' THEN jsonb_build_object('reason', 'retry', 'run_at', run_at, 'error', error)
-                    WHEN 'failed' THEN jsonb_build_object('error', error)
+                SELECT u.id, u.state, u.attempt, CASE
+                    WHEN u.state = 'queued' THEN d.event || jsonb_build_object('run_at', u.run_at)
+                    WHEN u.state = d.state THEN d.event
                     ELSE '{}'::jsonb END
-                FROM updated
+                FROM updated u JOIN decided d ON d.id = u.id
             ), new_artifacts AS (
                 INSERT INTO artifacts (id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256, storage_key)
                 SELECT a.id, a.job_id, u.organisation_id, u.session_id, u.artifact_type, a.path, a.media_type, a.size, a.sha256, a.storage_key
@@ -153,8 +153,8 @@ impl PostgresStore {
         .bind(&ids)
         .bind(&attempts)
         .bind(&states)
-        .bind(&retryable)
         .bind(&delays)
+        .bind(&events)
         .bind(&errors)
         .bind(&plugins)
         .bind(&usages)
@@ -169,7 +169,6 @@ impl PostgresStore {
         .bind(expired_only)
         .bind(&progress)
         .bind(&excused)
-        .bind(self.config.max_excused_attempts)
         .fetch_all(&self.pool)
         .await?;
         Ok(ids.iter().map(|id| applied.contains(id)).collect())
@@ -537,16 +536,17 @@ impl JobStore for PostgresStore {
     }
 
     async fn rescue(&self) -> Result<u64> {
-        let rows = sqlx::query(
-            "SELECT id, attempt FROM jobs WHERE state = 'running' AND lease_until < now() ORDER BY lease_until LIMIT 1000",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE state = 'running' AND lease_until < now() ORDER BY lease_until LIMIT 1000"
+        ))
         .fetch_all(&self.pool)
         .await?;
-        let mut expired = Vec::with_capacity(rows.len());
-        for row in rows {
-            let lease = Lease { job_id: row.try_get("id")?, attempt: row.try_get("attempt")? };
-            expired.push(Completion::new(lease, JobOutcome::Failed(lease_expired())));
-        }
+        let expired = jobs(&rows)?
+            .iter()
+            .map(|job| Completion::new(job, JobOutcome::Failed(lease_expired())))
+            .collect::<Vec<_>>();
         let applied = self.finish(&expired, true).await?;
         Ok(applied.iter().filter(|applied| **applied).count() as u64)
     }

@@ -67,7 +67,7 @@ pub(crate) trait Columns {
 macro_rules! job_columns {
     () => {
         "id, organisation_id, session_id, conversation_id, artifact_type, spec, assets, display_name, metadata, \
-         callback_url, webhook_state, webhook_attempts, state, priority, attempt, max_attempts, run_at, lease_until, \
+         callback_url, webhook_state, webhook_attempts, state, priority, attempt, max_attempts, excused_attempts, run_at, lease_until, \
          worker_id, cancel_requested, idempotency_key, progress, error, plugin, usage, created_at, started_at, \
          finished_at"
     };
@@ -92,6 +92,7 @@ pub(crate) fn job(row: &impl Columns) -> Result<Job> {
         priority: row.narrow("priority")?,
         attempt: row.narrow("attempt")?,
         max_attempts: row.narrow("max_attempts")?,
+        excused_attempts: row.narrow("excused_attempts")?,
         run_at: row.time("run_at")?,
         lease_until: row.opt_time("lease_until")?,
         worker_id: row.opt_string("worker_id")?,

@@ -28,6 +28,7 @@ use crate::model::{
     ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation,
     Scope, Submitted, TypeStats, WebhookNext, lease_expired, new_webhook_secret,
 };
+use crate::policy::Decision;
 use crate::row::{self, artifact_columns, asset_columns, impl_columns, job_columns};
 use crate::{Error, JobOutcome, JobStore, QueueConfig, Result, redact};
 
@@ -126,8 +127,7 @@ impl SqliteStore {
         let lease = completion.lease;
         let now = now();
         let Some(current) = sqlx::query(
-            "SELECT attempt, max_attempts, excused_attempts, cancel_requested, lease_until,
-                    organisation_id, session_id, artifact_type
+            "SELECT cancel_requested, lease_until, organisation_id, session_id, artifact_type
              FROM jobs WHERE id = ? AND attempt = ? AND state = 'running'",
         )
         .bind(lease.job_id)
@@ -140,28 +140,17 @@ impl SqliteStore {
         if expired_only && current.try_get::<i64, _>("lease_until")? >= now {
             return Ok(None);
         }
-        let cancel_requested: bool = current.try_get("cancel_requested")?;
-        let max_attempts: i32 = current.try_get("max_attempts")?;
-        let excused_attempts: i32 = current.try_get("excused_attempts")?;
-        let excused = completion.excused();
-        // The same rule as PostgresStore's `decided` CTE.
-        let attempts_left = if excused {
-            excused_attempts < self.config.max_excused_attempts
-        } else {
-            lease.attempt - excused_attempts < max_attempts
-        };
-        let next = if completion.retryable() && cancel_requested {
-            JobState::Canceled
-        } else if completion.retryable() && attempts_left {
-            JobState::Queued
-        } else {
-            completion.state()
-        };
-        let retry_at = now.saturating_add(span(self.config.retry.delay(lease.attempt)));
+        let decision = Decision::of(&self.config, completion);
+        let (next, mut data) = decision.guarded(current.try_get("cancel_requested")?);
+        let retry_at = decision.retry_in.filter(|_| next == JobState::Queued).map(|delay| {
+            let at = now.saturating_add(span(delay));
+            data["run_at"] = serde_json::json!(from_micros(at, "run_at").ok());
+            at
+        });
         let error = completion.error().map(Json);
         sqlx::query(
             "UPDATE jobs SET state = ?1,
-                run_at = CASE WHEN ?1 = 'queued' THEN ?2 ELSE run_at END,
+                run_at = coalesce(?2, run_at),
                 lease_until = NULL,
                 finished_at = CASE WHEN ?1 = 'queued' THEN NULL ELSE ?3 END,
                 error = ?4,
@@ -179,18 +168,9 @@ impl SqliteStore {
         .bind(completion.usage.as_ref().map(Json))
         .bind(lease.job_id)
         .bind(completion.progress.as_ref().map(Json))
-        .bind(i32::from(excused))
+        .bind(i32::from(decision.excused))
         .execute(&mut *tx)
         .await?;
-        let data = match next {
-            JobState::Queued => serde_json::json!({
-                "reason": "retry",
-                "run_at": from_micros(retry_at, "run_at")?,
-                "error": error,
-            }),
-            JobState::Failed => serde_json::json!({ "error": error }),
-            _ => serde_json::json!({}),
-        };
         let kind =
             EventKind::from_str(next.as_str()).map_err(|err| Error::Corrupt(err.to_string()))?;
         let notice = insert_event(tx, lease.job_id, kind, lease.attempt, &data).await?;
@@ -556,17 +536,18 @@ impl JobStore for SqliteStore {
     }
 
     async fn rescue(&self) -> Result<u64> {
-        let rows = sqlx::query(
-            "SELECT id, attempt FROM jobs WHERE state = 'running' AND lease_until < ? ORDER BY lease_until LIMIT 1000",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE state = 'running' AND lease_until < ? ORDER BY lease_until LIMIT 1000"
+        ))
         .bind(now())
         .fetch_all(&self.reader)
         .await?;
-        let mut expired = Vec::with_capacity(rows.len());
-        for row in rows {
-            let lease = Lease { job_id: row.try_get("id")?, attempt: row.try_get("attempt")? };
-            expired.push(Completion::new(lease, JobOutcome::Failed(lease_expired())));
-        }
+        let expired = jobs(&rows)?
+            .iter()
+            .map(|job| Completion::new(job, JobOutcome::Failed(lease_expired())))
+            .collect::<Vec<_>>();
         let applied = self.finish_all(&expired, true).await?;
         Ok(applied.iter().filter(|applied| **applied).count() as u64)
     }

@@ -186,8 +186,11 @@ async fn state(store: &dyn JobStore, id: kiln_core::JobId) -> kiln_core::Job {
     store.get(Scope::Operator, id).await.unwrap().expect("job exists")
 }
 
+/// Completes the run `lease` names (stale or not) with `outcome`.
 async fn complete(store: &dyn JobStore, lease: Lease, outcome: JobOutcome) -> bool {
-    store.complete(vec![Completion::new(lease, outcome)]).await.unwrap()[0]
+    let mut completion = Completion::new(&state(store, lease.job_id).await, outcome);
+    completion.lease = lease;
+    store.complete(vec![completion]).await.unwrap()[0]
 }
 
 fn succeeded() -> JobOutcome {
@@ -253,10 +256,8 @@ pub async fn claims_are_exclusive_under_concurrency(store: Arc<dyn JobStore>) {
                 if claimed.is_empty() {
                     return done;
                 }
-                let completions = claimed
-                    .iter()
-                    .map(|job| Completion::new(Lease::of(job), succeeded()))
-                    .collect();
+                let completions =
+                    claimed.iter().map(|job| Completion::new(job, succeeded())).collect();
                 assert!(store.complete(completions).await.unwrap().iter().all(|applied| *applied));
                 done.extend(claimed.into_iter().map(|job| job.id));
             }
@@ -700,10 +701,8 @@ pub async fn artifacts_and_log_are_stored_once_with_success(store: Arc<dyn JobSt
         sha256: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into(),
         storage_key: format!("orgs/{org}/sessions/session-1/jobs/{id}/report.txt"),
     };
-    let mut completion = Completion::new(
-        Lease::of(&claimed),
-        JobOutcome::Succeeded { artifacts: vec![artifact.clone()] },
-    );
+    let mut completion =
+        Completion::new(&claimed, JobOutcome::Succeeded { artifacts: vec![artifact.clone()] });
     completion.log = vec![LogEntry { source: LogSource::Info, message: "wrote report.txt".into() }];
     completion.plugin = Some(kiln_core::PluginRef {
         name: "testing".into(),
