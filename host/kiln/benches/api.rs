@@ -10,7 +10,6 @@
 //!
 //! Run with `cargo bench -p kiln --bench api` (after scripts/build-plugins).
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,12 +26,10 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let plugins = dir.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
-    let built = workspace().join("target/wasm32-wasip2/release");
     for (file, name) in
         [("kiln_plugin_xlsx.wasm", "xlsx.wasm"), ("kiln_testing_plugin.wasm", "testing.wasm")]
     {
-        std::fs::copy(built.join(file), plugins.join(name))
-            .expect("plugins are built (scripts/build-plugins)");
+        std::fs::copy(kiln_runtime::testing::component(file), plugins.join(name)).unwrap();
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
@@ -213,8 +210,4 @@ fn rss_kib(pid: u32) -> u64 {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

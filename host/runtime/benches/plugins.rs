@@ -92,9 +92,7 @@ fn workloads() -> Vec<Workload> {
     ]
 }
 
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use kiln_runtime::testing::workspace;
 
 /// min / median / max of absolute times, and the median with the middle
 /// half of per-round ratios.

@@ -4,19 +4,12 @@
 //!
 //! Run with `scripts/bench runtime`.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use kiln_runtime::{GenerateRequest, Outcome, Runtime, RuntimeConfig};
 
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn component(file: &str) -> Vec<u8> {
-    let path = workspace().join("target/wasm32-wasip2/release").join(file);
-    std::fs::read(&path)
-        .unwrap_or_else(|err| panic!("{}: {err}; run scripts/build-plugins first", path.display()))
+    std::fs::read(kiln_runtime::testing::component(file)).unwrap()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -25,6 +25,8 @@ mod output;
 mod run;
 mod sandbox;
 mod spec;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::path::PathBuf;
 

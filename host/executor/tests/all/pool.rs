@@ -1,4 +1,3 @@
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,15 +9,7 @@ use kiln_runtime::{Limits, Runtime, RuntimeConfig};
 use kiln_storage::{BlobKey, BlobStore, LocalStore};
 use tokio_util::sync::CancellationToken;
 
-fn component(file: &str) -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"));
-    let path = target.join("wasm32-wasip2/release").join(file);
-    assert!(path.exists(), "{} is missing: run scripts/build-plugins first", path.display());
-    path
-}
+use kiln_runtime::testing::component;
 
 /// A running pool over a store, with its blob store and a way to stop it.
 struct Harness {

@@ -1,20 +1,6 @@
-use std::path::PathBuf;
-
 use kiln_runtime::{GenerateRequest, Limits, Outcome, Plugin, RunReport, Runtime, RuntimeConfig};
 
-pub(crate) fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A built plugin component, or a panic that says how to build it.
-pub(crate) fn component(file: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    let path = target.join("wasm32-wasip2/release").join(file);
-    assert!(path.exists(), "{} is missing: run scripts/build-plugins first", path.display());
-    path
-}
+pub(crate) use kiln_runtime::testing::{component, workspace};
 
 pub(crate) fn runtime() -> Runtime {
     // Shared by every test, so each component is compiled once per machine.

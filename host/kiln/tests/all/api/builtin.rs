@@ -11,9 +11,7 @@ use super::{Server, Stack, on_both_stacks, python};
 
 on_both_stacks!(every_builtin_plugin_turns_its_examples_and_corpus_into_files_readers_open);
 
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use kiln_runtime::testing::workspace;
 
 /// The corpus specs of a plugin: `plugins/<type>/tests/corpus/*.json`.
 fn corpus(kind: &str) -> Vec<(String, Value)> {

@@ -77,8 +77,7 @@ impl Server {
 
     /// Starts a server with the built-in plugins, as `scripts/run` ships them.
     pub(crate) async fn start_builtin(stack: Stack) -> Self {
-        let plugins = crate::target_dir().join("release/plugins");
-        assert!(plugins.is_dir(), "{} is missing: run scripts/build-plugins", plugins.display());
+        let plugins = kiln_runtime::testing::builtin_plugins();
         Self::start_in(stack, tempfile::tempdir().unwrap(), &plugins, &[]).await
     }
 
