@@ -2,12 +2,13 @@
 //! configuration errors and what only S3 does (prefix, multipart).
 
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use kiln_storage::{BlobStore, Error, S3Config, S3Store};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use crate::conformance::{Backend, conformance_suite};
 use crate::support::{Tenant, data, failing_after, put, read};
@@ -151,8 +152,24 @@ async fn an_interrupted_multipart_upload_is_aborted_on_the_server() {
     let key = Tenant::new().key("interrupted.bin");
 
     // Cancelled: the upload's task is dropped while it waits for more bytes.
+    // It asks for bytes past the ninth MiB only once the first 8 MiB part is
+    // on the server; cancelling while that part is in flight could leave it
+    // behind, as S3 itself warns for parts racing an abort.
     let (tx, mut rx) = mpsc::channel(16);
-    let body = stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed();
+    let waits_after_first_part = Arc::new(Notify::new());
+    let body = stream::poll_fn({
+        let (waits, mut delivered) = (waits_after_first_part.clone(), 0);
+        move |cx| {
+            let next = rx.poll_recv(cx);
+            match next {
+                Poll::Ready(Some(_)) => delivered += 1,
+                Poll::Pending if delivered == 9 => waits.notify_one(),
+                _ => {}
+            }
+            next
+        }
+    })
+    .boxed();
     let upload = tokio::spawn({
         let (store, key) = (store.clone(), key.clone());
         async move { store.put_stream(&key, body, "text/plain", u64::MAX).await }
@@ -160,7 +177,8 @@ async fn an_interrupted_multipart_upload_is_aborted_on_the_server() {
     for chunk in data(9 << 20, 1).chunks(1 << 20) {
         tx.send(Ok(Bytes::copy_from_slice(chunk))).await.unwrap();
     }
-    wait_for("the first part to reach the server", || uploads_in_progress(&server) > 0).await;
+    waits_after_first_part.notified().await;
+    assert!(uploads_in_progress(&server) > 0);
     upload.abort();
     assert!(upload.await.unwrap_err().is_cancelled());
     wait_for("the upload to be aborted", || uploads_in_progress(&server) == 0).await;
