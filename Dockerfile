@@ -15,12 +15,10 @@ WORKDIR /src
 COPY . .
 
 # Cargo features of the kiln crate beyond its defaults (the S3 store is a
-# default one), e.g. docker build --build-arg KILN_FEATURES=kubernetes .
-#
-# NOTE: k8s/ runs the workers with KILN_EXECUTOR=kubernetes, which needs the
-# kiln crate's `kubernetes` feature. host/kiln/Cargo.toml does not declare it
-# yet, so the default is empty; once it does, make the default "kubernetes".
-ARG KILN_FEATURES=""
+# default one). `kubernetes` is the executor k8s/ runs the workers with
+# (KILN_EXECUTOR=kubernetes); build with --build-arg KILN_FEATURES= to leave
+# it out.
+ARG KILN_FEATURES="kubernetes"
 
 # The registry and target directories are cache mounts: they survive between
 # builds (a rebuild compiles only what changed) but are not part of any

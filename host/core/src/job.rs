@@ -100,6 +100,10 @@ pub enum ErrorKind {
     LeaseExpired,
     /// Storing the job's files failed.
     Storage,
+    /// The executor could not run the job: its pod was evicted, its image
+    /// could not be pulled, no node could take it, or the cluster's API
+    /// failed.
+    Executor,
     /// Any other host failure.
     Internal,
 }
@@ -115,19 +119,20 @@ impl ErrorKind {
             Self::PluginUnavailable => "plugin_unavailable",
             Self::LeaseExpired => "lease_expired",
             Self::Storage => "storage",
+            Self::Executor => "executor",
             Self::Internal => "internal",
         }
     }
 
     pub fn is_retryable(self) -> bool {
-        matches!(self, Self::LeaseExpired | Self::Storage | Self::Internal)
+        matches!(self, Self::LeaseExpired | Self::Storage | Self::Executor | Self::Internal)
     }
 
     /// A failure of the host's infrastructure rather than of the job: it is
     /// retried without spending the job's attempts, from the queue's
     /// separate budget for such failures.
     pub fn is_infrastructure(self) -> bool {
-        matches!(self, Self::Storage)
+        matches!(self, Self::Storage | Self::Executor)
     }
 }
 
@@ -414,6 +419,7 @@ mod tests {
     fn only_infrastructure_failures_are_retried() {
         assert!(ErrorKind::LeaseExpired.is_retryable());
         assert!(ErrorKind::Storage.is_retryable());
+        assert!(ErrorKind::Executor.is_retryable() && ErrorKind::Executor.is_infrastructure());
         assert!(!ErrorKind::LimitExceeded.is_retryable());
         assert!(!ErrorKind::InvalidSpec.is_retryable());
         assert!(!ErrorKind::Trap.is_retryable());

@@ -1,14 +1,19 @@
 //! Runs queued jobs.
 //!
-//! [`WorkerPool`] is the in-process executor that `kiln worker` and
-//! `kiln serve` run: it claims jobs from a [`kiln_queue::JobStore`] and
-//! hands each to a [`JobRunner`], which runs the job's plugin through one
-//! shared [`kiln_runtime::Runtime`] and writes the files to a
-//! [`kiln_storage::BlobStore`]; the pool then completes the job. The
+//! [`WorkerPool`] is what `kiln worker` and `kiln serve` run: it claims
+//! jobs from a [`kiln_queue::JobStore`] and hands each to an [`Executor`].
+//! [`JobRunner`] runs the job's plugin in this process through one shared
+//! [`kiln_runtime::Runtime`] and writes the files to a
+//! [`kiln_storage::BlobStore`]; with the `kubernetes` feature,
+//! [`kubernetes::KubernetesExecutor`] runs each job in a pod of its own.
+//! The pool then records how each job ended. The
 //! rescuer (re-queues jobs whose worker died) and retention (deletes old
 //! finished jobs with their files) are a service apart, [`maintenance`].
 //! [`run_one`] runs one named job in this process (`kiln run-job`).
 
+mod executor;
+#[cfg(feature = "kubernetes")]
+pub mod kubernetes;
 pub mod maintenance;
 mod metrics;
 mod one;
@@ -16,6 +21,7 @@ mod plugins;
 mod pool;
 mod run;
 
+pub use executor::Executor;
 pub use metrics::RunMetrics;
 pub use one::{Hold, NotRun, run_one};
 pub use plugins::PluginSet;
@@ -34,6 +40,11 @@ pub enum Error {
     DuplicateType { artifact_type: String, first: std::path::PathBuf, second: std::path::PathBuf },
     #[error("cannot create the staging directory {dir}")]
     Staging { dir: std::path::PathBuf, source: std::io::Error },
+    #[cfg(feature = "kubernetes")]
+    #[error(
+        "cannot reach the Kubernetes API; run kiln in a pod whose service account may manage Jobs, or point KUBECONFIG at a cluster"
+    )]
+    Kubernetes(#[source] kube::Error),
     #[error(transparent)]
     Queue(#[from] kiln_queue::Error),
     #[error(transparent)]

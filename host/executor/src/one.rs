@@ -72,10 +72,13 @@ pub async fn run_one(
             let completion = *completion;
             retry("recording the finished job", || store.complete(vec![completion.clone()])).await
         }
-        Finished::Release(lease) => {
+        // Stopped by a signal: a claim of our own goes back to the queue; an
+        // adopted one stays with the process that made it, which decides
+        // (Kubernetes stops a pod past its deadline, or to move it).
+        Finished::Release(lease) if hold == Hold::Claim => {
             retry("handing the job back", || store.release(std::slice::from_ref(&lease))).await
         }
-        Finished::Abandon => {}
+        Finished::Release(_) | Finished::Abandon => {}
     }
     current(store.as_ref(), id).await
 }

@@ -1,33 +1,32 @@
-//! The in-process worker pool: claims as many jobs as it has free slots,
-//! runs them concurrently, heartbeats their leases, and records how each
-//! ended, batching completions that finish together into one write.
+//! The worker pool: claims as many jobs as it has free slots, has its
+//! [`Executor`] run them concurrently, heartbeats their leases, and records
+//! how each ended, batching completions that finish together into one
+//! write.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiln_core::{EventKind, JobId};
-use kiln_queue::{Completion, JobStore, Lease, LeaseStatus, Notice, RetryPolicy};
-use kiln_runtime::{Limits, Runtime};
+use kiln_core::{EventKind, Job, JobId, JobState};
+use kiln_queue::{Completion, JobStore, Lease, LeaseStatus, Notice, RetryPolicy, Scope};
 use kiln_storage::BlobStore;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::Executor;
 use crate::metrics::RunMetrics;
-use crate::run::{Finished, InFlight, JobRunner, RunSettings, StopReason};
-use crate::{PluginSet, Result};
+use crate::run::{Finished, InFlight, StopReason};
 
 /// How a worker pool behaves.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Names this worker in job rows and events.
     pub worker_id: String,
-    /// Jobs run at once. Each can use up to the memory limit, so the worst
-    /// case is `concurrency × limits.memory_bytes`.
+    /// Jobs run at once. In process, each can use up to the sandbox's memory
+    /// limit, so the worst case is `concurrency × limits.memory_bytes`.
     pub concurrency: usize,
     /// How long a claim holds a job without a heartbeat. A crashed worker's
     /// jobs are picked up again this long after its last heartbeat, so it
@@ -39,8 +38,6 @@ pub struct WorkerConfig {
     /// On shutdown, how long running jobs may take to finish before they
     /// are stopped and handed back to the queue.
     pub shutdown_grace: Duration,
-    /// What every run gets: limits, the asset bound, the staging directory.
-    pub run: RunSettings,
     /// Figures about the runs, for `/metrics`.
     pub metrics: Arc<RunMetrics>,
 }
@@ -49,15 +46,14 @@ impl WorkerConfig {
     /// Defaults: four jobs per core (a run spends much of its time waiting
     /// for its files to be stored durably, so one per core leaves the cores
     /// idle: measured in `cargo bench -p kiln --bench api`), 30 s leases,
-    /// 1 s polling, 30 s grace, 32 MiB assets.
-    pub fn new(worker_id: String, staging_dir: PathBuf) -> Self {
+    /// 1 s polling, 30 s grace.
+    pub fn new(worker_id: String) -> Self {
         Self {
             worker_id,
             concurrency: 4 * std::thread::available_parallelism().map_or(2, usize::from),
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(30),
-            run: RunSettings { limits: Limits::default(), max_asset_bytes: 32 << 20, staging_dir },
             metrics: Arc::default(),
         }
     }
@@ -67,7 +63,7 @@ impl WorkerConfig {
 struct Shared {
     store: Arc<dyn JobStore>,
     blobs: Arc<dyn BlobStore>,
-    runner: JobRunner,
+    executor: Arc<dyn Executor>,
     config: WorkerConfig,
     in_flight: Mutex<HashMap<JobId, InFlight>>,
     /// Set when a run failed because storage did: claims wait until it
@@ -92,28 +88,24 @@ pub struct WorkerPool {
 }
 
 impl WorkerPool {
+    /// A pool that claims from `store` and runs jobs with `executor`;
+    /// `blobs` is checked before claiming again after a storage failure.
     pub fn new(
         store: Arc<dyn JobStore>,
         blobs: Arc<dyn BlobStore>,
-        runtime: Arc<Runtime>,
-        plugins: Arc<PluginSet>,
+        executor: Arc<dyn Executor>,
         config: WorkerConfig,
-    ) -> Result<Self> {
-        let staging = &config.run.staging_dir;
-        std::fs::create_dir_all(staging)
-            .map_err(|source| crate::Error::Staging { dir: staging.clone(), source })?;
-        let runner =
-            JobRunner::new(store.clone(), blobs.clone(), runtime, plugins, config.run.clone());
-        Ok(Self {
+    ) -> Self {
+        Self {
             shared: Arc::new(Shared {
                 store,
                 blobs,
-                runner,
+                executor,
                 config,
                 in_flight: Mutex::new(HashMap::new()),
                 storage_down: AtomicBool::new(false),
             }),
-        })
+        }
     }
 
     /// Runs until `shutdown` is cancelled, then stops claiming, gives
@@ -128,6 +120,9 @@ impl WorkerPool {
         let heartbeats = tokio::spawn(heartbeat(shared.clone(), background.clone()));
         let mut notices = shared.store.subscribe();
         let mut running = JoinSet::new();
+        for job in still_running(&shared).await {
+            start(&shared, &mut running, &finished_tx, job);
+        }
         tracing::info!(
             worker = config.worker_id,
             concurrency = config.concurrency,
@@ -149,22 +144,7 @@ impl WorkerPool {
                     Ok(jobs) => {
                         idle = jobs.len() < free;
                         for job in jobs {
-                            let flight = InFlight::new(Lease::of(&job));
-                            shared.in_flight().insert(job.id, flight.clone());
-                            let (shared, finished) = (shared.clone(), finished_tx.clone());
-                            running.spawn(async move {
-                                tracing::debug!(job = %job.id, attempt = job.attempt, "running");
-                                let metrics = &shared.config.metrics;
-                                metrics.started(&job);
-                                let start = std::time::Instant::now();
-                                let outcome = shared.runner.run(&job, &flight).await;
-                                metrics.finished(&job, &outcome, start.elapsed());
-                                if outcome.is_infrastructure_failure() {
-                                    shared.storage_down.store(true, Ordering::Relaxed);
-                                }
-                                shared.in_flight().remove(&job.id);
-                                let _ = finished.send(outcome);
-                            });
+                            start(&shared, &mut running, &finished_tx, job);
                         }
                     }
                     Err(err) => {
@@ -233,6 +213,55 @@ impl WorkerPool {
         let _ = heartbeats.await;
         tracing::info!("worker pool stopped");
     }
+}
+
+/// Has the executor run `job` as one of `running`, and sends its outcome
+/// to the recorder.
+fn start(
+    shared: &Arc<Shared>,
+    running: &mut JoinSet<()>,
+    finished: &mpsc::UnboundedSender<Finished>,
+    job: Job,
+) {
+    let flight = InFlight::new(Lease::of(&job));
+    shared.in_flight().insert(job.id, flight.clone());
+    let (shared, finished) = (shared.clone(), finished.clone());
+    running.spawn(async move {
+        tracing::debug!(job = %job.id, attempt = job.attempt, "running");
+        let metrics = &shared.config.metrics;
+        metrics.started(&job);
+        let start = std::time::Instant::now();
+        let outcome = shared.executor.run(&job, &flight).await;
+        metrics.finished(&job, &outcome, start.elapsed());
+        if outcome.is_storage_failure() {
+            shared.storage_down.store(true, Ordering::Relaxed);
+        }
+        shared.in_flight().remove(&job.id);
+        let _ = finished.send(outcome);
+    });
+}
+
+/// The jobs the executor still runs from before this host restarted, as
+/// long as the queue agrees they are at that attempt.
+async fn still_running(shared: &Shared) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for lease in shared.executor.running().await {
+        match shared.store.get(Scope::Operator, lease.job_id).await {
+            Ok(Some(job)) if job.state == JobState::Running && job.attempt == lease.attempt => {
+                tracing::info!(job = %job.id, attempt = job.attempt, "picking up a run started before a restart");
+                jobs.push(job);
+            }
+            // Finished, or rescued and retried since: the executor's run
+            // ends on its own and nothing of it is recorded.
+            Ok(_) => {}
+            Err(err) => tracing::warn!(
+                job = %lease.job_id,
+                error = %kiln_core::ErrorChain(&err),
+                "cannot look up a run started before a restart; its lease will expire and the job be rescued"
+            ),
+        }
+    }
+    jobs
 }
 
 /// Waits until the blob store passes its readiness check (or shutdown).

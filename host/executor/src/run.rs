@@ -46,6 +46,12 @@ impl InFlight {
         let _ = self.reason.set(reason);
         self.cancel.cancel();
     }
+
+    /// Waits until the run is asked to stop, and says why.
+    pub async fn stopped(&self) -> StopReason {
+        self.cancel.cancelled().await;
+        *self.reason.get().expect("a reason is set before the token is cancelled")
+    }
 }
 
 /// How a run ended, for its executor to record in the job store.
@@ -81,11 +87,18 @@ pub struct RunSettings {
     pub staging_dir: PathBuf,
 }
 
+impl RunSettings {
+    /// Default limits and 32 MiB assets, staging files in `staging_dir`.
+    pub fn new(staging_dir: PathBuf) -> Self {
+        Self { limits: Limits::default(), max_asset_bytes: 32 << 20, staging_dir }
+    }
+}
+
 impl Finished {
-    /// Whether the run failed because the host's infrastructure did.
-    pub(crate) fn is_infrastructure_failure(&self) -> bool {
+    /// Whether the run failed because storage did.
+    pub(crate) fn is_storage_failure(&self) -> bool {
         matches!(self, Finished::Complete(completion)
-            if matches!(&completion.outcome, JobOutcome::Failed(error) if error.kind.is_infrastructure()))
+            if matches!(&completion.outcome, JobOutcome::Failed(error) if error.kind == ErrorKind::Storage))
     }
 }
 
@@ -99,8 +112,11 @@ impl JobRunner {
         runtime: Arc<Runtime>,
         plugins: Arc<PluginSet>,
         settings: RunSettings,
-    ) -> Self {
-        Self { store, blobs, runtime, plugins, settings }
+    ) -> crate::Result<Self> {
+        let staging = &settings.staging_dir;
+        std::fs::create_dir_all(staging)
+            .map_err(|source| crate::Error::Staging { dir: staging.clone(), source })?;
+        Ok(Self { store, blobs, runtime, plugins, settings })
     }
 
     /// Runs `job`, claimed under `flight`'s lease, until it ends or is

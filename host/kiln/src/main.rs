@@ -2,6 +2,7 @@
 
 mod api;
 mod config;
+mod executor;
 mod jobs;
 mod keys;
 mod plugin;
@@ -44,8 +45,9 @@ enum Command {
     /// Build, run and check generator plugins.
     #[command(subcommand)]
     Plugin(plugin::Command),
-    /// Run queued jobs until SIGTERM or Ctrl-C.
-    Worker(worker::WorkerArgs),
+    /// Run queued jobs until SIGTERM or Ctrl-C, in this process or each in
+    /// a Kubernetes pod (--executor).
+    Worker(Box<worker::WorkerCommand>),
     /// Run one job in this process and exit: 0 when it succeeded, 65 when
     /// it failed or was canceled for good, 75 when it is not finished (it
     /// went back to the queue for a retry, is held elsewhere, or the
@@ -93,7 +95,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(*args, &cli.state, cache_dir(cli.cache_dir)).await,
             Command::Plugin(command) => plugin::run(command, cache_dir(cli.cache_dir)).await,
-            Command::Worker(args) => worker::run(args, &cli.state, cache_dir(cli.cache_dir)).await,
+            Command::Worker(args) => worker::run(*args, &cli.state, cache_dir(cli.cache_dir)).await,
             Command::RunJob(args) => run_job::run(args, &cli.state, cache_dir(cli.cache_dir)).await,
             Command::Jobs(command) => jobs::run(command, &cli.state).await,
             Command::Keys(command) => keys::run(command, &cli.state).await,

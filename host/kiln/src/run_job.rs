@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::Args;
 use kiln_core::{Job, JobState};
 use kiln_executor::{Hold, JobRunner, NotRun, run_one};
@@ -61,13 +60,11 @@ async fn run_job(
 ) -> anyhow::Result<u8> {
     let store = state.job_store().await?;
     let blobs = args.worker.storage.blob_store(state).await?;
-    let config = args.worker.pool.config(&state.data_dir()?)?;
-    std::fs::create_dir_all(&config.run.staging_dir).with_context(|| {
-        format!("cannot create the staging directory {}", config.run.staging_dir.display())
-    })?;
+    let config = args.worker.pool.config();
+    let settings = args.worker.pool.run_settings(&state.data_dir()?)?;
     let runtime = args.worker.pool.runtime(cache_dir, 1)?;
     let plugins = Arc::new(args.worker.pool.plugins(&runtime).await?);
-    let runner = JobRunner::new(store.clone(), blobs, runtime, plugins, config.run.clone());
+    let runner = JobRunner::new(store.clone(), blobs, runtime, plugins, settings)?;
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     let hold = args.attempt.map_or(Hold::Claim, |attempt| Hold::Adopt { attempt });

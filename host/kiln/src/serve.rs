@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use kiln_executor::{RunMetrics, maintenance};
+use kiln_executor::{Executor, JobRunner, RunMetrics, maintenance};
 use kiln_queue::{KeyKind, RetryPolicy};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::views::Links;
 use crate::api::{self, ApiState, HttpMetrics, RateLimit, Settings, Submitter};
+use crate::executor::{ExecutorArgs, ExecutorKind};
 use crate::store::{StateArgs, StorageArgs};
 use crate::webhooks::{self, AllowList, WebhookConfig};
 use crate::worker::{self, PoolArgs};
@@ -67,6 +68,8 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     pool: PoolArgs,
     #[command(flatten)]
+    executor: ExecutorArgs,
+    #[command(flatten)]
     storage: StorageArgs,
 }
 
@@ -78,7 +81,8 @@ pub(crate) async fn run(
     let data_dir = state.data_dir()?;
     let store = state.job_store().await?;
     let blobs = args.storage.blob_store(state).await?;
-    let mut config = args.pool.config(&data_dir)?;
+    let mut config = args.pool.config();
+    let settings = args.pool.run_settings(&data_dir)?;
     let runtime = args.pool.runtime(cache_dir, config.concurrency)?;
     let plugins = Arc::new(args.pool.plugins(&runtime).await?);
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
@@ -110,7 +114,7 @@ pub(crate) async fn run(
             max_wait: Duration::from_secs(args.max_wait_secs),
             webhooks: allow.clone(),
             keep_alive: Duration::from_secs(args.sse_keepalive_secs.max(1)),
-            limits: config.run.limits.clone(),
+            limits: settings.limits.clone(),
         },
     });
 
@@ -141,16 +145,31 @@ pub(crate) async fn run(
         args.pool.maintenance()?,
         background.clone(),
     ));
-    let pool = (!args.no_workers).then(|| {
-        tokio::spawn(worker::run_pool(
-            store.clone(),
-            blobs,
-            runtime,
-            plugins.clone(),
-            config,
-            shutdown.clone(),
-        ))
-    });
+    let pool = if args.no_workers {
+        None
+    } else {
+        let (executor, what): (Arc<dyn Executor>, String) = match args.executor.executor {
+            ExecutorKind::InProcess => {
+                let runner = JobRunner::new(
+                    store.clone(),
+                    blobs.clone(),
+                    runtime,
+                    plugins.clone(),
+                    settings,
+                )?;
+                (Arc::new(runner), "in this process".to_owned())
+            }
+            ExecutorKind::Kubernetes => {
+                let executor =
+                    args.executor.kubernetes(store.clone(), &settings, &mut config).await?;
+                (executor, "in Kubernetes Jobs".to_owned())
+            }
+        };
+        let (store, shutdown) = (store.clone(), shutdown.clone());
+        Some(tokio::spawn(async move {
+            worker::run_pool(store, blobs, executor, &what, config, shutdown).await
+        }))
+    };
 
     eprintln!(
         "kiln {} serving {public_url} ({})",
@@ -184,7 +203,7 @@ pub(crate) async fn run(
         .await
         .context("the HTTP server failed")?;
     if let Some(pool) = pool {
-        pool.await.context("the worker pool panicked")??;
+        pool.await.context("the worker pool panicked")?;
     }
     background.cancel();
     let _ = tokio::join!(sender, upkeep);

@@ -9,21 +9,31 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use kiln_executor::maintenance::{self, MaintenanceConfig};
-use kiln_executor::{PluginSet, WorkerConfig, WorkerPool};
+use kiln_executor::{Executor, JobRunner, PluginSet, RunSettings, WorkerConfig, WorkerPool};
 use kiln_queue::JobStore;
 use kiln_runtime::Runtime;
 use kiln_storage::BlobStore;
 use tokio_util::sync::CancellationToken;
 
+use crate::executor::{ExecutorArgs, ExecutorKind};
 use crate::plugin::LimitArgs;
 use crate::store::{StateArgs, StorageArgs};
 
+/// What running jobs needs: the plugins, limits and storage.
 #[derive(Args)]
 pub(crate) struct WorkerArgs {
     #[command(flatten)]
     pub(crate) pool: PoolArgs,
     #[command(flatten)]
     pub(crate) storage: StorageArgs,
+}
+
+#[derive(Args)]
+pub(crate) struct WorkerCommand {
+    #[command(flatten)]
+    worker: WorkerArgs,
+    #[command(flatten)]
+    executor: ExecutorArgs,
 }
 
 /// The plugins and the worker pool's settings.
@@ -112,30 +122,49 @@ impl PoolArgs {
         self.max_asset_mib.saturating_mul(1 << 20)
     }
 
-    pub(crate) fn config(&self, data_dir: &std::path::Path) -> anyhow::Result<WorkerConfig> {
-        let mut config = WorkerConfig::new(worker_id(), data_dir.join("staging"));
+    pub(crate) fn config(&self) -> WorkerConfig {
+        let mut config = WorkerConfig::new(worker_id());
         if let Some(concurrency) = self.concurrency {
             config.concurrency = concurrency.max(1);
         }
         config.lease = Duration::from_secs(self.lease_secs.max(1));
         config.shutdown_grace = Duration::from_secs(self.grace_secs);
         config.poll_interval = Duration::from_millis(self.poll_ms.max(10));
-        config.run.limits = self.limits.limits()?;
-        config.run.max_asset_bytes = self.max_asset_bytes();
-        Ok(config)
+        config
+    }
+
+    /// What every run gets; files are staged under `data_dir`.
+    pub(crate) fn run_settings(&self, data_dir: &std::path::Path) -> anyhow::Result<RunSettings> {
+        let mut settings = RunSettings::new(data_dir.join("staging"));
+        settings.limits = self.limits.limits()?;
+        settings.max_asset_bytes = self.max_asset_bytes();
+        Ok(settings)
     }
 }
 
 pub(crate) async fn run(
-    args: WorkerArgs,
+    args: WorkerCommand,
     state: &StateArgs,
     cache_dir: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
+    let WorkerCommand { worker: args, executor } = args;
     let store = state.job_store().await?;
     let blobs = args.storage.blob_store(state).await?;
-    let config = args.pool.config(&state.data_dir()?)?;
-    let runtime = args.pool.runtime(cache_dir, config.concurrency)?;
-    let plugins = Arc::new(args.pool.plugins(&runtime).await?);
+    let mut config = args.pool.config();
+    let settings = args.pool.run_settings(&state.data_dir()?)?;
+    let (executor, what): (Arc<dyn Executor>, String) = match executor.executor {
+        ExecutorKind::InProcess => {
+            let runtime = args.pool.runtime(cache_dir, config.concurrency)?;
+            let plugins = Arc::new(args.pool.plugins(&runtime).await?);
+            let types = plugins.types().collect::<Vec<_>>().join(", ");
+            let runner = JobRunner::new(store.clone(), blobs.clone(), runtime, plugins, settings)?;
+            (Arc::new(runner), format!("in this process for: {types}"))
+        }
+        ExecutorKind::Kubernetes => {
+            let executor = executor.kubernetes(store.clone(), &settings, &mut config).await?;
+            (executor, "in Kubernetes Jobs".to_owned())
+        }
+    };
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     let upkeep = tokio::spawn(maintenance::run(
@@ -144,28 +173,26 @@ pub(crate) async fn run(
         args.pool.maintenance()?,
         shutdown.clone(),
     ));
-    run_pool(store, blobs, runtime, plugins, config, shutdown).await?;
+    run_pool(store, blobs, executor, &what, config, shutdown).await;
     let _ = upkeep.await;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs a worker pool until `shutdown`, saying what it runs.
+/// Runs a worker pool until `shutdown`, saying what it runs (`what`: where
+/// and which plugins).
 pub(crate) async fn run_pool(
     store: Arc<dyn JobStore>,
     blobs: Arc<dyn BlobStore>,
-    runtime: Arc<Runtime>,
-    plugins: Arc<PluginSet>,
+    executor: Arc<dyn Executor>,
+    what: &str,
     config: WorkerConfig,
     shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+) {
     eprintln!(
-        "kiln worker {} running {} job(s) at once for: {}",
-        config.worker_id,
-        config.concurrency,
-        plugins.types().collect::<Vec<_>>().join(", ")
+        "kiln worker {} running {} job(s) at once {what}",
+        config.worker_id, config.concurrency
     );
-    WorkerPool::new(store, blobs, runtime, plugins, config)?.run(shutdown).await;
-    Ok(())
+    WorkerPool::new(store, blobs, executor, config).run(shutdown).await;
 }
 
 /// Cancels `shutdown` on SIGTERM (Kubernetes, systemd) or Ctrl-C.
@@ -184,10 +211,14 @@ pub(crate) async fn stop_on_signal(shutdown: CancellationToken) {
 
 /// Host name and process id: enough to find the worker in `kiln jobs list`.
 pub(crate) fn worker_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    format!("{}-{}", host_name(), std::process::id())
+}
+
+/// This machine's name (a pod's name in Kubernetes).
+pub(crate) fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|name| name.trim().to_owned())
         .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "kiln".into());
-    format!("{host}-{}", std::process::id())
+        .unwrap_or_else(|| "kiln".into())
 }

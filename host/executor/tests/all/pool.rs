@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiln_core::{ErrorKind, EventKind, Job, JobId, JobState, Limit, OrgId};
-use kiln_executor::{PluginSet, WorkerConfig, WorkerPool};
+use kiln_executor::{JobRunner, PluginSet, RunSettings, WorkerConfig, WorkerPool};
 use kiln_queue::testsuite::TestDatabase;
 use kiln_queue::{JobStore, NewJob, Scope};
 use kiln_runtime::{Limits, Runtime, RuntimeConfig};
@@ -24,7 +24,10 @@ struct Harness {
 
 impl Harness {
     /// A pool storing files on local disk.
-    async fn start(database: TestDatabase, edit: impl FnOnce(&mut WorkerConfig)) -> Self {
+    async fn start(
+        database: TestDatabase,
+        edit: impl FnOnce(&mut WorkerConfig, &mut RunSettings),
+    ) -> Self {
         Self::start_with(database, None, edit).await
     }
 
@@ -32,7 +35,7 @@ impl Harness {
     async fn start_with(
         database: TestDatabase,
         blobs: Option<Arc<dyn BlobStore>>,
-        edit: impl FnOnce(&mut WorkerConfig),
+        edit: impl FnOnce(&mut WorkerConfig, &mut RunSettings),
     ) -> Self {
         let dirs = tempfile::tempdir().unwrap();
         let store = database.store().await;
@@ -47,12 +50,14 @@ impl Harness {
         let mut plugins = PluginSet::default();
         let path = component("kiln_testing_plugin.wasm");
         plugins.insert(runtime.load_file(&path).await.unwrap(), path).unwrap();
-        let mut config = WorkerConfig::new("test-worker".into(), dirs.path().join("staging"));
+        let mut config = WorkerConfig::new("test-worker".into());
         config.concurrency = 2;
-        edit(&mut config);
-        let pool =
-            WorkerPool::new(store.clone(), blobs.clone(), runtime, Arc::new(plugins), config)
+        let mut settings = RunSettings::new(dirs.path().join("staging"));
+        edit(&mut config, &mut settings);
+        let runner =
+            JobRunner::new(store.clone(), blobs.clone(), runtime, Arc::new(plugins), settings)
                 .unwrap();
+        let pool = WorkerPool::new(store.clone(), blobs.clone(), Arc::new(runner), config);
         let shutdown = CancellationToken::new();
         let org = store.organisation("acme").await.unwrap().id;
         let pool = tokio::spawn(pool.run(shutdown.clone()));
@@ -160,7 +165,7 @@ async fn storage_outage_spends_no_attempts(database: TestDatabase) {
     const JOBS: usize = 10;
     let mut s3 = kiln_storage::testsuite::S3sServer::start();
     let blobs: Arc<dyn BlobStore> = Arc::new(kiln_storage::S3Store::new(s3.config()).unwrap());
-    let harness = Harness::start_with(database, Some(blobs), |_| {}).await;
+    let harness = Harness::start_with(database, Some(blobs), |_, _| {}).await;
     s3.stop();
     let mut ids = Vec::new();
     for _ in 0..JOBS {
@@ -185,7 +190,7 @@ async fn storage_outage_spends_no_attempts(database: TestDatabase) {
 }
 
 async fn job_files_are_stored_under_the_tenant_prefix(database: TestDatabase) {
-    let harness = Harness::start(database, |_| {}).await;
+    let harness = Harness::start(database, |_, _| {}).await;
     let spec = serde_json::json!({"behaviour": "ok", "text": "good morning", "files": 3, "progress_steps": 4});
     let id = harness.submit("testing", spec).await;
     let job = harness.finished(id).await;
@@ -208,8 +213,8 @@ async fn job_files_are_stored_under_the_tenant_prefix(database: TestDatabase) {
 }
 
 async fn plugin_verdicts_fail_once_with_the_reason(database: TestDatabase) {
-    let harness = Harness::start(database, |config| {
-        config.run.limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
+    let harness = Harness::start(database, |_, settings| {
+        settings.limits = Limits { memory_bytes: 32 << 20, ..Limits::default() };
     })
     .await;
     let bomb = harness.submit("testing", serde_json::json!({"behaviour": "memory-bomb"})).await;
@@ -231,7 +236,7 @@ async fn plugin_verdicts_fail_once_with_the_reason(database: TestDatabase) {
 }
 
 async fn unknown_artifact_type_fails_without_retry(database: TestDatabase) {
-    let harness = Harness::start(database, |_| {}).await;
+    let harness = Harness::start(database, |_, _| {}).await;
     let id = harness.submit("hologram", serde_json::json!({})).await;
     let job = harness.finished(id).await;
     assert_eq!((job.state, job.attempt), (JobState::Failed, 1));
@@ -246,7 +251,7 @@ async fn unknown_artifact_type_fails_without_retry(database: TestDatabase) {
 }
 
 async fn running_job_is_canceled_mid_run(database: TestDatabase) {
-    let harness = Harness::start(database, |_| {}).await;
+    let harness = Harness::start(database, |_, _| {}).await;
     let id = harness
         .submit("testing", serde_json::json!({"behaviour": "slow", "steps": 100, "step_ms": 100}))
         .await;
@@ -280,7 +285,8 @@ async fn running_job_is_canceled_mid_run(database: TestDatabase) {
 
 async fn shutdown_hands_unfinished_jobs_back(database: TestDatabase) {
     let harness =
-        Harness::start(database, |config| config.shutdown_grace = Duration::from_millis(300)).await;
+        Harness::start(database, |config, _| config.shutdown_grace = Duration::from_millis(300))
+            .await;
     let quick = harness
         .submit("testing", serde_json::json!({"behaviour": "slow", "steps": 2, "step_ms": 100}))
         .await;
@@ -301,7 +307,7 @@ async fn shutdown_hands_unfinished_jobs_back(database: TestDatabase) {
 }
 
 async fn retention_deletes_old_jobs_with_their_files(database: TestDatabase) {
-    let harness = Harness::start(database, |_| {}).await;
+    let harness = Harness::start(database, |_, _| {}).await;
     let old = harness.submit("testing", serde_json::json!({"behaviour": "ok", "files": 2})).await;
     assert_eq!(harness.finished(old).await.state, JobState::Succeeded);
     let keys: Vec<_> = harness
@@ -333,7 +339,7 @@ async fn retention_deletes_old_jobs_with_their_files(database: TestDatabase) {
 }
 
 async fn expired_assets_are_deleted_with_their_files(database: TestDatabase) {
-    let harness = Harness::start(database, |_| {}).await;
+    let harness = Harness::start(database, |_, _| {}).await;
     let now = chrono::Utc::now();
     let mut ids = Vec::new();
     for expires_at in [now - chrono::Duration::seconds(1), now + chrono::Duration::hours(1)] {

@@ -2,6 +2,8 @@
 
 mod api;
 mod crash;
+#[cfg(feature = "kubernetes")]
+mod kubernetes;
 mod run_job;
 
 pub(crate) use kiln_runtime::testing::component;
