@@ -17,7 +17,7 @@ use kiln_storage::{BlobKey, BlobStore, LocalStore};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::python;
+use crate::api::{assert_openpyxl_reads_xlsx_job, xlsx_job};
 use crate::component;
 
 /// Runs each created Job's container command as a process with `env` (the
@@ -95,7 +95,7 @@ async fn a_spreadsheet_job_runs_in_its_own_pod_and_a_real_reader_opens_the_file(
     let pool = tokio::spawn(pool.run(shutdown.clone()));
 
     let org = store.organisation("acme").await.unwrap().id;
-    let spec = json!({ "sheets": [{ "name": "Q1", "rows": [["Region", "Sales"], ["North", 1200], ["South", 950]] }] });
+    let spec = xlsx_job("chat-1")["spec"].clone();
     let submitted = store.submit(vec![NewJob::new(org, "chat-1", "xlsx", spec)]).await.unwrap();
     let id = submitted[0].job().unwrap().id;
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -121,16 +121,7 @@ async fn a_spreadsheet_job_runs_in_its_own_pod_and_a_real_reader_opens_the_file(
     let key = BlobKey::artifact(org, "chat-1", id, &artifacts[0].path).unwrap();
     let file = dir.path().join("download.xlsx");
     std::fs::write(&file, read(blobs.as_ref(), &key).await).unwrap();
-    let output = std::process::Command::new(python())
-        .args(["-c", "import sys, openpyxl; ws = openpyxl.load_workbook(sys.argv[1])['Q1']; print([[c.value for c in r] for r in ws.iter_rows()])"])
-        .arg(&file)
-        .output()
-        .expect("python with openpyxl (scripts/test installs it into .venv)");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout).trim(),
-        "[['Region', 'Sales'], ['North', 1200], ['South', 950]]"
-    );
+    assert_openpyxl_reads_xlsx_job(&file);
 
     shutdown.cancel();
     pool.await.unwrap();

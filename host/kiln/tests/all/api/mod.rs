@@ -13,7 +13,7 @@ mod tenancy;
 mod webhooks;
 
 use std::net::{Ipv4Addr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -323,6 +323,20 @@ pub(crate) fn xlsx_job(session: &str) -> Value {
         "session_id": session,
         "spec": {"sheets": [{"name": "Q1", "rows": [["Region", "Sales"], ["North", 1200], ["South", 950]]}]},
     })
+}
+
+/// Asserts that openpyxl reads back from `file` the sheet [`xlsx_job`] asks for.
+pub(crate) fn assert_openpyxl_reads_xlsx_job(file: &Path) {
+    let output = std::process::Command::new(python())
+        .args(["-c", "import sys, openpyxl; ws = openpyxl.load_workbook(sys.argv[1])['Q1']; print([[c.value for c in r] for r in ws.iter_rows()])"])
+        .arg(file)
+        .output()
+        .expect("python with openpyxl (scripts/test installs it into .venv)");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "[['Region', 'Sales'], ['North', 1200], ['South', 950]]"
+    );
 }
 
 /// A job of the testing plugin.
