@@ -283,23 +283,28 @@ impl Runtime {
             }
         };
         let schema_violations = plugin.schema.check(&value);
-        let limits = &self.config.validate_limits;
-        let setup = self.setup(limits, None, 0);
+        let plugin_violations = match self.validate(plugin, spec).await? {
+            Outcome::Refused(PluginError::InvalidSpec(violations)) => violations,
+            Outcome::Succeeded => Vec::new(),
+            // Garbage the schema refused may well be what stopped it.
+            _ if !schema_violations.is_empty() => Vec::new(),
+            other => return Ok(other),
+        };
+        Ok(verdict(spec::merge([schema_violations, plugin_violations])))
+    }
+
+    /// Only the plugin's own `validate` export, without the host's JSON and
+    /// schema checks: what a plugin answers on input the schema would have
+    /// refused. [`Outcome::Stopped`] if it crashed or hit a limit.
+    pub async fn validate(&self, plugin: &Plugin, spec: &str) -> Result<Outcome> {
+        let setup = self.setup(&self.config.validate_limits, None, 0);
         let exec = self
             .execute(&plugin.pre, setup, &CancellationToken::new(), Call::Validate(spec.to_owned()))
             .await;
-        let plugin_violations = match self.classify(exec)?.0 {
-            Ok(Answer::Violations(v)) => violations_from(v),
+        Ok(match self.classify(exec)?.0 {
+            Ok(Answer::Violations(v)) => verdict(violations_from(v)),
             Ok(_) => unreachable!("validate answers violations"),
-            // Garbage the schema refused may well be what stopped it.
-            Err(_) if !schema_violations.is_empty() => Vec::new(),
-            Err(outcome) => return Ok(outcome),
-        };
-        let violations = spec::merge([schema_violations, plugin_violations]);
-        Ok(if violations.is_empty() {
-            Outcome::Succeeded
-        } else {
-            Outcome::Refused(PluginError::InvalidSpec(violations))
+            Err(outcome) => outcome,
         })
     }
 
@@ -503,6 +508,14 @@ fn plugin_error(err: types::GenerateError) -> PluginError {
 /// A guest's violations, bounded before anything stores or sends them: at
 /// most [`spec::MAX_VIOLATIONS`], each pointer and message cut to a size a
 /// person can read.
+fn verdict(violations: Vec<Violation>) -> Outcome {
+    if violations.is_empty() {
+        Outcome::Succeeded
+    } else {
+        Outcome::Refused(PluginError::InvalidSpec(violations))
+    }
+}
+
 fn violations_from(violations: Vec<types::Violation>) -> Vec<Violation> {
     let total = violations.len();
     let mut out: Vec<Violation> = violations

@@ -284,7 +284,10 @@ pub(crate) fn schema() -> String {
         "description": "Names one behaviour of the testing plugin, with its parameters.",
         "type": "object",
         "required": ["behaviour"],
-        "properties": { "behaviour": { "enum": names } },
+        "properties": { "behaviour": {
+            "description": "The behaviour to show; each branch of `oneOf` describes one and its parameters.",
+            "enum": names,
+        } },
         "oneOf": branches,
     })
     .to_string()

@@ -4,6 +4,7 @@ mod api;
 mod crash;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;
+mod plugin_check;
 mod run_job;
 
 pub(crate) use kiln_runtime::testing::component;

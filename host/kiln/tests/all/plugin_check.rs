@@ -1,0 +1,75 @@
+//! `kiln plugin check`: every rule, as a plugin author's CI sees it.
+
+use std::process::Command;
+
+use kiln_runtime::testing::builtin_plugins;
+use serde_json::Value;
+
+use crate::component;
+
+/// The report of `kiln plugin check --json`, and whether it exited 0.
+fn check(wasm: &std::path::Path) -> (Value, bool) {
+    let output = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["plugin", "check", "--json"])
+        .arg(wasm)
+        .env("KILN_CACHE_DIR", std::env::temp_dir().join("kiln-test-cache"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!("not a JSON report ({err}): {}", String::from_utf8_lossy(&output.stdout))
+    });
+    assert_eq!(report["passed"].as_bool(), Some(output.status.success()), "{report:#}");
+    (report, output.status.success())
+}
+
+fn rules(report: &Value) -> Vec<(&str, bool)> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["rule"].as_str().unwrap(), c["passed"].as_bool().unwrap()))
+        .collect()
+}
+
+#[test]
+fn every_builtin_plugin_passes_every_rule() {
+    let mut plugins: Vec<_> =
+        std::fs::read_dir(builtin_plugins()).unwrap().map(|e| e.unwrap().path()).collect();
+    plugins.push(component("kiln_plugin_hello.wasm"));
+    plugins.push(component("kiln_testing_plugin.wasm"));
+    plugins.sort();
+    for wasm in plugins {
+        let (report, passed) = check(&wasm);
+        assert!(passed, "{}: {report:#}", wasm.display());
+        let rules = rules(&report);
+        for rule in ["contract", "schema", "descriptions", "example", "broken-specs"] {
+            assert!(
+                rules.contains(&(rule, true)),
+                "{}: no passed {rule}: {report:#}",
+                wasm.display()
+            );
+        }
+        let examples =
+            report["checks"].as_array().unwrap().iter().filter(|c| c["rule"] == "example");
+        for example in examples {
+            let detail = example["detail"].as_str().unwrap();
+            assert!(detail.contains("deterministic, contents match their media types"), "{detail}");
+        }
+        let plugin = &report["plugin"];
+        assert_eq!(plugin["contract"], format!("kiln:generator@{}", kiln_core::CONTRACT_VERSION));
+        assert_eq!(plugin["sha256"].as_str().unwrap().len(), 64);
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_component_fails_the_contract_rule_and_nothing_else_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("notes.wasm");
+    std::fs::write(&wasm, "these are not WebAssembly bytes").unwrap();
+    let (report, passed) = check(&wasm);
+    assert!(!passed);
+    assert_eq!(rules(&report), [("contract", false)]);
+    assert!(report["plugin"].is_null());
+    let detail = report["checks"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("not a WebAssembly component"), "{detail}");
+}
