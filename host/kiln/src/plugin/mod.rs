@@ -1,7 +1,8 @@
-//! `kiln plugin`: inspect, run and check a plugin component from the command line.
+//! `kiln plugin`: start a plugin, and inspect, run and check a component from the command line.
 
 mod broken;
 mod check;
+mod new;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,6 +21,10 @@ const EXIT_INVALID_SPEC: u8 = 2;
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
+    /// Start a plugin: a crate on the plugin SDK that builds for
+    /// wasm32-wasip2 and passes `kiln plugin check` as it is, with a README
+    /// on the contract, limits, determinism and testing.
+    New(new::NewArgs),
     /// Show what a plugin generates and the JSON Schema of its spec.
     Inspect {
         /// The plugin component (.wasm).
@@ -166,6 +171,7 @@ pub(crate) async fn run(command: Command, cache_dir: Option<PathBuf>) -> anyhow:
     // One run at a time, but `check` runs examples side by side.
     const SLOTS: u32 = 8;
     match command {
+        Command::New(args) => new::scaffold(args).map(|()| ExitCode::SUCCESS),
         Command::Inspect { wasm, json } => {
             let runtime = Runtime::new(RuntimeConfig { cache_dir, ..RuntimeConfig::default() })?;
             inspect(&runtime, &wasm, json).await

@@ -5,6 +5,7 @@ mod crash;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;
 mod plugin_check;
+mod plugin_new;
 mod run_job;
 
 pub(crate) use kiln_runtime::testing::component;
