@@ -24,6 +24,8 @@ pub const MAX_SEGMENT_LEN: usize = 255;
 /// ```text
 /// orgs/{org}/sessions/{session}/jobs/{job}/{path}   artifacts
 /// orgs/{org}/assets/{asset}                         uploaded assets
+/// plugins/{sha256}.wasm                              plugin components
+/// plugins/compiled/{engine}/{sha256}.cwasm           code compiled from them
 /// ```
 ///
 /// Built only by the constructors below, which validate every part.
@@ -50,6 +52,20 @@ impl BlobKey {
     /// An asset a client uploaded: `orgs/{org}/assets/{asset}`.
     pub fn asset(org: Uuid, asset: Uuid) -> Self {
         Self(format!("orgs/{org}/assets/{asset}"))
+    }
+
+    /// A registered plugin component, by the hex sha256 of its bytes.
+    /// Plugins belong to no organisation: only the registry writes here.
+    pub fn plugin(sha256: &str) -> Result<Self> {
+        check_hex("plugin sha256", sha256)?;
+        Ok(Self(format!("plugins/{sha256}.wasm")))
+    }
+
+    /// Code compiled from a plugin for an engine (its compatibility key).
+    pub fn compiled_plugin(engine: &str, sha256: &str) -> Result<Self> {
+        check_hex("engine key", engine)?;
+        check_hex("plugin sha256", sha256)?;
+        Ok(Self(format!("plugins/compiled/{engine}/{sha256}.cwasm")))
     }
 
     /// Every artifact of one job.
@@ -110,6 +126,12 @@ fn check_session(session: &str) -> Result<()> {
         return Ok(());
     };
     Err(invalid("session id", session, rule))
+}
+
+fn check_hex(part: &'static str, value: &str) -> Result<()> {
+    let valid = (1..=64).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if valid { Ok(()) } else { Err(invalid(part, value, "must be 1 to 64 lower-case hex digits")) }
 }
 
 fn check_path(path: &str) -> Result<()> {

@@ -122,3 +122,20 @@ fn refusals_say_what_was_refused_and_why() {
         "{err}"
     );
 }
+
+#[test]
+fn plugin_keys_are_outside_every_organisation_and_take_only_hex() {
+    let sha = "ab".repeat(32);
+    let plugin = BlobKey::plugin(&sha).unwrap();
+    assert_eq!(plugin.as_str(), format!("plugins/{sha}.wasm"));
+    let compiled = BlobKey::compiled_plugin("0123abcd", &sha).unwrap();
+    assert_eq!(compiled.as_str(), format!("plugins/compiled/0123abcd/{sha}.cwasm"));
+    assert!(!BlobKey::org_prefix(org()).contains(&plugin));
+    for bad in ["", "../x", "AB", &"a".repeat(65), "ab/cd"] {
+        assert!(
+            matches!(BlobKey::plugin(bad), Err(Error::InvalidKey { .. })),
+            "{bad:?} was not refused"
+        );
+        assert!(matches!(BlobKey::compiled_plugin(bad, &sha), Err(Error::InvalidKey { .. })));
+    }
+}
