@@ -327,7 +327,7 @@ async fn follow(store: &dyn JobStore, id: JobId) -> anyhow::Result<ExitCode> {
             loop {
                 match notices.recv().await {
                     Ok(Notice::Event { job_id, .. }) if job_id == id => return,
-                    Ok(Notice::Event { .. }) => {}
+                    Ok(Notice::Event { .. } | Notice::Plugins) => {}
                     _ => return,
                 }
             }

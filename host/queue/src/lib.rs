@@ -17,6 +17,7 @@
 mod model;
 mod policy;
 mod postgres;
+mod registry;
 mod retry;
 mod row;
 mod sqlite;
@@ -32,6 +33,7 @@ pub use model::{
     WebhookNext,
 };
 pub use postgres::PostgresStore;
+pub use registry::{ActivePlugin, NewPluginVersion, PluginVersion, Registration, Rollback};
 pub use retry::RetryPolicy;
 pub use sqlite::SqliteStore;
 pub use store::JobStore;

@@ -452,6 +452,10 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
 pub enum Notice {
     /// An event was stored; read it with [`crate::JobStore::events`].
     Event { id: i64, job_id: JobId, kind: EventKind },
+    /// The plugin registry changed: an activation, a rollback, or an
+    /// artifact type turned off or on. Published to every process sharing
+    /// a PostgreSQL database; a SQLite store publishes it in its own process.
+    Plugins,
     /// Notices may have been missed (the listener reconnected or a receiver
     /// fell behind): re-read whatever you follow.
     Resync,

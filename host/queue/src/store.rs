@@ -16,6 +16,7 @@ use crate::model::{
     ApiKey, Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Notice, Organisation,
     Scope, Submitted, TypeStats, WebhookNext,
 };
+use crate::registry::{ActivePlugin, NewPluginVersion, PluginVersion, Registration, Rollback};
 
 /// Durable jobs. Implementations: [`crate::PostgresStore`] (production) and
 /// [`crate::SqliteStore`] (the embedded default). Both pass the conformance
@@ -154,11 +155,44 @@ pub trait JobStore: Send + Sync + 'static {
     /// A job's webhook tries, oldest first (empty if the scope cannot see it).
     async fn deliveries(&self, scope: Scope, job: JobId) -> Result<Vec<WebhookDelivery>>;
 
-    /// Turns an artifact type off (new jobs for it are refused) or back on.
+    /// Turns an artifact type off (new jobs for it are refused) or back on,
+    /// and publishes [`Notice::Plugins`].
     async fn set_plugin_enabled(&self, artifact_type: &str, enabled: bool) -> Result<()>;
 
     /// The artifact types turned off, sorted.
     async fn disabled_plugins(&self) -> Result<Vec<String>>;
+
+    /// Registers a plugin version, once: the same bytes again return the
+    /// stored record; an uploaded `name` `version` already uploaded with
+    /// other bytes is [`Registration::VersionTaken`] and nothing changes (a
+    /// rebuilt built-in may keep its version).
+    async fn register_plugin(&self, plugin: &NewPluginVersion) -> Result<Registration>;
+
+    /// Every registered version, by artifact type, oldest first.
+    async fn plugin_versions(&self) -> Result<Vec<PluginVersion>>;
+
+    /// Makes the version with this sha256 serve its artifact type, and
+    /// publishes [`Notice::Plugins`]. `None` if no such version is registered.
+    async fn activate_plugin(&self, sha256: &str, by: &str) -> Result<Option<ActivePlugin>>;
+
+    /// Restores the version that served `artifact_type` before the current
+    /// one, and publishes [`Notice::Plugins`].
+    async fn roll_back_plugin(&self, artifact_type: &str) -> Result<Rollback>;
+
+    /// The version serving each artifact type that has one, by type.
+    async fn active_plugins(&self) -> Result<Vec<ActivePlugin>>;
+
+    /// Records the sha256 of the code compiled from component `sha256` for
+    /// `engine` (replacing an earlier record).
+    async fn record_compiled_plugin(
+        &self,
+        engine: &str,
+        sha256: &str,
+        compiled_sha256: &str,
+    ) -> Result<()>;
+
+    /// The recorded sha256 of the code compiled from `sha256` for `engine`.
+    async fn compiled_plugin(&self, engine: &str, sha256: &str) -> Result<Option<String>>;
 
     /// Live notices of stored events, from now on.
     fn subscribe(&self) -> broadcast::Receiver<Notice>;

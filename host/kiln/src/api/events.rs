@@ -137,7 +137,7 @@ impl Follow {
                 () = &mut reread => return,
                 notice = self.notices.recv() => match notice {
                     Ok(Notice::Event { job_id, .. }) if job_id == self.id => return,
-                    Ok(Notice::Event { .. }) => {}
+                    Ok(Notice::Event { .. } | Notice::Plugins) => {}
                     Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => return,
                     Err(RecvError::Closed) => {
                         reread.as_mut().await;
