@@ -95,7 +95,7 @@ pub(crate) fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component> {
 }
 
 /// A stable text key for the engine's precompile compatibility hash.
-fn engine_key(engine: &Engine) -> String {
+pub(crate) fn engine_key(engine: &Engine) -> String {
     struct Sha(Sha256);
     impl Hasher for Sha {
         fn write(&mut self, bytes: &[u8]) {

@@ -63,6 +63,15 @@ impl Plugin {
     pub fn load_time(&self) -> Duration {
         self.load_time
     }
+    /// The compiled code, for [`Runtime::load_compiled`] on an engine with
+    /// the same [`Runtime::engine_key`].
+    pub fn compiled(&self) -> Result<Vec<u8>> {
+        self.pre
+            .instance_pre()
+            .component()
+            .serialize()
+            .map_err(|err| Error::Compile(format!("cannot serialize the compiled code: {err:#}")))
+    }
 }
 
 /// A named input asset a job provides.
@@ -232,6 +241,44 @@ impl Runtime {
         })
         .await
         .map_err(|err| Error::Host(err.to_string()))??;
+        self.describe(component, sha256, cache_status, started).await
+    }
+
+    /// Loads a component from code [`Plugin::compiled`] produced for this
+    /// engine, without compiling: `compiled` must be bytes kiln itself wrote
+    /// (the caller checks them against a recorded hash), as deserializing
+    /// runs them as native code.
+    pub async fn load_compiled(&self, wasm: &[u8], compiled: &[u8]) -> Result<Plugin> {
+        let started = Instant::now();
+        contract::check_binary(wasm)?;
+        let sha256 = hex::encode(Sha256::digest(wasm));
+        // SAFETY: the caller vouches that `compiled` came from
+        // `Component::serialize` (see above); wasmtime checks it was made
+        // for this engine's configuration.
+        #[allow(unsafe_code)]
+        let component =
+            unsafe { wasmtime::component::Component::deserialize(&self.engine, compiled) }
+                .map_err(|err| {
+                    Error::Compile(format!("the compiled code does not load: {err:#}"))
+                })?;
+        self.describe(component, sha256, CacheStatus::Hit, started).await
+    }
+
+    /// A stable text key for this engine's compatibility: compiled code is
+    /// shared only between engines with the same key.
+    pub fn engine_key(&self) -> String {
+        cache::engine_key(&self.engine)
+    }
+
+    /// Checks a compiled component speaks the contract and asks it to
+    /// describe itself under default limits.
+    async fn describe(
+        &self,
+        component: wasmtime::component::Component,
+        sha256: String,
+        cache_status: CacheStatus,
+        started: Instant,
+    ) -> Result<Plugin> {
         contract::check(&self.engine, &component)?;
         let pre = self
             .linker
