@@ -24,7 +24,7 @@ mod run;
 pub use executor::Executor;
 pub use metrics::RunMetrics;
 pub use one::{Hold, NotRun, run_one};
-pub use plugins::PluginSet;
+pub use plugins::{ActivePlugins, PluginSet};
 pub use pool::{WorkerConfig, WorkerPool};
 pub use run::{Finished, InFlight, JobRunner, RunSettings, StopReason};
 

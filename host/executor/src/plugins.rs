@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use kiln_runtime::{Plugin, Runtime};
 
@@ -40,18 +40,24 @@ impl PluginSet {
     }
 
     /// Adds a loaded plugin; `path` names it in messages.
-    pub fn insert(&mut self, plugin: Plugin, path: PathBuf) -> Result<()> {
+    pub fn insert(&mut self, plugin: impl Into<Arc<Plugin>>, path: PathBuf) -> Result<()> {
+        let plugin = plugin.into();
         let artifact_type = plugin.info().artifact_type.clone();
         if let Some((_, first)) = self.by_type.get(&artifact_type) {
             return Err(Error::DuplicateType { artifact_type, first: first.clone(), second: path });
         }
         tracing::info!(artifact_type, plugin = %path.display(), version = plugin.info().version, "plugin loaded");
-        self.by_type.insert(artifact_type, (Arc::new(plugin), path));
+        self.by_type.insert(artifact_type, (plugin, path));
         Ok(())
     }
 
     pub fn get(&self, artifact_type: &str) -> Option<&Arc<Plugin>> {
         self.by_type.get(artifact_type).map(|(plugin, _)| plugin)
+    }
+
+    /// Where the plugin for `artifact_type` was loaded from.
+    pub fn path(&self, artifact_type: &str) -> Option<&Path> {
+        self.by_type.get(artifact_type).map(|(_, path)| path.as_path())
     }
 
     /// The artifact types, sorted.
@@ -61,5 +67,26 @@ impl PluginSet {
 
     pub fn is_empty(&self) -> bool {
         self.by_type.is_empty()
+    }
+}
+
+/// The plugin set serving now, replaced whole when an activation changes
+/// it. A run keeps the [`Plugin`] it started with, so a replacement never
+/// changes the version under a job in flight.
+pub struct ActivePlugins(RwLock<Arc<PluginSet>>);
+
+impl ActivePlugins {
+    pub fn new(set: PluginSet) -> Self {
+        Self(RwLock::new(Arc::new(set)))
+    }
+
+    /// The set serving now.
+    pub fn current(&self) -> Arc<PluginSet> {
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Serves `set` from now on.
+    pub fn replace(&self, set: PluginSet) {
+        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(set);
     }
 }

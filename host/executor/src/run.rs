@@ -15,7 +15,7 @@ use kiln_storage::{BlobKey, BlobStore};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::PluginSet;
+use crate::ActivePlugins;
 
 /// Why a running job is being stopped early. The first reason wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub struct JobRunner {
     store: Arc<dyn JobStore>,
     blobs: Arc<dyn BlobStore>,
     runtime: Arc<Runtime>,
-    plugins: Arc<PluginSet>,
+    plugins: Arc<ActivePlugins>,
     settings: RunSettings,
 }
 
@@ -110,7 +110,7 @@ impl JobRunner {
         store: Arc<dyn JobStore>,
         blobs: Arc<dyn BlobStore>,
         runtime: Arc<Runtime>,
-        plugins: Arc<PluginSet>,
+        plugins: Arc<ActivePlugins>,
         settings: RunSettings,
     ) -> crate::Result<Self> {
         let staging = &settings.staging_dir;
@@ -124,8 +124,9 @@ impl JobRunner {
     /// comes; the outcome is returned for the caller to record.
     pub async fn run(&self, job: &Job, flight: &InFlight) -> Finished {
         let lease = flight.lease;
-        let Some(plugin) = self.plugins.get(&job.artifact_type) else {
-            let installed = self.plugins.types().collect::<Vec<_>>().join(", ");
+        let plugins = self.plugins.current();
+        let Some(plugin) = plugins.get(&job.artifact_type).cloned() else {
+            let installed = plugins.types().collect::<Vec<_>>().join(", ");
             let message = format!(
                 "no plugin generates {:?} on this worker (it has: {installed})",
                 job.artifact_type
@@ -172,7 +173,7 @@ impl JobRunner {
         request.on_progress = Some(Box::new(move |progress| {
             let _ = progress_tx.send(Some(progress));
         }));
-        let report = self.runtime.generate(plugin, request).await;
+        let report = self.runtime.generate(&plugin, request).await;
         // Stop the reporter (a write in flight finishes); the last progress,
         // if it is not written yet, goes with the completion.
         stop_reporting.cancel();

@@ -6,6 +6,7 @@ mod executor;
 mod jobs;
 mod keys;
 mod plugin;
+mod registry;
 mod run_job;
 mod serve;
 mod store;

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Args;
 use kiln_core::{Job, JobState};
@@ -63,8 +62,8 @@ async fn run_job(
     let config = args.worker.pool.config();
     let settings = args.worker.pool.run_settings(&state.data_dir()?)?;
     let runtime = args.worker.pool.runtime(cache_dir, 1)?;
-    let plugins = Arc::new(args.worker.pool.plugins(&runtime).await?);
-    let runner = JobRunner::new(store.clone(), blobs, runtime, plugins, settings)?;
+    let registry = args.worker.pool.registry(store.clone(), blobs.clone(), runtime.clone()).await?;
+    let runner = JobRunner::new(store.clone(), blobs, runtime, registry.active(), settings)?;
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     let hold = args.attempt.map_or(Hold::Claim, |attempt| Hold::Adopt { attempt });

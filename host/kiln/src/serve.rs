@@ -61,6 +61,9 @@ pub(crate) struct ServeArgs {
     /// [default: generated once into DATA_DIR/url-signing.key].
     #[arg(long, env = "KILN_URL_SIGNING_KEY", value_name = "SECRET", hide_env_values = true)]
     url_signing_key: Option<String>,
+    /// Largest plugin component (.wasm) an administrator may upload, MiB.
+    #[arg(long, env = "KILN_MAX_PLUGIN_MIB", value_name = "MIB", default_value_t = 64)]
+    max_plugin_mib: u64,
     /// Create an organisation of this name and print a new API key for it
     /// on start (for trying kiln out).
     #[arg(long, env = "KILN_DEMO_KEY", value_name = "ORG")]
@@ -84,14 +87,14 @@ pub(crate) async fn run(
     let mut config = args.pool.config();
     let settings = args.pool.run_settings(&data_dir)?;
     let runtime = args.pool.runtime(cache_dir, config.concurrency)?;
-    let plugins = Arc::new(args.pool.plugins(&runtime).await?);
+    let registry = args.pool.registry(store.clone(), blobs.clone(), runtime.clone()).await?;
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
     let links = Links::new(&public_url);
     let allow = AllowList::parse(&args.webhook_allow)?;
 
-    let mut registry = Registry::default();
+    let mut metrics = Registry::default();
     let run_metrics = Arc::new(RunMetrics::default());
-    run_metrics.register(&mut registry);
+    run_metrics.register(&mut metrics);
     config.metrics = run_metrics;
 
     let signing_key = match &args.url_signing_key {
@@ -103,17 +106,18 @@ pub(crate) async fn run(
         submitter: Submitter::start(store.clone()),
         blobs: blobs.clone(),
         runtime: runtime.clone(),
-        plugins: plugins.clone(),
+        registry: registry.clone(),
         links: links.clone(),
         signer: api::signing::UrlSigner::new(signing_key),
         rate_limit: RateLimit::new(args.rate_limit),
-        metrics: Arc::new(HttpMetrics::new(registry)),
+        metrics: Arc::new(HttpMetrics::new(metrics)),
         settings: Settings {
             max_asset_bytes: args.pool.max_asset_bytes(),
             asset_ttl: Duration::from_secs(args.asset_ttl_hours.max(1) * 3600),
             max_wait: Duration::from_secs(args.max_wait_secs),
             webhooks: allow.clone(),
             keep_alive: Duration::from_secs(args.sse_keepalive_secs.max(1)),
+            max_plugin_bytes: args.max_plugin_mib.saturating_mul(1 << 20),
             limits: settings.limits.clone(),
         },
     });
@@ -135,6 +139,7 @@ pub(crate) async fn run(
         },
         timeout: Duration::from_secs(10),
     };
+    let watch = tokio::spawn(registry.clone().watch(background.clone()));
     let sender =
         tokio::spawn(webhooks::run(store.clone(), links, webhook_config, background.clone()));
     // The upkeep runs here with or without workers: an API-only server still
@@ -154,7 +159,7 @@ pub(crate) async fn run(
                     store.clone(),
                     blobs.clone(),
                     runtime,
-                    plugins.clone(),
+                    registry.active(),
                     settings,
                 )?;
                 (Arc::new(runner), "in this process".to_owned())
@@ -174,7 +179,7 @@ pub(crate) async fn run(
     eprintln!(
         "kiln {} serving {public_url} ({})",
         env!("CARGO_PKG_VERSION"),
-        plugins.types().collect::<Vec<_>>().join(", ")
+        registry.active().current().types().collect::<Vec<_>>().join(", ")
     );
     let demo_key = match &args.demo_key {
         Some(org) => {
@@ -206,7 +211,7 @@ pub(crate) async fn run(
         pool.await.context("the worker pool panicked")?;
     }
     background.cancel();
-    let _ = tokio::join!(sender, upkeep);
+    let _ = tokio::join!(sender, upkeep, watch);
     Ok(ExitCode::SUCCESS)
 }
 

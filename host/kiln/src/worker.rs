@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use kiln_executor::maintenance::{self, MaintenanceConfig};
-use kiln_executor::{Executor, JobRunner, PluginSet, RunSettings, WorkerConfig, WorkerPool};
+use kiln_executor::{Executor, JobRunner, RunSettings, WorkerConfig, WorkerPool};
 use kiln_queue::JobStore;
 use kiln_runtime::Runtime;
 use kiln_storage::BlobStore;
@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::executor::{ExecutorArgs, ExecutorKind};
 use crate::plugin::LimitArgs;
+use crate::registry::{ProcessLimits, Registry};
 use crate::store::{StateArgs, StorageArgs};
 
 /// What running jobs needs: the plugins, limits and storage.
@@ -65,6 +66,14 @@ pub(crate) struct PoolArgs {
     /// refuse to hand a plugin a bigger one.
     #[arg(long, env = "KILN_MAX_ASSET_MIB", value_name = "MIB", default_value_t = 32)]
     max_asset_mib: u64,
+    /// Seconds of wall-clock and CPU time the process that checks and
+    /// compiles an uploaded plugin may take before it is stopped.
+    #[arg(long, env = "KILN_PLUGIN_CHECK_SECS", value_name = "SECS", default_value_t = 120)]
+    plugin_check_secs: u64,
+    /// MiB of memory the process that checks and compiles an uploaded
+    /// plugin may use.
+    #[arg(long, env = "KILN_PLUGIN_CHECK_MIB", value_name = "MIB", default_value_t = 4096)]
+    plugin_check_mib: u64,
     /// Sandbox slots kept beside the workers' for `validate` calls on the
     /// request path and plugin loads, so validation never waits behind jobs.
     #[arg(long, env = "KILN_VALIDATION_SLOTS", value_name = "N", default_value_t = 16)]
@@ -74,8 +83,31 @@ pub(crate) struct PoolArgs {
 }
 
 impl PoolArgs {
-    /// Loads every plugin of the plugin directory through `runtime`.
-    pub(crate) async fn plugins(&self, runtime: &Runtime) -> anyhow::Result<PluginSet> {
+    /// The plugin registry: the plugin directory's plugins registered as
+    /// built-ins, and the versions the registry says serve each type loaded.
+    pub(crate) async fn registry(
+        &self,
+        store: Arc<dyn JobStore>,
+        blobs: Arc<dyn BlobStore>,
+        runtime: Arc<Runtime>,
+    ) -> anyhow::Result<Arc<Registry>> {
+        let dir = self.plugin_dir()?;
+        let limits = ProcessLimits {
+            wall: Duration::from_secs(self.plugin_check_secs.max(1)),
+            cpu: Duration::from_secs(self.plugin_check_secs.max(1)),
+            memory_bytes: self.plugin_check_mib.saturating_mul(1 << 20),
+        };
+        let registry = Registry::start(store, blobs, runtime, Some(dir.as_path()), limits).await?;
+        if registry.active().current().is_empty() {
+            bail!(
+                "no plugins (*.wasm) in {}; build them with scripts/build-plugins",
+                dir.display()
+            );
+        }
+        Ok(registry)
+    }
+
+    fn plugin_dir(&self) -> anyhow::Result<PathBuf> {
         let dir = match &self.plugin_dir {
             Some(dir) => dir.clone(),
             None => std::env::current_exe()
@@ -89,14 +121,7 @@ impl PoolArgs {
                 dir.display()
             );
         }
-        let plugins = PluginSet::load_dir(runtime, &dir).await?;
-        if plugins.is_empty() {
-            bail!(
-                "no plugins (*.wasm) in {}; build them with scripts/build-plugins",
-                dir.display()
-            );
-        }
-        Ok(plugins)
+        Ok(dir)
     }
 
     /// A runtime with the on-disk compile cache and a sandbox slot for each
@@ -152,12 +177,16 @@ pub(crate) async fn run(
     let blobs = args.storage.blob_store(state).await?;
     let mut config = args.pool.config();
     let settings = args.pool.run_settings(&state.data_dir()?)?;
+    let shutdown = CancellationToken::new();
     let (executor, what): (Arc<dyn Executor>, String) = match executor.executor {
         ExecutorKind::InProcess => {
             let runtime = args.pool.runtime(cache_dir, config.concurrency)?;
-            let plugins = Arc::new(args.pool.plugins(&runtime).await?);
-            let types = plugins.types().collect::<Vec<_>>().join(", ");
-            let runner = JobRunner::new(store.clone(), blobs.clone(), runtime, plugins, settings)?;
+            let registry =
+                args.pool.registry(store.clone(), blobs.clone(), runtime.clone()).await?;
+            tokio::spawn(registry.clone().watch(shutdown.clone()));
+            let types = registry.active().current().types().collect::<Vec<_>>().join(", ");
+            let runner =
+                JobRunner::new(store.clone(), blobs.clone(), runtime, registry.active(), settings)?;
             (Arc::new(runner), format!("in this process for: {types}"))
         }
         ExecutorKind::Kubernetes => {
@@ -165,7 +194,6 @@ pub(crate) async fn run(
             (executor, "in Kubernetes Jobs".to_owned())
         }
     };
-    let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     let upkeep = tokio::spawn(maintenance::run(
         store.clone(),

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiln_core::{ErrorKind, EventKind, Job, JobId, JobState, Limit, OrgId};
-use kiln_executor::{JobRunner, PluginSet, RunSettings, WorkerConfig, WorkerPool};
+use kiln_executor::{ActivePlugins, JobRunner, PluginSet, RunSettings, WorkerConfig, WorkerPool};
 use kiln_queue::testsuite::TestDatabase;
 use kiln_queue::{JobStore, NewJob, Scope};
 use kiln_runtime::{Limits, Runtime, RuntimeConfig};
@@ -54,9 +54,14 @@ impl Harness {
         config.concurrency = 2;
         let mut settings = RunSettings::new(dirs.path().join("staging"));
         edit(&mut config, &mut settings);
-        let runner =
-            JobRunner::new(store.clone(), blobs.clone(), runtime, Arc::new(plugins), settings)
-                .unwrap();
+        let runner = JobRunner::new(
+            store.clone(),
+            blobs.clone(),
+            runtime,
+            Arc::new(ActivePlugins::new(plugins)),
+            settings,
+        )
+        .unwrap();
         let pool = WorkerPool::new(store.clone(), blobs.clone(), Arc::new(runner), config);
         let shutdown = CancellationToken::new();
         let org = store.organisation("acme").await.unwrap().id;

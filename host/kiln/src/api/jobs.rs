@@ -225,9 +225,10 @@ async fn check(
     let org = caller.organisation();
     let mut violations = Vec::new();
     let disabled = state.store.disabled_plugins().await?;
-    let mut plugin = state.plugins.get(&request.artifact_type);
+    let plugins = state.plugins();
+    let mut plugin = plugins.get(&request.artifact_type);
     if plugin.is_none() {
-        let known = state.plugins.types().collect::<Vec<_>>().join(", ");
+        let known = plugins.types().collect::<Vec<_>>().join(", ");
         violations.push(Violation::new(
             "/type",
             format!("unknown artifact type {:?}; known: {known}", request.artifact_type),

@@ -15,6 +15,7 @@ mod ops;
 mod plugins;
 pub(crate) mod problem;
 mod rate_limit;
+mod registry;
 pub(crate) mod signing;
 mod submitter;
 pub(crate) mod views;
@@ -25,7 +26,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use kiln_executor::PluginSet;
 use kiln_queue::JobStore;
 use kiln_runtime::Runtime;
 use kiln_storage::BlobStore;
@@ -36,6 +36,7 @@ use signing::UrlSigner;
 pub(crate) use submitter::Submitter;
 use views::Links;
 
+use crate::registry::Registry;
 use crate::webhooks::AllowList;
 
 /// Largest JSON body accepted (inline assets included).
@@ -48,12 +49,20 @@ pub(crate) struct ApiState {
     pub(crate) submitter: Submitter,
     pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) runtime: Arc<Runtime>,
-    pub(crate) plugins: Arc<PluginSet>,
+    /// The plugin registry; `registry.active()` serves each artifact type.
+    pub(crate) registry: Arc<Registry>,
     pub(crate) links: Links,
     pub(crate) signer: UrlSigner,
     pub(crate) rate_limit: RateLimit,
     pub(crate) metrics: Arc<HttpMetrics>,
     pub(crate) settings: Settings,
+}
+
+impl ApiState {
+    /// The plugins serving each artifact type now.
+    pub(crate) fn plugins(&self) -> Arc<kiln_executor::PluginSet> {
+        self.registry.active().current()
+    }
 }
 
 /// The API's tunable limits.
@@ -69,6 +78,8 @@ pub(crate) struct Settings {
     pub(crate) webhooks: AllowList,
     /// How often an idle event stream sends a keep-alive comment.
     pub(crate) keep_alive: Duration,
+    /// Largest plugin component an administrator may upload.
+    pub(crate) max_plugin_bytes: u64,
     /// The sandbox limits jobs run under (stated in tool descriptions).
     pub(crate) limits: kiln_runtime::Limits,
 }
@@ -94,6 +105,12 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
         .route("/plugins/{type}/disable", post(plugins::disable))
         .route("/plugins/{type}/enable", post(plugins::enable))
         .route("/tools", get(plugins::tools))
+        .route(
+            "/admin/plugins",
+            post(registry::upload).layer(DefaultBodyLimit::disable()).get(registry::list),
+        )
+        .route("/admin/plugins/{name}/{version}/activate", post(registry::activate))
+        .route("/admin/types/{type}/rollback", post(registry::roll_back))
         .route("/organisation", get(ops::organisation));
     Router::new()
         .nest("/v1", v1)

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::extract::Caller;
 use super::problem::{ApiError, ApiResult, Problem};
-use super::{ApiState, artifacts, assets, events, jobs, plugins, views};
+use super::{ApiState, artifacts, assets, events, jobs, plugins, registry, views};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
@@ -157,6 +157,7 @@ pub(crate) async fn organisation(
         artifacts::session, artifacts::bundle, artifacts::get, artifacts::content, artifacts::sign, artifacts::delete,
         artifacts::signed_content,
         plugins::list, plugins::get, plugins::disable, plugins::enable, plugins::tools,
+        registry::upload, registry::list, registry::activate, registry::roll_back,
         organisation, healthz, readyz, metrics,
     ),
     components(schemas(Problem, views::JobView, views::ArtifactView, plugins::ToolFormat, jobs::Include)),
@@ -166,6 +167,7 @@ pub(crate) async fn organisation(
         (name = "artifacts", description = "Download what jobs made"),
         (name = "assets", description = "Upload input files"),
         (name = "plugins", description = "What can be generated"),
+        (name = "registry", description = "Install, activate and roll back plugins (admin keys)"),
         (name = "ops", description = "Probes, metrics and the organisation"),
     )
 )]
@@ -232,7 +234,8 @@ pub(crate) async fn openapi(State(state): State<Arc<ApiState>>) -> Response {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let mut doc = serde_json::to_value(doc).expect("the document serialises");
-    let types: Vec<&str> = state.plugins.types().collect();
+    let plugins = state.plugins();
+    let types: Vec<&str> = plugins.types().collect();
     if let Some(kind) = doc.pointer_mut("/components/schemas/CreateJob/properties/type") {
         kind["enum"] = serde_json::json!(types);
     }

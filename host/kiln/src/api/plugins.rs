@@ -74,10 +74,10 @@ pub(crate) async fn list(
     _caller: Caller,
 ) -> ApiResult<axum::Json<PluginList>> {
     let disabled = state.store.disabled_plugins().await?;
-    let plugins = state
-        .plugins
+    let serving = state.plugins();
+    let plugins = serving
         .types()
-        .filter_map(|kind| state.plugins.get(kind))
+        .filter_map(|kind| serving.get(kind))
         .map(|plugin| summary(plugin, &disabled))
         .collect();
     Ok(axum::Json(PluginList { plugins }))
@@ -99,14 +99,17 @@ pub(crate) async fn get(
 }
 
 async fn detail(state: &ApiState, kind: &str) -> ApiResult<PluginDetail> {
-    let plugin =
-        state.plugins.get(kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
+    let plugin = state
+        .plugins()
+        .get(kind)
+        .cloned()
+        .ok_or(ApiError::NotFound("plugin for this artifact type"))?;
     let disabled = state.store.disabled_plugins().await?;
     let info = plugin.info();
     Ok(PluginDetail {
-        summary: summary(plugin, &disabled),
+        summary: summary(&plugin, &disabled),
         description: info.description.clone(),
-        spec_schema: schema(plugin),
+        spec_schema: schema(&plugin),
         examples: info
             .examples
             .iter()
@@ -158,7 +161,7 @@ async fn set_enabled(
     enabled: bool,
 ) -> ApiResult<axum::Json<PluginDetail>> {
     caller.require_admin()?;
-    state.plugins.get(kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
+    state.plugins().get(kind).ok_or(ApiError::NotFound("plugin for this artifact type"))?;
     state.store.set_plugin_enabled(kind, enabled).await?;
     tracing::info!(artifact_type = kind, enabled, admin_key = %caller.key.id, "plugin availability changed");
     detail(state, kind).await.map(axum::Json)
@@ -229,11 +232,11 @@ pub(crate) async fn tools(
     Query(query): Query<ToolsQuery>,
 ) -> ApiResult<axum::Json<Tools>> {
     let disabled = state.store.disabled_plugins().await?;
-    let tools = state
-        .plugins
+    let serving = state.plugins();
+    let tools = serving
         .types()
         .filter(|kind| !disabled.iter().any(|off| off == kind))
-        .filter_map(|kind| state.plugins.get(kind))
+        .filter_map(|kind| serving.get(kind))
         .map(|plugin| {
             let info = plugin.info();
             let name = format!("generate_{}", info.artifact_type.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));

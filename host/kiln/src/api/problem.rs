@@ -23,6 +23,11 @@ pub(crate) struct Problem {
     /// (RFC 6901) of the field, relative to the request body.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) violations: Vec<Violation>,
+    /// For a refused plugin upload: the `kiln plugin check` rule it failed
+    /// (`contract`, `schema`, `descriptions`, `examples`, `example`,
+    /// `broken-specs`, or `limits` when checking it was stopped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) rule: Option<String>,
     /// Quote it when reporting a problem: the server's log has the details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) request_id: Option<uuid::Uuid>,
@@ -56,6 +61,12 @@ pub(crate) enum ApiError {
     IdempotencyKeyReused { key: String, existing: uuid::Uuid },
     #[error("the requested range is outside the file of {size} bytes")]
     RangeNotSatisfiable { size: u64 },
+    /// An uploaded plugin failed a check rule; nothing was registered.
+    #[error("{detail}")]
+    PluginRefused { rule: String, detail: String },
+    /// The request conflicts with what is stored.
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     RateLimited(String),
     #[error("{0}")]
@@ -113,6 +124,10 @@ impl ApiError {
                 "range-not-satisfiable",
                 "Range not satisfiable",
             ),
+            Self::PluginRefused { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "plugin-refused", "Plugin refused")
+            }
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Self::RateLimited(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests")
             }
@@ -142,6 +157,10 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail: self.to_string(),
             violations,
+            rule: match &self {
+                Self::PluginRefused { rule, .. } => Some(rule.clone()),
+                _ => None,
+            },
             request_id: super::ops::REQUEST_ID.try_with(|id| *id).ok(),
         };
         let mut response = (status, axum::Json(problem)).into_response();

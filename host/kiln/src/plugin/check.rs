@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use kiln_core::format_bytes;
 use kiln_runtime::{GenerateRequest, Limits, Outcome, Plugin, PluginError, Runtime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::broken::{self, BrokenSpec};
@@ -20,7 +20,7 @@ use super::broken::{self, BrokenSpec};
 const MAX_BROKEN_SPECS: usize = 24;
 
 /// What `check` found, rule by rule.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct CheckReport {
     /// Absent when the component did not load.
     pub plugin: Option<Checked>,
@@ -29,7 +29,7 @@ pub(crate) struct CheckReport {
 }
 
 /// The plugin that was checked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Checked {
     pub name: String,
     pub version: String,
@@ -39,11 +39,11 @@ pub(crate) struct Checked {
 }
 
 /// One rule's verdict.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct RuleResult {
     /// A stable name: `contract`, `schema`, `descriptions`, `examples`,
     /// `example`, `broken-specs`.
-    pub rule: &'static str,
+    pub rule: String,
     pub passed: bool,
     pub detail: String,
 }
@@ -53,15 +53,17 @@ impl CheckReport {
         let passed = verdict.is_ok();
         let detail = verdict.unwrap_or_else(|problem| problem);
         self.passed &= passed;
-        self.checks.push(RuleResult { rule, passed, detail });
+        self.checks.push(RuleResult { rule: rule.into(), passed, detail });
     }
 }
 
-/// Checks a component under `limits` (the host's own by default).
+/// Checks a component under `limits` (the host's own by default), writing
+/// its compiled code to `compiled_out` once it loads.
 pub(crate) async fn check(
     runtime: &Runtime,
     wasm: &[u8],
     limits: &Limits,
+    compiled_out: Option<&std::path::Path>,
 ) -> anyhow::Result<CheckReport> {
     let mut report = CheckReport { plugin: None, checks: Vec::new(), passed: true };
     let plugin = match runtime.load(wasm).await {
@@ -71,6 +73,9 @@ pub(crate) async fn check(
             return Ok(report);
         }
     };
+    if let Some(out) = compiled_out {
+        std::fs::write(out, plugin.compiled()?)?;
+    }
     let info = plugin.info();
     report.plugin = Some(Checked {
         name: info.name.clone(),

@@ -1,7 +1,9 @@
-//! `kiln plugin`: start a plugin, and inspect, run and check a component from the command line.
+//! `kiln plugin`: start a plugin; inspect, run and check a component; and
+//! install, list, activate and roll back plugins on a running kiln.
 
+mod admin;
 mod broken;
-mod check;
+pub(crate) mod check;
 mod new;
 
 use std::path::{Path, PathBuf};
@@ -46,8 +48,22 @@ pub(crate) enum Command {
         /// Print the report as JSON (for CI).
         #[arg(long)]
         json: bool,
+        /// Also write the compiled code here (the registry's checking process).
+        #[arg(long, value_name = "FILE", hide = true)]
+        compiled_out: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
+    },
+    #[command(flatten)]
+    Admin(admin::AdminCommand),
+    /// Compile a component and write its compiled code (the registry's
+    /// compiling process).
+    #[command(hide = true)]
+    Compile {
+        /// The plugin component (.wasm).
+        wasm: PathBuf,
+        /// Where the compiled code goes.
+        out: PathBuf,
     },
 }
 
@@ -177,8 +193,17 @@ pub(crate) async fn run(command: Command, cache_dir: Option<PathBuf>) -> anyhow:
             inspect(&runtime, &wasm, json).await
         }
         Command::Run(args) => generate(&args.limits.runtime(cache_dir, SLOTS)?, args).await,
-        Command::Check { wasm, json, limits } => {
-            check(&limits.runtime(cache_dir, SLOTS)?, &wasm, limits.limits()?, json).await
+        Command::Check { wasm, json, compiled_out, limits } => {
+            let runtime = limits.runtime(cache_dir, SLOTS)?;
+            check(&runtime, &wasm, limits.limits()?, json, compiled_out.as_deref()).await
+        }
+        Command::Admin(command) => admin::run(command).await,
+        Command::Compile { wasm, out } => {
+            let runtime = Runtime::new(RuntimeConfig { cache_dir, ..RuntimeConfig::default() })?;
+            let plugin = runtime.load_file(&wasm).await?;
+            std::fs::write(&out, plugin.compiled()?)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -341,11 +366,12 @@ async fn check(
     wasm: &Path,
     limits: Limits,
     json: bool,
+    compiled_out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
     let spinner = ProgressBar::new_spinner().with_message(format!("checking {}", wasm.display()));
     spinner.enable_steady_tick(Duration::from_millis(100));
-    let report = check::check(runtime, &bytes, &limits).await;
+    let report = check::check(runtime, &bytes, &limits, compiled_out).await;
     spinner.finish_and_clear();
     let report = report?;
     if json {

@@ -1,6 +1,7 @@
 //! The `kiln` binary, driven as a user or an operator would.
 
 mod api;
+mod cards;
 mod crash;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;

@@ -1,45 +1,19 @@
 //! `kiln plugin new`: the scaffold builds, its tests pass, and the component
 //! it builds passes `kiln plugin check` unchanged.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use crate::cards::{cards, cargo, scaffold, workspace};
 
 fn kiln(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kiln")).args(args).output().unwrap()
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-/// Cargo in the new crate, with a target dir of its own (this test's cargo
-/// holds the workspace's) that is kept between runs.
-fn cargo(crate_dir: &Path, args: &[&str]) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .args(args)
-        .current_dir(crate_dir)
-        .env("CARGO_TARGET_DIR", workspace().join("target/scaffold"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "cargo {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 #[test]
 fn a_new_plugin_builds_passes_its_tests_and_passes_check_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let crate_dir = dir.path().join("cards");
-    let crate_arg = crate_dir.to_str().unwrap();
-    let created = kiln(&["plugin", "new", "greeting-cards", "--type", "card", "--dir", crate_arg]);
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    let said = String::from_utf8_lossy(&created.stdout);
-    assert!(said.contains("greeting_cards.wasm"), "{said}");
+    scaffold(&crate_dir);
 
     // By default it depends on the SDK this kiln was built from.
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
@@ -47,16 +21,12 @@ fn a_new_plugin_builds_passes_its_tests_and_passes_check_unchanged() {
     assert!(manifest.contains(&format!("path = \"{}\"", sdk.display())), "{manifest}");
     let readme = std::fs::read_to_string(crate_dir.join("README.md")).unwrap();
     assert!(readme.contains(&format!("kiln:generator@{}", kiln_core::CONTRACT_VERSION)));
-
-    // The workspace's lock file, so the crate builds with versions known to work.
-    std::fs::copy(workspace().join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
     cargo(&crate_dir, &["test", "--release", "--quiet"]);
-    cargo(&crate_dir, &["build", "--release", "--target", "wasm32-wasip2", "--quiet"]);
 
-    let wasm = workspace().join("target/scaffold/wasm32-wasip2/release/greeting_cards.wasm");
+    let wasm = &cards().scaffolded;
     let check = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(["plugin", "check", "--json"])
-        .arg(&wasm)
+        .arg(wasm)
         .env("KILN_CACHE_DIR", std::env::temp_dir().join("kiln-test-cache"))
         .output()
         .unwrap();

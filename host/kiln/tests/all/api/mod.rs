@@ -9,6 +9,7 @@ mod events;
 mod files;
 mod jobs;
 mod openapi;
+mod registry;
 mod tenancy;
 mod webhooks;
 
@@ -115,30 +116,24 @@ impl Server {
             }
         };
         env.extend(settings.iter().map(|(name, value)| (name.to_string(), value.to_string())));
-        let log = dir.path().join("serve.log");
-        // A free port can be taken before kiln binds it: retry then.
-        for _ in 0..5 {
-            let port =
-                TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
-            let base = format!("http://127.0.0.1:{port}");
-            let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
-                .arg("serve")
-                .env("KILN_LISTEN", format!("127.0.0.1:{port}"))
-                .envs(env.iter().map(|(name, value)| (name, value)))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).unwrap())
-                .spawn()
-                .expect("kiln serve starts");
-            if ready(&mut child, &base).await {
-                return Self { child, base, env, dir, _database: database, _s3: s3 };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            assert!(text.contains("cannot listen"), "kiln serve did not start:\n{text}");
-        }
-        panic!("kiln serve found no free port");
+        let (child, base) = spawn(&env, &dir.path().join("serve.log")).await;
+        Self { child, base, env, dir, _database: database, _s3: s3 }
+    }
+
+    /// Another `kiln serve` on the same database, storage and data
+    /// directory (its log in a directory of its own); stop it before this one.
+    pub(crate) async fn beside(&self) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (child, base) = spawn(&self.env, &dir.path().join("serve.log")).await;
+        Self { child, base, env: self.env.clone(), dir, _database: None, _s3: None }
+    }
+
+    /// Stops the server and starts it again on the same state.
+    pub(crate) async fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, base) = spawn(&self.env, &self.dir.path().join("serve.log")).await;
+        (self.child, self.base) = (child, base);
     }
 
     /// A new API key for `org` (created if new), made as an operator would.
@@ -181,6 +176,33 @@ impl Server {
     pub(crate) fn dir(&self) -> &std::path::Path {
         self.dir.path()
     }
+}
+
+/// Starts `kiln serve` with `env` on a free port, logging to `log`.
+async fn spawn(env: &[(String, String)], log: &Path) -> (Child, String) {
+    // A free port can be taken before kiln binds it: retry then.
+    for _ in 0..5 {
+        let port =
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .arg("serve")
+            .env("KILN_LISTEN", format!("127.0.0.1:{port}"))
+            .envs(env.iter().map(|(name, value)| (name, value)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap())
+            .spawn()
+            .expect("kiln serve starts");
+        if ready(&mut child, &base).await {
+            return (child, base);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        assert!(text.contains("cannot listen"), "kiln serve did not start:\n{text}");
+    }
+    panic!("kiln serve found no free port");
 }
 
 /// Waits until the server answers `/readyz`; false if it exits or hangs.
