@@ -39,6 +39,9 @@ CREATE TABLE compiled_plugins (
     PRIMARY KEY (engine, sha256)
 );
 
+-- The plugin that made each artifact (name, version, sha256), as on its job.
+ALTER TABLE artifacts ADD COLUMN plugin jsonb;
+
 -- Every process re-reads the registry when it changes, on the channel its
 -- job events use.
 CREATE FUNCTION kiln_notify_plugins() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -38,3 +38,6 @@ CREATE TABLE compiled_plugins (
     compiled_at      INTEGER NOT NULL,
     PRIMARY KEY (engine, sha256)
 );
+
+-- The plugin that made each artifact (name, version, sha256), as on its job.
+ALTER TABLE artifacts ADD COLUMN plugin TEXT;

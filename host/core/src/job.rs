@@ -388,6 +388,8 @@ pub struct Artifact {
     /// Where the content lives in the blob store.
     pub storage_key: String,
     pub created_at: DateTime<Utc>,
+    /// The plugin version that made it.
+    pub plugin: Option<PluginRef>,
 }
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ impl PostgresStore {
                     progress = coalesce(d.progress, j.progress),
                     excused_attempts = j.excused_attempts + CASE WHEN d.excused THEN 1 ELSE 0 END
                 FROM decided d WHERE j.id = d.id
-                RETURNING j.id, j.state, j.attempt, j.run_at, j.organisation_id, j.session_id, j.artifact_type
+                RETURNING j.id, j.state, j.attempt, j.run_at, j.organisation_id, j.session_id, j.artifact_type, j.plugin
             ), events AS (
                 INSERT INTO job_events (job_id, kind, attempt, data)
                 SELECT u.id, u.state, u.attempt, CASE
@@ -142,8 +142,8 @@ impl PostgresStore {
                     ELSE '{}'::jsonb END
                 FROM updated u JOIN decided d ON d.id = u.id
             ), new_artifacts AS (
-                INSERT INTO artifacts (id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256, storage_key)
-                SELECT a.id, a.job_id, u.organisation_id, u.session_id, u.artifact_type, a.path, a.media_type, a.size, a.sha256, a.storage_key
+                INSERT INTO artifacts (id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256, storage_key, plugin)
+                SELECT a.id, a.job_id, u.organisation_id, u.session_id, u.artifact_type, a.path, a.media_type, a.size, a.sha256, a.storage_key, u.plugin
                 FROM UNNEST($10::uuid[], $11::uuid[], $12::text[], $13::text[], $14::int8[], $15::text[], $16::text[])
                     AS a(id, job_id, path, media_type, size, sha256, storage_key)
                 JOIN updated u ON u.id = a.job_id AND u.state = 'succeeded'

@@ -122,7 +122,7 @@ pub(crate) fn event(row: &impl Columns) -> Result<JobEvent> {
 /// The columns [`artifact`] reads.
 macro_rules! artifact_columns {
     () => {
-        "id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256, storage_key, created_at"
+        "id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256, storage_key, created_at, plugin"
     };
 }
 pub(crate) use artifact_columns;
@@ -140,6 +140,7 @@ pub(crate) fn artifact(row: &impl Columns) -> Result<Artifact> {
         sha256: row.string("sha256")?,
         storage_key: row.string("storage_key")?,
         created_at: row.time("created_at")?,
+        plugin: row.opt_json("plugin")?,
     })
 }
 

@@ -182,8 +182,8 @@ impl SqliteStore {
             for artifact in completion.artifacts() {
                 sqlx::query(
                     "INSERT INTO artifacts (id, job_id, organisation_id, session_id, artifact_type, path, media_type,
-                                            size, sha256, storage_key, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                            size, sha256, storage_key, created_at, plugin)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(Uuid::now_v7())
                 .bind(lease.job_id)
@@ -196,6 +196,7 @@ impl SqliteStore {
                 .bind(&artifact.sha256)
                 .bind(&artifact.storage_key)
                 .bind(now)
+                .bind(completion.plugin.as_ref().map(Json))
                 .execute(&mut *tx)
                 .await?;
             }

@@ -734,6 +734,11 @@ pub async fn artifacts_and_log_are_stored_once_with_success(store: Arc<dyn JobSt
         ("session-1", "testing")
     );
     assert_eq!(stored.storage_key, artifact.storage_key);
+    let made_by = stored.plugin.as_ref().expect("the artifact records its plugin");
+    assert_eq!(
+        (made_by.name.as_str(), made_by.version.as_str(), made_by.sha256.as_str()),
+        ("testing", "0.1.0", "ab")
+    );
     let log = store.log(Scope::Organisation(org), id).await.unwrap();
     assert_eq!(log[0].message, "wrote report.txt");
     let job = state(store, id).await;

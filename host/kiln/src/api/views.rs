@@ -87,6 +87,9 @@ pub(crate) struct ArtifactView {
     /// Hex sha256 of the content.
     pub(crate) sha256: String,
     pub(crate) created_at: DateTime<Utc>,
+    /// The plugin version that made it: name, version and the sha256 of
+    /// its component.
+    pub(crate) plugin: Option<PluginRef>,
     pub(crate) links: ArtifactLinks,
 }
 
@@ -171,6 +174,7 @@ impl Links {
             media_type: artifact.media_type,
             size: artifact.size,
             sha256: artifact.sha256,
+            plugin: artifact.plugin,
             created_at: artifact.created_at,
             links: ArtifactLinks {
                 content: format!("{this}/content"),
@@ -272,6 +276,7 @@ mod tests {
             sha256: String::new(),
             storage_key: String::new(),
             created_at: Utc::now(),
+            plugin: None,
         }
     }
 
