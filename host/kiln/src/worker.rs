@@ -72,7 +72,7 @@ pub(crate) struct PoolArgs {
     plugin_check_secs: u64,
     /// MiB of memory the process that checks and compiles an uploaded
     /// plugin may use.
-    #[arg(long, env = "KILN_PLUGIN_CHECK_MIB", value_name = "MIB", default_value_t = 4096)]
+    #[arg(long, env = "KILN_PLUGIN_CHECK_MIB", value_name = "MIB", default_value_t = 2048)]
     plugin_check_mib: u64,
     /// Sandbox slots kept beside the workers' for `validate` calls on the
     /// request path and plugin loads, so validation never waits behind jobs.

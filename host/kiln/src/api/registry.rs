@@ -133,7 +133,7 @@ impl From<RegistryError> for ApiError {
 #[utoipa::path(
     post, operation_id = "upload_plugin", path = "/v1/admin/plugins", tag = "registry",
     params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The component's .wasm bytes"),
     responses((status = 201, body = Uploaded), (status = 200, body = Uploaded, description = "These bytes were registered before"),
               (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 409, body = Problem, content_type = "application/problem+json"),

@@ -199,7 +199,10 @@ pub(crate) async fn run(command: Command, cache_dir: Option<PathBuf>) -> anyhow:
         }
         Command::Admin(command) => admin::run(command).await,
         Command::Compile { wasm, out } => {
-            let runtime = Runtime::new(RuntimeConfig { cache_dir, ..RuntimeConfig::default() })?;
+            // One slot: the pool's up-front mappings count against the
+            // process's memory limit.
+            let config = RuntimeConfig { cache_dir, max_concurrent_runs: 1, ..Default::default() };
+            let runtime = Runtime::new(config)?;
             let plugin = runtime.load_file(&wasm).await?;
             std::fs::write(&out, plugin.compiled()?)
                 .with_context(|| format!("cannot write {}", out.display()))?;

@@ -94,9 +94,10 @@ async fn run(args: Vec<OsString>, limits: &ProcessLimits) -> Result<Vec<u8>, Sto
     unsafe {
         command.pre_exec(move || {
             use rustix::process::{Resource, Rlimit, setrlimit};
-            let limit = |n| Rlimit { current: Some(n), maximum: Some(n) };
-            setrlimit(Resource::Cpu, limit(cpu))?;
-            setrlimit(Resource::Data, limit(memory))?;
+            // The soft CPU limit sends SIGXCPU (named in the answer); the
+            // hard one, a second later, SIGKILL for a process that ignores it.
+            setrlimit(Resource::Cpu, Rlimit { current: Some(cpu), maximum: Some(cpu + 1) })?;
+            setrlimit(Resource::Data, Rlimit { current: Some(memory), maximum: Some(memory) })?;
             Ok(())
         });
     }

@@ -73,3 +73,49 @@ fn a_file_that_is_not_a_component_fails_the_contract_rule_and_nothing_else_runs(
     let detail = report["checks"][0]["detail"].as_str().unwrap();
     assert!(detail.contains("not a WebAssembly component"), "{detail}");
 }
+
+/// The hello plugin (built against this contract's minor version) as if
+/// built against `version`: its interface names rewritten in place.
+fn hello_built_against(version: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let mut bytes = std::fs::read(component("kiln_plugin_hello.wasm")).unwrap();
+    for interface in ["types", "host", "plugin"] {
+        let ours =
+            format!("kiln:generator/{interface}@{}", kiln_core::CONTRACT_VERSION).into_bytes();
+        let theirs = format!("kiln:generator/{interface}@{version}").into_bytes();
+        assert_eq!(ours.len(), theirs.len(), "same length, so the binary stays well-formed");
+        let mut i = 0;
+        while i + ours.len() <= bytes.len() {
+            if bytes[i..i + ours.len()] == ours[..] {
+                bytes[i..i + ours.len()].copy_from_slice(&theirs);
+            }
+            i += 1;
+        }
+    }
+    let path = dir.join(format!("hello-{version}.wasm"));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_plugin_on_another_patch_of_the_contract_passes_and_one_on_another_minor_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (major, minor) = {
+        let mut parts = kiln_core::CONTRACT_VERSION.split('.');
+        (parts.next().unwrap().to_owned(), parts.next().unwrap().to_owned())
+    };
+    let patch = hello_built_against(&format!("{major}.{minor}.9"), dir.path());
+    let (report, passed) = check(&patch);
+    assert!(
+        passed,
+        "a component on {major}.{minor}.9 runs on {}: {report:#}",
+        kiln_core::CONTRACT_VERSION
+    );
+
+    let next_minor = format!("{major}.{}.0", minor.parse::<u32>().unwrap() + 1);
+    let refused = hello_built_against(&next_minor, dir.path());
+    let (report, passed) = check(&refused);
+    assert!(!passed);
+    assert_eq!(rules(&report), [("contract", false)]);
+    let detail = report["checks"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains(&next_minor) && detail.contains("rebuild"), "{detail}");
+}

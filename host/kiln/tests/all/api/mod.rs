@@ -205,6 +205,22 @@ async fn spawn(env: &[(String, String)], log: &Path) -> (Child, String) {
     panic!("kiln serve found no free port");
 }
 
+/// Sends `head` and `body` as they are over a new connection and returns the
+/// answer's head and body. Writes the server cut short (it may answer before
+/// reading everything) are not errors: the answer is what is checked.
+pub(crate) async fn raw_http(base: &str, head: &str, body: &[u8]) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream =
+        tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let _ = stream.write_all(body).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (head.to_owned(), body.to_owned())
+}
+
 /// Waits until the server answers `/readyz`; false if it exits or hangs.
 async fn ready(child: &mut Child, base: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
