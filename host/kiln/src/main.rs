@@ -43,7 +43,7 @@ enum Command {
     /// Serve the HTTP API, running jobs in-process (SQLite, local files and
     /// the built-in plugins unless configured otherwise).
     Serve(Box<serve::ServeArgs>),
-    /// Build, run and check generator plugins.
+    /// Start, check and run generator plugins; install them on a running kiln.
     #[command(subcommand)]
     Plugin(plugin::Command),
     /// Run queued jobs until SIGTERM or Ctrl-C, in this process or each in
