@@ -34,6 +34,7 @@ impl PluginSet {
                 .load_file(&path)
                 .await
                 .map_err(|source| Error::Plugin { path: path.clone(), source })?;
+            tracing::info!(plugin = %path.display(), version = plugin.info().version, "plugin loaded");
             set.insert(plugin, path)?;
         }
         Ok(set)
@@ -46,7 +47,6 @@ impl PluginSet {
         if let Some((_, first)) = self.by_type.get(&artifact_type) {
             return Err(Error::DuplicateType { artifact_type, first: first.clone(), second: path });
         }
-        tracing::info!(artifact_type, plugin = %path.display(), version = plugin.info().version, "plugin loaded");
         self.by_type.insert(artifact_type, (plugin, path));
         Ok(())
     }

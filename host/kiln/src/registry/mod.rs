@@ -211,6 +211,15 @@ impl Registry {
                     }
                 }
             };
+            if current.get(&version.artifact_type).is_none_or(|p| p.sha256() != plugin.sha256()) {
+                tracing::info!(
+                    artifact_type = version.artifact_type,
+                    name = plugin.info().name,
+                    version = plugin.info().version,
+                    sha256 = plugin.sha256(),
+                    "plugin serving"
+                );
+            }
             let label = PathBuf::from(format!("{} {}", version.name, version.version));
             set.insert(plugin, label).map_err(|err| RegistryError::Unusable {
                 sha256: version.sha256.clone(),
