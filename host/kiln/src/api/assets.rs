@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::ApiState;
-use super::extract::{Caller, Path, Query};
+use super::extract::{Caller, Path, Query, refuse_declared_over};
 use super::problem::{ApiError, ApiResult, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,14 +75,7 @@ pub(crate) async fn upload(
     request: Request,
 ) -> ApiResult<(StatusCode, axum::Json<AssetView>)> {
     let limit = state.settings.max_asset_bytes;
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(ApiError::TooLarge(limit));
-    }
+    refuse_declared_over(request.headers(), limit)?;
     let content_type = content_type(request.headers());
     let asset = if content_type.starts_with("multipart/form-data") {
         let mut multipart = Multipart::from_request(request, &())

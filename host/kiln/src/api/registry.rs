@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use kiln_queue::{ActivePlugin, PluginVersion};
@@ -15,7 +15,7 @@ use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::extract::{Caller, Path, Query};
+use super::extract::{Caller, Path, Query, refuse_declared_over};
 use super::problem::{ApiError, ApiResult, Problem};
 use crate::registry::RegistryError;
 
@@ -149,14 +149,7 @@ pub(crate) async fn upload(
 ) -> ApiResult<(StatusCode, axum::Json<Uploaded>)> {
     caller.require_admin()?;
     let limit = state.settings.max_plugin_bytes;
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(ApiError::TooLarge(limit));
-    }
+    refuse_declared_over(request.headers(), limit)?;
     let dir = tempfile::tempdir().map_err(ApiError::internal)?;
     let path = dir.path().join("upload.wasm");
     receive(request.into_body(), &path, limit).await?;
