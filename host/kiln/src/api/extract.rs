@@ -154,6 +154,22 @@ pub(crate) struct Path<T>(pub(crate) T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub(crate) struct Query<T>(pub(crate) T);
 
+/// Refuses a body whose `Content-Length` is over `limit` before any of it
+/// is read, so a client never uploads it all to be told no.
+pub(crate) fn refuse_declared_over(
+    headers: &axum::http::HeaderMap,
+    limit: u64,
+) -> Result<(), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit => Err(ApiError::TooLarge(limit)),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,21 +204,5 @@ mod tests {
         assert!(is_json("application/json; charset=utf-8"));
         assert!(is_json("application/merge-patch+json"));
         assert!(!is_json("text/plain"));
-    }
-}
-
-/// Refuses a body whose `Content-Length` is over `limit` before any of it
-/// is read, so a client never uploads it all to be told no.
-pub(crate) fn refuse_declared_over(
-    headers: &axum::http::HeaderMap,
-    limit: u64,
-) -> Result<(), ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match declared {
-        Some(length) if length > limit => Err(ApiError::TooLarge(limit)),
-        _ => Ok(()),
     }
 }
