@@ -13,6 +13,7 @@ pub mod json;
 pub mod names;
 pub mod params;
 pub mod readme;
+pub mod size;
 pub mod spec;
 pub mod template;
 pub mod validate;

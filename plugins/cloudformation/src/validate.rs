@@ -138,7 +138,8 @@ impl<'s> Checker<'s> {
     fn ids<T>(&mut self, section: &str, what: &str, items: &Named<T>) {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, (id, _)) in items.0.iter().enumerate() {
-            let ptr = format!("/{section}/{}", escape(id));
+            // Built only for a violation: most ids have none.
+            let ptr = || format!("/{section}/{}", escape(id));
             if !names::is_logical_id(id) {
                 let mut m = format!(
                     "expected a logical id of 1 to 255 ASCII letters and digits, found `{id}`"
@@ -146,11 +147,11 @@ impl<'s> Checker<'s> {
                 if let Some(s) = names::logical_id_from(id) {
                     m.push_str(&format!("; did you mean `{s}`?"));
                 }
-                self.push(ptr.clone(), m);
+                self.push(ptr(), m);
             }
             if let Some(first) = seen.insert(id.as_str(), i) {
                 self.push(
-                    ptr,
+                    ptr(),
                     format!(
                         "duplicate {what} `{id}`: it is already {what} number {} in this object; each name must be unique, e.g. rename this one `{id}2`",
                         first + 1
@@ -435,6 +436,9 @@ impl<'s> Checker<'s> {
             Upload::Direct => (MAX_BODY_DIRECT, "passed inline with --template-body"),
             Upload::S3 => (MAX_BODY_S3, "uploaded to S3"),
         };
+        if crate::size::bound(spec) <= limit {
+            return;
+        }
         let size = crate::template_size(spec);
         if size > limit {
             let advice = match spec.options.upload {
@@ -474,8 +478,11 @@ impl<'s> Checker<'s> {
                     match long_name(k) {
                         Some("Condition") if !matches!(place, Place::Condition | Place::Rule) => {}
                         Some(name) => {
-                            let fptr = format!("{ptr}/{}", escape(k));
-                            return self.call(name, arg, &fptr, place, locals);
+                            let len = ptr.len();
+                            ptr.push('/');
+                            ptr.push_str(&escape(k));
+                            self.call(name, arg, ptr, place, locals);
+                            return ptr.truncate(len);
                         }
                         None if looks_like_function(k) => {
                             let fptr = format!("{ptr}/{}", escape(k));

@@ -188,6 +188,36 @@ fn a_template_over_51200_bytes_must_go_through_s3() {
 }
 
 #[test]
+fn the_size_limit_is_reported_exactly_past_51200_bytes() {
+    // 200 topics come to about 40 kB; the first one's name is then grown
+    // one byte at a time around the limit.
+    let spec_with = |name_len: usize| {
+        let mut res = serde_json::Map::new();
+        for i in 0..200 {
+            let name = if i == 0 { "x".repeat(name_len) } else { "x".repeat(100) };
+            res.insert(
+                format!("Topic{i}"),
+                json!({ "type": "AWS::SNS::Topic", "properties": { "DisplayName": name } }),
+            );
+        }
+        json!({ "resources": res })
+    };
+    let size_of = |spec: &serde_json::Value| {
+        let spec: kiln_plugin_cloudformation::Spec =
+            serde_json::from_str(&spec.to_string()).expect("a spec");
+        kiln_plugin_cloudformation::template_size(&spec)
+    };
+    let base = size_of(&spec_with(100));
+    assert!(base < 51_200, "{base}");
+    let at_limit = spec_with(100 + 51_200 - base);
+    assert_eq!(size_of(&at_limit), 51_200);
+    assert_eq!(violations(&at_limit), []);
+    let over = spec_with(101 + 51_200 - base);
+    assert_eq!(size_of(&over), 51_201);
+    assert_message(&over, "", &["the template is 51201 bytes", "51200-byte limit"]);
+}
+
+#[test]
 fn unknown_and_misshapen_intrinsic_functions_are_named() {
     let spec = resources(json!({ "T": { "type": "AWS::SNS::Topic", "properties": {
         "TopicName": { "Fn::Subb": "x" },
