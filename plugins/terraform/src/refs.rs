@@ -1,5 +1,7 @@
 //! Finds the references in values by parsing them with an HCL parser.
 
+use std::borrow::Cow;
+
 use hcl::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl::template::{Directive, Element, Template};
 
@@ -20,24 +22,24 @@ pub(crate) struct ParseProblem {
     pub(crate) message: String,
 }
 
-/// Collects every reference in `v` (at `pointer`) into `out`.
+/// Collects every reference in `v` into `out`. `pointer` makes the JSON
+/// pointer of `v`; it is called only for a value that can hold references,
+/// as most values are literals.
 pub(crate) fn collect(
     v: &Value,
-    pointer: &str,
+    pointer: impl FnOnce() -> String,
     out: &mut Vec<Ref>,
     problems: &mut Vec<ParseProblem>,
 ) {
     match v {
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
         Value::String(s) if !s.contains("${") && !s.contains("%{") => {}
-        _ => {
-            let mut p = pointer.to_owned();
-            collect_at(v, &mut p, out, problems);
-        }
+        _ => collect_at(v, &mut pointer(), out, problems),
     }
 }
 
-/// `collect` with one pointer buffer for the whole value.
+/// `collect` with one pointer buffer for the whole value; a leaf may leave
+/// its suffix (`/ref`, `/expr`) on it.
 fn collect_at(v: &Value, p: &mut String, out: &mut Vec<Ref>, problems: &mut Vec<ParseProblem>) {
     let pointer: &str = p.as_str();
     match v {
@@ -45,7 +47,9 @@ fn collect_at(v: &Value, p: &mut String, out: &mut Vec<Ref>, problems: &mut Vec<
         Value::String(s) => {
             if s.contains("${") || s.contains("%{") {
                 if let Some(found) = simple_template(s) {
-                    out.extend(found.into_iter().map(|parts| Ref { parts, pointer: pointer.to_owned() }));
+                    out.extend(
+                        found.into_iter().map(|parts| Ref { parts, pointer: pointer.to_owned() }),
+                    );
                     return;
                 }
                 match s.parse::<Template>() {
@@ -83,51 +87,59 @@ fn collect_at(v: &Value, p: &mut String, out: &mut Vec<Ref>, problems: &mut Vec<
                 }
                 let len = p.len();
                 p.push('/');
-                if k.contains(['~', '/']) {
-                    p.push_str(&escape(k));
-                } else {
-                    p.push_str(k);
-                }
+                p.push_str(&escape(k));
                 collect_at(item, p, out, problems);
                 p.truncate(len);
             }
         }
-        Value::Ref(r) if simple_ref(r).is_some() => {
+        Value::Ref(r) => {
+            p.push_str("/ref");
+            let pointer = p.as_str();
             if let Some(parts) = simple_ref(r) {
-                out.push(Ref { parts, pointer: format!("{pointer}/ref") });
+                out.push(Ref { parts, pointer: pointer.to_owned() });
+                return;
+            }
+            match r.trim().parse::<Expression>() {
+                Ok(e) if is_traversal(&e) => {
+                    let mut found = Vec::new();
+                    expr_refs(&e, &mut Vec::new(), &mut found);
+                    out.extend(found.into_iter().map(|parts| Ref { parts, pointer: pointer.to_owned() }));
+                }
+                Ok(_) => problems.push(ParseProblem {
+                    pointer: pointer.to_owned(),
+                    message: format!(
+                        "expected a reference such as \"aws_vpc.main.id\" or \"var.cidr\", found the expression {r:?}; write it as {{\"expr\": {r:?}}}"
+                    ),
+                }),
+                Err(e) => problems.push(ParseProblem {
+                    pointer: pointer.to_owned(),
+                    message: format!(
+                        "expected a reference such as \"aws_vpc.main.id\", found {r:?}, which is not valid HCL: {}",
+                        one_line(&e.to_string())
+                    ),
+                }),
             }
         }
-        Value::Ref(r) => match r.trim().parse::<Expression>() {
-            Ok(e) if is_traversal(&e) => {
-                let mut found = Vec::new();
-                expr_refs(&e, &mut Vec::new(), &mut found);
-                out.extend(found.into_iter().map(|parts| Ref { parts, pointer: format!("{pointer}/ref") }));
+        Value::Expr(x) => {
+            p.push_str("/expr");
+            let pointer = p.as_str();
+            match x.trim().parse::<Expression>() {
+                Ok(e) => {
+                    let mut found = Vec::new();
+                    expr_refs(&e, &mut Vec::new(), &mut found);
+                    out.extend(
+                        found.into_iter().map(|parts| Ref { parts, pointer: pointer.to_owned() }),
+                    );
+                }
+                Err(e) => problems.push(ParseProblem {
+                    pointer: pointer.to_owned(),
+                    message: format!(
+                        "expected an HCL expression, found {x:?}: {}",
+                        one_line(&e.to_string())
+                    ),
+                }),
             }
-            Ok(_) => problems.push(ParseProblem {
-                pointer: format!("{pointer}/ref"),
-                message: format!(
-                    "expected a reference such as \"aws_vpc.main.id\" or \"var.cidr\", found the expression {r:?}; write it as {{\"expr\": {r:?}}}"
-                ),
-            }),
-            Err(e) => problems.push(ParseProblem {
-                pointer: format!("{pointer}/ref"),
-                message: format!(
-                    "expected a reference such as \"aws_vpc.main.id\", found {r:?}, which is not valid HCL: {}",
-                    one_line(&e.to_string())
-                ),
-            }),
-        },
-        Value::Expr(x) => match x.trim().parse::<Expression>() {
-            Ok(e) => {
-                let mut found = Vec::new();
-                expr_refs(&e, &mut Vec::new(), &mut found);
-                out.extend(found.into_iter().map(|parts| Ref { parts, pointer: format!("{pointer}/expr") }));
-            }
-            Err(e) => problems.push(ParseProblem {
-                pointer: format!("{pointer}/expr"),
-                message: format!("expected an HCL expression, found {x:?}: {}", one_line(&e.to_string())),
-            }),
-        },
+        }
     }
 }
 
@@ -250,8 +262,12 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-pub(crate) fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+pub(crate) fn escape(segment: &str) -> Cow<'_, str> {
+    if segment.contains(['~', '/']) {
+        Cow::Owned(segment.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(segment)
+    }
 }
 
 fn template_refs(t: &Template, bound: &mut Vec<String>, out: &mut Vec<Vec<String>>) {

@@ -58,12 +58,18 @@ impl<'a> Scope<'a> {
     /// Every object that can depend on others, with its references.
     pub(crate) fn objects(&self) -> (Vec<Object>, Vec<ParseProblem>) {
         let mut problems = Vec::new();
-        let mut objects = Vec::new();
+        let mut objects = Vec::with_capacity(
+            self.locals.len()
+                + self.data.len()
+                + self.resources.len()
+                + self.modules.len()
+                + self.outputs.len(),
+        );
         let p = &self.prefix;
         for (name, v) in self.locals.iter() {
             let pointer = format!("{p}/locals/{}", refs::escape(name));
             let mut r = Vec::new();
-            refs::collect(v, &pointer, &mut r, &mut problems);
+            refs::collect(v, || pointer.clone(), &mut r, &mut problems);
             objects.push(Object {
                 id: format!("local.{name}"),
                 pointer,
@@ -80,9 +86,9 @@ impl<'a> Scope<'a> {
                 let mut r = Vec::new();
                 resource_refs(res, &pointer, &mut r, &mut problems);
                 let id = if kind == Kind::Data {
-                    format!("data.{}.{}", res.kind, res.name)
+                    ["data.", &res.kind, ".", &res.name].concat()
                 } else {
-                    format!("{}.{}", res.kind, res.name)
+                    [res.kind.as_str(), ".", &res.name].concat()
                 };
                 let depends_on = res
                     .depends_on
@@ -99,16 +105,16 @@ impl<'a> Scope<'a> {
             for (k, v) in m.inputs.iter() {
                 refs::collect(
                     v,
-                    &format!("{pointer}/inputs/{}", refs::escape(k)),
+                    || format!("{pointer}/inputs/{}", refs::escape(k)),
                     &mut r,
                     &mut problems,
                 );
             }
             if let Some(c) = &m.count {
-                refs::collect(c, &format!("{pointer}/count"), &mut r, &mut problems);
+                refs::collect(c, || format!("{pointer}/count"), &mut r, &mut problems);
             }
             if let Some(c) = &m.for_each {
-                refs::collect(c, &format!("{pointer}/for_each"), &mut r, &mut problems);
+                refs::collect(c, || format!("{pointer}/for_each"), &mut r, &mut problems);
             }
             let depends_on = m
                 .depends_on
@@ -127,7 +133,7 @@ impl<'a> Scope<'a> {
         for (name, o) in self.outputs.iter() {
             let pointer = format!("{p}/outputs/{}", refs::escape(name));
             let mut r = Vec::new();
-            refs::collect(&o.value, &format!("{pointer}/value"), &mut r, &mut problems);
+            refs::collect(&o.value, || format!("{pointer}/value"), &mut r, &mut problems);
             let depends_on = o
                 .depends_on
                 .iter()
@@ -176,22 +182,22 @@ pub(crate) fn resource_refs(
     problems: &mut Vec<ParseProblem>,
 ) {
     for (k, v) in res.attributes.iter() {
-        refs::collect(v, &format!("{pointer}/attributes/{}", refs::escape(k)), out, problems);
+        refs::collect(v, || [pointer, "/attributes/", &refs::escape(k)].concat(), out, problems);
     }
     for (j, b) in res.blocks.iter().enumerate() {
         block_refs(b, &format!("{pointer}/blocks/{j}"), &[], out, problems);
     }
     if let Some(c) = &res.count {
-        refs::collect(c, &format!("{pointer}/count"), out, problems);
+        refs::collect(c, || format!("{pointer}/count"), out, problems);
     }
     if let Some(c) = &res.for_each {
-        refs::collect(c, &format!("{pointer}/for_each"), out, problems);
+        refs::collect(c, || format!("{pointer}/for_each"), out, problems);
     }
     if let Some(l) = &res.lifecycle {
         for (j, t) in l.replace_triggered_by.iter().enumerate() {
             refs::collect(
                 &Value::Ref(t.clone()),
-                &format!("{pointer}/lifecycle/replace_triggered_by/{j}"),
+                || format!("{pointer}/lifecycle/replace_triggered_by/{j}"),
                 out,
                 problems,
             );
@@ -201,7 +207,7 @@ pub(crate) fn resource_refs(
             for (j, c) in conds.iter().enumerate() {
                 refs::collect(
                     &Value::Expr(c.condition.clone()),
-                    &format!("{pointer}/lifecycle/{key}/{j}/condition"),
+                    || format!("{pointer}/lifecycle/{key}/{j}/condition"),
                     out,
                     problems,
                 );
@@ -221,7 +227,7 @@ pub(crate) fn block_refs(
 ) {
     if let Some(f) = &b.for_each {
         let mut r = Vec::new();
-        refs::collect(f, &format!("{pointer}/for_each"), &mut r, problems);
+        refs::collect(f, || format!("{pointer}/for_each"), &mut r, problems);
         out.extend(r.into_iter().filter(|r| !iterators.iter().any(|i| r.parts[0] == *i)));
     }
     let mut inner: Vec<String> = iterators.to_vec();
@@ -230,7 +236,7 @@ pub(crate) fn block_refs(
     }
     let mut r = Vec::new();
     for (k, v) in b.attributes.iter() {
-        refs::collect(v, &format!("{pointer}/attributes/{}", refs::escape(k)), &mut r, problems);
+        refs::collect(v, || [pointer, "/attributes/", &refs::escape(k)].concat(), &mut r, problems);
     }
     out.extend(r.into_iter().filter(|r| !inner.iter().any(|i| r.parts[0] == *i)));
     for (j, c) in b.blocks.iter().enumerate() {

@@ -2,6 +2,7 @@
 //! dependency cycles, types of defaults, module inputs.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
 
 use crate::emit::is_identifier;
 use crate::refs::{self, escape};
@@ -85,10 +86,12 @@ impl Checker {
         }
     }
 
-    fn ident(&mut self, pointer: &str, what: &str, name: &str) {
+    /// Checks a name; the pointer and `what` are formatted only for a bad
+    /// one.
+    fn ident(&mut self, pointer: impl fmt::Display, what: impl fmt::Display, name: &str) {
         if !is_identifier(name) {
             self.push(
-                pointer,
+                pointer.to_string(),
                 format!(
                     "expected a valid {what} (an ASCII letter or underscore, then ASCII letters, digits, underscores or hyphens), found {name:?}; for example {:?}",
                     sanitize(name)
@@ -118,9 +121,9 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
     let mut provider_keys: HashSet<String> = HashSet::new();
     for (i, p) in spec.providers.iter().enumerate() {
         let pointer = format!("/providers/{i}");
-        c.ident(&format!("{pointer}/name"), "provider name", &p.name);
+        c.ident(format_args!("{pointer}/name"), "provider name", &p.name);
         if let Some(a) = &p.alias {
-            c.ident(&format!("{pointer}/alias"), "provider alias", a);
+            c.ident(format_args!("{pointer}/alias"), "provider alias", a);
         }
         let key = match &p.alias {
             Some(a) => format!("{}.{a}", p.name),
@@ -161,7 +164,7 @@ pub(crate) fn validate(spec: &Spec) -> Vec<Problem> {
         for (k, v) in b.config.iter() {
             let mut r = Vec::new();
             let mut problems = Vec::new();
-            refs::collect(v, "", &mut r, &mut problems);
+            refs::collect(v, String::new, &mut r, &mut problems);
             if !r.is_empty()
                 || matches!(v, crate::value::Value::Expr(_) | crate::value::Value::Ref(_))
             {
@@ -300,8 +303,7 @@ fn check_values<'a>(
     for (k, v) in values {
         let mut r = Vec::new();
         let mut problems = Vec::new();
-        let p = format!("{pointer}/{}", escape(k));
-        refs::collect(v, &p, &mut r, &mut problems);
+        refs::collect(v, || format!("{pointer}/{}", escape(k)), &mut r, &mut problems);
         for pr in problems {
             c.push(pr.pointer, pr.message);
         }
@@ -388,26 +390,26 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
     }
     dupes(c, scope.variables.keys(), &format!("{p}/variables"), "variable");
     for name in scope.locals.keys() {
-        c.ident(&format!("{p}/locals/{}", escape(name)), "local name", name);
+        c.ident(format_args!("{p}/locals/{}", escape(name)), "local name", name);
     }
     dupes(c, scope.locals.keys(), &format!("{p}/locals"), "local value");
     for name in scope.outputs.keys() {
-        c.ident(&format!("{p}/outputs/{}", escape(name)), "output name", name);
+        c.ident(format_args!("{p}/outputs/{}", escape(name)), "output name", name);
     }
     dupes(c, scope.outputs.keys(), &format!("{p}/outputs"), "output");
 
     for (key, list, what) in
         [("resources", scope.resources, "resource"), ("data", scope.data, "data source")]
     {
-        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
         for (i, r) in list.iter().enumerate() {
             let rp = format!("{p}/{key}/{i}");
-            c.ident(&format!("{rp}/type"), &format!("{what} type"), &r.kind);
+            c.ident(format_args!("{rp}/type"), format_args!("{what} type"), &r.kind);
             if is_identifier(&r.kind) && !r.kind.contains('_') {
                 c.push(format!("{rp}/type"), format!("expected a {what} type \"<provider>_<kind>\" such as \"aws_s3_bucket\", found {:?}", r.kind));
             }
-            c.ident(&format!("{rp}/name"), &format!("{what} name"), &r.name);
-            if let Some(j) = seen.insert((r.kind.clone(), r.name.clone()), i) {
+            c.ident(format_args!("{rp}/name"), format_args!("{what} name"), &r.name);
+            if let Some(j) = seen.insert((&r.kind, &r.name), i) {
                 let addr = if key == "data" {
                     format!("data.{}.{}", r.kind, r.name)
                 } else {
@@ -461,7 +463,7 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, m) in scope.modules.iter().enumerate() {
         let mp = format!("{p}/modules/{i}");
-        c.ident(&format!("{mp}/name"), "module call name", &m.name);
+        c.ident(format_args!("{mp}/name"), "module call name", &m.name);
         if let Some(j) = seen.insert(&m.name, i) {
             c.push(format!("{mp}/name"), format!("expected a unique module call name in {where_}, found {:?} again (first at {p}/modules/{j})", m.name));
         }
@@ -533,9 +535,9 @@ fn check_scope(c: &mut Checker, spec: &Spec, scope: &Scope, provider_keys: &Hash
 }
 
 fn check_block(c: &mut Checker, b: &crate::spec::Block, pointer: &str) {
-    c.ident(&format!("{pointer}/type"), "block type", &b.kind);
+    c.ident(format_args!("{pointer}/type"), "block type", &b.kind);
     if let Some(it) = &b.iterator {
-        c.ident(&format!("{pointer}/iterator"), "iterator name", it);
+        c.ident(format_args!("{pointer}/iterator"), "iterator name", it);
         if b.for_each.is_none() {
             c.push(
                 format!("{pointer}/iterator"),
@@ -713,7 +715,7 @@ fn sensitive_outputs(c: &mut Checker, scope: &Scope) {
         }
         let mut r = Vec::new();
         let mut problems = Vec::new();
-        refs::collect(&o.value, "", &mut r, &mut problems);
+        refs::collect(&o.value, String::new, &mut r, &mut problems);
         for rf in r {
             if let [v, n, ..] = rf.parts.as_slice()
                 && v == "var"
@@ -850,9 +852,9 @@ fn cycles(c: &mut Checker, objects: &[Object]) {
 /// The object a reference points at, if it is in this module.
 pub(crate) fn target_of(parts: &[String], index: &HashMap<&str, usize>) -> Option<usize> {
     let key = match parts {
-        [a, b, ..] if a == "local" || a == "module" => format!("{a}.{b}"),
-        [a, t, n, ..] if a == "data" => format!("data.{t}.{n}"),
-        [t, n, ..] => format!("{t}.{n}"),
+        [a, b, ..] if a == "local" || a == "module" => [a.as_str(), ".", b].concat(),
+        [a, t, n, ..] if a == "data" => ["data.", t, ".", n].concat(),
+        [t, n, ..] => [t.as_str(), ".", n].concat(),
         _ => return None,
     };
     index.get(key.as_str()).copied()
