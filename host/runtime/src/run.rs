@@ -41,7 +41,7 @@ pub struct Runtime {
 pub struct Plugin {
     pre: GeneratorPre<Sandbox>,
     info: PluginInfo,
-    schema: SpecSchema,
+    schema: Arc<SpecSchema>,
     sha256: String,
     cache_status: CacheStatus,
     load_time: Duration,
@@ -299,7 +299,7 @@ impl Runtime {
         };
         let info = crate::info::bounded_info(info)
             .map_err(|err| Error::Load(format!("the plugin is refused: {err}")))?;
-        let schema = SpecSchema::compile(&info.spec_schema).map_err(Error::Load)?;
+        let schema = Arc::new(SpecSchema::compile(&info.spec_schema).map_err(Error::Load)?);
         Ok(Plugin { pre, info, schema, sha256, cache_status, load_time: started.elapsed() })
     }
 
@@ -323,14 +323,23 @@ impl Runtime {
     /// every violation found; [`Outcome::Stopped`] says the plugin's
     /// validation hit a limit or crashed.
     pub async fn check_spec(&self, plugin: &Plugin, spec: &str) -> Result<Outcome> {
-        let value = match spec::parse(spec) {
-            Ok(value) => value,
-            Err(violation) => {
+        // The host's checks run on another thread beside the plugin's
+        // `validate`: this is the request path, and the two are independent.
+        let schema = plugin.schema.clone();
+        let text = spec.to_owned();
+        let host_checks = tokio::task::spawn_blocking(move || {
+            spec::parse(&text).map(|value| schema.check(&value))
+        });
+        let plugin_outcome = self.validate(plugin, spec).await;
+        let schema_violations = match host_checks.await {
+            Ok(Ok(violations)) => violations,
+            Ok(Err(violation)) => {
                 return Ok(Outcome::Refused(PluginError::InvalidSpec(vec![violation])));
             }
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(err) => return Err(Error::Host(format!("the spec check did not finish: {err}"))),
         };
-        let schema_violations = plugin.schema.check(&value);
-        let plugin_violations = match self.validate(plugin, spec).await? {
+        let plugin_violations = match plugin_outcome? {
             Outcome::Refused(PluginError::InvalidSpec(violations)) => violations,
             Outcome::Succeeded => Vec::new(),
             // Garbage the schema refused may well be what stopped it.
