@@ -70,13 +70,7 @@ impl Generator for Docx {
         let file_name = file_name(&spec);
         let file = host.create_file(&file_name, DOCX_MEDIA_TYPE)?;
         let mut notes = Vec::new();
-        let file = package::write(
-            &spec,
-            &media,
-            file,
-            &mut |done, total, message| host.progress(done, total, message),
-            &mut notes,
-        )?;
+        let file = package::write(&spec, &media, file, host, &mut notes)?;
         for note in notes {
             host.log(Level::Info, &note);
         }
@@ -111,8 +105,15 @@ fn read_images(spec: &Document, host: &mut Host) -> Result<media::Media> {
         if media.get(&name).is_some() {
             continue;
         }
-        let bytes = host.read_asset(&name)?;
-        if let Err(message) = media.add(&name, bytes) {
+        // A PNG's size is in its first 24 bytes; a JPEG's follows its
+        // metadata segments, which are rarely longer than this.
+        const HEAD: u64 = 256 << 10;
+        let size = host.asset(&name).map_or(0, |a| a.size);
+        let mut head = host.read_asset_prefix(&name, HEAD)?;
+        if kiln_plugin_sdk::image::dimensions(&head).is_none() && size > HEAD {
+            head = host.read_asset(&name)?;
+        }
+        if let Err(message) = media.add(&name, &head, size) {
             bad.push(Violation::new(pointer, format!("asset {name:?}: {message}")));
         }
     }

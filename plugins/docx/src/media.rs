@@ -1,5 +1,6 @@
-//! Images from input assets: read once, sized from their pixels, stored as
-//! `word/media/image{n}.png|jpeg`.
+//! Images from input assets: sized from their headers, and copied from the
+//! host into `word/media/image{n}.png|jpeg` as the package is written, so a
+//! document's images are never held in memory.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,8 @@ use kiln_plugin_sdk::document::Length;
 /// One image asset.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    pub(crate) bytes: Vec<u8>,
+    /// The asset's name, to copy it from the host.
+    pub(crate) asset: String,
     pub(crate) width_px: u32,
     pub(crate) height_px: u32,
     /// The relationship id from the document, e.g. "rIdImg1".
@@ -25,16 +27,14 @@ pub(crate) struct Media {
 }
 
 impl Media {
-    /// Adds an asset's bytes; `Err` says why they are not an image.
-    pub(crate) fn add(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), String> {
+    /// Adds an asset from its first bytes (enough for its header); `Err`
+    /// says why they are not an image.
+    pub(crate) fn add(&mut self, name: &str, head: &[u8], size: u64) -> Result<(), String> {
         if self.entries.contains_key(name) {
             return Ok(());
         }
-        let info = kiln_plugin_sdk::image::dimensions(&bytes).ok_or_else(|| {
-            format!(
-                "expected a PNG or JPEG image, found an asset of {} bytes that is neither",
-                bytes.len()
-            )
+        let info = kiln_plugin_sdk::image::dimensions(head).ok_or_else(|| {
+            format!("expected a PNG or JPEG image, found an asset of {size} bytes that is neither")
         })?;
         let extension = if info.media_type == "image/png" { "png" } else { "jpeg" };
         let n = self.order.len() + 1;
@@ -42,7 +42,7 @@ impl Media {
         self.entries.insert(
             name.to_owned(),
             Entry {
-                bytes,
+                asset: name.to_owned(),
                 width_px: info.width,
                 height_px: info.height,
                 rel_id: format!("rIdImg{n}"),

@@ -3,8 +3,9 @@
 //! small buffer, so a long document is never held whole in memory; the
 //! parts it refers to (footnotes, headers, numbering, media) follow it.
 
-use std::io::{self, Write};
+use std::io::Write;
 
+use kiln_plugin_sdk::Host;
 use kiln_plugin_sdk::document::{Block, Document, Orientation, ResolvedSection, text};
 use kiln_plugin_sdk::ooxml::{self, Package, Relationship, XML_DECLARATION, escape};
 
@@ -32,9 +33,9 @@ pub(crate) fn write<W: Write>(
     doc: &Document,
     media: &Media,
     out: W,
-    progress: &mut dyn FnMut(u64, u64, &str),
+    host: &mut Host,
     notes: &mut Vec<String>,
-) -> io::Result<W> {
+) -> kiln_plugin_sdk::Result<W> {
     let sections = doc.resolved_sections();
     let toc = toc_entries(&doc.theme, &sections);
     let has_toc = sections.iter().any(|s| s.blocks.iter().any(|b| matches!(b, Block::Toc(_))));
@@ -71,7 +72,7 @@ pub(crate) fn write<W: Write>(
                     buf.clear();
                 }
                 if done.is_multiple_of(500) {
-                    progress(done, total, "writing document.xml");
+                    host.progress(done, total, "writing document.xml");
                 }
             }
             let props = section_properties(section, i, has_header, has_footer);
@@ -84,7 +85,7 @@ pub(crate) fn write<W: Write>(
         buf.push_str("</w:body></w:document>");
         part.write_all(buf.as_bytes())?;
     }
-    progress(total, total, "writing styles, footnotes and media");
+    host.progress(total, total, "writing styles, footnotes and media");
 
     let mut rels = vec![
         Relationship::new("rId1", format!("{REL}/styles"), "styles.xml"),
@@ -168,9 +169,8 @@ pub(crate) fn write<W: Write>(
     package.relationships("word/document.xml", &rels)?;
 
     for entry in media.iter() {
-        package
-            .part_with_default_type(&format!("word/{}", entry.target))?
-            .write_all(&entry.bytes)?;
+        let name = format!("word/{}", entry.target);
+        host.copy_asset(&entry.asset, package.part_with_default_type(&name)?)?;
     }
 
     package
@@ -183,7 +183,7 @@ pub(crate) fn write<W: Write>(
         )?
         .write_all(app().as_bytes())?;
     notes.append(&mut body.notes);
-    package.finish()
+    Ok(package.finish()?)
 }
 
 /// The headings the TOC lists: those at the top level of each section.

@@ -89,10 +89,32 @@ impl Host {
 
     /// Reads a whole asset (the host bounds its size).
     pub fn read_asset(&mut self, name: &str) -> Result<Vec<u8>> {
-        const READ: u32 = 1 << 20;
         let mut bytes = Vec::with_capacity(self.asset(name).map_or(0, |a| a.size as usize));
-        loop {
-            match self.backend.read_asset(name, bytes.len() as u64, READ) {
+        self.stream_asset(name, u64::MAX, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The first `max` bytes of an asset (all of it if shorter): enough to
+    /// read an image's header without holding the image.
+    pub fn read_asset_prefix(&mut self, name: &str, max: u64) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.stream_asset(name, max, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Copies an asset to `out` a chunk at a time, so a plugin embedding a
+    /// large asset never holds it whole. Returns the bytes copied.
+    pub fn copy_asset(&mut self, name: &str, out: &mut impl Write) -> Result<u64> {
+        self.stream_asset(name, u64::MAX, out)
+    }
+
+    /// Up to `max` bytes of an asset, written to `out` as they arrive.
+    fn stream_asset(&mut self, name: &str, max: u64, out: &mut impl Write) -> Result<u64> {
+        const READ: u64 = 1 << 20;
+        let mut offset = 0;
+        while offset < max {
+            let want = READ.min(max - offset) as u32;
+            match self.backend.read_asset(name, offset, want) {
                 None => {
                     let known: Vec<&str> = self.assets.iter().map(|a| a.name.as_str()).collect();
                     return Err(GenerateError::Failed(format!(
@@ -100,10 +122,14 @@ impl Host {
                         if known.is_empty() { "none".to_owned() } else { known.join(", ") }
                     )));
                 }
-                Some(chunk) if chunk.is_empty() => return Ok(bytes),
-                Some(chunk) => bytes.extend_from_slice(&chunk),
+                Some(chunk) if chunk.is_empty() => break,
+                Some(chunk) => {
+                    out.write_all(&chunk)?;
+                    offset += chunk.len() as u64;
+                }
             }
         }
+        Ok(offset)
     }
 }
 

@@ -111,7 +111,9 @@ impl<W: Write> Package<W> {
     }
 
     /// Starts a part whose content type is the default of its extension
-    /// (images, for instance).
+    /// (images, for instance). PNG and JPEG parts are stored as they are:
+    /// they are compressed already, and deflating them again costs time
+    /// and saves nothing.
     pub fn part_with_default_type(&mut self, name: &str) -> io::Result<&mut impl Write> {
         let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
         if !self.defaults.iter().any(|(e, _)| e.eq_ignore_ascii_case(extension)) {
@@ -119,7 +121,14 @@ impl<W: Write> Package<W> {
                 "no default content type for .{extension} (part {name})"
             )));
         }
-        self.raw(name)
+        let compressed = ["png", "jpeg", "jpg"].iter().any(|e| e.eq_ignore_ascii_case(extension));
+        let options = if compressed {
+            self.options.compression_method(CompressionMethod::Stored).compression_level(None)
+        } else {
+            self.options
+        };
+        self.zip.start_file(name, options).map_err(io::Error::other)?;
+        Ok(&mut self.zip)
     }
 
     /// Writes the relationships of `source` (a part name, or "" for the

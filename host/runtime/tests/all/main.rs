@@ -4,6 +4,7 @@
 //! it first) into `target/wasm32-wasip2/release/`.
 
 mod contract;
+mod docx;
 mod hostile;
 mod support;
 mod xlsx;

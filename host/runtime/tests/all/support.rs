@@ -9,6 +9,12 @@ pub(crate) fn runtime() -> Runtime {
         .expect("runtime")
 }
 
+/// The Python with the independent readers, installed by the test command.
+pub(crate) fn python() -> String {
+    std::env::var("KILN_TEST_PYTHON")
+        .unwrap_or_else(|_| workspace().join(".venv/bin/python").display().to_string())
+}
+
 pub(crate) async fn testing_plugin(runtime: &Runtime) -> Plugin {
     runtime.load_file(&component("kiln_testing_plugin.wasm")).await.expect("testing plugin loads")
 }

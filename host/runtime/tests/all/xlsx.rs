@@ -5,16 +5,10 @@ use std::process::Command;
 
 use kiln_runtime::{GenerateRequest, Outcome, Plugin, PluginError, Runtime};
 
-use crate::support::{component, runtime, workspace};
+use crate::support::{component, python, runtime, workspace};
 
 async fn xlsx(runtime: &Runtime) -> Plugin {
     runtime.load_file(&component("kiln_plugin_xlsx.wasm")).await.expect("xlsx plugin loads")
-}
-
-/// The Python with the independent readers, installed by the test command.
-fn python() -> String {
-    std::env::var("KILN_TEST_PYTHON")
-        .unwrap_or_else(|_| workspace().join(".venv/bin/python").display().to_string())
 }
 
 #[tokio::test]
