@@ -47,16 +47,14 @@ fn collect_at(v: &Value, p: &mut String, out: &mut Vec<Ref>, problems: &mut Vec<
         Value::String(s) => {
             if s.contains("${") || s.contains("%{") {
                 if let Some(found) = simple_template(s) {
-                    out.extend(
-                        found.into_iter().map(|parts| Ref { parts, pointer: pointer.to_owned() }),
-                    );
+                    out.extend(refs_at(pointer, found));
                     return;
                 }
                 match s.parse::<Template>() {
                     Ok(t) => {
                         let mut found = Vec::new();
                         template_refs(&t, &mut Vec::new(), &mut found);
-                        out.extend(found.into_iter().map(|parts| Ref { parts, pointer: pointer.to_owned() }));
+                        out.extend(refs_at(pointer, found));
                     }
                     Err(e) => problems.push(ParseProblem {
                         pointer: pointer.to_owned(),
@@ -70,26 +68,12 @@ fn collect_at(v: &Value, p: &mut String, out: &mut Vec<Ref>, problems: &mut Vec<
         }
         Value::List(items) => {
             for (i, item) in items.iter().enumerate() {
-                if matches!(item, Value::Null | Value::Bool(_) | Value::Number(_)) {
-                    continue;
-                }
-                let len = p.len();
-                p.push('/');
-                p.push_str(&i.to_string());
-                collect_at(item, p, out, problems);
-                p.truncate(len);
+                collect_child(item, &i.to_string(), p, out, problems);
             }
         }
         Value::Object(map) => {
             for (k, item) in map.iter() {
-                if matches!(item, Value::Null | Value::Bool(_) | Value::Number(_)) {
-                    continue;
-                }
-                let len = p.len();
-                p.push('/');
-                p.push_str(&escape(k));
-                collect_at(item, p, out, problems);
-                p.truncate(len);
+                collect_child(item, &escape(k), p, out, problems);
             }
         }
         Value::Ref(r) => {
@@ -103,7 +87,7 @@ fn collect_at(v: &Value, p: &mut String, out: &mut Vec<Ref>, problems: &mut Vec<
                 Ok(e) if is_traversal(&e) => {
                     let mut found = Vec::new();
                     expr_refs(&e, &mut Vec::new(), &mut found);
-                    out.extend(found.into_iter().map(|parts| Ref { parts, pointer: pointer.to_owned() }));
+                    out.extend(refs_at(pointer, found));
                 }
                 Ok(_) => problems.push(ParseProblem {
                     pointer: pointer.to_owned(),
@@ -127,9 +111,7 @@ fn collect_at(v: &Value, p: &mut String, out: &mut Vec<Ref>, problems: &mut Vec<
                 Ok(e) => {
                     let mut found = Vec::new();
                     expr_refs(&e, &mut Vec::new(), &mut found);
-                    out.extend(
-                        found.into_iter().map(|parts| Ref { parts, pointer: pointer.to_owned() }),
-                    );
+                    out.extend(refs_at(pointer, found));
                 }
                 Err(e) => problems.push(ParseProblem {
                     pointer: pointer.to_owned(),
@@ -141,6 +123,30 @@ fn collect_at(v: &Value, p: &mut String, out: &mut Vec<Ref>, problems: &mut Vec<
             }
         }
     }
+}
+
+/// `collect_at` for the child of the value at `p` at `segment`; literals
+/// hold no references and are skipped.
+fn collect_child(
+    item: &Value,
+    segment: &str,
+    p: &mut String,
+    out: &mut Vec<Ref>,
+    problems: &mut Vec<ParseProblem>,
+) {
+    if matches!(item, Value::Null | Value::Bool(_) | Value::Number(_)) {
+        return;
+    }
+    let len = p.len();
+    p.push('/');
+    p.push_str(segment);
+    collect_at(item, p, out, problems);
+    p.truncate(len);
+}
+
+/// The references found in the value at `pointer`.
+fn refs_at(pointer: &str, found: Vec<Vec<String>>) -> impl Iterator<Item = Ref> + '_ {
+    found.into_iter().map(move |parts| Ref { parts, pointer: pointer.to_owned() })
 }
 
 /// The leading attribute names of a plain traversal such as
