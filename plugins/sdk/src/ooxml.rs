@@ -127,8 +127,7 @@ impl<W: Write> Package<W> {
         } else {
             self.options
         };
-        self.zip.start_file(name, options).map_err(io::Error::other)?;
-        Ok(&mut self.zip)
+        self.start(name, options)
     }
 
     /// Writes the relationships of `source` (a part name, or "" for the
@@ -185,7 +184,15 @@ impl<W: Write> Package<W> {
     }
 
     fn raw(&mut self, name: &str) -> io::Result<&mut ZipWriter<StreamWriter<W>>> {
-        self.zip.start_file(name, self.options).map_err(io::Error::other)?;
+        self.start(name, self.options)
+    }
+
+    fn start(
+        &mut self,
+        name: &str,
+        options: SimpleFileOptions,
+    ) -> io::Result<&mut ZipWriter<StreamWriter<W>>> {
+        self.zip.start_file(name, options).map_err(io::Error::other)?;
         Ok(&mut self.zip)
     }
 }

@@ -42,35 +42,26 @@ pub struct Parsed<T> {
 
 /// Parses as much of a spec as can be parsed.
 pub fn parse_lenient<T: DeserializeOwned>(text: &str) -> Parsed<T> {
-    // Most specs parse: try without tracking the path, which costs an
-    // allocation per key, and track it only to say where a parse failed.
-    if let Ok(spec) = serde_json::from_str::<T>(text) {
-        return Parsed {
-            spec: Some(spec),
-            violations: Vec::new(),
-            pointers: PointerMap::default(),
-        };
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let first = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(spec) => match de.end() {
-            Ok(()) => {
-                return Parsed {
-                    spec: Some(spec),
-                    violations: Vec::new(),
-                    pointers: PointerMap::default(),
-                };
-            }
-            Err(err) => return failed(syntax(&err)),
-        },
+    let err = match serde_json::from_str::<T>(text) {
+        Ok(spec) => {
+            return Parsed {
+                spec: Some(spec),
+                violations: Vec::new(),
+                pointers: PointerMap::default(),
+            };
+        }
         Err(err) => err,
     };
-    let pointer = pointer::of_path(first.path());
-    let err = first.into_inner();
     if err.is_syntax() || err.is_eof() || err.is_io() {
         return failed(syntax(&err));
     }
     if text.len() > LENIENT_MAX_BYTES {
+        // Parsed once more, tracking the path (an allocation per key, so
+        // only now), to say where the one reported error is.
+        let mut de = serde_json::Deserializer::from_str(text);
+        let pointer = serde_path_to_error::deserialize::<_, T>(&mut de)
+            .err()
+            .map_or_else(String::new, |tracked| pointer::of_path(tracked.path()));
         return failed(Violation::new(pointer, explain(&message_of(&err))));
     }
     let value: Value = match serde_json::from_str(text) {
