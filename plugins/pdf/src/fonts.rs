@@ -2,9 +2,10 @@
 //! Cyrillic, metric-compatible with Times New Roman, Arial and Courier New)
 //! in four styles each, and DejaVu Sans as the fallback for symbols the
 //! Liberation fonts lack. All SIL OFL / Bitstream Vera licensed (see
-//! `fonts/LICENSE-*.txt`). Faces are parsed once per process.
+//! `fonts/LICENSE-*.txt`). Faces are parsed once per process. A document
+//! may bring more fonts as input assets (CJK and other scripts).
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// A font family of the bundled set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -14,7 +15,7 @@ pub enum Family {
     Mono,
 }
 
-/// An index into [`FACES`].
+/// An index into [`FACES`], then into the faces loaded from assets.
 pub type FaceId = u8;
 
 /// The fallback face (DejaVu Sans).
@@ -156,37 +157,67 @@ pub struct Face {
     pub underline_position: f32,
     pub underline_thickness: f32,
     pub name: &'static str,
+    bytes: &'static [u8],
+}
+
+fn parse(name: &'static str, bytes: &'static [u8]) -> Option<Face> {
+    let shaper = rustybuzz::Face::from_slice(bytes, 0)?;
+    let pdf = krilla::text::Font::new(krilla::Data::from(bytes), 0)?;
+    let upem = shaper.units_per_em() as f32;
+    Some(Face {
+        units_per_em: upem,
+        ascender: f32::from(shaper.ascender()) / upem,
+        descender: -f32::from(shaper.descender()) / upem,
+        underline_position: shaper
+            .underline_metrics()
+            .map_or(-0.1, |m| f32::from(m.position) / upem),
+        underline_thickness: shaper
+            .underline_metrics()
+            .map_or(0.05, |m| f32::from(m.thickness) / upem),
+        name,
+        bytes,
+        shaper,
+        pdf,
+    })
 }
 
 // SAFETY-free: the faces hold only shared, immutable data.
 static PARSED: [OnceLock<Option<Face>>; 13] = [const { OnceLock::new() }; 13];
 
+/// How many fonts a document may bring as input assets.
+pub const MAX_ASSET_FONTS: usize = 8;
+
+/// Faces loaded from input assets, numbered after the bundled ones. Each
+/// distinct file is parsed once and kept for the life of the process (one
+/// run, in the sandbox), as the bundled faces are.
+static LOADED: Mutex<Vec<&'static Face>> = Mutex::new(Vec::new());
+
+/// Loads a TrueType or OpenType font from an input asset and returns its
+/// face id; the same bytes always give the same id. `None`: not a font
+/// this plugin can shape and embed.
+pub fn load(name: &str, bytes: &[u8]) -> Option<FaceId> {
+    let mut loaded = LOADED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(i) = loaded.iter().position(|f| f.bytes == bytes) {
+        return FaceId::try_from(FACES.len() + i).ok();
+    }
+    let id = FaceId::try_from(FACES.len() + loaded.len()).ok()?;
+    let bytes: &'static [u8] = Box::leak(bytes.to_vec().into_boxed_slice());
+    let face = parse(Box::leak(name.to_owned().into_boxed_str()), bytes)?;
+    loaded.push(Box::leak(Box::new(face)));
+    Some(id)
+}
+
 /// The parsed face; `None` only if a bundled font failed to parse.
 pub fn get(id: FaceId) -> Option<&'static Face> {
-    let idx = id as usize;
-    PARSED
-        .get(idx)?
-        .get_or_init(|| {
-            let data = FACES.get(idx)?;
-            let shaper = rustybuzz::Face::from_slice(data.bytes, 0)?;
-            let pdf = krilla::text::Font::new(krilla::Data::from(data.bytes), 0)?;
-            let upem = shaper.units_per_em() as f32;
-            Some(Face {
-                units_per_em: upem,
-                ascender: f32::from(shaper.ascender()) / upem,
-                descender: -f32::from(shaper.descender()) / upem,
-                underline_position: shaper
-                    .underline_metrics()
-                    .map_or(-0.1, |m| f32::from(m.position) / upem),
-                underline_thickness: shaper
-                    .underline_metrics()
-                    .map_or(0.05, |m| f32::from(m.thickness) / upem),
-                name: data.name,
-                shaper,
-                pdf,
-            })
-        })
-        .as_ref()
+    let idx = usize::from(id);
+    match PARSED.get(idx) {
+        Some(cell) => cell.get_or_init(|| parse(FACES[idx].name, FACES[idx].bytes)).as_ref(),
+        None => LOADED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(idx - FACES.len())
+            .copied(),
+    }
 }
 
 static ASCII: [OnceLock<u128>; 13] = [const { OnceLock::new() }; 13];

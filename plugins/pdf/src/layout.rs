@@ -212,6 +212,15 @@ pub struct Page {
     pub height: f32,
     pub section: usize,
     pub ops: Vec<Placed>,
+    /// Whether the section's header and footer are drawn (not on a title page).
+    pub furniture: bool,
+}
+
+/// What a title page shows: the title, then smaller lines centred under it.
+#[derive(Clone, Debug)]
+pub struct TitlePage {
+    pub title: String,
+    pub lines: Vec<String>,
 }
 
 /// A heading for the outline and the TOC.
@@ -368,8 +377,16 @@ impl<'a> Layouter<'a> {
     }
 
     /// Lines of a paragraph as items, tagged under `node`.
-    fn para_items(&mut self, spans: &[Span], width: f32, align: Align, node: usize) -> Vec<Item> {
-        let lines = self.shaper.lines(spans, width, align, self.theme.line_spacing);
+    /// `hyphenate`: body text may hyphenate; headings, code and captions not.
+    fn para_items(
+        &mut self,
+        spans: &[Span],
+        width: f32,
+        align: Align,
+        node: usize,
+        hyphenate: bool,
+    ) -> Vec<Item> {
+        let lines = self.shaper.lines(spans, width, align, self.theme.line_spacing, hyphenate);
         let mut items = Vec::with_capacity(lines.len());
         for line in lines {
             items.push(self.line_item(line, node));
@@ -505,7 +522,7 @@ impl<'a> Layouter<'a> {
                 let node = self.node(parent, SKind::H(level, title.clone()));
                 let spans = self.spans(&h.text, &st);
                 let align = h.align.map_or(Align::Left, align);
-                let mut items = self.para_items(&spans, width, align, node);
+                let mut items = self.para_items(&spans, width, align, node, false);
                 if self.nested == 0 {
                     let id = self.heading_ids;
                     self.heading_ids += 1;
@@ -529,7 +546,7 @@ impl<'a> Layouter<'a> {
                 let spans = self.spans(&p.text, &base);
                 let default = if self.theme.justify { Align::Justify } else { Align::Left };
                 let align = p.align.map_or(default, align);
-                let items = self.para_items(&spans, width, align, node);
+                let items = self.para_items(&spans, width, align, node, true);
                 out.push(Chunk {
                     items,
                     space_before: size * 0.3,
@@ -590,7 +607,8 @@ impl<'a> Layouter<'a> {
                 let text = text.trim_end_matches('\n');
                 let spans = [Span { text: text.to_owned(), style: Rc::new(st) }];
                 let pad = 6.0;
-                let mut items = self.para_items(&spans, width - 2.0 * pad, Align::Left, node);
+                let mut items =
+                    self.para_items(&spans, width - 2.0 * pad, Align::Left, node, false);
                 let n = items.len();
                 for (i, it) in items.iter_mut().enumerate() {
                     let top = if i == 0 { pad } else { 0.0 };
@@ -683,7 +701,7 @@ impl<'a> Layouter<'a> {
                 let p = self.node(Some(body), SKind::P);
                 let base = self.base_style();
                 let spans = self.spans(&item.text, &base);
-                let items = self.para_items(&spans, width - indent, Align::Left, p);
+                let items = self.para_items(&spans, width - indent, Align::Left, p, true);
                 chunks.push(Chunk {
                     items,
                     space_before: 0.0,
@@ -726,7 +744,7 @@ impl<'a> Layouter<'a> {
                 st.family = Family::Sans;
             }
             let spans = [Span { text: label, style: Rc::new(st) }];
-            let lines = self.shaper.lines(&spans, indent, Align::Left, 1.0);
+            let lines = self.shaper.lines(&spans, indent, Align::Left, 1.0, false);
             if let Some(line) = lines.into_iter().next() {
                 let lw = line.width;
                 let lasc = line.ascent;
@@ -825,7 +843,7 @@ impl<'a> Layouter<'a> {
                 Some(doc::Align::Left) => Align::Left,
                 _ => Align::Center,
             };
-            let mut lines = self.para_items(&spans, width, a, cap);
+            let mut lines = self.para_items(&spans, width, a, cap, false);
             if let Some(first) = lines.first_mut() {
                 first.shift(0.0, 4.0);
                 first.height += 4.0;
@@ -849,7 +867,7 @@ impl<'a> Layouter<'a> {
             st.color = self.theme.heading_color;
             let p = self.node(Some(node), SKind::P);
             let spans = [Span { text: clean(&toc.title), style: Rc::new(st.clone()) }];
-            let items = self.para_items(&spans, width, Align::Left, p);
+            let items = self.para_items(&spans, width, Align::Left, p, false);
             out.push(Chunk {
                 items,
                 space_before: 0.0,
@@ -875,7 +893,8 @@ impl<'a> Layouter<'a> {
             let st = Rc::new(st);
             let indent = f32::from(h.level - 1) * self.theme.size * 1.2;
             let spans = [Span { text: clean(&h.text), style: st.clone() }];
-            let lines = self.shaper.lines(&spans, width - indent - num_w - 8.0, Align::Left, 1.0);
+            let lines =
+                self.shaper.lines(&spans, width - indent - num_w - 8.0, Align::Left, 1.0, false);
             let n = lines.len();
             let mut items = Vec::new();
             for (i, line) in lines.into_iter().enumerate() {
@@ -1010,7 +1029,7 @@ impl<'a> Layouter<'a> {
                 if !cell.text.is_empty() {
                     let p = self.node(Some(cnode), SKind::P);
                     let spans = self.spans(&cell.text, &base);
-                    let items = self.para_items(&spans, cw, a, p);
+                    let items = self.para_items(&spans, cw, a, p, true);
                     chunks.push(Chunk {
                         items,
                         space_before: 0.0,
@@ -1023,7 +1042,7 @@ impl<'a> Layouter<'a> {
                     if let Block::Paragraph(pa) = b {
                         let p = self.node(Some(cnode), SKind::P);
                         let spans = self.spans(&pa.text, &base);
-                        let items = self.para_items(&spans, cw, pa.align.map_or(a, align), p);
+                        let items = self.para_items(&spans, cw, pa.align.map_or(a, align), p, true);
                         chunks.push(Chunk {
                             items,
                             space_before: 2.0,
@@ -1266,6 +1285,36 @@ impl<'a> Layouter<'a> {
         (0..ncols).map(|i| min[i] + (max[i] - min[i]) / excess * slack).collect()
     }
 
+    /// A page of its own with the title a third of the way down and the
+    /// other lines under it, all centred.
+    fn title_page(&mut self, page: &TitlePage, geo: &Geometry) -> Page {
+        let width = geo.text_width();
+        let node = self.node(None, SKind::Div);
+        let mut title = Style::new(self.theme.heading, self.theme.heading_sizes[0] * 1.5);
+        title.bold = true;
+        title.color = self.theme.heading_color;
+        let mut line = self.base_style();
+        line.size = self.theme.size * 1.3;
+        let entries = std::iter::once((&page.title, title))
+            .chain(page.lines.iter().map(|l| (l, line.clone())));
+        let mut ops = Vec::new();
+        let mut y = geo.top + (geo.bottom - geo.top) * 0.3;
+        for (text, style) in entries {
+            let p = self.node(Some(node), SKind::P);
+            let gap = style.size * 0.8;
+            let spans = [Span { text: clean(text), style: Rc::new(style) }];
+            for item in self.para_items(&spans, width, Align::Center, p, false) {
+                for mut placed in item.ops {
+                    placed.op.shift(geo.left, y);
+                    ops.push(placed);
+                }
+                y += item.height;
+            }
+            y += gap;
+        }
+        Page { width: geo.width, height: geo.height, section: 0, ops, furniture: false }
+    }
+
     /// Lays out the footnotes collected so far as a "Notes" list.
     fn notes(&mut self, width: f32, out: &mut Vec<Chunk>) {
         if self.footnotes.is_empty() {
@@ -1303,7 +1352,7 @@ impl<'a> Layouter<'a> {
             let mut st = self.base_style();
             st.size = saved * 0.85;
             let spans = [Span { text: format!("{n}."), style: Rc::new(st) }];
-            let line = self.shaper.lines(&spans, size * 2.0, Align::Left, 1.0).remove(0);
+            let line = self.shaper.lines(&spans, size * 2.0, Align::Left, 1.0, false).remove(0);
             let lasc = line.ascent;
             let mut lbl = self.line_item(line, node);
             for c in &mut chunks {
@@ -1425,6 +1474,11 @@ impl Geometry {
         let col_w = (text_w - COLUMN_GAP * (columns as f32 - 1.0)) / columns as f32;
         Geometry { width: w, height: h, left, top, bottom: h - bottom, col_w, columns }
     }
+
+    /// The width of all columns with the gaps between them.
+    fn text_width(&self) -> f32 {
+        self.col_w * self.columns as f32 + COLUMN_GAP * (self.columns as f32 - 1.0)
+    }
 }
 
 /// The flow of chunks into frames.
@@ -1446,6 +1500,7 @@ impl Flow<'_> {
             height: self.geo.height,
             section: self.section,
             ops: Vec::new(),
+            furniture: true,
         });
         self.column = 0;
         self.y = self.geo.top;
@@ -1592,9 +1647,10 @@ impl Flow<'_> {
     }
 }
 
-/// Lays out a whole document.
+/// Lays out a whole document, after its title page if it has one.
 pub fn layout(
     sections: &[ResolvedSection],
+    title_page: Option<&TitlePage>,
     theme: Theme,
     shaper: &mut Shaper,
     images: &ImageSizes,
@@ -1608,6 +1664,9 @@ pub fn layout(
     TABLE_LEAD.with(|l| l.borrow_mut().clear());
     let mut lay = Layouter::new(shaper, theme, images);
     let mut pages = Vec::new();
+    if let (Some(title_page), Some(first)) = (title_page, sections.first()) {
+        pages.push(lay.title_page(title_page, &Geometry::of(first)));
+    }
     for (si, s) in sections.iter().enumerate() {
         let geo = Geometry::of(s);
         MAX_IMAGE_HEIGHT.with(|m| *m.borrow_mut() = (geo.bottom - geo.top - 40.0).max(20.0));

@@ -57,12 +57,14 @@ impl Generator for Pdf {
     fn generate(spec: Spec, host: &mut Host) -> Result<()> {
         let names: Vec<String> = host.assets().iter().map(|a| a.name.clone()).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let missing = document::check_assets(&spec.document, &refs);
+        let mut missing = document::check_assets(&spec.document, &refs);
+        missing.extend(spec::missing_fonts(&spec, &refs));
         if !missing.is_empty() {
             return Err(GenerateError::InvalidSpec(missing));
         }
+        let images = document::asset_names(&spec.document).into_iter().map(|(_, name)| name);
         let mut assets = std::collections::HashMap::new();
-        for (_, name) in document::asset_names(&spec.document) {
+        for name in images.chain(spec.pdf.fonts.iter().cloned()) {
             if let std::collections::hash_map::Entry::Vacant(slot) = assets.entry(name) {
                 let bytes = host.read_asset(slot.key())?;
                 slot.insert(bytes);

@@ -117,7 +117,7 @@ pub fn render(
                 total,
             );
             if let Some(SectionHeaders { header, footer, top, bottom, left_right }) =
-                settings.headers.get(page.section)
+                settings.headers.get(page.section).filter(|_| page.furniture)
             {
                 let w = page.width - 2.0 * left_right;
                 if let Some(h) = header {
@@ -417,7 +417,7 @@ fn draw_page(
                 let text =
                     laid.anchors.get(anchor).map_or("?".to_owned(), |(p, _)| (p + 1).to_string());
                 let spans = [Span { text, style: style.clone() }];
-                let lines = shaper.lines(&spans, 1000.0, Align::Left, 1.0);
+                let lines = shaper.lines(&spans, 1000.0, Align::Left, 1.0, false);
                 if let Some(line) = lines.first() {
                     for piece in &line.pieces {
                         let Some(face) = fonts::get(piece.face) else { continue };
@@ -483,7 +483,7 @@ fn draw_field_line(
         Some(doc::Align::Right) => Align::Right,
         _ => Align::Center,
     };
-    let lines = shaper.lines(&spans, width, align, 1.0);
+    let lines = shaper.lines(&spans, width, align, 1.0, false);
     let Some(line) = lines.first() else { return };
     // Artifacts of kind Header/Footer need PDF 2.0 subtypes; older versions get plain pagination artifacts.
     let _ = kind;

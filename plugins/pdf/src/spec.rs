@@ -40,8 +40,22 @@ pub struct PdfOptions {
     /// Justify body paragraphs (even right edge) unless a paragraph sets its
     /// own `align`. Default false (left-aligned).
     pub justify: bool,
+    /// Hyphenate body text where a word would overflow a line, with the
+    /// patterns of the document's `language` ("en-GB", "de", "fr", "ru",
+    /// "el", ...: about 50 languages). Default: on when `justify` is on.
+    pub hyphenate: Option<bool>,
     /// Line spacing as a multiple of the normal spacing, 0.8 to 3. Default 1.
     pub line_spacing: Option<f32>,
+    /// Fonts for scripts the bundled fonts lack (Chinese, Japanese, Korean,
+    /// Thai, Devanagari, ...): names of the job's input assets that are
+    /// TrueType or OpenType files, e.g. ["NotoSansSC-Regular.otf"]; at most 8.
+    /// A character the text's own font lacks is drawn with the first of
+    /// these that has it.
+    pub fonts: Vec<String>,
+    /// Start with a title page: the document's `title` large, then its
+    /// `subject`, `author` and `created` date, with no header or footer; the
+    /// content starts on the next page. Needs `title`. Default false.
+    pub title_page: bool,
 }
 
 /// A PDF standard.
@@ -76,7 +90,7 @@ impl JsonSchema for Spec {
         if let Some(obj) = pdf.as_object_mut() {
             obj.insert(
                 "description".into(),
-                "What only a PDF needs: the standard to meet, tagging, justification and line spacing, e.g. {\"standard\": \"pdf/a-2b\", \"justify\": true}.".into(),
+                "What only a PDF needs: the standard to meet, tagging, justification, hyphenation, line spacing, a title page and fonts for other scripts, e.g. {\"standard\": \"pdf/a-2b\", \"justify\": true, \"title_page\": true}.".into(),
             );
         }
         if let Some(obj) = schema.as_object_mut() {
@@ -197,6 +211,22 @@ pub fn validate(spec: &Spec) -> Vec<Violation> {
             format!("expected a line spacing from 0.8 to 3 (1 is normal), found {ls}"),
         ));
     }
+    if spec.pdf.fonts.len() > fonts::MAX_ASSET_FONTS {
+        out.push(Violation::new(
+            "/pdf/fonts",
+            format!(
+                "expected at most {} fonts, found {}: keep one font per script the bundled fonts lack",
+                fonts::MAX_ASSET_FONTS,
+                spec.pdf.fonts.len()
+            ),
+        ));
+    }
+    if spec.pdf.title_page && doc.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        out.push(Violation::new(
+            "/title",
+            "a title page needs a document title: set \"title\", e.g. \"Annual report 2026\", or remove \"title_page\"",
+        ));
+    }
     if spec.pdf.standard == Some(PdfStandard::PdfUa1) {
         if doc.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
             out.push(Violation::new(
@@ -206,6 +236,24 @@ pub fn validate(spec: &Spec) -> Vec<Violation> {
         }
         if spec.pdf.tagged == Some(false) {
             out.push(Violation::new("/pdf/tagged", "pdf/ua-1 documents are always tagged: remove \"tagged\": false or choose another standard"));
+        }
+    }
+    out
+}
+
+/// Violations for `pdf.fonts` entries that are not among the job's assets.
+pub fn missing_fonts(spec: &Spec, available: &[&str]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for (i, name) in spec.pdf.fonts.iter().enumerate() {
+        if !available.contains(&name.as_str()) {
+            let hint = match kiln_plugin_sdk::suggest::closest(name, available.iter().copied()) {
+                Some(c) => format!("; did you mean {c:?}?"),
+                None => "; upload the font file with the job".to_owned(),
+            };
+            out.push(Violation::new(
+                format!("/pdf/fonts/{i}"),
+                format!("expected the name of an input asset, found {name:?}, which the job does not have{hint}"),
+            ));
         }
     }
     out
@@ -266,6 +314,18 @@ fn date(text: &str) -> krilla::metadata::DateTime {
         .utc_offset_minute(0)
 }
 
+/// The day of an ISO 8601 time ("2026-03-31T09:00:00Z": "2026-03-31").
+fn day(time: &str) -> String {
+    time.split('T').next().unwrap_or(time).to_owned()
+}
+
+/// The hyphenation patterns for a language tag ("en-GB": English).
+fn hyphenation_patterns(language: &str) -> Option<hypher::Lang> {
+    let code = language.get(..2)?.to_ascii_lowercase();
+    let code: [u8; 2] = code.as_bytes().try_into().ok()?;
+    hypher::Lang::from_iso(code)
+}
+
 /// Makes the PDF: lays out, draws, and reports what was adjusted.
 pub fn build(
     spec: &Spec,
@@ -293,7 +353,7 @@ pub fn build(
     // Images: pixel sizes for layout, decoded for drawing.
     let mut sizes: ImageSizes = HashMap::new();
     let mut decoded: HashMap<String, krilla::image::Image> = HashMap::new();
-    for (name, bytes) in assets {
+    for (name, bytes) in assets.iter().filter(|(name, _)| !spec.pdf.fonts.contains(name)) {
         let Some(info) = kiln_plugin_sdk::image::dimensions(bytes) else {
             log(Level::Warn, format!("asset {name:?} is not a PNG or JPEG image; left out"));
             continue;
@@ -316,7 +376,47 @@ pub fn build(
     }
     let sections = doc.resolved_sections();
     let mut shaper = Shaper::default();
-    let laid = layout::layout(&sections, theme.clone(), &mut shaper, &sizes, &mut |_| {});
+    for (i, name) in spec.pdf.fonts.iter().enumerate() {
+        match assets.get(name).and_then(|bytes| fonts::load(name, bytes)) {
+            Some(face) => shaper.fallbacks.push(face),
+            None => {
+                return Err(GenerateError::InvalidSpec(vec![Violation::new(
+                    format!("/pdf/fonts/{i}"),
+                    format!(
+                        "expected a TrueType or OpenType font file (.ttf, .otf), found {name:?}, which is not one"
+                    ),
+                )]));
+            }
+        }
+    }
+    if spec.pdf.hyphenate.unwrap_or(spec.pdf.justify) {
+        shaper.hyphenation = hyphenation_patterns(doc.language());
+        if shaper.hyphenation.is_none() {
+            log(
+                Level::Warn,
+                format!(
+                    "no hyphenation patterns for language {:?}; words are not hyphenated",
+                    doc.language()
+                ),
+            );
+        }
+    }
+    let title_page = spec.pdf.title_page.then(|| layout::TitlePage {
+        title: doc.title.clone().unwrap_or_default(),
+        lines: [doc.subject.clone(), doc.author.clone(), doc.created.as_ref().map(|c| day(c))]
+            .into_iter()
+            .flatten()
+            .filter(|l| !l.trim().is_empty())
+            .collect(),
+    });
+    let laid = layout::layout(
+        &sections,
+        title_page.as_ref(),
+        theme.clone(),
+        &mut shaper,
+        &sizes,
+        &mut |_| {},
+    );
     for note in &laid.notes {
         log(Level::Warn, note.clone());
     }

@@ -168,8 +168,17 @@ def main():
         if a != b and (len(set(a) ^ set(b)) > 2 or abs(len(a) - len(b)) > max(8, len(a) // 50)):
             errors.append(f"page {i + 1}: pdftotext and pypdf disagree ({len(b)} vs {len(a)} characters)")
     n = len(pages)
+    # A title page shows the title and no header or footer.
+    title_page = bool((spec.get("pdf") or {}).get("title_page"))
+    if title_page:
+        if norm(spec.get("title", "")) not in norm(pages[0]):
+            errors.append("the title page lacks the title")
+        if re.search(r"Page 1 of", norm(pages[0])):
+            errors.append("the title page has a footer")
     if "--page-of-pages" in flags:
         for i, text in enumerate(pages):
+            if title_page and i == 0:
+                continue
             if f"Page {i + 1} of {n}" not in norm(text):
                 errors.append(f"page {i + 1} has no 'Page {i + 1} of {n}'")
     if "--expect-header" in flags:
@@ -180,7 +189,7 @@ def main():
     if "--toc" in flags:
         # Each TOC line "Title ... N" names the page its heading's bookmark points at.
         first = min((p for _, _, p in outline), default=1)
-        toc_text = norm(" ".join(body_pages[: max(first, 1)]))
+        toc_text = norm(" ".join(body_pages[: first + 1]))
         levels = 3
         for b in spec.get("blocks", []):
             if isinstance(b, dict) and isinstance(b.get("toc"), dict):

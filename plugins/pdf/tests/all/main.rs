@@ -4,6 +4,7 @@
 
 mod corpus;
 mod examples;
+mod typography;
 mod validation;
 
 use std::path::{Path, PathBuf};
