@@ -167,6 +167,9 @@ struct Item {
     ops: Vec<Placed>,
     /// Baseline of the first line, for list labels.
     baseline: Option<f32>,
+    /// The footnotes whose marks this item holds: they go to the foot of
+    /// the frame it lands in.
+    notes: Vec<u32>,
 }
 
 impl Item {
@@ -370,6 +373,7 @@ impl<'a> Layouter<'a> {
                 let mut m = base.clone();
                 m.size *= 0.65;
                 m.rise = base.size * 0.33;
+                m.note = Some(n);
                 out.push(Span { text: n.to_string(), style: Rc::new(m) });
             }
         }
@@ -491,7 +495,14 @@ impl<'a> Layouter<'a> {
                 content: Some(cid),
             });
         }
-        Item { height: line.height, ops, baseline: Some(base) }
+        let notes = ops
+            .iter()
+            .filter_map(|p| match &p.op {
+                Op::Text { piece, .. } => piece.style.note,
+                _ => None,
+            })
+            .collect();
+        Item { height: line.height, ops, baseline: Some(base), notes }
     }
 
     /// Lays out blocks at a width, tagged under `parent`.
@@ -649,7 +660,7 @@ impl<'a> Layouter<'a> {
                     items: vec![Item {
                         height: size,
                         ops: vec![Placed { op, content: None }],
-                        baseline: None,
+                        ..Item::default()
                     }],
                     space_before: size * 0.3,
                     space_after: size * 0.3,
@@ -830,7 +841,7 @@ impl<'a> Layouter<'a> {
         let mut items = vec![Item {
             height: h,
             ops: vec![Placed { op: Op::Image { x, y: 0.0, w, h, image: idx }, content: Some(cid) }],
-            baseline: None,
+            ..Item::default()
         }];
         if let Some(caption) = &img.caption {
             let cap = self.node(parent, SKind::Caption);
@@ -900,7 +911,7 @@ impl<'a> Layouter<'a> {
             for (i, line) in lines.into_iter().enumerate() {
                 let lw = line.width;
                 let mut it =
-                    Item { height: line.height, ops: Vec::new(), baseline: Some(line.ascent) };
+                    Item { height: line.height, baseline: Some(line.ascent), ..Item::default() };
                 let base = line.ascent;
                 for piece in line.pieces {
                     let cid = self.content(link);
@@ -1111,7 +1122,7 @@ impl<'a> Layouter<'a> {
                 k += 1;
             }
             let top = row_top[r];
-            let mut it = Item { height: row_top[end + 1] - top, ops: Vec::new(), baseline: None };
+            let mut it = Item { height: row_top[end + 1] - top, ..Item::default() };
             let zebra_row =
                 |ri: usize| t.striped && ri >= header_rows && (ri - header_rows) % 2 == 1;
             for ri in r..=end {
@@ -1164,6 +1175,7 @@ impl<'a> Layouter<'a> {
                     c.shift(x + CELL_PAD_X, cy);
                     cy += ch;
                     it.ops.extend(c.ops);
+                    it.notes.extend(c.notes);
                 }
                 match borders {
                     doc::Borders::All => {
@@ -1217,7 +1229,8 @@ impl<'a> Layouter<'a> {
         let repeat: Vec<Item> = header_items
             .iter()
             .map(|it| {
-                let mut c = it.clone();
+                // The notes of header cells are printed once, with the first.
+                let mut c = Item { notes: Vec::new(), ..it.clone() };
                 for p in &mut c.ops {
                     p.content = None;
                     if let Op::Link { annot, .. } = &mut p.op {
@@ -1315,61 +1328,103 @@ impl<'a> Layouter<'a> {
         Page { width: geo.width, height: geo.height, section: 0, ops, furniture: false }
     }
 
-    /// Lays out the footnotes collected so far as a "Notes" list.
-    fn notes(&mut self, width: f32, out: &mut Vec<Chunk>) {
-        if self.footnotes.is_empty() {
-            return;
-        }
-        let notes = std::mem::take(&mut self.footnotes);
-        let size = self.theme.size;
-        let rule = Op::Stroke {
-            x1: 0.0,
-            y1: size * 0.5,
-            x2: width * 0.3,
-            y2: size * 0.5,
-            width: 0.5,
-            color: [0x80, 0x80, 0x80],
-        };
-        out.push(Chunk {
-            items: vec![Item {
-                height: size,
-                ops: vec![Placed { op: rule, content: None }],
-                baseline: None,
-            }],
-            space_before: size,
-            space_after: 0.0,
-            kind: ChunkKind::Lines { keep_with_next: true },
-        });
-        for (n, blocks) in notes {
-            let node = self.node(None, SKind::Note);
-            let saved = self.theme.size;
-            self.theme.size = saved * 0.85;
-            let mut chunks = Vec::new();
-            self.nested += 1;
-            self.blocks(&blocks, width - size * 1.5, Some(node), &mut chunks);
-            self.nested -= 1;
-            self.theme.size = saved;
-            let mut st = self.base_style();
-            st.size = saved * 0.85;
-            let spans = [Span { text: format!("{n}."), style: Rc::new(st) }];
-            let line = self.shaper.lines(&spans, size * 2.0, Align::Left, 1.0, false).remove(0);
-            let lasc = line.ascent;
-            let mut lbl = self.line_item(line, node);
-            for c in &mut chunks {
-                c.space_before = 0.0;
-                c.space_after = 2.0;
-                for it in &mut c.items {
-                    it.shift(size * 1.5, 0.0);
+    /// Lays out the footnotes collected so far. Each that fits in a third
+    /// of a frame goes to the foot of the frame its mark lands in (the
+    /// map); a taller one is printed after the text, under a short rule.
+    fn notes(
+        &mut self,
+        width: f32,
+        frame_height: f32,
+        out: &mut Vec<Chunk>,
+    ) -> HashMap<u32, FootNote> {
+        let mut foot = HashMap::new();
+        let mut end = Vec::new();
+        // A note may hold notes of its own: lay out until none are left.
+        loop {
+            let pending = std::mem::take(&mut self.footnotes);
+            if pending.is_empty() {
+                break;
+            }
+            for (n, blocks) in pending {
+                let chunks = self.note_chunks(n, &blocks, width);
+                let (items, height) = stack(chunks.clone());
+                if height <= frame_height / 3.0 {
+                    foot.insert(n, FootNote { items, height });
+                } else {
+                    end.extend(chunks);
                 }
             }
-            if let Some(first) = chunks.iter_mut().find_map(|c| c.items.first_mut()) {
+        }
+        if !end.is_empty() {
+            let size = self.theme.size;
+            out.push(Chunk {
+                items: vec![Item {
+                    height: size,
+                    ops: vec![Placed { op: note_rule(0.0, size * 0.5, width), content: None }],
+                    ..Item::default()
+                }],
+                space_before: size,
+                space_after: 0.0,
+                kind: ChunkKind::Lines { keep_with_next: true },
+            });
+            out.extend(end);
+        }
+        foot
+    }
+
+    /// One footnote: its number, then its blocks in a smaller size.
+    fn note_chunks(&mut self, n: u32, blocks: &[Block], width: f32) -> Vec<Chunk> {
+        let size = self.theme.size;
+        let node = self.node(None, SKind::Note);
+        self.theme.size = size * 0.85;
+        let mut chunks = Vec::new();
+        self.nested += 1;
+        self.blocks(blocks, width - size * 1.5, Some(node), &mut chunks);
+        self.nested -= 1;
+        let st = self.base_style();
+        self.theme.size = size;
+        let spans = [Span { text: format!("{n}."), style: Rc::new(st) }];
+        let line = self.shaper.lines(&spans, size * 2.0, Align::Left, 1.0, false).remove(0);
+        let lasc = line.ascent;
+        let mut lbl = self.line_item(line, node);
+        for c in &mut chunks {
+            c.space_before = 0.0;
+            c.space_after = 2.0;
+            for it in &mut c.items {
+                it.shift(size * 1.5, 0.0);
+            }
+        }
+        match chunks.iter_mut().find_map(|c| c.items.first_mut()) {
+            Some(first) => {
                 lbl.shift(0.0, first.baseline.unwrap_or(lasc) - lasc);
                 first.ops.splice(0..0, lbl.ops);
             }
-            out.extend(chunks);
+            None => chunks.push(Chunk {
+                items: vec![lbl],
+                space_before: 0.0,
+                space_after: 2.0,
+                kind: ChunkKind::Lines { keep_with_next: false },
+            }),
         }
+        chunks
     }
 }
+
+/// The short rule above footnotes.
+fn note_rule(x: f32, y: f32, width: f32) -> Op {
+    Op::Stroke { x1: x, y1: y, x2: x + width * 0.3, y2: y, width: 0.5, color: [0x80, 0x80, 0x80] }
+}
+
+/// A footnote laid out for the foot of a frame: items stacked from its
+/// top, and its height.
+#[derive(Debug)]
+struct FootNote {
+    items: Vec<Item>,
+    height: f32,
+}
+
+/// The space above footnotes at the foot of a frame, with the rule in it.
+const NOTE_RULE_SPACE: f32 = 10.0;
 
 thread_local! {
     static TOC_HEADINGS: std::cell::RefCell<Vec<Heading>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -1491,10 +1546,17 @@ struct Flow<'l> {
     /// Whether nothing has been placed in the current frame yet.
     fresh: bool,
     prev_after: f32,
+    /// The section's footnotes that go to the foot of a frame, by number.
+    notes: &'l HashMap<u32, FootNote>,
+    /// The footnotes of the current frame, and the height they take at its
+    /// foot (with the space for the rule).
+    foot: Vec<u32>,
+    foot_height: f32,
 }
 
 impl Flow<'_> {
     fn new_page(&mut self) {
+        self.flush_notes();
         self.pages.push(Page {
             width: self.geo.width,
             height: self.geo.height,
@@ -1510,6 +1572,7 @@ impl Flow<'_> {
 
     fn next_frame(&mut self) {
         if self.column + 1 < self.geo.columns {
+            self.flush_notes();
             self.column += 1;
             self.y = self.geo.top;
             self.fresh = true;
@@ -1524,7 +1587,41 @@ impl Flow<'_> {
     }
 
     fn room(&self) -> f32 {
-        self.geo.bottom - self.y
+        self.geo.bottom - self.foot_height - self.y
+    }
+
+    /// The height an item takes in this frame: its own, and that of its
+    /// footnotes at the foot.
+    fn need(&self, item: &Item) -> f32 {
+        let notes: f32 =
+            item.notes.iter().filter_map(|n| self.notes.get(n)).map(|n| n.height).sum();
+        let rule = if notes > 0.0 && self.foot.is_empty() { NOTE_RULE_SPACE } else { 0.0 };
+        item.height + notes + rule
+    }
+
+    /// Draws the current frame's footnotes at its foot, under a short rule.
+    fn flush_notes(&mut self) {
+        if self.foot.is_empty() {
+            return;
+        }
+        let x = self.x();
+        let mut y = self.geo.bottom - self.foot_height;
+        let page = self.pages.last_mut().expect("a page");
+        let rule = note_rule(x, y + NOTE_RULE_SPACE / 2.0, self.geo.col_w);
+        page.ops.push(Placed { op: rule, content: None });
+        y += NOTE_RULE_SPACE;
+        for n in self.foot.drain(..) {
+            let note = &self.notes[&n];
+            for it in &note.items {
+                for p in &it.ops {
+                    let mut p = p.clone();
+                    p.op.shift(x, y);
+                    page.ops.push(p);
+                }
+            }
+            y += note.height;
+        }
+        self.foot_height = 0.0;
     }
 
     fn frame_height(&self) -> f32 {
@@ -1541,6 +1638,15 @@ impl Flow<'_> {
         }
         self.y += item.height;
         self.fresh = false;
+        for n in &item.notes {
+            if let Some(note) = self.notes.get(n) {
+                if self.foot.is_empty() {
+                    self.foot_height += NOTE_RULE_SPACE;
+                }
+                self.foot.push(*n);
+                self.foot_height += note.height;
+            }
+        }
     }
 
     fn gap(&mut self, before: f32) {
@@ -1583,7 +1689,7 @@ impl Flow<'_> {
                     let mut placed = 0;
                     while placed < n {
                         let it = &c.items[placed];
-                        if it.height > self.room() && !self.fresh {
+                        if self.need(it) > self.room() && !self.fresh {
                             // Widows: leave at least two lines for the next frame.
                             let left = n - placed;
                             if left == 1 && placed >= 3 {
@@ -1601,7 +1707,7 @@ impl Flow<'_> {
                 ChunkKind::Free => {
                     self.gap(c.space_before);
                     for it in &c.items {
-                        if it.height > self.room() && !self.fresh {
+                        if self.need(it) > self.room() && !self.fresh {
                             self.next_frame();
                         }
                         self.place(it);
@@ -1619,7 +1725,7 @@ impl Flow<'_> {
                         self.gap(c.space_before);
                     }
                     for (k, it) in c.items.iter().enumerate() {
-                        if it.height > self.room() && !self.fresh {
+                        if self.need(it) > self.room() && !self.fresh {
                             self.next_frame();
                             if k >= lead && head_h + it.height <= self.frame_height() {
                                 for h in header {
@@ -1643,6 +1749,17 @@ impl Flow<'_> {
         if page.ops.len() >= n {
             page.ops.truncate(page.ops.len() - n);
             self.y -= item.height;
+            for n in &item.notes {
+                if let (Some(at), Some(note)) =
+                    (self.foot.iter().rposition(|f| f == n), self.notes.get(n))
+                {
+                    self.foot.remove(at);
+                    self.foot_height -= note.height;
+                }
+            }
+            if self.foot.is_empty() {
+                self.foot_height = 0.0;
+            }
         }
     }
 }
@@ -1672,9 +1789,7 @@ pub fn layout(
         MAX_IMAGE_HEIGHT.with(|m| *m.borrow_mut() = (geo.bottom - geo.top - 40.0).max(20.0));
         let mut chunks = Vec::new();
         lay.blocks(&s.blocks, geo.col_w, None, &mut chunks);
-        if si + 1 == sections.len() {
-            lay.notes(geo.col_w, &mut chunks);
-        }
+        let notes = lay.notes(geo.col_w, geo.bottom - geo.top, &mut chunks);
         let mut flow = Flow {
             pages: &mut pages,
             geo,
@@ -1683,9 +1798,13 @@ pub fn layout(
             y: 0.0,
             fresh: true,
             prev_after: 0.0,
+            notes: &notes,
+            foot: Vec::new(),
+            foot_height: 0.0,
         };
         flow.new_page();
         flow.run(&chunks);
+        flow.flush_notes();
         progress(pages.len());
     }
     let mut out = lay.out;

@@ -30,6 +30,8 @@ pub struct Style {
     pub link: Option<Link>,
     /// A background behind the text (inline code).
     pub code_background: Option<Rgb>,
+    /// The footnote this text is the mark of.
+    pub note: Option<u32>,
 }
 
 /// Where a link goes.
@@ -54,6 +56,7 @@ impl Style {
             rise: 0.0,
             link: None,
             code_background: None,
+            note: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod corpus;
 mod examples;
+mod footnotes;
 mod typography;
 mod validation;
 
