@@ -6,7 +6,8 @@
 //! operations relative to the item's top-left corner. The flow then stacks
 //! items into frames (columns of pages): headings keep with the next two
 //! lines, paragraphs keep at least two lines together at a break, table
-//! rows are never split (a row group joined by row spans moves whole) and a
+//! rows are never split (a row group joined by row spans moves whole)
+//! unless taller than a frame, when they are cut between lines, and a
 //! table's header rows are drawn again at the top of every frame it
 //! continues on. Page numbers (TOC, "Page N of M") are filled in when the
 //! pages are drawn, once the page count is known.
@@ -128,6 +129,86 @@ pub enum Op {
 }
 
 impl Op {
+    /// The vertical extent of what cannot be cut: text (from its ascent to
+    /// its descent), images and links.
+    fn solid_extent(&self) -> Option<(f32, f32)> {
+        match self {
+            Op::Text { y, piece, .. } => {
+                let size = piece.style.size;
+                Some((y - size, y + size * 0.3))
+            }
+            Op::PageRef { y, style, .. } => Some((y - style.size, y + style.size * 0.3)),
+            Op::Image { y, h, .. } | Op::Link { y, h, .. } => Some((*y, y + h)),
+            _ => None,
+        }
+    }
+
+    /// This operation's parts above and below `cut`: text, images and links
+    /// go whole to the side their top is on; rectangles and rules are cut.
+    fn split(self, cut: f32) -> (Option<Op>, Option<Op>) {
+        let clip = |top: f32, bottom: f32| (top.min(cut), bottom.max(cut));
+        match self {
+            Op::Rect { x, y, w, h, fill } => {
+                if y + h <= cut {
+                    (Some(Op::Rect { x, y, w, h, fill }), None)
+                } else if y >= cut {
+                    (None, Some(Op::Rect { x, y, w, h, fill }))
+                } else {
+                    let (top, bottom) = clip(y, y + h);
+                    (
+                        Some(Op::Rect { x, y, w, h: cut - top, fill }),
+                        Some(Op::Rect { x, y: cut, w, h: bottom - cut, fill }),
+                    )
+                }
+            }
+            Op::Stroke { x1, y1, x2, y2, width, color } => {
+                let (lo, hi) = (y1.min(y2), y1.max(y2));
+                if hi <= cut {
+                    (Some(Op::Stroke { x1, y1, x2, y2, width, color }), None)
+                } else if lo >= cut {
+                    (None, Some(Op::Stroke { x1, y1, x2, y2, width, color }))
+                } else {
+                    // Only vertical rules cross a row's cut.
+                    (
+                        Some(Op::Stroke { x1, y1: lo, x2, y2: cut, width, color }),
+                        Some(Op::Stroke { x1, y1: cut, x2, y2: hi, width, color }),
+                    )
+                }
+            }
+            Op::Lines { segs, dx, dy, width, color } => {
+                let (mut above, mut below) = (Vec::new(), Vec::new());
+                for &[x1, y1, x2, y2] in segs.iter() {
+                    let (x1, x2, y1, y2) = (x1 + dx, x2 + dx, y1 + dy, y2 + dy);
+                    let (lo, hi) = (y1.min(y2), y1.max(y2));
+                    if hi <= cut {
+                        above.push([x1, y1, x2, y2]);
+                    } else if lo >= cut {
+                        below.push([x1, y1, x2, y2]);
+                    } else {
+                        above.push([x1, lo, x2, cut]);
+                        below.push([x1, cut, x2, hi]);
+                    }
+                }
+                let lines = |segs: Vec<[f32; 4]>| {
+                    (!segs.is_empty()).then(|| Op::Lines {
+                        segs: Rc::new(segs),
+                        dx: 0.0,
+                        dy: 0.0,
+                        width,
+                        color,
+                    })
+                };
+                (lines(above), lines(below))
+            }
+            Op::Anchor { y, .. } if y >= cut => (None, Some(self)),
+            Op::Anchor { .. } => (Some(self), None),
+            op => match op.solid_extent() {
+                Some((top, _)) if top >= cut => (None, Some(op)),
+                _ => (Some(op), None),
+            },
+        }
+    }
+
     fn shift(&mut self, dx: f32, dy: f32) {
         match self {
             Op::Text { x, y, .. }
@@ -151,6 +232,44 @@ impl Op {
             Op::Anchor { y, .. } => *y += dy,
         }
     }
+}
+
+/// An item cut at `cut` points from its top, for a table row taller than a
+/// frame: the head keeps what lies above the cut, the tail the rest,
+/// moved up. The cut moves up to the top of any text or image it would
+/// pass through, unless that leaves nothing above it; backgrounds and
+/// rules are cut in two.
+fn split_item(item: Item, cut: f32) -> (Item, Item) {
+    // Extents of what cannot be cut, by top, merged where they overlap: the
+    // last block that starts above the cut is the only one it can pass through.
+    let mut solid: Vec<(f32, f32)> = item.ops.iter().filter_map(|p| p.op.solid_extent()).collect();
+    solid.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut block: Option<(f32, f32)> = None;
+    for (top, bottom) in solid.into_iter().take_while(|(top, _)| *top < cut) {
+        match &mut block {
+            Some((_, end)) if top < *end => *end = end.max(bottom),
+            _ => block = Some((top, bottom)),
+        }
+    }
+    let at = match block {
+        Some((top, bottom)) if cut < bottom && top > 0.0 => top,
+        _ => cut,
+    };
+    let mut head = Item { height: at, baseline: item.baseline, notes: item.notes, ops: Vec::new() };
+    let mut tail = Item { height: (item.height - at).max(0.0), ..Item::default() };
+    for p in item.ops {
+        let (above, below) = p.op.split(at);
+        // What is cut in two keeps its tag on the upper part only.
+        let content_below = if above.is_some() { None } else { p.content };
+        if let Some(op) = above {
+            head.ops.push(Placed { op, content: p.content });
+        }
+        if let Some(mut op) = below {
+            op.shift(0.0, -at);
+            tail.ops.push(Placed { op, content: content_below });
+        }
+    }
+    (head, tail)
 }
 
 /// An operation with its marked-content id (`None`: an artifact).
@@ -1725,9 +1844,14 @@ impl Flow<'_> {
                         self.gap(c.space_before);
                     }
                     for (k, it) in c.items.iter().enumerate() {
+                        let head_h = if k >= lead { head_h } else { 0.0 };
+                        if head_h + it.height > self.frame_height() {
+                            self.place_split(it, header, head_h);
+                            continue;
+                        }
                         if self.need(it) > self.room() && !self.fresh {
                             self.next_frame();
-                            if k >= lead && head_h + it.height <= self.frame_height() {
+                            if head_h > 0.0 {
                                 for h in header {
                                     self.place(h);
                                 }
@@ -1739,6 +1863,34 @@ impl Flow<'_> {
                 }
             }
             i += 1;
+        }
+    }
+
+    /// Places a table row taller than a frame in parts, each filling a
+    /// frame below the repeated header (when `head_h` is not zero).
+    fn place_split(&mut self, row: &Item, header: &[Item], head_h: f32) {
+        let mut rest = row.clone();
+        loop {
+            // Start on a new frame rather than with a sliver of the row.
+            if !self.fresh && self.room() < (self.frame_height() - head_h) / 4.0 {
+                self.next_frame();
+                if head_h > 0.0 {
+                    for h in header {
+                        self.place(h);
+                    }
+                }
+            }
+            if rest.height <= self.room() {
+                self.place(&rest);
+                return;
+            }
+            // A header that fills the frame still leaves a quarter of it for the row.
+            let room = self.room().max(self.frame_height() / 4.0);
+            let (part, tail) = split_item(rest, room);
+            self.place(&part);
+            rest = tail;
+            self.fresh = false;
+            self.y = self.geo.bottom;
         }
     }
 

@@ -96,3 +96,35 @@ fn an_image_larger_than_the_page_is_scaled_down_and_logged() {
     std::fs::write(&path, &run.files[0].bytes).expect("write");
     qpdf_check(&path);
 }
+
+#[test]
+fn a_table_row_taller_than_a_page_is_split_across_pages_under_its_header() {
+    let lines: Vec<String> = (1..=300).map(|i| format!("Line {i} of the terms.")).collect();
+    let spec = json!({"blocks": [
+        {"heading": "Terms"},
+        {"table": {"header": ["Clause", "Text"], "widths": [1, 4], "rows": [
+            ["1", "Short first clause."],
+            ["2", {"text": "Terms in full:", "blocks": lines}],
+            ["3", "Short last clause."]
+        ]}}
+    ]});
+    let pdf = hostile("tall-row", &spec, &[]);
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(out_dir().join("hostile-tall-row.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
+    assert!(pages.len() >= 3, "the row runs over pages: {}", pages.len());
+    for (i, page) in pages.iter().enumerate() {
+        assert!(page.contains("Clause"), "page {} repeats the header: {page}", i + 1);
+    }
+    for i in 1..=300 {
+        let line = format!("Line {i} of the terms.");
+        assert_eq!(text.matches(&line).count(), 1, "{line:?} printed once, nothing lost");
+    }
+    assert!(text.contains("Short last clause."));
+    assert!(pdf.len() > 10_000);
+}
