@@ -76,11 +76,24 @@ pub(crate) struct ServeArgs {
     storage: StorageArgs,
 }
 
-pub(crate) async fn run(
-    args: ServeArgs,
+/// What `kiln serve` builds from its settings before it starts anything.
+struct Parts {
+    api: Arc<ApiState>,
+    store: Arc<dyn kiln_queue::JobStore>,
+    blobs: Arc<dyn kiln_storage::BlobStore>,
+    runtime: Arc<kiln_runtime::Runtime>,
+    registry: Arc<crate::registry::Registry>,
+    links: Links,
+    allow: AllowList,
+    settings: kiln_executor::RunSettings,
+    config: kiln_executor::WorkerConfig,
+}
+
+async fn parts(
+    args: &ServeArgs,
     state: &StateArgs,
     cache_dir: Option<PathBuf>,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Parts> {
     let data_dir = state.data_dir()?;
     let store = state.job_store().await?;
     let blobs = args.storage.blob_store(state).await?;
@@ -101,7 +114,7 @@ pub(crate) async fn run(
         Some(key) => key.as_bytes().to_vec(),
         None => signing_key(&data_dir.join("url-signing.key"))?,
     };
-    let api_state = Arc::new(ApiState {
+    let api = Arc::new(ApiState {
         store: store.clone(),
         submitter: Submitter::start(store.clone()),
         blobs: blobs.clone(),
@@ -121,6 +134,36 @@ pub(crate) async fn run(
             limits: settings.limits.clone(),
         },
     });
+    Ok(Parts { api, store, blobs, runtime, registry, links, allow, settings, config })
+}
+
+/// The API's router over the state `args` configure, with nothing started
+/// beside it.
+pub(crate) async fn router(
+    args: ServeArgs,
+    state: &StateArgs,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<axum::Router> {
+    Ok(api::router(parts(&args, state, cache_dir).await?.api))
+}
+
+pub(crate) async fn run(
+    args: ServeArgs,
+    state: &StateArgs,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let Parts {
+        api: api_state,
+        store,
+        blobs,
+        runtime,
+        registry,
+        links,
+        allow,
+        settings,
+        mut config,
+    } = parts(&args, state, cache_dir).await?;
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
 
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
         format!("cannot listen on {}; is another server using it? (set --listen)", args.listen)

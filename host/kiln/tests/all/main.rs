@@ -7,6 +7,7 @@ mod crash;
 mod kubernetes;
 mod plugin_check;
 mod plugin_new;
+mod router;
 mod run_job;
 
 pub(crate) use kiln_runtime::testing::component;
