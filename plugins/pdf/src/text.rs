@@ -173,13 +173,14 @@ impl Shaper {
 
     /// The face to draw a character with: the style's own, else the first
     /// of the document's fonts that has it, else the bundled fallback, else
-    /// the style's own (its .notdef box) and the character is recorded as
-    /// missing.
+    /// any other bundled face that has it, else the style's own (its
+    /// .notdef box) and the character is recorded as missing.
     fn face_for(&mut self, primary: FaceId, c: char) -> FaceId {
         if ignorable(c) || c == ' ' || fonts::covers(primary, c) {
             return primary;
         }
-        let found = self.fallbacks.iter().copied().chain([fonts::FALLBACK]);
+        let bundled = (0..fonts::FALLBACK).filter(|f| *f != primary);
+        let found = self.fallbacks.iter().copied().chain([fonts::FALLBACK]).chain(bundled);
         match found.into_iter().find(|f| fonts::covers(*f, c)) {
             Some(face) => face,
             None => {

@@ -128,3 +128,32 @@ fn a_table_row_taller_than_a_page_is_split_across_pages_under_its_header() {
     assert!(text.contains("Short last clause."));
     assert!(pdf.len() > 10_000);
 }
+
+#[test]
+fn every_character_of_the_bundled_fonts_is_drawn_with_a_bundled_font() {
+    let mut chars = std::collections::BTreeSet::new();
+    for id in 0..=kiln_plugin_pdf::fonts::FALLBACK {
+        let face = kiln_plugin_pdf::fonts::get(id).expect("a bundled face");
+        let cmap = face.shaper.tables().cmap.expect("a character map");
+        for table in cmap.subtables.into_iter().filter(|t| t.is_unicode()) {
+            // A table's ranges may hold characters it maps to no glyph.
+            table.codepoints(|c| {
+                let has_glyph = |c: &char| face.shaper.glyph_index(*c).is_some();
+                chars.extend(char::from_u32(c).filter(|c| !c.is_control() && has_glyph(c)));
+            });
+        }
+    }
+    assert!(chars.len() > 4000, "{} characters", chars.len());
+    let chars: Vec<char> = chars.into_iter().collect();
+    let blocks: Vec<String> = chars.chunks(300).map(|c| c.iter().collect()).collect();
+    let spec = json!({"blocks": blocks}).to_string();
+    let run = kiln_plugin_sdk::testing::run::<kiln_plugin_pdf::Pdf>(&spec, &[]).expect("generates");
+    assert!(
+        !run.log.iter().any(|(_, m)| m.contains("no bundled font covers")),
+        "every character has a bundled glyph: {:?}",
+        run.log
+    );
+    let path = out_dir().join("hostile-every-character.pdf");
+    std::fs::write(&path, &run.files[0].bytes).expect("write");
+    qpdf_check(&path);
+}
