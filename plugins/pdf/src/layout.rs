@@ -1156,8 +1156,14 @@ impl<'a> Layouter<'a> {
                 let align_default = t.align.get(*column).copied().map_or(Align::Left, align);
                 let a = cell.align.map_or(align_default, align);
                 let mut chunks = Vec::new();
+                // A cell of one paragraph holds its text directly: an
+                // element per cell paragraph would double a table's tags.
+                let one_paragraph = matches!(
+                    (cell.text.is_empty(), cell.blocks.as_slice()),
+                    (false, []) | (true, [Block::Paragraph(_)])
+                );
                 if !cell.text.is_empty() {
-                    let p = self.node(Some(cnode), SKind::P);
+                    let p = if one_paragraph { cnode } else { self.node(Some(cnode), SKind::P) };
                     let spans = self.spans(&cell.text, &base);
                     let items = self.para_items(&spans, cw, a, p, true);
                     chunks.push(Chunk {
@@ -1170,7 +1176,8 @@ impl<'a> Layouter<'a> {
                 self.nested += 1;
                 for b in &cell.blocks {
                     if let Block::Paragraph(pa) = b {
-                        let p = self.node(Some(cnode), SKind::P);
+                        let p =
+                            if one_paragraph { cnode } else { self.node(Some(cnode), SKind::P) };
                         let spans = self.spans(&pa.text, &base);
                         let items = self.para_items(&spans, cw, pa.align.map_or(a, align), p, true);
                         chunks.push(Chunk {

@@ -96,6 +96,26 @@ def outline_titles(reader):
     return out
 
 
+def tags(reader):
+    """How many structure elements of each type the tag tree holds."""
+    counts = {}
+    root = reader.trailer["/Root"].get("/StructTreeRoot")
+    stack = [root.get_object()] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pypdf.generic.ArrayObject):
+            stack.extend(k.get_object() for k in node)
+            continue
+        if not isinstance(node, pypdf.generic.DictionaryObject):
+            continue
+        if "/S" in node:
+            kind = str(node["/S"]).lstrip("/")
+            counts[kind] = counts.get(kind, 0) + 1
+        if "/K" in node:
+            stack.append(node["/K"].get_object())
+    return counts
+
+
 def main():
     spec_path, pdf_path = sys.argv[1], sys.argv[2]
     flags = sys.argv[3:]
@@ -202,7 +222,7 @@ def main():
                 errors.append(f"TOC has no entry for {title!r}")
             elif int(m.group(1)) != page + 1:
                 errors.append(f"TOC says {title!r} is on page {m.group(1)}, but it is on page {page + 1}")
-    print(json.dumps({"pages": n, "outline": len(outline), "fonts": sorted(names), "errors": errors}, ensure_ascii=False))
+    print(json.dumps({"pages": n, "outline": len(outline), "fonts": sorted(names), "tags": tags(reader), "errors": errors}, ensure_ascii=False))
     sys.exit(1 if errors else 0)
 
 

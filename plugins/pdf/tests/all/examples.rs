@@ -28,6 +28,15 @@ fn invoice_repeats_the_table_header_on_every_page() {
         summary["pages"].as_u64().unwrap_or(0) >= 2,
         "the 40-line table breaks across pages: {summary}"
     );
+    // The table is tagged cell by cell, each cell holding its text itself.
+    let tags = &summary["tags"];
+    assert!(tags["Table"].as_u64().unwrap_or(0) >= 1, "{tags}");
+    assert!(tags["TD"].as_u64().unwrap_or(0) >= 40 * 4, "a TD per body cell: {tags}");
+    assert!(tags["TH"].as_u64().unwrap_or(0) >= 4, "a TH per header cell: {tags}");
+    assert!(
+        tags["P"].as_u64().unwrap_or(0) < tags["TD"].as_u64().unwrap_or(0),
+        "cells of one paragraph hold no P of their own: {tags}"
+    );
 }
 
 #[test]
