@@ -257,6 +257,12 @@ fn split_item(item: Item, cut: f32) -> (Item, Item) {
     };
     let mut head = Item { height: at, baseline: item.baseline, notes: item.notes, ops: Vec::new() };
     let mut tail = Item { height: (item.height - at).max(0.0), ..Item::default() };
+    // Cell borders cut in two are closed by a rule across the cut, on both parts.
+    if let Some((left, right, width, color)) = borders_across(&item.ops, at) {
+        let rule = |y| Op::Stroke { x1: left, y1: y, x2: right, y2: y, width, color };
+        head.ops.push(Placed { op: rule(at), content: None });
+        tail.ops.push(Placed { op: rule(0.0), content: None });
+    }
     for p in item.ops {
         let (above, below) = p.op.split(at);
         // What is cut in two keeps its tag on the upper part only.
@@ -270,6 +276,23 @@ fn split_item(item: Item, cut: f32) -> (Item, Item) {
         }
     }
     (head, tail)
+}
+
+/// The leftmost and rightmost border that crosses `y`, with the borders'
+/// width and colour, when they are apart.
+fn borders_across(ops: &[Placed], y: f32) -> Option<(f32, f32, f32, Rgb)> {
+    let mut found: Option<(f32, f32, f32, Rgb)> = None;
+    for p in ops {
+        let Op::Lines { segs, dx, dy, width, color } = &p.op else { continue };
+        for &[x1, y1, _, y2] in segs.iter() {
+            if y1.min(y2) + dy < y && y < y1.max(y2) + dy {
+                let x = x1 + dx;
+                let (left, right) = found.map_or((x, x), |(l, r, ..)| (l.min(x), r.max(x)));
+                found = Some((left, right, *width, *color));
+            }
+        }
+    }
+    found.filter(|(left, right, ..)| right > left)
 }
 
 /// An operation with its marked-content id (`None`: an artifact).
