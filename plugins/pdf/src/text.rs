@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use krilla::text::{GlyphId, KrillaGlyph};
+use unicode_bidi::{BidiInfo, Level};
 use unicode_linebreak::BreakOpportunity;
 
 use crate::fonts::{self, FaceId};
@@ -111,11 +112,15 @@ struct G {
     cluster: u32,
 }
 
+/// Shaped words by their text.
+type ShapedWords = HashMap<String, Rc<[G]>>;
+
 /// Shaping cache and the record of characters no font covers.
 #[derive(Default)]
 pub struct Shaper {
-    /// Shaped text by face, direction (true: right to left) and text.
-    cache: HashMap<(FaceId, bool, String), Rc<[G]>>,
+    /// Shaped text by face and direction (true: right to left), then by
+    /// text, so a lookup needs no key of its own.
+    cache: HashMap<(FaceId, bool), ShapedWords>,
     /// Characters no bundled font covers, with how often they occurred.
     pub missing: std::collections::BTreeMap<char, usize>,
     /// The patterns words are hyphenated with, when the document asks for it.
@@ -133,8 +138,7 @@ fn ignorable(c: char) -> bool {
 
 impl Shaper {
     fn shape(&mut self, face: FaceId, rtl: bool, text: &str) -> Rc<[G]> {
-        let key = (face, rtl, text.to_owned());
-        if let Some(g) = self.cache.get(&key) {
+        if let Some(g) = self.cache.get(&(face, rtl)).and_then(|words| words.get(text)) {
             return g.clone();
         }
         let glyphs: Rc<[G]> = match fonts::get(face) {
@@ -166,7 +170,7 @@ impl Shaper {
             None => Rc::from(Vec::new()),
         };
         if text.len() <= 64 {
-            self.cache.insert(key, glyphs.clone());
+            self.cache.entry((face, rtl)).or_default().insert(text.to_owned(), glyphs.clone());
         }
         glyphs
     }
@@ -260,7 +264,7 @@ impl Shaper {
             last = pos;
         }
         let mut lines = Vec::new();
-        let mut cur = LineBuilder { rtl: bidi.base_rtl, ..LineBuilder::default() };
+        let mut cur = LineBuilder::new(bidi.base_rtl);
         let mut span_idx = 0;
         for (seg_start, seg_end, mandatory) in segments {
             // Pieces of this segment: split at span, face and direction boundaries.
@@ -296,7 +300,7 @@ impl Shaper {
                     seg_pieces = vec![tail];
                 }
                 lines.push(cur.finish(spans, width, align, false, line_spacing));
-                cur = LineBuilder { rtl: bidi.base_rtl, ..LineBuilder::default() };
+                cur = LineBuilder::new(bidi.base_rtl);
             }
             if visible_width(&seg_pieces) > width {
                 // A word longer than the line: break it between clusters.
@@ -310,7 +314,7 @@ impl Shaper {
             }
             if mandatory {
                 lines.push(cur.finish(spans, width, align, true, line_spacing));
-                cur = LineBuilder { rtl: bidi.base_rtl, ..LineBuilder::default() };
+                cur = LineBuilder::new(bidi.base_rtl);
             }
         }
         if !cur.pieces.is_empty() || lines.is_empty() {
@@ -429,7 +433,7 @@ impl Shaper {
                 if i > start_glyph {
                     cur.push(p.sub(start_glyph, i));
                 }
-                let next = LineBuilder { rtl: cur.rtl, ..LineBuilder::default() };
+                let next = LineBuilder::new(cur.rtl);
                 lines.push(std::mem::replace(cur, next).finish(
                     spans,
                     width,
@@ -512,6 +516,10 @@ struct LineBuilder {
 }
 
 impl LineBuilder {
+    fn new(rtl: bool) -> LineBuilder {
+        LineBuilder { rtl, ..LineBuilder::default() }
+    }
+
     fn push(&mut self, p: SegPiece) {
         self.width += p.width + p.trailing_width;
         self.pieces.push(p);
@@ -544,8 +552,9 @@ impl LineBuilder {
         };
         let mut ascent: f32 = 0.0;
         let mut descent: f32 = 0.0;
-        // Each piece's glyphs, in logical order, then reordered for display.
-        let mut drawn: Vec<(u8, Piece)> = Vec::with_capacity(n);
+        // Each piece's glyphs and bidi level, in logical order.
+        let mut drawn: Vec<Option<Piece>> = Vec::with_capacity(n);
+        let mut levels: Vec<Level> = Vec::with_capacity(n);
         for (i, p) in self.pieces.into_iter().enumerate() {
             let style = spans[p.span].style.clone();
             let size = style.size;
@@ -597,12 +606,14 @@ impl LineBuilder {
                 }
                 width += adv_pts;
             }
-            drawn.push((p.level, Piece { x: 0.0, width, face: p.face, style, text, glyphs }));
+            levels.push(Level::new(p.level).unwrap_or_else(|_| Level::ltr()));
+            drawn.push(Some(Piece { x: 0.0, width, face: p.face, style, text, glyphs }));
         }
-        reorder(&mut drawn);
         let mut out: Vec<Piece> = Vec::with_capacity(n);
         let mut x = offset;
-        for (_, piece) in drawn {
+        // Display order (UAX #9 rule L2).
+        for i in BidiInfo::reorder_visual(&levels) {
+            let Some(piece) = drawn[i].take() else { continue };
             let width = piece.width;
             // Neighbours in the same face and style become one piece, so a
             // line is usually one text object.
@@ -651,7 +662,7 @@ impl Bidi {
         if !rtl {
             return Bidi { levels: Vec::new(), base_rtl: false };
         }
-        let info = unicode_bidi::BidiInfo::new(text, None);
+        let info = BidiInfo::new(text, None);
         Bidi {
             levels: info.levels.iter().map(|l| l.number()).collect(),
             base_rtl: info.paragraphs.first().is_some_and(|p| p.level.is_rtl()),
@@ -676,25 +687,6 @@ impl Bidi {
             }
         }
         runs
-    }
-}
-
-/// Reverses runs into visual order by their levels (UAX #9 rule L2).
-fn reorder<T>(items: &mut [(u8, T)]) {
-    let Some(lowest_odd) = items.iter().map(|(l, _)| *l).filter(|l| l % 2 == 1).min() else {
-        return;
-    };
-    let highest = items.iter().map(|(l, _)| *l).max().unwrap_or(0);
-    for level in (lowest_odd..=highest).rev() {
-        let mut i = 0;
-        while i < items.len() {
-            let start = i;
-            while i < items.len() && items[i].0 >= level {
-                i += 1;
-            }
-            items[start..i].reverse();
-            i += 1;
-        }
     }
 }
 
