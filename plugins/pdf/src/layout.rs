@@ -131,7 +131,7 @@ pub enum Op {
 impl Op {
     /// The vertical extent of what cannot be cut: text (from its ascent to
     /// its descent), images and links.
-    fn solid_extent(&self) -> Option<(f32, f32)> {
+    fn solid_extent(&self) -> Option<Extent> {
         match self {
             Op::Text { y, piece, .. } => {
                 let size = piece.style.size;
@@ -146,48 +146,27 @@ impl Op {
     /// This operation's parts above and below `cut`: text, images and links
     /// go whole to the side their top is on; rectangles and rules are cut.
     fn split(self, cut: f32) -> (Option<Op>, Option<Op>) {
-        let clip = |top: f32, bottom: f32| (top.min(cut), bottom.max(cut));
         match self {
             Op::Rect { x, y, w, h, fill } => {
-                if y + h <= cut {
-                    (Some(Op::Rect { x, y, w, h, fill }), None)
-                } else if y >= cut {
-                    (None, Some(Op::Rect { x, y, w, h, fill }))
-                } else {
-                    let (top, bottom) = clip(y, y + h);
-                    (
-                        Some(Op::Rect { x, y, w, h: cut - top, fill }),
-                        Some(Op::Rect { x, y: cut, w, h: bottom - cut, fill }),
-                    )
-                }
+                let part =
+                    |(top, bottom): (f32, f32)| Op::Rect { x, y: top, w, h: bottom - top, fill };
+                let (above, below) = cut_range(y, y + h, cut);
+                (above.map(part), below.map(part))
             }
             Op::Stroke { x1, y1, x2, y2, width, color } => {
-                let (lo, hi) = (y1.min(y2), y1.max(y2));
-                if hi <= cut {
-                    (Some(Op::Stroke { x1, y1, x2, y2, width, color }), None)
-                } else if lo >= cut {
-                    (None, Some(Op::Stroke { x1, y1, x2, y2, width, color }))
-                } else {
-                    // Only vertical rules cross a row's cut.
-                    (
-                        Some(Op::Stroke { x1, y1: lo, x2, y2: cut, width, color }),
-                        Some(Op::Stroke { x1, y1: cut, x2, y2: hi, width, color }),
-                    )
-                }
+                // Only vertical rules cross a row's cut; others keep their y.
+                let part = |(top, bottom)| Op::Stroke { x1, y1: top, x2, y2: bottom, width, color };
+                let (above, below) = cut_range(y1.min(y2), y1.max(y2), cut);
+                (above.map(part), below.map(part))
             }
             Op::Lines { segs, dx, dy, width, color } => {
                 let (mut above, mut below) = (Vec::new(), Vec::new());
                 for &[x1, y1, x2, y2] in segs.iter() {
-                    let (x1, x2, y1, y2) = (x1 + dx, x2 + dx, y1 + dy, y2 + dy);
-                    let (lo, hi) = (y1.min(y2), y1.max(y2));
-                    if hi <= cut {
-                        above.push([x1, y1, x2, y2]);
-                    } else if lo >= cut {
-                        below.push([x1, y1, x2, y2]);
-                    } else {
-                        above.push([x1, lo, x2, cut]);
-                        below.push([x1, cut, x2, hi]);
-                    }
+                    let (x1, x2) = (x1 + dx, x2 + dx);
+                    let (top, bottom) =
+                        cut_range((y1 + dy).min(y2 + dy), (y1 + dy).max(y2 + dy), cut);
+                    above.extend(top.map(|(a, b)| [x1, a, x2, b]));
+                    below.extend(bottom.map(|(a, b)| [x1, a, x2, b]));
                 }
                 let lines = |segs: Vec<[f32; 4]>| {
                     (!segs.is_empty()).then(|| Op::Lines {
@@ -232,6 +211,17 @@ impl Op {
             Op::Anchor { y, .. } => *y += dy,
         }
     }
+}
+
+/// A vertical extent: top and bottom.
+type Extent = (f32, f32);
+
+/// The parts of the span `top..bottom` above and below `cut`; a span of no
+/// height at the cut counts as above it.
+fn cut_range(top: f32, bottom: f32, cut: f32) -> (Option<Extent>, Option<Extent>) {
+    let above = (top < cut || bottom <= cut).then(|| (top, bottom.min(cut)));
+    let below = (bottom > cut).then(|| (top.max(cut), bottom));
+    (above, below)
 }
 
 /// An item cut at `cut` points from its top, for a table row taller than a
@@ -1697,10 +1687,8 @@ struct Flow<'l> {
     prev_after: f32,
     /// The section's footnotes that go to the foot of a frame, by number.
     notes: &'l HashMap<u32, FootNote>,
-    /// The footnotes of the current frame, and the height they take at its
-    /// foot (with the space for the rule).
+    /// The footnotes of the current frame.
     foot: Vec<u32>,
-    foot_height: f32,
 }
 
 impl Flow<'_> {
@@ -1736,7 +1724,16 @@ impl Flow<'_> {
     }
 
     fn room(&self) -> f32 {
-        self.geo.bottom - self.foot_height - self.y
+        self.geo.bottom - self.foot_height() - self.y
+    }
+
+    /// The height the current frame's footnotes take at its foot, with the
+    /// space for the rule above them.
+    fn foot_height(&self) -> f32 {
+        if self.foot.is_empty() {
+            return 0.0;
+        }
+        NOTE_RULE_SPACE + self.foot.iter().map(|n| self.notes[n].height).sum::<f32>()
     }
 
     /// The height an item takes in this frame: its own, and that of its
@@ -1754,7 +1751,7 @@ impl Flow<'_> {
             return;
         }
         let x = self.x();
-        let mut y = self.geo.bottom - self.foot_height;
+        let mut y = self.geo.bottom - self.foot_height();
         let page = self.pages.last_mut().expect("a page");
         let rule = note_rule(x, y + NOTE_RULE_SPACE / 2.0, self.geo.col_w);
         page.ops.push(Placed { op: rule, content: None });
@@ -1770,7 +1767,6 @@ impl Flow<'_> {
             }
             y += note.height;
         }
-        self.foot_height = 0.0;
     }
 
     fn frame_height(&self) -> f32 {
@@ -1787,15 +1783,7 @@ impl Flow<'_> {
         }
         self.y += item.height;
         self.fresh = false;
-        for n in &item.notes {
-            if let Some(note) = self.notes.get(n) {
-                if self.foot.is_empty() {
-                    self.foot_height += NOTE_RULE_SPACE;
-                }
-                self.foot.push(*n);
-                self.foot_height += note.height;
-            }
-        }
+        self.foot.extend(item.notes.iter().filter(|n| self.notes.contains_key(n)));
     }
 
     fn gap(&mut self, before: f32) {
@@ -1874,18 +1862,14 @@ impl Flow<'_> {
                         self.gap(c.space_before);
                     }
                     for (k, it) in c.items.iter().enumerate() {
-                        let head_h = if k >= lead { head_h } else { 0.0 };
+                        let repeat_header = k >= lead;
+                        let head_h = if repeat_header { head_h } else { 0.0 };
                         if head_h + it.height > self.frame_height() {
-                            self.place_split(it, header, head_h);
+                            self.place_split(it, header, repeat_header);
                             continue;
                         }
                         if self.need(it) > self.room() && !self.fresh {
-                            self.next_frame();
-                            if head_h > 0.0 {
-                                for h in header {
-                                    self.place(h);
-                                }
-                            }
+                            self.next_table_frame(header, repeat_header);
                         }
                         self.place(it);
                     }
@@ -1897,30 +1881,32 @@ impl Flow<'_> {
     }
 
     /// Places a table row taller than a frame in parts, each filling a
-    /// frame below the repeated header (when `head_h` is not zero).
-    fn place_split(&mut self, row: &Item, header: &[Item], head_h: f32) {
+    /// frame, below the repeated header when `repeat_header`.
+    fn place_split(&mut self, row: &Item, header: &[Item], repeat_header: bool) {
+        // Start on a new frame rather than with a sliver of the row.
+        if !self.fresh && self.room() < self.frame_height() / 4.0 {
+            self.next_table_frame(header, repeat_header);
+        }
         let mut rest = row.clone();
-        loop {
-            // Start on a new frame rather than with a sliver of the row.
-            if !self.fresh && self.room() < (self.frame_height() - head_h) / 4.0 {
-                self.next_frame();
-                if head_h > 0.0 {
-                    for h in header {
-                        self.place(h);
-                    }
-                }
-            }
-            if rest.height <= self.room() {
-                self.place(&rest);
-                return;
-            }
+        while rest.height > self.room() {
             // A header that fills the frame still leaves a quarter of it for the row.
             let room = self.room().max(self.frame_height() / 4.0);
             let (part, tail) = split_item(rest, room);
             self.place(&part);
             rest = tail;
-            self.fresh = false;
-            self.y = self.geo.bottom;
+            self.next_table_frame(header, repeat_header);
+        }
+        self.place(&rest);
+    }
+
+    /// Moves a table on to the next frame, drawing its header rows again
+    /// when `repeat_header`.
+    fn next_table_frame(&mut self, header: &[Item], repeat_header: bool) {
+        self.next_frame();
+        if repeat_header {
+            for h in header {
+                self.place(h);
+            }
         }
     }
 
@@ -1932,15 +1918,9 @@ impl Flow<'_> {
             page.ops.truncate(page.ops.len() - n);
             self.y -= item.height;
             for n in &item.notes {
-                if let (Some(at), Some(note)) =
-                    (self.foot.iter().rposition(|f| f == n), self.notes.get(n))
-                {
+                if let Some(at) = self.foot.iter().rposition(|f| f == n) {
                     self.foot.remove(at);
-                    self.foot_height -= note.height;
                 }
-            }
-            if self.foot.is_empty() {
-                self.foot_height = 0.0;
             }
         }
     }
@@ -1982,7 +1962,6 @@ pub fn layout(
             prev_after: 0.0,
             notes: &notes,
             foot: Vec::new(),
-            foot_height: 0.0,
         };
         flow.new_page();
         flow.run(&chunks);
