@@ -57,14 +57,13 @@ impl Generator for Pdf {
     fn generate(spec: Spec, host: &mut Host) -> Result<()> {
         let names: Vec<String> = host.assets().iter().map(|a| a.name.clone()).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let mut missing = document::check_assets(&spec.document, &refs);
-        missing.extend(spec::missing_fonts(&spec, &refs));
+        let wanted = spec::asset_names(&spec);
+        let missing = document::missing_assets(wanted.clone(), &refs);
         if !missing.is_empty() {
             return Err(GenerateError::InvalidSpec(missing));
         }
-        let images = document::asset_names(&spec.document).into_iter().map(|(_, name)| name);
         let mut assets = std::collections::HashMap::new();
-        for name in images.chain(spec.pdf.fonts.iter().cloned()) {
+        for (_, name) in wanted {
             if let std::collections::hash_map::Entry::Vacant(slot) = assets.entry(name) {
                 let bytes = host.read_asset(slot.key())?;
                 slot.insert(bytes);

@@ -241,22 +241,13 @@ pub fn validate(spec: &Spec) -> Vec<Violation> {
     out
 }
 
-/// Violations for `pdf.fonts` entries that are not among the job's assets.
-pub fn missing_fonts(spec: &Spec, available: &[&str]) -> Vec<Violation> {
-    let mut out = Vec::new();
-    for (i, name) in spec.pdf.fonts.iter().enumerate() {
-        if !available.contains(&name.as_str()) {
-            let hint = match kiln_plugin_sdk::suggest::closest(name, available.iter().copied()) {
-                Some(c) => format!("; did you mean {c:?}?"),
-                None => "; upload the font file with the job".to_owned(),
-            };
-            out.push(Violation::new(
-                format!("/pdf/fonts/{i}"),
-                format!("expected the name of an input asset, found {name:?}, which the job does not have{hint}"),
-            ));
-        }
-    }
-    out
+/// Every asset the spec names: images, with the pointer of their block,
+/// then `pdf.fonts`.
+pub fn asset_names(spec: &Spec) -> Vec<(String, String)> {
+    let mut names = document::asset_names(&spec.document);
+    let fonts = spec.pdf.fonts.iter().enumerate();
+    names.extend(fonts.map(|(i, name)| (format!("/pdf/fonts/{i}"), name.clone())));
+    names
 }
 
 fn collect_run_fonts(at: &str, blocks: &[Block], out: &mut Vec<(String, String)>) {

@@ -28,7 +28,7 @@ pub use blocks::{
 };
 pub use style::{Color, Length};
 pub use table::{Grid, GridProblem, Slot};
-pub use validate::{MAX_HEADING_LEVEL, asset_names, check_assets, validate};
+pub use validate::{MAX_HEADING_LEVEL, asset_names, check_assets, missing_assets, validate};
 
 use blocks::RunsSchema;
 use loose::{Item, Loose};

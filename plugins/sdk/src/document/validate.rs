@@ -56,13 +56,22 @@ pub fn asset_names(doc: &Document) -> Vec<(String, String)> {
 /// Violations for images whose asset is not among `available` (the job's
 /// asset names), suggesting the closest name.
 pub fn check_assets(doc: &Document, available: &[&str]) -> Vec<Violation> {
-    asset_names(doc)
+    missing_assets(asset_names(doc), available)
+}
+
+/// Violations for the `(pointer, asset name)` pairs whose asset is not
+/// among `available` (the job's asset names), suggesting the closest name.
+pub fn missing_assets(
+    wanted: impl IntoIterator<Item = (String, String)>,
+    available: &[&str],
+) -> Vec<Violation> {
+    wanted
         .into_iter()
         .filter(|(_, name)| !available.contains(&name.as_str()))
         .map(|(pointer, name)| {
             let hint = match crate::suggest::closest(&name, available.iter().copied()) {
                 Some(close) => format!("; did you mean {close:?}?"),
-                None if available.is_empty() => "; the job has no assets: upload the image with the job".into(),
+                None if available.is_empty() => "; the job has no assets: upload the file with the job".into(),
                 None => format!("; the job's assets are: {}", available.join(", ")),
             };
             Violation::new(pointer, format!("expected the name of an input asset, found {name:?}, which the job does not have{hint}"))
