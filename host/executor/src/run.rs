@@ -57,9 +57,9 @@ impl InFlight {
 /// How a run ended, for its executor to record in the job store.
 #[derive(Debug)]
 pub enum Finished {
-    /// Record it with [`JobStore::complete`].
+    /// Record it with [`JobLifecycle::complete`](kiln_queue::JobLifecycle::complete).
     Complete(Box<Completion>),
-    /// Hand it back with [`JobStore::release`] (stopped for a shutdown).
+    /// Hand it back with [`JobLifecycle::release`](kiln_queue::JobLifecycle::release) (stopped for a shutdown).
     Release(Lease),
     /// Write nothing: the lease was lost, someone else runs the job now.
     Abandon,

@@ -1,10 +1,12 @@
 //! kiln's durable job queue.
 //!
 //! A job is never lost, never completed twice and always ends in a state a
-//! user can see. [`JobStore`] names every operation; [`PostgresStore`]
-//! (production: `FOR UPDATE SKIP LOCKED` claims, LISTEN/NOTIFY wake-ups) and
-//! [`SqliteStore`] (the embedded default: one writer, an in-process channel)
-//! implement it, and both pass one conformance suite (feature `testsuite`).
+//! user can see. [`JobStore`] names every operation, one trait per topic
+//! (a job's lifecycle, its reads, tenancy, the file index, webhooks, plugin
+//! state). [`PostgresStore`] (production: `FOR UPDATE SKIP LOCKED` claims,
+//! LISTEN/NOTIFY wake-ups) and [`SqliteStore`] (the embedded default: one
+//! writer, an in-process channel) implement it, and both pass one
+//! conformance suite (feature `testsuite`).
 //! `docs/state-machine.md` draws the states and transitions.
 //!
 //! Safety rests on three rules every implementation keeps:
@@ -17,6 +19,7 @@
 mod model;
 mod policy;
 mod postgres;
+mod reads;
 mod registry;
 mod retry;
 mod row;
@@ -36,7 +39,7 @@ pub use postgres::PostgresStore;
 pub use registry::{ActivePlugin, NewPluginVersion, PluginVersion, Registration, Rollback};
 pub use retry::RetryPolicy;
 pub use sqlite::SqliteStore;
-pub use store::JobStore;
+pub use store::{FileIndex, JobLifecycle, JobReads, JobStore, PluginState, Tenancy, WebhookQueue};
 
 /// How a store behaves, whichever database it uses.
 #[derive(Debug, Clone)]

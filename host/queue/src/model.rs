@@ -367,7 +367,7 @@ impl Completion {
     }
 }
 
-/// Which jobs [`crate::JobStore::list`] returns, newest first.
+/// Which jobs [`crate::JobReads::list`] returns, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobFilter {
     pub session_id: Option<String>,
@@ -450,7 +450,7 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
 /// A live signal from the store: published after the change commits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// An event was stored; read it with [`crate::JobStore::events`].
+    /// An event was stored; read it with [`crate::JobReads::events`].
     Event { id: i64, job_id: JobId, kind: EventKind },
     /// The plugin registry changed: an activation, a rollback, or an
     /// artifact type turned off or on. Published to every process sharing

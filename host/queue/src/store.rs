@@ -1,5 +1,7 @@
-//! The [`JobStore`] trait: every operation on the queue, each one a named
-//! transition guarded by the job's current state.
+//! The store's contract, one trait per topic. [`JobStore`] is all of them:
+//! what a process holds and what every implementation passes the
+//! conformance suite (`testsuite`) for. Each operation is a named
+//! transition guarded by the current state of what it changes.
 
 use std::time::Duration;
 
@@ -18,29 +20,32 @@ use crate::model::{
 };
 use crate::registry::{ActivePlugin, NewPluginVersion, PluginVersion, Registration, Rollback};
 
-/// Durable jobs. Implementations: [`crate::PostgresStore`] (production) and
-/// [`crate::SqliteStore`] (the embedded default). Both pass the conformance
-/// suite in `testsuite`; SQL lives only in their modules.
+/// Durable jobs and what belongs to them. Implementations:
+/// [`crate::PostgresStore`] (production) and [`crate::SqliteStore`] (the
+/// embedded default). SQL lives only in their modules and in `reads`, the
+/// reads both dialects share.
 ///
 /// Every write that changes a job also stores an event, in the same
 /// transaction, and publishes a [`Notice`] once it commits.
 #[async_trait]
-pub trait JobStore: Send + Sync + 'static {
+pub trait JobStore:
+    JobLifecycle + JobReads + Tenancy + FileIndex + WebhookQueue + PluginState + Send + Sync + 'static
+{
     /// Applies pending migrations. Safe to run from several processes at once.
     async fn migrate(&self) -> Result<()>;
 
     /// Checks the database answers (for readiness probes).
     async fn ping(&self) -> Result<()>;
 
-    /// The organisation with this name, created if it does not exist.
-    async fn organisation(&self, name: &str) -> Result<Organisation>;
+    /// Live notices of stored events, from now on.
+    fn subscribe(&self) -> broadcast::Receiver<Notice>;
+}
 
-    /// Stores a key made by [`ApiKey::generate`], by the hash of its secret.
-    async fn add_api_key(&self, key: &ApiKey, hash: &[u8]) -> Result<()>;
-
-    /// The unrevoked key whose secret has this hash.
-    async fn api_key(&self, hash: &[u8]) -> Result<Option<ApiKey>>;
-
+/// A job's way through the queue: submitted, claimed under a lease, ended,
+/// rescued when its worker vanishes, and deleted once past retention. Each
+/// operation is a transition guarded by the job's current state.
+#[async_trait]
+pub trait JobLifecycle: Send + Sync {
     /// Queues jobs, all in one transaction; one result per job, in order.
     async fn submit(&self, jobs: Vec<NewJob>) -> Result<Vec<Submitted>>;
 
@@ -49,7 +54,7 @@ pub trait JobStore: Send + Sync + 'static {
     /// and a lease of `lease`. Never hands one job to two workers.
     async fn claim(&self, worker: &str, max: usize, lease: Duration) -> Result<Vec<Job>>;
 
-    /// Claims the job `id` for `worker` as [`JobStore::claim`] would, even if
+    /// Claims the job `id` for `worker` as [`JobLifecycle::claim`] would, even if
     /// it is not due yet: someone asked for this job to run now. `None`
     /// unless it is `queued`.
     async fn claim_job(&self, worker: &str, id: JobId, lease: Duration) -> Result<Option<Job>>;
@@ -90,7 +95,12 @@ pub trait JobStore: Send + Sync + 'static {
     /// Deletes finished jobs with their events, logs and artifact rows
     /// (delete their blobs first). Unfinished jobs are never deleted.
     async fn delete_finished(&self, ids: &[JobId]) -> Result<u64>;
+}
 
+/// Jobs as callers see them: one, a page, their events and log, and the
+/// queue as ops see it.
+#[async_trait]
+pub trait JobReads: Send + Sync {
     async fn get(&self, scope: Scope, id: JobId) -> Result<Option<Job>>;
 
     /// Jobs newest first, filtered and paged.
@@ -99,9 +109,6 @@ pub trait JobStore: Send + Sync + 'static {
     /// The job's events with ids above `after`, in order (empty if the scope
     /// cannot see the job).
     async fn events(&self, scope: Scope, id: JobId, after: i64) -> Result<Vec<JobEvent>>;
-
-    /// The artifacts of a succeeded job.
-    async fn artifacts(&self, scope: Scope, job: JobId) -> Result<Vec<Artifact>>;
 
     /// The plugin's log of the job's last run.
     async fn log(&self, scope: Scope, job: JobId) -> Result<Vec<LogEntry>>;
@@ -116,6 +123,27 @@ pub trait JobStore: Send + Sync + 'static {
     /// When the earliest queued job becomes due, so an idle worker knows
     /// when to look again.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>>;
+}
+
+/// Organisations and the API keys that act for them.
+#[async_trait]
+pub trait Tenancy: Send + Sync {
+    /// The organisation with this name, created if it does not exist.
+    async fn organisation(&self, name: &str) -> Result<Organisation>;
+
+    /// Stores a key made by [`ApiKey::generate`], by the hash of its secret.
+    async fn add_api_key(&self, key: &ApiKey, hash: &[u8]) -> Result<()>;
+
+    /// The unrevoked key whose secret has this hash.
+    async fn api_key(&self, hash: &[u8]) -> Result<Option<ApiKey>>;
+}
+
+/// The rows that index stored blobs: artifacts jobs made and assets users
+/// uploaded. Blobs themselves live in the blob store.
+#[async_trait]
+pub trait FileIndex: Send + Sync {
+    /// The artifacts of a succeeded job.
+    async fn artifacts(&self, scope: Scope, job: JobId) -> Result<Vec<Artifact>>;
 
     /// The artifact, if the scope can see it.
     async fn artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>>;
@@ -138,7 +166,12 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Deletes asset rows (delete their blobs first).
     async fn delete_assets(&self, ids: &[Uuid]) -> Result<u64>;
+}
 
+/// Webhooks owed for finished jobs: claimed by one sender at a time, each
+/// try recorded and fenced by its attempt.
+#[async_trait]
+pub trait WebhookQueue: Send + Sync {
     /// The organisation's webhook signing secret, made on first use.
     async fn webhook_secret(&self, organisation: OrgId) -> Result<String>;
 
@@ -154,7 +187,12 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// A job's webhook tries, oldest first (empty if the scope cannot see it).
     async fn deliveries(&self, scope: Scope, job: JobId) -> Result<Vec<WebhookDelivery>>;
+}
 
+/// Which plugin versions exist, which one serves each artifact type, which
+/// types are turned off, and what each version compiled to.
+#[async_trait]
+pub trait PluginState: Send + Sync {
     /// Turns an artifact type off (new jobs for it are refused) or back on,
     /// and publishes [`Notice::Plugins`].
     async fn set_plugin_enabled(&self, artifact_type: &str, enabled: bool) -> Result<()>;
@@ -193,7 +231,4 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// The recorded sha256 of the code compiled from `sha256` for `engine`.
     async fn compiled_plugin(&self, engine: &str, sha256: &str) -> Result<Option<String>>;
-
-    /// Live notices of stored events, from now on.
-    fn subscribe(&self) -> broadcast::Receiver<Notice>;
 }

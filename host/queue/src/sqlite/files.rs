@@ -1,0 +1,107 @@
+//! The artifact and asset index on SQLite.
+
+use async_trait::async_trait;
+use kiln_core::{Artifact, ArtifactId, Asset, JobId};
+use uuid::Uuid;
+
+use crate::model::Scope;
+use crate::row::{self, artifact_columns, asset_columns};
+use crate::{FileIndex, Result, reads};
+
+use super::{SqliteStore, micros, now};
+
+#[async_trait]
+impl FileIndex for SqliteStore {
+    async fn artifacts(&self, scope: Scope, job: JobId) -> Result<Vec<Artifact>> {
+        reads::artifacts(&self.reader, scope, job).await
+    }
+
+    async fn artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>> {
+        reads::artifact(&self.reader, scope, id).await
+    }
+
+    async fn session_artifacts(&self, scope: Scope, session: &str) -> Result<Vec<Artifact>> {
+        reads::session_artifacts(&self.reader, scope, session).await
+    }
+
+    async fn delete_artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(concat!(
+            "DELETE FROM artifacts WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2) RETURNING ",
+            artifact_columns!()
+        ))
+        .bind(id)
+        .bind(scope.organisation())
+        .fetch_optional(&mut *tx)
+        .await?;
+        self.commit(tx, Vec::new()).await?;
+        row.as_ref().map(row::artifact).transpose()
+    }
+
+    async fn add_asset(&self, asset: &Asset) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(concat!(
+            "INSERT INTO assets (",
+            asset_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(asset.id)
+        .bind(asset.organisation_id)
+        .bind(&asset.filename)
+        .bind(&asset.media_type)
+        .bind(i64::try_from(asset.size).unwrap_or(i64::MAX))
+        .bind(&asset.sha256)
+        .bind(&asset.storage_key)
+        .bind(micros(asset.created_at))
+        .bind(micros(asset.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        self.commit(tx, Vec::new()).await
+    }
+
+    async fn assets(&self, scope: Scope, ids: &[Uuid]) -> Result<Vec<Asset>> {
+        let now = now();
+        let mut assets = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(concat!(
+                "SELECT ",
+                asset_columns!(),
+                " FROM assets WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2) AND expires_at > ?3"
+            ))
+            .bind(id)
+            .bind(scope.organisation())
+            .bind(now)
+            .fetch_optional(&self.reader)
+            .await?;
+            assets.extend(row.as_ref().map(row::asset).transpose()?);
+        }
+        Ok(assets)
+    }
+
+    async fn expired_assets(&self, limit: usize) -> Result<Vec<Asset>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            asset_columns!(),
+            " FROM assets WHERE expires_at <= ? ORDER BY expires_at, id LIMIT ?"
+        ))
+        .bind(now())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(row::asset).collect()
+    }
+
+    async fn delete_assets(&self, ids: &[Uuid]) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let mut deleted = 0;
+        for id in ids {
+            deleted += sqlx::query("DELETE FROM assets WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        self.commit(tx, Vec::new()).await?;
+        Ok(deleted)
+    }
+}
