@@ -7,13 +7,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::{Limit, Progress, UsageReport, Violation};
-
-pub type JobId = Uuid;
-pub type OrgId = Uuid;
-pub type ArtifactId = Uuid;
+use crate::{ArtifactId, AssetId, JobId, Limit, OrgId, Progress, UsageReport, Violation};
 
 /// Where a job is in its life. Terminal states never change again.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -176,15 +171,15 @@ pub struct PluginRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetRef {
     pub name: String,
-    pub asset_id: Uuid,
+    pub asset_id: AssetId,
 }
 
 /// An input file uploaded for jobs to use, kept until `expires_at`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Asset {
-    pub id: Uuid,
-    pub organisation_id: Uuid,
+    pub id: AssetId,
+    pub organisation_id: OrgId,
     /// The uploader's file name, if it gave one.
     pub filename: Option<String>,
     pub media_type: String,
@@ -234,7 +229,7 @@ impl FromStr for WebhookState {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookDelivery {
-    pub job_id: Uuid,
+    pub job_id: JobId,
     /// 1 for the first try.
     pub attempt: i32,
     pub url: String,
@@ -250,8 +245,8 @@ pub struct WebhookDelivery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
-    pub id: Uuid,
-    pub organisation_id: Uuid,
+    pub id: JobId,
+    pub organisation_id: OrgId,
     pub session_id: String,
     pub conversation_id: Option<String>,
     pub artifact_type: String,
@@ -363,7 +358,7 @@ impl fmt::Display for EventKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobEvent {
     pub id: i64,
-    pub job_id: Uuid,
+    pub job_id: JobId,
     pub kind: EventKind,
     pub attempt: i32,
     pub data: serde_json::Value,
@@ -374,9 +369,9 @@ pub struct JobEvent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
-    pub id: Uuid,
-    pub job_id: Uuid,
-    pub organisation_id: Uuid,
+    pub id: ArtifactId,
+    pub job_id: JobId,
+    pub organisation_id: OrgId,
     pub session_id: String,
     pub artifact_type: String,
     /// Relative path as the plugin named it, e.g. `report.xlsx`.

@@ -4,9 +4,11 @@
 //! wrong with a spec ([`Violation`]), which sandbox limit stopped a run
 //! ([`Limit`]), what a run used ([`UsageReport`]) and logged ([`LogEntry`]),
 //! and jobs with their states, events and artifacts ([`Job`]). Light
-//! dependencies only: no wasmtime, database or cloud crates may be added here.
+//! dependencies only: no wasmtime or cloud crates may be added here, and sqlx
+//! only behind the `sqlx` feature (the job store's), for the ids' column types.
 
 mod chain;
+mod id;
 mod job;
 mod limit;
 mod log;
@@ -14,9 +16,10 @@ mod plugin;
 mod usage;
 
 pub use chain::ErrorChain;
+pub use id::{ArtifactId, AssetId, JobId, OrgId};
 pub use job::{
-    Artifact, ArtifactId, Asset, AssetRef, ErrorKind, EventKind, Job, JobError, JobEvent, JobId,
-    JobState, OrgId, PluginRef, UnknownName, WebhookDelivery, WebhookState,
+    Artifact, Asset, AssetRef, ErrorKind, EventKind, Job, JobError, JobEvent, JobState, PluginRef,
+    UnknownName, WebhookDelivery, WebhookState,
 };
 pub use limit::{Limit, format_bytes};
 pub use log::{LogEntry, LogSource, Progress};

@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use kiln_core::{Job, JobState};
+use kiln_core::{Job, JobId, JobState};
 use kiln_executor::{Hold, JobRunner, NotRun, run_one};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::store::StateArgs;
 use crate::worker::{WorkerArgs, stop_on_signal, worker_id};
@@ -27,7 +26,7 @@ pub(crate) struct RunJobArgs {
     /// The job to run. It must be queued (it runs now even if scheduled
     /// later); a finished job is reported as it is, without running.
     #[arg(value_name = "ID")]
-    id: Uuid,
+    id: JobId,
     /// Take over the claim already made for this attempt instead of
     /// claiming the job (what the Kubernetes executor's pods do).
     #[arg(long, value_name = "N")]

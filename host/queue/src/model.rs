@@ -483,10 +483,10 @@ mod tests {
 
     #[test]
     fn request_hash_ignores_only_the_idempotency_key() {
-        let job = NewJob::new(OrgId::nil(), "s", "xlsx", serde_json::json!({"a": 1}));
+        let job = NewJob::new(OrgId(uuid::Uuid::nil()), "s", "xlsx", serde_json::json!({"a": 1}));
         let keyed = job.clone().with_idempotency_key("k");
         assert_eq!(job.request_hash(), keyed.request_hash());
-        let other = NewJob::new(OrgId::nil(), "s", "xlsx", serde_json::json!({"a": 2}));
+        let other = NewJob::new(OrgId(uuid::Uuid::nil()), "s", "xlsx", serde_json::json!({"a": 2}));
         assert_ne!(job.request_hash(), other.request_hash());
     }
 }

@@ -6,7 +6,9 @@
 
 use std::future::Future;
 
-use kiln_core::{Artifact, ArtifactId, Job, JobEvent, JobId, JobState, LogEntry, WebhookDelivery};
+use kiln_core::{
+    Artifact, ArtifactId, Job, JobEvent, JobId, JobState, LogEntry, OrgId, WebhookDelivery,
+};
 use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
 use uuid::Uuid;
 
@@ -24,15 +26,28 @@ pub(crate) enum Param<'a> {
     Int(i64),
 }
 
-impl From<Uuid> for Param<'_> {
-    fn from(id: Uuid) -> Self {
-        Self::Id(Some(id))
+impl From<JobId> for Param<'_> {
+    fn from(id: JobId) -> Self {
+        Self::Id(Some(id.0))
     }
 }
 
-impl From<Option<Uuid>> for Param<'_> {
-    fn from(id: Option<Uuid>) -> Self {
-        Self::Id(id)
+impl From<ArtifactId> for Param<'_> {
+    fn from(id: ArtifactId) -> Self {
+        Self::Id(Some(id.0))
+    }
+}
+
+impl From<Option<JobId>> for Param<'_> {
+    fn from(id: Option<JobId>) -> Self {
+        Self::Id(id.map(|id| id.0))
+    }
+}
+
+/// A scope's organisation, or NULL for the operator's.
+impl From<Option<OrgId>> for Param<'_> {
+    fn from(id: Option<OrgId>) -> Self {
+        Self::Id(id.map(|id| id.0))
     }
 }
 

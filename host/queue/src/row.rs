@@ -11,7 +11,8 @@ use crate::{Error, Result};
 
 /// Typed access to a row's columns by name.
 pub(crate) trait Columns {
-    fn uuid(&self, column: &str) -> Result<Uuid>;
+    /// A UUID column as the id type it holds.
+    fn id<T: From<Uuid>>(&self, column: &str) -> Result<T>;
     fn string(&self, column: &str) -> Result<String>;
     fn opt_string(&self, column: &str) -> Result<Option<String>>;
     fn opt_int(&self, column: &str) -> Result<Option<i64>>;
@@ -76,8 +77,8 @@ pub(crate) use job_columns;
 
 pub(crate) fn job(row: &impl Columns) -> Result<Job> {
     Ok(Job {
-        id: row.uuid("id")?,
-        organisation_id: row.uuid("organisation_id")?,
+        id: row.id("id")?,
+        organisation_id: row.id("organisation_id")?,
         session_id: row.string("session_id")?,
         conversation_id: row.opt_string("conversation_id")?,
         artifact_type: row.string("artifact_type")?,
@@ -111,7 +112,7 @@ pub(crate) fn job(row: &impl Columns) -> Result<Job> {
 pub(crate) fn event(row: &impl Columns) -> Result<JobEvent> {
     Ok(JobEvent {
         id: row.int("id")?,
-        job_id: row.uuid("job_id")?,
+        job_id: row.id("job_id")?,
         kind: row.parsed("kind")?,
         attempt: row.narrow("attempt")?,
         data: row.json("data")?,
@@ -129,9 +130,9 @@ pub(crate) use artifact_columns;
 
 pub(crate) fn artifact(row: &impl Columns) -> Result<Artifact> {
     Ok(Artifact {
-        id: row.uuid("id")?,
-        job_id: row.uuid("job_id")?,
-        organisation_id: row.uuid("organisation_id")?,
+        id: row.id("id")?,
+        job_id: row.id("job_id")?,
+        organisation_id: row.id("organisation_id")?,
         session_id: row.string("session_id")?,
         artifact_type: row.string("artifact_type")?,
         path: row.string("path")?,
@@ -154,8 +155,8 @@ pub(crate) use asset_columns;
 
 pub(crate) fn asset(row: &impl Columns) -> Result<Asset> {
     Ok(Asset {
-        id: row.uuid("id")?,
-        organisation_id: row.uuid("organisation_id")?,
+        id: row.id("id")?,
+        organisation_id: row.id("organisation_id")?,
         filename: row.opt_string("filename")?,
         media_type: row.string("media_type")?,
         size: row.narrow("size")?,
@@ -168,7 +169,7 @@ pub(crate) fn asset(row: &impl Columns) -> Result<Asset> {
 
 pub(crate) fn delivery(row: &impl Columns) -> Result<WebhookDelivery> {
     Ok(WebhookDelivery {
-        job_id: row.uuid("job_id")?,
+        job_id: row.id("job_id")?,
         attempt: row.narrow("attempt")?,
         url: row.string("url")?,
         status: row.opt_narrow("status")?,
@@ -180,8 +181,8 @@ pub(crate) fn delivery(row: &impl Columns) -> Result<WebhookDelivery> {
 
 pub(crate) fn api_key(row: &impl Columns) -> Result<crate::ApiKey> {
     Ok(crate::ApiKey {
-        id: row.uuid("id")?,
-        organisation_id: row.uuid("organisation_id")?,
+        id: row.id("id")?,
+        organisation_id: row.id("organisation_id")?,
         kind: match row.string("kind")?.as_str() {
             "admin" => crate::KeyKind::Admin,
             "standard" => crate::KeyKind::Standard,
@@ -194,8 +195,8 @@ pub(crate) fn api_key(row: &impl Columns) -> Result<crate::ApiKey> {
 
 pub(crate) fn expired_job(row: &impl Columns) -> Result<crate::ExpiredJob> {
     Ok(crate::ExpiredJob {
-        id: row.uuid("id")?,
-        organisation_id: row.uuid("organisation_id")?,
+        id: row.id("id")?,
+        organisation_id: row.id("organisation_id")?,
         session_id: row.string("session_id")?,
     })
 }
@@ -209,8 +210,8 @@ pub(crate) fn log(row: &impl Columns) -> Result<Vec<LogEntry>> {
 macro_rules! impl_columns {
     ($row:ty, $time:expr) => {
         impl crate::row::Columns for $row {
-            fn uuid(&self, column: &str) -> crate::Result<uuid::Uuid> {
-                Ok(sqlx::Row::try_get(self, column)?)
+            fn id<T: From<uuid::Uuid>>(&self, column: &str) -> crate::Result<T> {
+                Ok(T::from(sqlx::Row::try_get::<uuid::Uuid, _>(self, column)?))
             }
             fn string(&self, column: &str) -> crate::Result<String> {
                 Ok(sqlx::Row::try_get(self, column)?)

@@ -8,10 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kiln_core::{
-    Artifact, ArtifactId, Asset, Job, JobEvent, JobId, LogEntry, OrgId, Progress, WebhookDelivery,
+    Artifact, ArtifactId, Asset, AssetId, Job, JobEvent, JobId, LogEntry, OrgId, Progress,
+    WebhookDelivery,
 };
 use tokio::sync::broadcast;
-use uuid::Uuid;
 
 use crate::Result;
 use crate::model::{
@@ -159,13 +159,13 @@ pub trait FileIndex: Send + Sync {
     async fn add_asset(&self, asset: &Asset) -> Result<()>;
 
     /// The unexpired assets among `ids` that the scope can see, in any order.
-    async fn assets(&self, scope: Scope, ids: &[Uuid]) -> Result<Vec<Asset>>;
+    async fn assets(&self, scope: Scope, ids: &[AssetId]) -> Result<Vec<Asset>>;
 
     /// Up to `limit` assets past their expiry, oldest first.
     async fn expired_assets(&self, limit: usize) -> Result<Vec<Asset>>;
 
     /// Deletes asset rows (delete their blobs first).
-    async fn delete_assets(&self, ids: &[Uuid]) -> Result<u64>;
+    async fn delete_assets(&self, ids: &[AssetId]) -> Result<u64>;
 }
 
 /// Webhooks owed for finished jobs: claimed by one sender at a time, each

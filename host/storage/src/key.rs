@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use uuid::Uuid;
+use kiln_core::{AssetId, JobId, OrgId};
 
 use crate::{Error, Result};
 
@@ -43,14 +43,14 @@ impl BlobKey {
     /// `session` is client-chosen: 1 to 128 characters from `A-Z a-z 0-9 . _ : -`,
     /// and neither `.` nor `..`. `path` is relative and `/`-separated, with no
     /// empty, `.` or `..` segment, no backslash and no control character.
-    pub fn artifact(org: Uuid, session: &str, job: Uuid, path: &str) -> Result<Self> {
+    pub fn artifact(org: OrgId, session: &str, job: JobId, path: &str) -> Result<Self> {
         check_session(session)?;
         check_path(path)?;
         Self::checked(format!("{}{path}", job_prefix(org, session, job)))
     }
 
     /// An asset a client uploaded: `orgs/{org}/assets/{asset}`.
-    pub fn asset(org: Uuid, asset: Uuid) -> Self {
+    pub fn asset(org: OrgId, asset: AssetId) -> Self {
         Self(format!("orgs/{org}/assets/{asset}"))
     }
 
@@ -69,19 +69,19 @@ impl BlobKey {
     }
 
     /// Every artifact of one job.
-    pub fn job_prefix(org: Uuid, session: &str, job: Uuid) -> Result<KeyPrefix> {
+    pub fn job_prefix(org: OrgId, session: &str, job: JobId) -> Result<KeyPrefix> {
         check_session(session)?;
         Ok(KeyPrefix(job_prefix(org, session, job)))
     }
 
     /// Every artifact of every job in one session.
-    pub fn session_prefix(org: Uuid, session: &str) -> Result<KeyPrefix> {
+    pub fn session_prefix(org: OrgId, session: &str) -> Result<KeyPrefix> {
         check_session(session)?;
         Ok(KeyPrefix(format!("orgs/{org}/sessions/{session}/")))
     }
 
     /// Everything an organisation has stored.
-    pub fn org_prefix(org: Uuid) -> KeyPrefix {
+    pub fn org_prefix(org: OrgId) -> KeyPrefix {
         KeyPrefix(format!("orgs/{org}/"))
     }
 
@@ -109,7 +109,7 @@ impl KeyPrefix {
     }
 }
 
-fn job_prefix(org: Uuid, session: &str, job: Uuid) -> String {
+fn job_prefix(org: OrgId, session: &str, job: JobId) -> String {
     format!("orgs/{org}/sessions/{session}/jobs/{job}/")
 }
 

@@ -348,7 +348,7 @@ async fn expired_assets_are_deleted_with_their_files(database: TestDatabase) {
     let now = chrono::Utc::now();
     let mut ids = Vec::new();
     for expires_at in [now - chrono::Duration::seconds(1), now + chrono::Duration::hours(1)] {
-        let id = uuid::Uuid::now_v7();
+        let id = kiln_core::AssetId::now_v7();
         let key = BlobKey::asset(harness.org, id);
         let body = futures_util::stream::once(async { Ok(bytes::Bytes::from_static(b"logo")) });
         let stored =

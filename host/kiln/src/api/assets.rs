@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use kiln_core::Asset;
+use kiln_core::{Asset, AssetId};
 use kiln_storage::{BlobKey, ByteStream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -35,7 +35,7 @@ pub(crate) struct AssetView {
 impl From<Asset> for AssetView {
     fn from(asset: Asset) -> Self {
         Self {
-            id: asset.id,
+            id: asset.id.into(),
             filename: asset.filename,
             media_type: asset.media_type,
             size: asset.size,
@@ -141,7 +141,7 @@ pub(crate) async fn store(
     limit: u64,
 ) -> ApiResult<Asset> {
     check_filename(filename.as_deref())?;
-    let id = Uuid::now_v7();
+    let id = AssetId::now_v7();
     let key = BlobKey::asset(caller.organisation(), id);
     let stored = match state.blobs.put_stream(&key, body, &media_type, limit).await {
         Ok(stored) => stored,
@@ -206,7 +206,7 @@ fn content_type(headers: &HeaderMap) -> String {
 pub(crate) async fn get(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    Path(id): Path<AssetId>,
 ) -> ApiResult<axum::Json<AssetView>> {
     let asset = state
         .store

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use kiln_core::{AssetRef, Job, JobId, JobState, LogEntry, Violation, WebhookDelivery};
+use kiln_core::{AssetId, AssetRef, Job, JobId, JobState, LogEntry, Violation, WebhookDelivery};
 use kiln_queue::{JobFilter, NewJob, Notice, Scope, Submitted};
 use kiln_runtime::{Outcome, PluginError};
 use kiln_storage::BlobKey;
@@ -334,7 +334,7 @@ async fn check_assets(
         }
         match (&asset.asset_id, &asset.content_base64) {
             (Some(id), None) => {
-                by_id.push((index, AssetRef { name: asset.name.clone(), asset_id: *id }))
+                by_id.push((index, AssetRef { name: asset.name.clone(), asset_id: AssetId(*id) }))
             }
             (None, Some(content)) => match base64::engine::general_purpose::STANDARD.decode(content)
             {
@@ -365,7 +365,7 @@ async fn check_assets(
         }
     }
     if !by_id.is_empty() {
-        let ids: Vec<Uuid> = by_id.iter().map(|(_, asset)| asset.asset_id).collect();
+        let ids: Vec<AssetId> = by_id.iter().map(|(_, asset)| asset.asset_id).collect();
         let found = state.store.assets(caller.scope(), &ids).await?;
         for (index, asset) in &by_id {
             if !found.iter().any(|known| known.id == asset.asset_id) {
@@ -484,7 +484,7 @@ pub(crate) async fn list(
     let filter = JobFilter {
         session_id: query.session.clone(),
         state: query.status,
-        before: query.before,
+        before: query.before.map(JobId),
         limit,
     };
     let jobs = state.store.list(caller.scope(), &filter).await?;

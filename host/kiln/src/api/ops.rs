@@ -145,7 +145,7 @@ pub(crate) async fn organisation(
     caller: Caller,
 ) -> ApiResult<axum::Json<OrganisationView>> {
     let webhook_secret = state.store.webhook_secret(caller.organisation()).await?;
-    Ok(axum::Json(OrganisationView { id: caller.organisation(), webhook_secret }))
+    Ok(axum::Json(OrganisationView { id: caller.organisation().into(), webhook_secret }))
 }
 
 #[derive(OpenApi)]

@@ -58,7 +58,7 @@ pub(crate) enum ApiError {
         "Idempotency-Key {key:?} was already used for a different request (job {existing}); \
          use a new key for a new request"
     )]
-    IdempotencyKeyReused { key: String, existing: uuid::Uuid },
+    IdempotencyKeyReused { key: String, existing: kiln_core::JobId },
     #[error("the requested range is outside the file of {size} bytes")]
     RangeNotSatisfiable { size: u64 },
     /// An uploaded plugin failed a check rule; nothing was registered.

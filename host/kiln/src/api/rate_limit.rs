@@ -50,8 +50,16 @@ mod tests {
     #[test]
     fn a_key_past_its_burst_is_refused_and_others_are_not() {
         let limit = RateLimit::new(2.0);
-        let (first, _) = ApiKey::generate(uuid::Uuid::nil(), kiln_queue::KeyKind::Standard, None);
-        let (second, _) = ApiKey::generate(uuid::Uuid::nil(), kiln_queue::KeyKind::Standard, None);
+        let (first, _) = ApiKey::generate(
+            kiln_core::OrgId(uuid::Uuid::nil()),
+            kiln_queue::KeyKind::Standard,
+            None,
+        );
+        let (second, _) = ApiKey::generate(
+            kiln_core::OrgId(uuid::Uuid::nil()),
+            kiln_queue::KeyKind::Standard,
+            None,
+        );
         for _ in 0..4 {
             limit.check(&first).unwrap();
         }

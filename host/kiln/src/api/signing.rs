@@ -69,12 +69,12 @@ mod tests {
     #[test]
     fn a_signature_binds_artifact_organisation_and_expiry() {
         let signer = UrlSigner::new(b"key".to_vec());
-        let (artifact, org) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let (artifact, org) = (ArtifactId::now_v7(), OrgId::now_v7());
         let sig = signer.sign(artifact, org, 100);
         assert!(signer.verify(artifact, org, 100, &sig));
         assert!(!signer.verify(artifact, org, 101, &sig));
-        assert!(!signer.verify(uuid::Uuid::now_v7(), org, 100, &sig));
-        assert!(!signer.verify(artifact, uuid::Uuid::now_v7(), 100, &sig));
+        assert!(!signer.verify(ArtifactId::now_v7(), org, 100, &sig));
+        assert!(!signer.verify(artifact, OrgId::now_v7(), 100, &sig));
         assert!(!signer.verify(artifact, org, 100, "zz"));
         assert!(!UrlSigner::new(b"other".to_vec()).verify(artifact, org, 100, &sig));
     }

@@ -129,7 +129,7 @@ impl Links {
                 .collect()
         });
         JobView {
-            id: job.id,
+            id: job.id.into(),
             artifact_type: job.artifact_type,
             state: job.state,
             session_id: job.session_id,
@@ -165,8 +165,8 @@ impl Links {
     pub(crate) fn artifact(&self, artifact: Artifact, filename: String) -> ArtifactView {
         let this = self.url(&format!("/v1/artifacts/{}", artifact.id));
         ArtifactView {
-            id: artifact.id,
-            job_id: artifact.job_id,
+            id: artifact.id.into(),
+            job_id: artifact.job_id.into(),
             session_id: artifact.session_id,
             artifact_type: artifact.artifact_type,
             path: artifact.path,
@@ -265,9 +265,9 @@ mod tests {
 
     fn artifact(path: &str) -> Artifact {
         Artifact {
-            id: uuid::Uuid::now_v7(),
-            job_id: uuid::Uuid::nil(),
-            organisation_id: uuid::Uuid::nil(),
+            id: ArtifactId::now_v7(),
+            job_id: JobId(uuid::Uuid::nil()),
+            organisation_id: kiln_core::OrgId(uuid::Uuid::nil()),
             session_id: "s".into(),
             artifact_type: "xlsx".into(),
             path: path.into(),

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use kiln_core::{EventKind, JobState};
+use kiln_core::{EventKind, JobId, JobState};
 use kiln_queue::testsuite::TestDatabase;
 use kiln_queue::{JobStore, NewJob, Scope};
 
@@ -21,7 +21,7 @@ fn layout(dir: &Path) {
     std::fs::copy(component("kiln_testing_plugin.wasm"), dir.join("plugins/testing.wasm")).unwrap();
 }
 
-fn run_job_command(database: &TestDatabase, dir: &Path, id: uuid::Uuid) -> Command {
+fn run_job_command(database: &TestDatabase, dir: &Path, id: JobId) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kiln"));
     command
         .arg("run-job")
@@ -40,19 +40,19 @@ fn run_job_command(database: &TestDatabase, dir: &Path, id: uuid::Uuid) -> Comma
     command
 }
 
-fn run_job(database: &TestDatabase, dir: &Path, id: uuid::Uuid, extra: &[&str]) -> (i32, String) {
+fn run_job(database: &TestDatabase, dir: &Path, id: JobId, extra: &[&str]) -> (i32, String) {
     let Output { status, stderr, .. } =
         run_job_command(database, dir, id).args(extra).output().expect("kiln run-job runs");
     (status.code().expect("exited, not killed"), String::from_utf8_lossy(&stderr).into_owned())
 }
 
-async fn submit(store: &dyn JobStore, spec: serde_json::Value) -> uuid::Uuid {
+async fn submit(store: &dyn JobStore, spec: serde_json::Value) -> JobId {
     let org = store.organisation("acme").await.unwrap().id;
     let submitted = store.submit(vec![NewJob::new(org, "run-job", "testing", spec)]).await;
     submitted.unwrap()[0].job().unwrap().id
 }
 
-async fn events(store: &dyn JobStore, id: uuid::Uuid) -> Vec<EventKind> {
+async fn events(store: &dyn JobStore, id: JobId) -> Vec<EventKind> {
     let events = store.events(Scope::Operator, id, 0).await.unwrap();
     events.into_iter().map(|event| event.kind).collect()
 }
@@ -91,7 +91,7 @@ async fn each_outcome_has_its_exit_code_and_a_second_run_changes_nothing() {
         );
     }
 
-    let (code, stderr) = run_job(&database, dir.path(), uuid::Uuid::now_v7(), &[]);
+    let (code, stderr) = run_job(&database, dir.path(), JobId::now_v7(), &[]);
     assert_eq!(code, TERMINAL, "{stderr}");
     assert!(stderr.contains("there is no job"), "{stderr}");
 }

@@ -1,8 +1,7 @@
 //! The artifact and asset index on PostgreSQL.
 
 use async_trait::async_trait;
-use kiln_core::{Artifact, ArtifactId, Asset, JobId};
-use uuid::Uuid;
+use kiln_core::{Artifact, ArtifactId, Asset, AssetId, JobId};
 
 use crate::model::Scope;
 use crate::row::{self, artifact_columns, asset_columns};
@@ -56,7 +55,7 @@ impl FileIndex for PostgresStore {
         Ok(())
     }
 
-    async fn assets(&self, scope: Scope, ids: &[Uuid]) -> Result<Vec<Asset>> {
+    async fn assets(&self, scope: Scope, ids: &[AssetId]) -> Result<Vec<Asset>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             asset_columns!(),
@@ -81,7 +80,7 @@ impl FileIndex for PostgresStore {
         rows.iter().map(row::asset).collect()
     }
 
-    async fn delete_assets(&self, ids: &[Uuid]) -> Result<u64> {
+    async fn delete_assets(&self, ids: &[AssetId]) -> Result<u64> {
         let result = sqlx::query("DELETE FROM assets WHERE id = ANY($1)")
             .bind(ids)
             .execute(&self.pool)

@@ -4,10 +4,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kiln_core::{Job, JobEvent, JobId, LogEntry, Progress};
+use kiln_core::{ArtifactId, Job, JobEvent, JobId, LogEntry, Progress};
 use sqlx::Row;
 use sqlx::types::Json;
-use uuid::Uuid;
 
 use crate::model::{
     Completion, ExpiredJob, JobFilter, Lease, LeaseStatus, NewJob, Scope, Submitted, TypeStats,
@@ -60,7 +59,7 @@ impl PostgresStore {
         // The decisions are made above; the statement applies them under
         // the guards: the lease is held (and, for the rescuer, expired), and
         // a job someone asked to cancel ends canceled rather than queued.
-        let applied: Vec<Uuid> = sqlx::query_scalar(
+        let applied: Vec<JobId> = sqlx::query_scalar(
             "WITH c AS (
                 SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::float8[], $5::jsonb[],
                                      $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $18::jsonb[],
@@ -131,8 +130,8 @@ impl PostgresStore {
 /// Artifacts of a batch of completions, as parallel arrays for `UNNEST`.
 #[derive(Default)]
 struct ArtifactColumns {
-    ids: Vec<Uuid>,
-    job_ids: Vec<Uuid>,
+    ids: Vec<ArtifactId>,
+    job_ids: Vec<JobId>,
     paths: Vec<String>,
     media_types: Vec<String>,
     sizes: Vec<i64>,
@@ -142,7 +141,7 @@ struct ArtifactColumns {
 
 impl ArtifactColumns {
     fn push(&mut self, job_id: JobId, artifact: &crate::NewArtifact) {
-        self.ids.push(Uuid::now_v7());
+        self.ids.push(ArtifactId::now_v7());
         self.job_ids.push(job_id);
         self.paths.push(artifact.path.clone());
         self.media_types.push(artifact.media_type.clone());
@@ -158,7 +157,7 @@ impl JobLifecycle for PostgresStore {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<Uuid> = jobs.iter().map(|_| Uuid::now_v7()).collect();
+        let ids: Vec<JobId> = jobs.iter().map(|_| JobId::now_v7()).collect();
         let hashes: Vec<String> = jobs.iter().map(NewJob::request_hash).collect();
         let rows = sqlx::query(concat!(
             "WITH inserted AS (
@@ -300,7 +299,10 @@ impl JobLifecycle for PostgresStore {
         .await?;
         let mut held = std::collections::HashMap::new();
         for row in rows {
-            held.insert(row.try_get::<Uuid, _>("id")?, row.try_get::<bool, _>("cancel_requested")?);
+            held.insert(
+                row.try_get::<JobId, _>("id")?,
+                row.try_get::<bool, _>("cancel_requested")?,
+            );
         }
         Ok(leases
             .iter()

@@ -1,8 +1,7 @@
 //! The artifact and asset index on SQLite.
 
 use async_trait::async_trait;
-use kiln_core::{Artifact, ArtifactId, Asset, JobId};
-use uuid::Uuid;
+use kiln_core::{Artifact, ArtifactId, Asset, AssetId, JobId};
 
 use crate::model::Scope;
 use crate::row::{self, artifact_columns, asset_columns};
@@ -59,7 +58,7 @@ impl FileIndex for SqliteStore {
         self.commit(tx, Vec::new()).await
     }
 
-    async fn assets(&self, scope: Scope, ids: &[Uuid]) -> Result<Vec<Asset>> {
+    async fn assets(&self, scope: Scope, ids: &[AssetId]) -> Result<Vec<Asset>> {
         let now = now();
         let mut assets = Vec::with_capacity(ids.len());
         for id in ids {
@@ -91,7 +90,7 @@ impl FileIndex for SqliteStore {
         rows.iter().map(row::asset).collect()
     }
 
-    async fn delete_assets(&self, ids: &[Uuid]) -> Result<u64> {
+    async fn delete_assets(&self, ids: &[AssetId]) -> Result<u64> {
         let mut tx = self.begin().await?;
         let mut deleted = 0;
         for id in ids {

@@ -3,8 +3,7 @@
 use std::slice;
 use std::sync::Arc;
 
-use kiln_core::{Asset, OrgId};
-use uuid::Uuid;
+use kiln_core::{Asset, AssetId, OrgId};
 
 use crate::{JobStore, Scope};
 
@@ -60,7 +59,7 @@ pub async fn assets_are_scoped_and_expire(store: Arc<dyn JobStore>) {
     let acme = org(store, "acme").await;
     let globex = org(store, "globex").await;
     let asset = |org: OrgId, expires_in: chrono::Duration| {
-        let id = Uuid::now_v7();
+        let id = AssetId::now_v7();
         let created_at = stored_now();
         Asset {
             id,

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use kiln_core::{ErrorKind, EventKind, JobError, JobState, Limit, LogEntry, LogSource, Progress};
-use uuid::Uuid;
+use kiln_core::{
+    ErrorKind, EventKind, JobError, JobId, JobState, Limit, LogEntry, LogSource, Progress,
+};
 
 use crate::{
     Completion, JobFilter, JobOutcome, JobStore, Lease, LeaseStatus, NewArtifact, Scope, Submitted,
@@ -345,7 +346,7 @@ pub async fn a_named_job_is_claimed_once_even_before_it_is_due(store: Arc<dyn Jo
     // Finished: nothing either. Unknown ids: nothing.
     assert!(complete(store, Lease::of(&claimed), succeeded()).await);
     assert!(store.claim_job("worker-b", later.id, LEASE).await.unwrap().is_none());
-    assert!(store.claim_job("worker-b", Uuid::now_v7(), LEASE).await.unwrap().is_none());
+    assert!(store.claim_job("worker-b", JobId::now_v7(), LEASE).await.unwrap().is_none());
     // The other job was not touched.
     assert_eq!(state(store, other.id).await.state, JobState::Queued);
 }

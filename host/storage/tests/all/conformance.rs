@@ -311,7 +311,7 @@ pub(crate) async fn deleting_a_prefix_removes_only_that_prefix(b: &Backend) {
     let job = Tenant::new();
     let sibling_job = job.other_job();
     let sibling_session = job.session("s10"); // `s1` is a string prefix of `s10`
-    let other_org = Tenant { org: uuid::Uuid::now_v7(), ..job.clone() };
+    let other_org = Tenant { org: kiln_core::OrgId::now_v7(), ..job.clone() };
     let doomed = [job.key("a.txt"), job.key("charts/b.png"), job.key("charts/deep/c.png")];
     let survivors =
         [sibling_job.key("a.txt"), sibling_session.key("a.txt"), other_org.key("a.txt")];

@@ -1,14 +1,16 @@
 //! Key layout and the rules that refuse unsafe keys.
 
-use kiln_storage::{BlobKey, Error};
-use uuid::Uuid;
+use std::str::FromStr;
 
-fn org() -> Uuid {
-    Uuid::parse_str("0190a5c8-0000-7000-8000-000000000001").unwrap()
+use kiln_core::{AssetId, JobId, OrgId};
+use kiln_storage::{BlobKey, Error};
+
+fn org() -> OrgId {
+    OrgId::from_str("0190a5c8-0000-7000-8000-000000000001").unwrap()
 }
 
-fn job() -> Uuid {
-    Uuid::parse_str("0190a5c8-0000-7000-8000-0000000000aa").unwrap()
+fn job() -> JobId {
+    JobId::from_str("0190a5c8-0000-7000-8000-0000000000aa").unwrap()
 }
 
 /// The rule a refused artifact key broke.
@@ -26,7 +28,7 @@ fn keys_are_laid_out_tenant_first() {
         key.as_str(),
         "orgs/0190a5c8-0000-7000-8000-000000000001/sessions/chat-42/jobs/0190a5c8-0000-7000-8000-0000000000aa/charts/a.png"
     );
-    let asset = Uuid::parse_str("0190a5c8-0000-7000-8000-0000000000bb").unwrap();
+    let asset = AssetId::from_str("0190a5c8-0000-7000-8000-0000000000bb").unwrap();
     assert_eq!(
         BlobKey::asset(org(), asset).as_str(),
         "orgs/0190a5c8-0000-7000-8000-000000000001/assets/0190a5c8-0000-7000-8000-0000000000bb"

@@ -4,30 +4,30 @@ use std::io;
 
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
+use kiln_core::{JobId, OrgId};
 use kiln_storage::{BlobKey, BlobStore, ByteRange, ByteStream, KeyPrefix};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 /// A fresh organisation, session and job, so tests sharing a store never
 /// touch each other's keys.
 #[derive(Debug, Clone)]
 pub(crate) struct Tenant {
-    pub(crate) org: Uuid,
+    pub(crate) org: OrgId,
     pub(crate) session: String,
-    pub(crate) job: Uuid,
+    pub(crate) job: JobId,
 }
 
 impl Tenant {
     pub(crate) fn new() -> Self {
-        Self { org: Uuid::now_v7(), session: "s1".into(), job: Uuid::now_v7() }
+        Self { org: OrgId::now_v7(), session: "s1".into(), job: JobId::now_v7() }
     }
 
     pub(crate) fn session(&self, session: &str) -> Self {
-        Self { session: session.into(), job: Uuid::now_v7(), ..self.clone() }
+        Self { session: session.into(), job: JobId::now_v7(), ..self.clone() }
     }
 
     pub(crate) fn other_job(&self) -> Self {
-        Self { job: Uuid::now_v7(), ..self.clone() }
+        Self { job: JobId::now_v7(), ..self.clone() }
     }
 
     pub(crate) fn key(&self, path: &str) -> BlobKey {
