@@ -91,16 +91,6 @@ impl FileIndex for SqliteStore {
     }
 
     async fn delete_assets(&self, ids: &[AssetId]) -> Result<u64> {
-        let mut tx = self.begin().await?;
-        let mut deleted = 0;
-        for id in ids {
-            deleted += sqlx::query("DELETE FROM assets WHERE id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
-        self.commit(tx, Vec::new()).await?;
-        Ok(deleted)
+        self.delete_each("DELETE FROM assets WHERE id = ?", ids).await
     }
 }

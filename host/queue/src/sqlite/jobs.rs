@@ -417,19 +417,9 @@ impl JobLifecycle for SqliteStore {
     }
 
     async fn delete_finished(&self, ids: &[JobId]) -> Result<u64> {
-        let mut tx = self.begin().await?;
-        let mut deleted = 0;
-        for id in ids {
-            deleted += sqlx::query(
-                "DELETE FROM jobs WHERE id = ? AND state IN ('succeeded', 'failed', 'canceled')",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
-        self.commit(tx, Vec::new()).await?;
-        Ok(deleted)
+        let finished =
+            "DELETE FROM jobs WHERE id = ? AND state IN ('succeeded', 'failed', 'canceled')";
+        self.delete_each(finished, ids).await
     }
 }
 

@@ -111,6 +111,21 @@ impl SqliteStore {
         }
         Ok(())
     }
+
+    /// Runs `statement`, which deletes by one `?` id, for each of `ids` in
+    /// one transaction (SQLite binds no arrays); returns the rows deleted.
+    async fn delete_each<Id>(&self, statement: &str, ids: &[Id]) -> Result<u64>
+    where
+        Id: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Copy + Send + Sync,
+    {
+        let mut tx = self.begin().await?;
+        let mut deleted = 0;
+        for id in ids {
+            deleted += sqlx::query(statement).bind(*id).execute(&mut *tx).await?.rows_affected();
+        }
+        self.commit(tx, Vec::new()).await?;
+        Ok(deleted)
+    }
 }
 
 fn jobs(rows: &[SqliteRow]) -> Result<Vec<Job>> {
