@@ -45,7 +45,7 @@ pub struct WorkerConfig {
 impl WorkerConfig {
     /// Defaults: four jobs per core (a run spends much of its time waiting
     /// for its files to be stored durably, so one per core leaves the cores
-    /// idle: measured in `cargo bench -p kiln --bench api`), 30 s leases,
+    /// idle: measured by `scripts/bench api`), 30 s leases,
     /// 1 s polling, 30 s grace.
     pub fn new(worker_id: String) -> Self {
         Self {

@@ -8,7 +8,7 @@
 //! - P6: resident memory of an idle `kiln serve` with all plugins loaded,
 //!   after start and again after the load.
 //!
-//! Run with `cargo bench -p kiln --bench api` (after scripts/build-plugins).
+//! Run with `scripts/bench api`.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! P4 and pickup latency: how fast the queue moves no-op jobs.
 //!
-//! `cargo bench -p kiln-queue --bench queue` prints, for PostgreSQL
+//! `scripts/bench queue` prints, for PostgreSQL
 //! (`KILN_TEST_DATABASE_URL`, a fresh schema) and SQLite (a temp file):
 //! - throughput: jobs/s through submit → claim → complete with producers
 //!   and workers running at once, for several worker counts;
