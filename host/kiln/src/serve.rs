@@ -15,7 +15,7 @@ use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::views::Links;
-use crate::api::{self, ApiState, HttpMetrics, RateLimit, Settings, Submitter};
+use crate::api::{self, ApiState, HttpMetrics, RateLimit, Settings};
 use crate::executor::{ExecutorArgs, ExecutorKind};
 use crate::store::{StateArgs, StorageArgs};
 use crate::webhooks::{self, AllowList, WebhookConfig};
@@ -116,7 +116,6 @@ async fn parts(
     };
     let api = Arc::new(ApiState {
         store: store.clone(),
-        submitter: Submitter::start(store.clone()),
         blobs: blobs.clone(),
         runtime: runtime.clone(),
         registry: registry.clone(),

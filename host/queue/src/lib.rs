@@ -16,6 +16,7 @@
 //!   fencing token) and change nothing once it is stale;
 //! - every change to a job stores its event in the same transaction.
 
+mod group;
 mod model;
 mod policy;
 mod postgres;
@@ -88,6 +89,8 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored row is not valid: {0}")]
     Corrupt(String),
+    #[error("the store's job writer has stopped; the process is shutting down")]
+    WriterStopped,
 }
 
 impl From<sqlx::Error> for Error {

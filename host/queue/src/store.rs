@@ -47,6 +47,9 @@ pub trait JobStore:
 #[async_trait]
 pub trait JobLifecycle: Send + Sync {
     /// Queues jobs, all in one transaction; one result per job, in order.
+    /// Callers submitting at the same moment share that transaction (group
+    /// commit: one commit for all of them), but each gets only its own
+    /// results, and jobs the database refuses fail only their own caller.
     async fn submit(&self, jobs: Vec<NewJob>) -> Result<Vec<Submitted>>;
 
     /// Claims up to `max` due jobs for `worker`: highest priority first, then

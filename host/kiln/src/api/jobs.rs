@@ -156,11 +156,10 @@ pub(crate) async fn create(
     new.idempotency_key = idempotency_key;
     // Subscribe before submitting, so the end of a quick job is not missed.
     let mut notices = state.store.subscribe();
-    let submitted = state
-        .submitter
-        .submit(new)
-        .await
-        .map_err(|err| ApiError::internal(anyhow::anyhow!(err)))?;
+    // The store commits jobs submitted together in one write.
+    let submitted = state.store.submit(vec![new]).await?.pop().ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("the store returned no result for the job"))
+    })?;
     let (job, replayed) = match submitted {
         Submitted::Created(job) => (job, false),
         Submitted::Existing(job) => (job, true),

@@ -17,7 +17,6 @@ pub(crate) mod problem;
 mod rate_limit;
 mod registry;
 pub(crate) mod signing;
-mod submitter;
 pub(crate) mod views;
 
 use std::sync::Arc;
@@ -33,7 +32,6 @@ use kiln_storage::BlobStore;
 pub(crate) use ops::HttpMetrics;
 pub(crate) use rate_limit::RateLimit;
 use signing::UrlSigner;
-pub(crate) use submitter::Submitter;
 use views::Links;
 
 use crate::registry::Registry;
@@ -45,8 +43,6 @@ pub(crate) const MAX_JSON_BODY: usize = 10 << 20;
 /// What every handler shares.
 pub(crate) struct ApiState {
     pub(crate) store: Arc<dyn JobStore>,
-    /// Job creation, grouped into batched writes.
-    pub(crate) submitter: Submitter,
     pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) runtime: Arc<Runtime>,
     /// The plugin registry; `registry.active()` serves each artifact type.

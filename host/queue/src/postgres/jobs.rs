@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kiln_core::{ArtifactId, Job, JobEvent, JobId, LogEntry, Progress};
 use sqlx::Row;
+use sqlx::postgres::PgPool;
 use sqlx::types::Json;
 
 use crate::model::{
@@ -151,85 +152,88 @@ impl ArtifactColumns {
     }
 }
 
+/// Queues `jobs` in one statement (the store's group commit calls it).
+pub(super) async fn insert(pool: &PgPool, jobs: &[NewJob]) -> Result<Vec<Submitted>> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<JobId> = jobs.iter().map(|_| JobId::now_v7()).collect();
+    let hashes: Vec<String> = jobs.iter().map(NewJob::request_hash).collect();
+    let rows = sqlx::query(concat!(
+        "WITH inserted AS (
+            INSERT INTO jobs (id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
+                              priority, max_attempts, run_at, idempotency_key, request_hash,
+                              display_name, metadata, callback_url, webhook_state)
+            SELECT id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
+                   priority, max_attempts, coalesce(run_at, now()), idempotency_key, request_hash,
+                   display_name, metadata, callback_url, CASE WHEN callback_url IS NOT NULL THEN 'pending' END
+            FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[],
+                        $8::int2[], $9::int4[], $10::timestamptz[], $11::text[], $12::text[],
+                        $13::text[], $14::jsonb[], $15::text[])
+                AS t(id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
+                     priority, max_attempts, run_at, idempotency_key, request_hash,
+                     display_name, metadata, callback_url)
+            ON CONFLICT (organisation_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING *
+        ), events AS (
+            INSERT INTO job_events (job_id, kind, attempt, data)
+            SELECT id, 'queued', 0, jsonb_build_object('reason', 'submitted', 'run_at', run_at) FROM inserted
+        )
+        SELECT ",
+        job_columns!(),
+        " FROM inserted"
+    ))
+    .bind(&ids)
+    .bind(jobs.iter().map(|job| job.organisation_id).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.session_id.as_str()).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.conversation_id.as_deref()).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.artifact_type.as_str()).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| Json(&job.spec)).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| Json(&job.assets)).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.priority).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.max_attempts).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.run_at).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.idempotency_key.as_deref()).collect::<Vec<_>>())
+    .bind(&hashes)
+    .bind(jobs.iter().map(|job| job.display_name.as_deref()).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.metadata.as_ref().map(Json)).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.callback_url.as_deref()).collect::<Vec<_>>())
+    .fetch_all(pool)
+    .await?;
+    let mut created = self::jobs(&rows)?;
+    // Jobs not inserted met an idempotency key already taken.
+    let mut results = Vec::with_capacity(jobs.len());
+    for (index, job) in jobs.iter().enumerate() {
+        if let Some(position) = created.iter().position(|row| row.id == ids[index]) {
+            results.push(Submitted::Created(created.swap_remove(position)));
+            continue;
+        }
+        let key =
+            job.idempotency_key.clone().ok_or_else(|| Error::Corrupt("job not inserted".into()))?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            job_columns!(),
+            ", request_hash FROM jobs WHERE organisation_id = $1 AND idempotency_key = $2"
+        ))
+        .bind(job.organisation_id)
+        .bind(&key)
+        .fetch_one(pool)
+        .await?;
+        let existing = row::job(&row)?;
+        let hash: Option<String> = row.try_get("request_hash")?;
+        results.push(if hash.as_deref() == Some(hashes[index].as_str()) {
+            Submitted::Existing(existing)
+        } else {
+            Submitted::Conflict { key, existing: existing.id }
+        });
+    }
+    Ok(results)
+}
+
 #[async_trait]
 impl JobLifecycle for PostgresStore {
     async fn submit(&self, jobs: Vec<NewJob>) -> Result<Vec<Submitted>> {
-        if jobs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<JobId> = jobs.iter().map(|_| JobId::now_v7()).collect();
-        let hashes: Vec<String> = jobs.iter().map(NewJob::request_hash).collect();
-        let rows = sqlx::query(concat!(
-            "WITH inserted AS (
-                INSERT INTO jobs (id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
-                                  priority, max_attempts, run_at, idempotency_key, request_hash,
-                                  display_name, metadata, callback_url, webhook_state)
-                SELECT id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
-                       priority, max_attempts, coalesce(run_at, now()), idempotency_key, request_hash,
-                       display_name, metadata, callback_url, CASE WHEN callback_url IS NOT NULL THEN 'pending' END
-                FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[],
-                            $8::int2[], $9::int4[], $10::timestamptz[], $11::text[], $12::text[],
-                            $13::text[], $14::jsonb[], $15::text[])
-                    AS t(id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
-                         priority, max_attempts, run_at, idempotency_key, request_hash,
-                         display_name, metadata, callback_url)
-                ON CONFLICT (organisation_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-                RETURNING *
-            ), events AS (
-                INSERT INTO job_events (job_id, kind, attempt, data)
-                SELECT id, 'queued', 0, jsonb_build_object('reason', 'submitted', 'run_at', run_at) FROM inserted
-            )
-            SELECT ",
-            job_columns!(),
-            " FROM inserted"
-        ))
-        .bind(&ids)
-        .bind(jobs.iter().map(|job| job.organisation_id).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.session_id.as_str()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.conversation_id.as_deref()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.artifact_type.as_str()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| Json(&job.spec)).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| Json(&job.assets)).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.priority).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.max_attempts).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.run_at).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.idempotency_key.as_deref()).collect::<Vec<_>>())
-        .bind(&hashes)
-        .bind(jobs.iter().map(|job| job.display_name.as_deref()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.metadata.as_ref().map(Json)).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|job| job.callback_url.as_deref()).collect::<Vec<_>>())
-        .fetch_all(&self.pool)
-        .await?;
-        let mut created = self::jobs(&rows)?;
-        // Jobs not inserted met an idempotency key already taken.
-        let mut results = Vec::with_capacity(jobs.len());
-        for (index, job) in jobs.iter().enumerate() {
-            if let Some(position) = created.iter().position(|row| row.id == ids[index]) {
-                results.push(Submitted::Created(created.swap_remove(position)));
-                continue;
-            }
-            let key = job
-                .idempotency_key
-                .clone()
-                .ok_or_else(|| Error::Corrupt("job not inserted".into()))?;
-            let row = sqlx::query(concat!(
-                "SELECT ",
-                job_columns!(),
-                ", request_hash FROM jobs WHERE organisation_id = $1 AND idempotency_key = $2"
-            ))
-            .bind(job.organisation_id)
-            .bind(&key)
-            .fetch_one(&self.pool)
-            .await?;
-            let existing = row::job(&row)?;
-            let hash: Option<String> = row.try_get("request_hash")?;
-            results.push(if hash.as_deref() == Some(hashes[index].as_str()) {
-                Submitted::Existing(existing)
-            } else {
-                Submitted::Conflict { key, existing: existing.id }
-            });
-        }
-        Ok(results)
+        self.submits.submit(jobs).await
     }
 
     async fn claim(&self, worker: &str, max: usize, lease: Duration) -> Result<Vec<Job>> {

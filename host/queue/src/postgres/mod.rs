@@ -11,6 +11,7 @@ use sqlx::{Executor, Row};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+use crate::group::GroupCommit;
 use crate::model::Notice;
 use crate::row::{self, impl_columns};
 use crate::{Error, JobStore, QueueConfig, Result, redact};
@@ -33,6 +34,7 @@ pub struct PostgresStore {
     config: QueueConfig,
     notices: broadcast::Sender<Notice>,
     listener: JoinHandle<()>,
+    submits: GroupCommit,
 }
 
 impl Drop for PostgresStore {
@@ -60,7 +62,14 @@ impl PostgresStore {
             .await?;
         let (notices, _) = broadcast::channel(4096);
         let listener = tokio::spawn(listen(pool.clone(), notices.clone()));
-        Ok(Self { pool, config, notices, listener })
+        let submits = GroupCommit::start({
+            let pool = pool.clone();
+            move |new| {
+                let pool = pool.clone();
+                async move { jobs::insert(&pool, &new).await }
+            }
+        });
+        Ok(Self { pool, config, notices, listener, submits })
     }
 }
 

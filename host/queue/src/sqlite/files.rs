@@ -24,7 +24,7 @@ impl FileIndex for SqliteStore {
     }
 
     async fn delete_artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
             "DELETE FROM artifacts WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2) RETURNING ",
             artifact_columns!()
@@ -33,12 +33,12 @@ impl FileIndex for SqliteStore {
         .bind(scope.organisation())
         .fetch_optional(&mut *tx)
         .await?;
-        self.commit(tx, Vec::new()).await?;
+        self.writer.commit(tx, Vec::new()).await?;
         row.as_ref().map(row::artifact).transpose()
     }
 
     async fn add_asset(&self, asset: &Asset) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(concat!(
             "INSERT INTO assets (",
             asset_columns!(),
@@ -55,7 +55,7 @@ impl FileIndex for SqliteStore {
         .bind(micros(asset.expires_at))
         .execute(&mut *tx)
         .await?;
-        self.commit(tx, Vec::new()).await
+        self.writer.commit(tx, Vec::new()).await
     }
 
     async fn assets(&self, scope: Scope, ids: &[AssetId]) -> Result<Vec<Asset>> {

@@ -20,7 +20,7 @@ use crate::policy::Decision;
 use crate::row::{self, job_columns};
 use crate::{Error, JobLifecycle, JobOutcome, JobReads, Result, reads};
 
-use super::{SqliteStore, after, from_micros, jobs, micros, now, span};
+use super::{SqliteStore, Writer, after, from_micros, jobs, micros, now, span};
 
 impl SqliteStore {
     /// Applies one completion inside `tx`; `None` if its lease is not held
@@ -124,7 +124,7 @@ impl SqliteStore {
         completions: &[Completion],
         expired_only: bool,
     ) -> Result<Vec<bool>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let mut notices = Vec::new();
         let mut applied = Vec::with_capacity(completions.len());
         for completion in completions {
@@ -132,7 +132,7 @@ impl SqliteStore {
             applied.push(notice.is_some());
             notices.extend(notice);
         }
-        self.commit(tx, notices).await?;
+        self.writer.commit(tx, notices).await?;
         Ok(applied)
     }
 }
@@ -157,76 +157,81 @@ async fn insert_event(
     Ok(Notice::Event { id, job_id, kind })
 }
 
+/// Queues `jobs` in one transaction (the store's group commit calls it).
+pub(super) async fn insert(writer: &Writer, jobs: &[NewJob]) -> Result<Vec<Submitted>> {
+    let mut tx = writer.begin().await?;
+    let mut notices = Vec::new();
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let hash = job.request_hash();
+        if let Some(key) = &job.idempotency_key {
+            let existing = sqlx::query(concat!(
+                "SELECT ",
+                job_columns!(),
+                ", request_hash FROM jobs WHERE organisation_id = ? AND idempotency_key = ?"
+            ))
+            .bind(job.organisation_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = existing {
+                let existing = row::job(&row)?;
+                let same = row.try_get::<Option<String>, _>("request_hash")?.as_deref()
+                    == Some(hash.as_str());
+                results.push(if same {
+                    Submitted::Existing(existing)
+                } else {
+                    Submitted::Conflict { key: key.clone(), existing: existing.id }
+                });
+                continue;
+            }
+        }
+        let now = now();
+        let run_at = job.run_at.map(micros).unwrap_or(now);
+        let row = sqlx::query(concat!(
+            "INSERT INTO jobs (id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
+                               priority, max_attempts, run_at, idempotency_key, request_hash, created_at,
+                               display_name, metadata, callback_url, webhook_state)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             RETURNING ",
+            job_columns!()
+        ))
+        .bind(JobId::now_v7())
+        .bind(job.organisation_id)
+        .bind(&job.session_id)
+        .bind(&job.conversation_id)
+        .bind(&job.artifact_type)
+        .bind(Json(&job.spec))
+        .bind(Json(&job.assets))
+        .bind(job.priority)
+        .bind(job.max_attempts)
+        .bind(run_at)
+        .bind(&job.idempotency_key)
+        .bind(&hash)
+        .bind(now)
+        .bind(&job.display_name)
+        .bind(job.metadata.as_ref().map(Json))
+        .bind(&job.callback_url)
+        .bind(job.callback_url.as_ref().map(|_| WebhookState::Pending.as_str()))
+        .fetch_one(&mut *tx)
+        .await?;
+        let created = row::job(&row)?;
+        let data = serde_json::json!({ "reason": "submitted", "run_at": created.run_at });
+        notices.push(insert_event(&mut tx, created.id, EventKind::Queued, 0, &data).await?);
+        results.push(Submitted::Created(created));
+    }
+    writer.commit(tx, notices).await?;
+    Ok(results)
+}
+
 #[async_trait]
 impl JobLifecycle for SqliteStore {
     async fn submit(&self, jobs: Vec<NewJob>) -> Result<Vec<Submitted>> {
-        let mut tx = self.begin().await?;
-        let mut notices = Vec::new();
-        let mut results = Vec::with_capacity(jobs.len());
-        for job in &jobs {
-            let hash = job.request_hash();
-            if let Some(key) = &job.idempotency_key {
-                let existing = sqlx::query(concat!(
-                    "SELECT ",
-                    job_columns!(),
-                    ", request_hash FROM jobs WHERE organisation_id = ? AND idempotency_key = ?"
-                ))
-                .bind(job.organisation_id)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(row) = existing {
-                    let existing = row::job(&row)?;
-                    let same = row.try_get::<Option<String>, _>("request_hash")?.as_deref()
-                        == Some(hash.as_str());
-                    results.push(if same {
-                        Submitted::Existing(existing)
-                    } else {
-                        Submitted::Conflict { key: key.clone(), existing: existing.id }
-                    });
-                    continue;
-                }
-            }
-            let now = now();
-            let run_at = job.run_at.map(micros).unwrap_or(now);
-            let row = sqlx::query(concat!(
-                "INSERT INTO jobs (id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
-                                   priority, max_attempts, run_at, idempotency_key, request_hash, created_at,
-                                   display_name, metadata, callback_url, webhook_state)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 RETURNING ",
-                job_columns!()
-            ))
-            .bind(Uuid::now_v7())
-            .bind(job.organisation_id)
-            .bind(&job.session_id)
-            .bind(&job.conversation_id)
-            .bind(&job.artifact_type)
-            .bind(Json(&job.spec))
-            .bind(Json(&job.assets))
-            .bind(job.priority)
-            .bind(job.max_attempts)
-            .bind(run_at)
-            .bind(&job.idempotency_key)
-            .bind(&hash)
-            .bind(now)
-            .bind(&job.display_name)
-            .bind(job.metadata.as_ref().map(Json))
-            .bind(&job.callback_url)
-            .bind(job.callback_url.as_ref().map(|_| WebhookState::Pending.as_str()))
-            .fetch_one(&mut *tx)
-            .await?;
-            let created = row::job(&row)?;
-            let data = serde_json::json!({ "reason": "submitted", "run_at": created.run_at });
-            notices.push(insert_event(&mut tx, created.id, EventKind::Queued, 0, &data).await?);
-            results.push(Submitted::Created(created));
-        }
-        self.commit(tx, notices).await?;
-        Ok(results)
+        self.submits.submit(jobs).await
     }
 
     async fn claim(&self, worker: &str, max: usize, lease: Duration) -> Result<Vec<Job>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let rows = sqlx::query(concat!(
             "UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = ?1, lease_until = ?2, started_at = ?3
              WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?3
@@ -250,12 +255,12 @@ impl JobLifecycle for SqliteStore {
             notices
                 .push(insert_event(&mut tx, job.id, EventKind::Running, job.attempt, &data).await?);
         }
-        self.commit(tx, notices).await?;
+        self.writer.commit(tx, notices).await?;
         Ok(claimed)
     }
 
     async fn claim_job(&self, worker: &str, id: JobId, lease: Duration) -> Result<Option<Job>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
             "UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = ?1, lease_until = ?2, started_at = ?3
              WHERE id = ?4 AND state = 'queued'
@@ -272,12 +277,12 @@ impl JobLifecycle for SqliteStore {
         let job = row::job(&row)?;
         let data = serde_json::json!({ "worker": worker });
         let notice = insert_event(&mut tx, job.id, EventKind::Running, job.attempt, &data).await?;
-        self.commit(tx, vec![notice]).await?;
+        self.writer.commit(tx, vec![notice]).await?;
         Ok(Some(job))
     }
 
     async fn heartbeat(&self, leases: &[Lease], lease: Duration) -> Result<Vec<LeaseStatus>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let mut statuses = Vec::with_capacity(leases.len());
         for held in leases {
             let cancel_requested: Option<bool> = sqlx::query_scalar(
@@ -295,12 +300,12 @@ impl JobLifecycle for SqliteStore {
                 None => LeaseStatus::Lost,
             });
         }
-        self.commit(tx, Vec::new()).await?;
+        self.writer.commit(tx, Vec::new()).await?;
         Ok(statuses)
     }
 
     async fn progress(&self, lease: Lease, progress: &Progress) -> Result<bool> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let updated = sqlx::query(
             "UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'running'",
         )
@@ -320,7 +325,7 @@ impl JobLifecycle for SqliteStore {
                     .await?,
             );
         }
-        self.commit(tx, notices).await?;
+        self.writer.commit(tx, notices).await?;
         Ok(updated)
     }
 
@@ -329,7 +334,7 @@ impl JobLifecycle for SqliteStore {
     }
 
     async fn release(&self, leases: &[Lease]) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let mut notices = Vec::new();
         for lease in leases {
             let state: Option<String> = sqlx::query_scalar(
@@ -353,11 +358,11 @@ impl JobLifecycle for SqliteStore {
                     .push(insert_event(&mut tx, lease.job_id, kind, lease.attempt, &data).await?);
             }
         }
-        self.commit(tx, notices).await
+        self.writer.commit(tx, notices).await
     }
 
     async fn cancel(&self, scope: Scope, id: JobId) -> Result<Option<Job>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let updated = sqlx::query(
             "UPDATE jobs SET
                 state = CASE state WHEN 'queued' THEN 'canceled' ELSE state END,
@@ -381,7 +386,7 @@ impl JobLifecycle for SqliteStore {
             let attempt: i32 = row.try_get("attempt")?;
             notices.push(insert_event(&mut tx, id, kind, attempt, &serde_json::json!({})).await?);
         }
-        self.commit(tx, notices).await?;
+        self.writer.commit(tx, notices).await?;
         self.get(scope, id).await
     }
 

@@ -18,6 +18,7 @@ use sqlx::sqlite::{
 use sqlx::{Executor, Row, Sqlite, Transaction};
 use tokio::sync::broadcast;
 
+use crate::group::GroupCommit;
 use crate::model::Notice;
 use crate::row::{self, impl_columns};
 use crate::{Error, JobStore, QueueConfig, Result, redact};
@@ -57,9 +58,16 @@ fn after(duration: Duration) -> i64 {
 }
 
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: Writer,
     reader: SqlitePool,
     config: QueueConfig,
+    submits: GroupCommit,
+}
+
+/// The one writer connection, and where committed changes are announced.
+#[derive(Clone)]
+struct Writer {
+    pool: SqlitePool,
     notices: broadcast::Sender<Notice>,
 }
 
@@ -88,17 +96,42 @@ impl SqliteStore {
             .await
             .map_err(connect_error)?;
         let (notices, _) = broadcast::channel(4096);
-        Ok(Self { writer, reader, config, notices })
+        let writer = Writer { pool: writer, notices };
+        let submits = GroupCommit::start({
+            let writer = writer.clone();
+            move |new| {
+                let writer = writer.clone();
+                async move { jobs::insert(&writer, &new).await }
+            }
+        });
+        Ok(Self { writer, reader, config, submits })
     }
 
+    /// Runs `statement`, which deletes by one `?` id, for each of `ids` in
+    /// one transaction (SQLite binds no arrays); returns the rows deleted.
+    async fn delete_each<Id>(&self, statement: &str, ids: &[Id]) -> Result<u64>
+    where
+        Id: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Copy + Send + Sync,
+    {
+        let mut tx = self.writer.begin().await?;
+        let mut deleted = 0;
+        for id in ids {
+            deleted += sqlx::query(statement).bind(*id).execute(&mut *tx).await?.rows_affected();
+        }
+        self.writer.commit(tx, Vec::new()).await?;
+        Ok(deleted)
+    }
+}
+
+impl Writer {
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
         // A begin cancelled half-way (a caller's future dropped, e.g. an
         // HTTP client going away) would leave the one writer connection
         // inside a transaction nobody owns, and every later begin would
         // fail. In its own task the begin always completes, and a result
         // nobody takes is dropped, which rolls it back.
-        let writer = self.writer.clone();
-        tokio::spawn(async move { writer.begin_with("BEGIN IMMEDIATE").await })
+        let pool = self.pool.clone();
+        tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await })
             .await
             .map_err(|err| Error::Corrupt(format!("beginning a transaction panicked: {err}")))?
             .map_err(Error::from)
@@ -111,21 +144,6 @@ impl SqliteStore {
         }
         Ok(())
     }
-
-    /// Runs `statement`, which deletes by one `?` id, for each of `ids` in
-    /// one transaction (SQLite binds no arrays); returns the rows deleted.
-    async fn delete_each<Id>(&self, statement: &str, ids: &[Id]) -> Result<u64>
-    where
-        Id: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Copy + Send + Sync,
-    {
-        let mut tx = self.begin().await?;
-        let mut deleted = 0;
-        for id in ids {
-            deleted += sqlx::query(statement).bind(*id).execute(&mut *tx).await?.rows_affected();
-        }
-        self.commit(tx, Vec::new()).await?;
-        Ok(deleted)
-    }
 }
 
 fn jobs(rows: &[SqliteRow]) -> Result<Vec<Job>> {
@@ -135,7 +153,7 @@ fn jobs(rows: &[SqliteRow]) -> Result<Vec<Job>> {
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.writer).await?;
+        MIGRATOR.run(&self.writer.pool).await?;
         Ok(())
     }
 
@@ -145,6 +163,6 @@ impl JobStore for SqliteStore {
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Notice> {
-        self.notices.subscribe()
+        self.writer.notices.subscribe()
     }
 }

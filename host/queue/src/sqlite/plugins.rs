@@ -14,14 +14,14 @@ use super::{SqliteStore, now};
 #[async_trait]
 impl PluginState for SqliteStore {
     async fn set_plugin_enabled(&self, artifact_type: &str, enabled: bool) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let statement = if enabled {
             "DELETE FROM disabled_plugins WHERE artifact_type = ?1"
         } else {
             "INSERT INTO disabled_plugins (artifact_type, disabled_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING"
         };
         sqlx::query(statement).bind(artifact_type).bind(now()).execute(&mut *tx).await?;
-        self.commit(tx, vec![Notice::Plugins]).await
+        self.writer.commit(tx, vec![Notice::Plugins]).await
     }
 
     async fn disabled_plugins(&self) -> Result<Vec<String>> {
@@ -29,7 +29,7 @@ impl PluginState for SqliteStore {
     }
 
     async fn register_plugin(&self, plugin: &NewPluginVersion) -> Result<Registration> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO plugin_versions
                  (sha256, name, version, artifact_type, size_bytes, builtin, registered_by, registered_at)
@@ -57,7 +57,7 @@ impl PluginState for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         let stored = registry::plugin_version(&row)?;
-        self.commit(tx, Vec::new()).await?;
+        self.writer.commit(tx, Vec::new()).await?;
         Ok(registry::registration(stored, plugin))
     }
 
@@ -66,7 +66,7 @@ impl PluginState for SqliteStore {
     }
 
     async fn activate_plugin(&self, sha256: &str, by: &str) -> Result<Option<ActivePlugin>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO plugin_activations (artifact_type, sha256, activated_by, activated_at)
              SELECT artifact_type, sha256, ?2, ?3 FROM plugin_versions WHERE sha256 = ?1",
@@ -88,12 +88,12 @@ impl PluginState for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         let active = registry::active_plugin(&row)?;
-        self.commit(tx, vec![Notice::Plugins]).await?;
+        self.writer.commit(tx, vec![Notice::Plugins]).await?;
         Ok(Some(active))
     }
 
     async fn roll_back_plugin(&self, artifact_type: &str) -> Result<Rollback> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let current: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM plugin_activations WHERE artifact_type = ?1 AND rolled_back_at IS NULL
              ORDER BY id DESC LIMIT 2",
@@ -119,7 +119,7 @@ impl PluginState for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         let active = registry::active_plugin(&row)?;
-        self.commit(tx, vec![Notice::Plugins]).await?;
+        self.writer.commit(tx, vec![Notice::Plugins]).await?;
         Ok(Rollback::RolledBack(active))
     }
 
@@ -133,7 +133,7 @@ impl PluginState for SqliteStore {
         sha256: &str,
         compiled_sha256: &str,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO compiled_plugins (engine, sha256, compiled_sha256, compiled_at)
              VALUES (?1, ?2, ?3, ?4)
@@ -146,7 +146,7 @@ impl PluginState for SqliteStore {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        self.commit(tx, Vec::new()).await
+        self.writer.commit(tx, Vec::new()).await
     }
 
     async fn compiled_plugin(&self, engine: &str, sha256: &str) -> Result<Option<String>> {

@@ -12,7 +12,7 @@ use super::{SqliteStore, now};
 #[async_trait]
 impl Tenancy for SqliteStore {
     async fn organisation(&self, name: &str) -> Result<Organisation> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
             .bind(Uuid::now_v7())
             .bind(name)
@@ -24,12 +24,12 @@ impl Tenancy for SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
         let organisation = Organisation { id: row.try_get("id")?, name: row.try_get("name")? };
-        self.commit(tx, Vec::new()).await?;
+        self.writer.commit(tx, Vec::new()).await?;
         Ok(organisation)
     }
 
     async fn add_api_key(&self, key: &ApiKey, hash: &[u8]) -> Result<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, organisation_id, kind, prefix, hash, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
@@ -42,7 +42,7 @@ impl Tenancy for SqliteStore {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        self.commit(tx, Vec::new()).await
+        self.writer.commit(tx, Vec::new()).await
     }
 
     async fn api_key(&self, hash: &[u8]) -> Result<Option<ApiKey>> {

@@ -21,7 +21,7 @@ impl WebhookQueue for SqliteStore {
             return Ok(secret);
         }
         // Another writer may have set it since; the update keeps theirs.
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "UPDATE organisations SET webhook_secret = ? WHERE id = ? AND webhook_secret IS NULL",
         )
@@ -31,14 +31,14 @@ impl WebhookQueue for SqliteStore {
         .await?;
         let stored: Option<Option<String>> =
             sqlx::query_scalar(select).bind(organisation).fetch_optional(&mut *tx).await?;
-        self.commit(tx, Vec::new()).await?;
+        self.writer.commit(tx, Vec::new()).await?;
         stored
             .flatten()
             .ok_or_else(|| Error::Corrupt(format!("organisation {organisation} does not exist")))
     }
 
     async fn claim_webhooks(&self, max: usize, lease: Duration) -> Result<Vec<Job>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let rows = sqlx::query(concat!(
             "UPDATE jobs SET webhook_attempts = webhook_attempts + 1, webhook_next_at = ?1
              WHERE id IN (SELECT id FROM jobs
@@ -53,14 +53,14 @@ impl WebhookQueue for SqliteStore {
         .bind(i64::try_from(max).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await?;
-        self.commit(tx, Vec::new()).await?;
+        self.writer.commit(tx, Vec::new()).await?;
         let mut claimed = jobs(&rows)?;
         claimed.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.id.cmp(&b.id)));
         Ok(claimed)
     }
 
     async fn record_delivery(&self, delivery: &WebhookDelivery, next: WebhookNext) -> Result<bool> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let updated = sqlx::query(
             "UPDATE jobs SET webhook_state = ?, webhook_next_at = ?
              WHERE id = ? AND webhook_state = 'pending' AND webhook_attempts = ?",
@@ -88,7 +88,7 @@ impl WebhookQueue for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
-        self.commit(tx, Vec::new()).await?;
+        self.writer.commit(tx, Vec::new()).await?;
         Ok(updated)
     }
 

@@ -1,12 +1,12 @@
 //! Claims, leases, retries, cancels, rescue and retention.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use kiln_core::{
-    ErrorKind, EventKind, JobError, JobId, JobState, Limit, LogEntry, LogSource, Progress,
+    ErrorKind, EventKind, JobError, JobId, JobState, Limit, LogEntry, LogSource, OrgId, Progress,
 };
 
 use crate::{
@@ -302,6 +302,49 @@ pub async fn idempotency_key_returns_the_same_job_or_a_conflict(store: Arc<dyn J
         .list(Scope::Organisation(acme), &JobFilter { limit: 100, ..JobFilter::default() })
         .await;
     assert_eq!(listed.unwrap().len(), 1, "nothing was queued twice");
+}
+
+/// Submits made at the same moment share one write (the store's group
+/// commit), yet each caller gets its own answer: repeats of one idempotency
+/// key become one job, and a submit the database refuses fails only itself.
+pub async fn concurrent_submits_each_get_their_own_answer(store: Arc<dyn JobStore>) {
+    let acme = org(&*store, "acme").await;
+    let mut submits = tokio::task::JoinSet::new();
+    for index in 0..40 {
+        let store = store.clone();
+        submits.spawn(async move {
+            let new = match index % 4 {
+                0 => job(acme).with_idempotency_key("shared"),
+                1 => job(OrgId::now_v7()), // no such organisation
+                _ => job(acme),
+            };
+            (index, store.submit(vec![new]).await)
+        });
+    }
+    let (mut shared, mut created, mut refused) = (HashSet::new(), 0, 0);
+    while let Some(joined) = submits.join_next().await {
+        let (index, answer) = joined.unwrap();
+        match index % 4 {
+            0 => {
+                let answer = answer.unwrap();
+                let job = answer[0].job().expect("the same request again is no conflict");
+                shared.insert(job.id);
+            }
+            1 => {
+                assert!(answer.is_err(), "a job for an unknown organisation is refused");
+                refused += 1;
+            }
+            _ => {
+                assert!(matches!(answer.unwrap()[..], [Submitted::Created(_)]));
+                created += 1;
+            }
+        }
+    }
+    assert_eq!(shared.len(), 1, "one job for one idempotency key");
+    assert_eq!((created, refused), (20, 10));
+    let filter = JobFilter { limit: 100, ..JobFilter::default() };
+    let listed = store.list(Scope::Organisation(acme), &filter).await.unwrap();
+    assert_eq!(listed.len(), 21, "every accepted job was queued once");
 }
 
 pub async fn higher_priority_is_claimed_first(store: Arc<dyn JobStore>) {

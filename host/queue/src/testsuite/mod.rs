@@ -60,6 +60,7 @@ macro_rules! conformance_tests {
             running_job_is_canceled_through_its_worker,
             expired_lease_of_a_canceled_job_ends_canceled,
             idempotency_key_returns_the_same_job_or_a_conflict,
+            concurrent_submits_each_get_their_own_answer,
             higher_priority_is_claimed_first,
             delayed_job_waits_for_run_at,
             a_named_job_is_claimed_once_even_before_it_is_due,
