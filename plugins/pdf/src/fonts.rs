@@ -5,7 +5,9 @@
 //! `fonts/LICENSE-*.txt`). Faces are parsed once per process. A document
 //! may bring more fonts as input assets (CJK and other scripts).
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use usvg::fontdb;
 
 /// A font family of the bundled set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -242,4 +244,23 @@ pub fn covers(id: FaceId, c: char) -> bool {
         return bits & (1 << code) != 0;
     }
     get(id).is_some_and(|f| f.shaper.glyph_index(c).is_some())
+}
+
+/// The bundled faces as a font database for text inside SVG images (an SVG
+/// names its own fonts; the generic names map to the bundled families).
+/// Built once per process, without copying the fonts.
+pub fn svg_fonts() -> Arc<fontdb::Database> {
+    static FONTS: OnceLock<Arc<fontdb::Database>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = fontdb::Database::new();
+            for face in &FACES {
+                db.load_font_source(fontdb::Source::Binary(Arc::new(face.bytes)));
+            }
+            db.set_serif_family("Liberation Serif");
+            db.set_sans_serif_family("Liberation Sans");
+            db.set_monospace_family("Liberation Mono");
+            Arc::new(db)
+        })
+        .clone()
 }

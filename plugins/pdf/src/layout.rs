@@ -923,9 +923,10 @@ impl<'a> Layouter<'a> {
 
     fn image(&mut self, img: &doc::Image, width: f32, parent: Option<usize>, out: &mut Vec<Chunk>) {
         let Some(&(pw, ph)) = self.images.get(&img.asset) else {
-            self.out
-                .notes
-                .push(format!("image {:?} could not be read as PNG or JPEG; left out", img.asset));
+            self.out.notes.push(format!(
+                "image {:?} could not be read as PNG, JPEG or SVG; left out",
+                img.asset
+            ));
             return;
         };
         let (pw, ph) = (pw.max(1) as f32, ph.max(1) as f32);

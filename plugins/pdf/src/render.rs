@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU16;
+use std::sync::Arc;
 
 use krilla::color::rgb;
 use krilla::configure::{Accessibility, Archival, ConfigurationBuilder, PdfVersion};
@@ -21,6 +22,7 @@ use krilla::tagging::{
     Tag, TagGroup, TagKind, TagTree,
 };
 use krilla::{Document, SerializeSettings};
+use krilla_svg::{SurfaceExt, SvgSettings};
 
 use crate::document::{self as doc, FieldPart};
 use crate::fonts;
@@ -73,12 +75,20 @@ fn rect_path(x: f32, y: f32, w: f32, h: f32) -> Option<krilla::geom::Path> {
     pb.finish()
 }
 
+/// An image asset, ready to draw.
+#[derive(Clone)]
+pub enum Picture {
+    Raster(Image),
+    /// Drawn as vector paths, its text as real (selectable) text.
+    Svg(Arc<usvg::Tree>),
+}
+
 /// Draws the document; `images` are the decoded images by index.
 pub fn render(
     laid: &Laid,
     settings: &Settings,
     shaper: &mut Shaper,
-    images: &[Option<Image>],
+    images: &[Option<Picture>],
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<u8>, String> {
     let configuration = match settings.standard {
@@ -318,7 +328,7 @@ fn draw_page(
     page: &Page,
     laid: &Laid,
     shaper: &mut Shaper,
-    images: &[Option<Image>],
+    images: &[Option<Picture>],
     content_ids: &mut HashMap<u32, Identifier>,
     links: &mut Vec<(Rect, Link, Option<u32>)>,
     page_idx: usize,
@@ -405,11 +415,16 @@ fn draw_page(
                 }
             }
             Op::Image { x, y, w, h, image } => {
-                if let (Some(Some(img)), Some(size)) =
+                if let (Some(Some(picture)), Some(size)) =
                     (images.get(*image), Size::from_wh(w.max(0.1), h.max(0.1)))
                 {
                     surface.push_transform(&Transform::from_translate(*x, *y));
-                    surface.draw_image(img.clone(), size);
+                    match picture {
+                        Picture::Raster(img) => surface.draw_image(img.clone(), size),
+                        Picture::Svg(tree) => {
+                            surface.draw_svg(tree, size, SvgSettings::default());
+                        }
+                    }
                     surface.pop();
                 }
             }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer};
 use crate::document::{self, Block, Document, Run};
 use crate::fonts::{self, Family};
 use crate::layout::{self, ImageSizes, Theme};
-use crate::render::{self, Settings, Standard};
+use crate::render::{self, Picture, Settings, Standard};
 use crate::text::Shaper;
 
 /// A PDF document: the shared document model (`title`, `theme`, `page`,
@@ -343,26 +343,14 @@ pub fn build(
     };
     // Images: pixel sizes for layout, decoded for drawing.
     let mut sizes: ImageSizes = HashMap::new();
-    let mut decoded: HashMap<String, krilla::image::Image> = HashMap::new();
+    let mut decoded: HashMap<String, Picture> = HashMap::new();
     for (name, bytes) in assets.iter().filter(|(name, _)| !spec.pdf.fonts.contains(name)) {
-        let Some(info) = kiln_plugin_sdk::image::dimensions(bytes) else {
-            log(Level::Warn, format!("asset {name:?} is not a PNG or JPEG image; left out"));
-            continue;
-        };
-        let data = krilla::Data::from(bytes.clone());
-        let image = if info.media_type == "image/png" {
-            krilla::image::Image::from_png(data, true)
-        } else {
-            krilla::image::Image::from_jpeg(data, true)
-        };
-        match image {
-            Ok(img) => {
-                sizes.insert(name.clone(), (info.width, info.height));
-                decoded.insert(name.clone(), img);
+        match picture(bytes) {
+            Ok((picture, size)) => {
+                sizes.insert(name.clone(), size);
+                decoded.insert(name.clone(), picture);
             }
-            Err(e) => {
-                log(Level::Warn, format!("image {name:?} could not be decoded ({e}); left out"))
-            }
+            Err(why) => log(Level::Warn, format!("asset {name:?} {why}; left out")),
         }
     }
     let sections = doc.resolved_sections();
@@ -411,7 +399,7 @@ pub fn build(
     for note in &laid.notes {
         log(Level::Warn, note.clone());
     }
-    let images: Vec<Option<krilla::image::Image>> =
+    let images: Vec<Option<Picture>> =
         laid.images.iter().map(|r| decoded.get(&r.asset).cloned()).collect();
     let mut header_style = crate::text::Style::new(theme.body, (size * 0.8).max(6.0));
     header_style.color = [0x55, 0x55, 0x55];
@@ -462,4 +450,32 @@ pub fn build(
     }
     log(Level::Info, format!("{} pages", laid.pages.len()));
     Ok(bytes)
+}
+
+/// Decodes an image asset, PNG or JPEG or else SVG, with its size in pixels.
+fn picture(bytes: &[u8]) -> Result<(Picture, (u32, u32)), String> {
+    if let Some(info) = kiln_plugin_sdk::image::dimensions(bytes) {
+        let data = krilla::Data::from(bytes.to_vec());
+        let image = if info.media_type == "image/png" {
+            krilla::image::Image::from_png(data, true)
+        } else {
+            krilla::image::Image::from_jpeg(data, true)
+        };
+        return image
+            .map(|image| (Picture::Raster(image), (info.width, info.height)))
+            .map_err(|e| format!("could not be decoded ({e})"));
+    }
+    let options = usvg::Options {
+        fontdb: fonts::svg_fonts(),
+        // Embedded (data: URL) images are drawn; files an SVG names are never read.
+        image_href_resolver: usvg::ImageHrefResolver {
+            resolve_string: Box::new(|_, _| None),
+            ..usvg::ImageHrefResolver::default()
+        },
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_data(bytes, &options)
+        .map_err(|e| format!("is not a PNG, JPEG or SVG image ({e})"))?;
+    let size = (tree.size().width().ceil() as u32, tree.size().height().ceil() as u32);
+    Ok((Picture::Svg(std::sync::Arc::new(tree)), size))
 }

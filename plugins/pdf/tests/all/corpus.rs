@@ -157,3 +157,62 @@ fn every_character_of_the_bundled_fonts_is_drawn_with_a_bundled_font() {
     std::fs::write(&path, &run.files[0].bytes).expect("write");
     qpdf_check(&path);
 }
+
+#[test]
+fn an_svg_image_is_drawn_as_vectors_with_selectable_text() {
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200" viewBox="0 0 400 200">
+  <rect x="10" y="10" width="180" height="120" fill="#d62728"/>
+  <circle cx="300" cy="70" r="60" fill="#1f77b4"/>
+  <image href="/etc/hostname" x="0" y="0" width="10" height="10"/>
+  <text x="20" y="180" font-family="sans-serif" font-size="24">Quarterly sales chart</text>
+</svg>"##;
+    let spec = json!({"blocks": [
+        "Before the chart.",
+        {"image": {"asset": "chart.svg", "alt": "Sales chart", "width": "12cm"}},
+        {"image": {"asset": "notes.txt"}},
+        "After the chart."
+    ]})
+    .to_string();
+    let run = kiln_plugin_sdk::testing::run::<kiln_plugin_pdf::Pdf>(
+        &spec,
+        &[("chart.svg", "image/svg+xml", svg), ("notes.txt", "text/plain", b"not a picture")],
+    )
+    .expect("generates");
+    assert!(
+        run.log.iter().any(|(_, m)| m.contains("\"notes.txt\" is not a PNG, JPEG or SVG image")),
+        "{:?}",
+        run.log
+    );
+    let path = out_dir().join("svg-image.pdf");
+    std::fs::write(&path, &run.files[0].bytes).expect("write");
+    qpdf_check(&path);
+
+    let text = std::process::Command::new("pdftotext").arg(&path).arg("-").output().expect("runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for line in ["Before the chart.", "Quarterly sales chart", "After the chart."] {
+        assert!(text.contains(line), "{line:?} is text in the PDF: {text}");
+    }
+    let images = std::process::Command::new("pdfimages").arg("-list").arg(&path).output();
+    let images = String::from_utf8_lossy(&images.expect("pdfimages runs").stdout).into_owned();
+    assert_eq!(images.lines().count(), 2, "no raster image, only vectors: {images}");
+
+    // Rendered, the page shows the SVG's red rectangle and blue circle.
+    let prefix = out_dir().join("svg-image");
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "50", "-singlefile"])
+        .arg(&path)
+        .arg(&prefix)
+        .status()
+        .expect("pdftoppm runs");
+    assert!(status.success());
+    let file = std::fs::File::open(prefix.with_extension("png")).expect("rendered page");
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().expect("png");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+    let frame = reader.next_frame(&mut pixels).expect("frame");
+    let channels = frame.color_type.samples();
+    let near = |p: &[u8], c: [u8; 3]| p.iter().zip(c).all(|(a, b)| a.abs_diff(b) < 40);
+    let count =
+        |c: [u8; 3]| pixels[..frame.buffer_size()].chunks(channels).filter(|p| near(p, c)).count();
+    assert!(count([0xd6, 0x27, 0x28]) > 200, "the red rectangle is drawn");
+    assert!(count([0x1f, 0x77, 0xb4]) > 200, "the blue circle is drawn");
+}

@@ -555,7 +555,8 @@ impl Loose for Cell {
     }
 }
 
-/// An image from an input asset (PNG or JPEG).
+/// An image from an input asset: PNG or JPEG, or SVG when generating a PDF
+/// (drawn as vectors, its text selectable).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Image {
