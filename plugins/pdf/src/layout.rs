@@ -954,9 +954,10 @@ impl<'a> Layouter<'a> {
             w *= max_h / h;
             h = max_h;
         }
-        let x = match img.align {
-            Some(doc::Align::Center) => (width - w) / 2.0,
-            Some(doc::Align::Right) => width - w,
+        // Centred unless the spec says otherwise, as the docx generator does.
+        let x = match img.align.unwrap_or(doc::Align::Center) {
+            doc::Align::Center => (width - w) / 2.0,
+            doc::Align::Right => width - w,
             _ => 0.0,
         };
         let idx = self.out.images.len();

@@ -215,4 +215,15 @@ fn an_svg_image_is_drawn_as_vectors_with_selectable_text() {
         |c: [u8; 3]| pixels[..frame.buffer_size()].chunks(channels).filter(|p| near(p, c)).count();
     assert!(count([0xd6, 0x27, 0x28]) > 200, "the red rectangle is drawn");
     assert!(count([0x1f, 0x77, 0xb4]) > 200, "the blue circle is drawn");
+    // Centred by default: flush left, the rectangle would start at the
+    // margin (about 56 px at 50 dpi); centred, near 94 px.
+    let width = frame.width as usize;
+    let first_red = pixels[..frame.buffer_size()]
+        .chunks(channels)
+        .enumerate()
+        .filter(|(_, p)| near(p, [0xd6, 0x27, 0x28]))
+        .map(|(i, _)| i % width)
+        .min()
+        .expect("red pixels");
+    assert!((85..105).contains(&first_red), "the image is centred: starts at x = {first_red}");
 }
