@@ -123,6 +123,7 @@ async fn parts(
         signer: api::signing::UrlSigner::new(signing_key),
         rate_limit: RateLimit::new(args.rate_limit),
         metrics: Arc::new(HttpMetrics::new(metrics)),
+        shutdown: CancellationToken::new(),
         settings: Settings {
             max_asset_bytes: args.pool.max_asset_bytes(),
             asset_ttl: Duration::from_secs(args.asset_ttl_hours.max(1) * 3600),
@@ -167,7 +168,7 @@ pub(crate) async fn run(
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
         format!("cannot listen on {}; is another server using it? (set --listen)", args.listen)
     })?;
-    let shutdown = CancellationToken::new();
+    let shutdown = api_state.shutdown.clone();
     tokio::spawn(worker::stop_on_signal(shutdown.clone()));
 
     let background = CancellationToken::new();

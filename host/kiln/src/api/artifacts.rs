@@ -120,7 +120,7 @@ fn zip_entries(artifacts: &[Artifact]) -> ApiResult<Vec<ZipEntry>> {
         .collect()
 }
 
-fn key(artifact: &Artifact) -> ApiResult<BlobKey> {
+pub(super) fn key(artifact: &Artifact) -> ApiResult<BlobKey> {
     BlobKey::artifact(
         artifact.organisation_id,
         &artifact.session_id,
@@ -134,7 +134,11 @@ fn header_value(value: &str) -> ApiResult<HeaderValue> {
     HeaderValue::from_str(value).map_err(ApiError::internal)
 }
 
-async fn find(state: &ApiState, scope: Scope, id: ArtifactId) -> ApiResult<(Artifact, String)> {
+pub(super) async fn find(
+    state: &ApiState,
+    scope: Scope,
+    id: ArtifactId,
+) -> ApiResult<(Artifact, String)> {
     let artifact = state.store.artifact(scope, id).await?.ok_or(ApiError::NotFound("artifact"))?;
     let name = download_names(state.store.as_ref(), scope, std::slice::from_ref(&artifact))
         .await?

@@ -71,6 +71,22 @@ pub(crate) struct CreateJob {
     assets: Vec<JobAsset>,
 }
 
+impl CreateJob {
+    /// A request with only the required fields.
+    pub(super) fn new(artifact_type: &str, spec: serde_json::Value, session_id: &str) -> Self {
+        Self {
+            artifact_type: artifact_type.to_owned(),
+            spec,
+            session_id: session_id.to_owned(),
+            conversation_id: None,
+            display_name: None,
+            metadata: None,
+            callback_url: None,
+            assets: Vec::new(),
+        }
+    }
+}
+
 /// An input file: an uploaded asset by id, or small content inline.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -139,34 +155,8 @@ pub(crate) async fn create(
 ) -> ApiResult<Response> {
     let wait = wait(&state, query.wait)?;
     let idempotency_key = idempotency_key(&headers)?;
-    let (mut new, inline) = check(&state, &caller, request).await?;
-    for Inline { name, media_type, bytes } in inline {
-        let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) });
-        let asset = assets::store(
-            &state,
-            &caller,
-            None,
-            media_type,
-            Box::pin(body),
-            MAX_INLINE_ASSET as u64,
-        )
-        .await?;
-        new.assets.push(AssetRef { name, asset_id: asset.id });
-    }
-    new.idempotency_key = idempotency_key;
-    // Subscribe before submitting, so the end of a quick job is not missed.
-    let mut notices = state.store.subscribe();
-    // The store commits jobs submitted together in one write.
-    let submitted = state.store.submit(vec![new]).await?.pop().ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!("the store returned no result for the job"))
-    })?;
-    let (job, replayed) = match submitted {
-        Submitted::Created(job) => (job, false),
-        Submitted::Existing(job) => (job, true),
-        Submitted::Conflict { key, existing } => {
-            return Err(ApiError::IdempotencyKeyReused { key, existing });
-        }
-    };
+    let Enqueued { job, replayed, mut notices } =
+        enqueue(&state, &caller, request, idempotency_key).await?;
     let location = format!("/v1/jobs/{}", job.id);
     let job = match wait {
         Some(wait) if !job.state.is_terminal() => {
@@ -184,6 +174,47 @@ pub(crate) async fn create(
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// A job checked and submitted.
+pub(super) struct Enqueued {
+    pub(super) job: Job,
+    /// An earlier request with the same idempotency key made this job.
+    pub(super) replayed: bool,
+    /// Subscribed before submitting, so the end of a quick job is not missed.
+    pub(super) notices: broadcast::Receiver<Notice>,
+}
+
+/// Checks a request (see [`check`]), stores its inline assets and submits
+/// the job; every way of creating a job goes through here.
+pub(super) async fn enqueue(
+    state: &ApiState,
+    caller: &Caller,
+    request: CreateJob,
+    idempotency_key: Option<String>,
+) -> ApiResult<Enqueued> {
+    let (mut new, inline) = check(state, caller, request).await?;
+    for Inline { name, media_type, bytes } in inline {
+        let body = futures_util::stream::once(async move { Ok(bytes::Bytes::from(bytes)) });
+        let asset =
+            assets::store(state, caller, None, media_type, Box::pin(body), MAX_INLINE_ASSET as u64)
+                .await?;
+        new.assets.push(AssetRef { name, asset_id: asset.id });
+    }
+    new.idempotency_key = idempotency_key;
+    let notices = state.store.subscribe();
+    // The store commits jobs submitted together in one write.
+    let submitted = state.store.submit(vec![new]).await?.pop().ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("the store returned no result for the job"))
+    })?;
+    let (job, replayed) = match submitted {
+        Submitted::Created(job) => (job, false),
+        Submitted::Existing(job) => (job, true),
+        Submitted::Conflict { key, existing } => {
+            return Err(ApiError::IdempotencyKeyReused { key, existing });
+        }
+    };
+    Ok(Enqueued { job, replayed, notices })
 }
 
 fn wait(state: &ApiState, wait: Option<f64>) -> ApiResult<Option<Duration>> {
@@ -274,31 +305,9 @@ async fn check(
     }
     let (assets, inline) = check_assets(state, caller, &request.assets, &mut violations).await?;
     if let Some(plugin) = plugin {
-        let spec = request.spec.to_string();
-        match state.runtime.check_spec(plugin, &spec).await.map_err(ApiError::internal)? {
-            Outcome::Succeeded => {}
-            Outcome::Refused(PluginError::InvalidSpec(found)) => violations.extend(
-                found.into_iter().map(|v| Violation::new(format!("/spec{}", v.pointer), v.message)),
-            ),
-            Outcome::Stopped(stop) => violations.push(Violation::new(
-                "/spec",
-                format!(
-                    "the plugin's validation could not finish checking this spec ({stop}); validation runs under \
-                     a small budget, so send a smaller or simpler spec"
-                ),
-            )),
-            other => violations.push(Violation::new("/spec", other.to_string())),
-        }
+        violations.extend(spec_violations(state, plugin, &request.spec, "/spec").await?);
     }
-    let violations = kiln_runtime::merge_violations([violations]);
-    if !violations.is_empty() {
-        let detail = match violations.as_slice() {
-            [only] => only.to_string(),
-            [first, ..] => format!("{} problems, first {first}", violations.len()),
-            [] => unreachable!(),
-        };
-        return Err(ApiError::Invalid { detail, violations });
-    }
+    refuse_if_any(violations)?;
     let mut new = NewJob::new(org, &request.session_id, &request.artifact_type, request.spec);
     new.conversation_id = request.conversation_id;
     new.display_name = request.display_name;
@@ -306,6 +315,48 @@ async fn check(
     new.callback_url = request.callback_url;
     new.assets = assets;
     Ok((new, inline))
+}
+
+/// What is wrong with `spec` (its schema, then the plugin's own
+/// `validate`), each pointer under `at`.
+pub(super) async fn spec_violations(
+    state: &ApiState,
+    plugin: &kiln_runtime::Plugin,
+    spec: &serde_json::Value,
+    at: &str,
+) -> ApiResult<Vec<Violation>> {
+    let found = match state
+        .runtime
+        .check_spec(plugin, &spec.to_string())
+        .await
+        .map_err(ApiError::internal)?
+    {
+        Outcome::Succeeded => Vec::new(),
+        Outcome::Refused(PluginError::InvalidSpec(found)) => found
+            .into_iter()
+            .map(|v| Violation::new(format!("{at}{}", v.pointer), v.message))
+            .collect(),
+        Outcome::Stopped(stop) => vec![Violation::new(
+            at,
+            format!(
+                "the plugin's validation could not finish checking this spec ({stop}); validation runs under \
+                 a small budget, so send a smaller or simpler spec"
+            ),
+        )],
+        other => vec![Violation::new(at, other.to_string())],
+    };
+    Ok(found)
+}
+
+/// A 422 listing `violations` in document order, if there are any.
+pub(super) fn refuse_if_any(violations: Vec<Violation>) -> ApiResult<()> {
+    let violations = kiln_runtime::merge_violations([violations]);
+    let detail = match violations.as_slice() {
+        [] => return Ok(()),
+        [only] => only.to_string(),
+        [first, ..] => format!("{} problems, first {first}", violations.len()),
+    };
+    Err(ApiError::Invalid { detail, violations })
 }
 
 async fn check_assets(

@@ -4,19 +4,23 @@
 //! [`router`] builds the whole service from an [`ApiState`], so tests can
 //! drive it without a socket. Handlers live by concern: jobs, events (SSE),
 //! artifacts (downloads, bundles, signed URLs), assets (uploads), plugins
-//! (info and LLM tool definitions) and ops (health, metrics, OpenAPI).
+//! (info and LLM tool definitions) and ops (health, metrics, OpenAPI);
+//! `/mcp` serves the plugins as Model Context Protocol tools, and `/ui` a
+//! playground page.
 
 mod artifacts;
 mod assets;
 mod events;
 mod extract;
 mod jobs;
+mod mcp;
 mod ops;
 mod plugins;
 pub(crate) mod problem;
 mod rate_limit;
 mod registry;
 pub(crate) mod signing;
+mod ui;
 pub(crate) mod views;
 
 use std::sync::Arc;
@@ -52,6 +56,8 @@ pub(crate) struct ApiState {
     pub(crate) rate_limit: RateLimit,
     pub(crate) metrics: Arc<HttpMetrics>,
     pub(crate) settings: Settings,
+    /// Cancelled when the server stops: streams that would stay open end.
+    pub(crate) shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl ApiState {
@@ -100,6 +106,7 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
         .route("/plugins/{type}", get(plugins::get))
         .route("/plugins/{type}/disable", post(plugins::disable))
         .route("/plugins/{type}/enable", post(plugins::enable))
+        .route("/plugins/{type}/validate", post(plugins::validate))
         .route("/tools", get(plugins::tools))
         .route(
             "/admin/plugins",
@@ -108,13 +115,20 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
         .route("/admin/plugins/{name}/{version}/activate", post(registry::activate))
         .route("/admin/types/{type}/rollback", post(registry::roll_back))
         .route("/organisation", get(ops::organisation));
+    let mcp = Router::new()
+        .route_service("/mcp", mcp::service(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), mcp::authenticate));
     Router::new()
         .nest("/v1", v1)
+        .merge(mcp)
         .route("/files/{id}", get(artifacts::signed_content))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
+        .route("/ui", get(ui::redirect))
+        .route("/ui/", get(ui::index))
+        .route("/ui/{*path}", get(ui::file))
         .fallback(problem::no_route)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))

@@ -156,7 +156,7 @@ pub(crate) async fn organisation(
         assets::upload, assets::get,
         artifacts::session, artifacts::bundle, artifacts::get, artifacts::content, artifacts::sign, artifacts::delete,
         artifacts::signed_content,
-        plugins::list, plugins::get, plugins::disable, plugins::enable, plugins::tools,
+        plugins::list, plugins::get, plugins::disable, plugins::enable, plugins::validate, plugins::tools,
         registry::upload, registry::list, registry::activate, registry::roll_back,
         organisation, healthz, readyz, metrics,
     ),

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ApiState;
-use super::extract::{Caller, Path, Query};
+use super::extract::{Caller, Json, Path, Query};
+use super::jobs;
 use super::problem::{ApiError, ApiResult, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -121,6 +122,42 @@ async fn detail(state: &ApiState, kind: &str) -> ApiResult<PluginDetail> {
     })
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Validated {
+    /// Always true: a spec with problems is a 422 listing them.
+    valid: bool,
+}
+
+/// Checks a spec as creating a job would (the schema, then the plugin's own
+/// `validate`) without creating one. The body is the spec; each problem's
+/// pointer is relative to it.
+#[utoipa::path(
+    post, operation_id = "validate_spec", path = "/v1/plugins/{type}/validate", tag = "plugins",
+    params(("type" = String, Path, description = "Artifact type")),
+    request_body(content = Object, description = "A spec for this artifact type"),
+    responses((status = 200, body = Validated),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 413, body = Problem, content_type = "application/problem+json"),
+              (status = 415, body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Each problem with its JSON pointer in the spec", body = Problem, content_type = "application/problem+json")),
+    security(("api_key" = []))
+)]
+pub(crate) async fn validate(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path(kind): Path<String>,
+    Json(spec): Json<serde_json::Value>,
+) -> ApiResult<axum::Json<Validated>> {
+    let plugin = state
+        .plugins()
+        .get(&kind)
+        .cloned()
+        .ok_or(ApiError::NotFound("plugin for this artifact type"))?;
+    jobs::refuse_if_any(jobs::spec_violations(&state, &plugin, &spec, "").await?)?;
+    Ok(axum::Json(Validated { valid: true }))
+}
+
 /// Turns an artifact type off: new jobs for it are refused (queued ones
 /// still run). Admin keys only; it applies to every organisation.
 #[utoipa::path(
@@ -224,6 +261,50 @@ fn tool_description(
     )
 }
 
+/// A plugin as a tool a model can call: the one source of `/v1/tools` and
+/// the MCP tool list.
+pub(crate) struct ToolDefinition {
+    /// `generate_<type>`.
+    pub(crate) name: String,
+    pub(crate) artifact_type: String,
+    pub(crate) description: String,
+    /// The spec's JSON Schema, without the meta keys some tool APIs refuse.
+    pub(crate) parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One tool per active plugin that is not turned off.
+pub(crate) async fn tool_definitions(state: &ApiState) -> ApiResult<Vec<ToolDefinition>> {
+    let disabled = state.store.disabled_plugins().await?;
+    let serving = state.plugins();
+    Ok(serving
+        .types()
+        .filter(|kind| !disabled.iter().any(|off| off == kind))
+        .filter_map(|kind| serving.get(kind))
+        .map(|plugin| {
+            let info = plugin.info();
+            let mut parameters = match schema(plugin) {
+                serde_json::Value::Object(object) => object,
+                _ => serde_json::Map::new(),
+            };
+            parameters.remove("$schema");
+            parameters.remove("$id");
+            ToolDefinition {
+                name: format!(
+                    "generate_{}",
+                    info.artifact_type.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+                ),
+                artifact_type: info.artifact_type.clone(),
+                description: tool_description(
+                    info,
+                    &state.settings.limits,
+                    state.runtime.validate_limits(),
+                ),
+                parameters,
+            }
+        })
+        .collect())
+}
+
 /// Tool definitions for LLMs, one per enabled plugin.
 #[utoipa::path(get, operation_id = "list_tools", path = "/v1/tools", tag = "plugins", params(ToolsQuery), responses((status = 200, body = Tools)), security(("api_key" = [])))]
 pub(crate) async fn tools(
@@ -231,30 +312,16 @@ pub(crate) async fn tools(
     _caller: Caller,
     Query(query): Query<ToolsQuery>,
 ) -> ApiResult<axum::Json<Tools>> {
-    let disabled = state.store.disabled_plugins().await?;
-    let serving = state.plugins();
-    let tools = serving
-        .types()
-        .filter(|kind| !disabled.iter().any(|off| off == kind))
-        .filter_map(|kind| serving.get(kind))
-        .map(|plugin| {
-            let info = plugin.info();
-            let name = format!("generate_{}", info.artifact_type.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
-            let description = tool_description(info, &state.settings.limits, state.runtime.validate_limits());
-            let mut parameters = schema(plugin);
-            if let Some(object) = parameters.as_object_mut() {
-                // Meta keys some tool APIs refuse.
-                object.remove("$schema");
-                object.remove("$id");
-            }
-            match query.format.unwrap_or_default() {
-                ToolFormat::Openai => serde_json::json!({
-                    "type": "function",
-                    "function": { "name": name, "description": description, "parameters": parameters },
-                }),
-                ToolFormat::Anthropic => {
-                    serde_json::json!({ "name": name, "description": description, "input_schema": parameters })
-                }
+    let tools = tool_definitions(&state)
+        .await?
+        .into_iter()
+        .map(|ToolDefinition { name, description, parameters, .. }| match query.format.unwrap_or_default() {
+            ToolFormat::Openai => serde_json::json!({
+                "type": "function",
+                "function": { "name": name, "description": description, "parameters": parameters },
+            }),
+            ToolFormat::Anthropic => {
+                serde_json::json!({ "name": name, "description": description, "input_schema": parameters })
             }
         })
         .collect();

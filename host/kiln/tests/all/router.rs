@@ -122,6 +122,9 @@ async fn requests_without_a_valid_key_are_refused_before_anything_is_read() {
     );
     let wrong = api.send(Method::GET, "/v1/jobs", None, Some("kiln_not-a-key")).await;
     wrong.problem(StatusCode::UNAUTHORIZED);
+    let initialize = r#"{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}"#;
+    let mcp = api.send(Method::POST, "/mcp", Some(("application/json", initialize)), None).await;
+    mcp.problem(StatusCode::UNAUTHORIZED);
     let user = api.get("/v1/admin/plugins").await;
     user.problem(StatusCode::FORBIDDEN);
 }
@@ -181,4 +184,46 @@ async fn the_tool_catalogue_describes_each_plugin_for_a_chat_model() {
     let openapi = api.send(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(openapi.status, StatusCode::OK);
     assert!(openapi.body["paths"]["/v1/jobs"].is_object(), "{}", openapi.body);
+}
+
+#[tokio::test]
+async fn a_spec_is_validated_without_making_a_job() {
+    let api = Api::start().await;
+    let good = json!({"sheets": [{"name": "Q1", "rows": [["Region"], ["North"]]}]});
+    let answer = api.post("/v1/plugins/xlsx/validate", &good).await;
+    assert_eq!((answer.status, &answer.body), (StatusCode::OK, &json!({"valid": true})));
+    // The schema's problems and the plugin's own (a repeated sheet name), at
+    // pointers into the spec itself.
+    let bad = json!({"sheets": [{"name": "Q1", "rows": "none"}, {"name": "q1", "rows": []}]});
+    let answer = api.post("/v1/plugins/xlsx/validate", &bad).await;
+    assert_eq!(answer.pointers(), ["/sheets/0/rows", "/sheets/1/name"]);
+    api.post("/v1/plugins/nope/validate", &good).await.problem(StatusCode::NOT_FOUND);
+    let jobs = api.get("/v1/jobs").await;
+    assert_eq!(jobs.body["jobs"], json!([]), "validating made a job");
+}
+
+#[tokio::test]
+async fn the_playground_is_served_from_the_binary_with_a_strict_policy() {
+    let api = Api::start().await;
+    let request = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    let page = api.router.clone().oneshot(request("/ui/")).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("default-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    let html = axum::body::to_bytes(page.into_body(), 1 << 20).await.unwrap();
+    assert!(String::from_utf8_lossy(&html).contains("<script src=\"app.js\""));
+    for (path, media_type) in [
+        ("/ui/app.js", "text/javascript; charset=utf-8"),
+        ("/ui/vendor/ajv2020.min.js", "text/javascript; charset=utf-8"),
+        ("/ui/style.css", "text/css; charset=utf-8"),
+    ] {
+        let answer = api.router.clone().oneshot(request(path)).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        assert_eq!(answer.headers()["content-type"], media_type, "{path}");
+    }
+    let redirect = api.router.clone().oneshot(request("/ui")).await.unwrap();
+    assert_eq!(redirect.headers()["location"], "/ui/");
+    api.send(Method::GET, "/ui/../v1/jobs", None, None).await.problem(StatusCode::NOT_FOUND);
+    api.send(Method::GET, "/ui/secret.js", None, None).await.problem(StatusCode::NOT_FOUND);
 }

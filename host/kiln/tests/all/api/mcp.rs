@@ -1,0 +1,38 @@
+//! `/mcp` driven by the reference MCP client (the Python `mcp` package):
+//! the tool list, calls that follow progress, files read back as resources
+//! and opened by their formats' readers, another organisation seeing
+//! nothing, and tool list changes, on protocol 2026-07-28 and before.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::{Server, Stack, on_both_stacks, python};
+
+on_both_stacks!(the_reference_client_generates_files_and_reads_them_back);
+
+async fn the_reference_client_generates_files_and_reads_them_back(stack: Stack) {
+    let server = Server::start_builtin(stack).await;
+    let (key, other, admin) =
+        (server.key("acme"), server.key("globex"), server.admin_key("initech"));
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/test-output/mcp")
+        .join(format!("{stack:?}").to_lowercase());
+    std::fs::create_dir_all(&out).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
+    let output = Command::new(python())
+        .arg(&script)
+        .args([&server.base, &key, &other, &admin])
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|err| {
+            panic!("cannot run {} ({err}): scripts/test installs mcp", python().display())
+        });
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{report}\nserver log:\n{}", server.log());
+    assert!(report.contains("openpyxl reads"), "{report}");
+    println!("{report}");
+}
