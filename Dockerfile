@@ -32,7 +32,8 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
  && cargo build --locked --profile dist -p kiln --bin kiln ${KILN_FEATURES:+--features "$KILN_FEATURES"} \
  && mkdir -p /out/plugins \
  && cp target/dist/kiln /out/kiln \
- && cp target/release/plugins/*.wasm /out/plugins/
+ && cp target/release/plugins/*.wasm /out/plugins/ \
+ && cp target/release/previewer.wasm /out/previewer.wasm
 
 # Compile every plugin into the compile cache now, so no process of this
 # image compiles on start (compiling a plugin takes seconds; loading it from
@@ -61,12 +62,17 @@ RUN apt-get update \
 
 COPY --from=build /out/kiln /usr/local/bin/kiln
 COPY --from=build /out/plugins /usr/lib/kiln/plugins
+# Previews: the previewer renders PDFs' first pages in the sandbox. The
+# image has no LibreOffice, so other formats get no preview here (the
+# endpoint says so); an image FROM this one that adds it gets them all.
+COPY --from=build /out/previewer.wasm /usr/lib/kiln/previewer.wasm
 # kiln loads compiled code only from a cache directory that its own user
 # owns and nobody else can write (mode 0700). Copying the parent keeps the
 # directory's mode; --chown makes uid 10001 its owner.
 COPY --from=build --chown=10001:10001 /out/cache/ /var/cache/
 
 ENV KILN_PLUGIN_DIR=/usr/lib/kiln/plugins \
+    KILN_PREVIEWER=/usr/lib/kiln/previewer.wasm \
     KILN_CACHE_DIR=/var/cache/kiln \
     KILN_DATA_DIR=/var/lib/kiln \
     KILN_LISTEN=0.0.0.0:8080 \

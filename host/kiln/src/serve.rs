@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::views::Links;
 use crate::api::{self, ApiState, HttpMetrics, RateLimit, Settings};
 use crate::executor::{ExecutorArgs, ExecutorKind};
+use crate::preview::Previews;
 use crate::store::{StateArgs, StorageArgs};
 use crate::webhooks::{self, AllowList, WebhookConfig};
 use crate::worker::{self, PoolArgs};
@@ -64,6 +65,15 @@ pub(crate) struct ServeArgs {
     /// Largest plugin component (.wasm) an administrator may upload, MiB.
     #[arg(long, env = "KILN_MAX_PLUGIN_MIB", value_name = "MIB", default_value_t = 64)]
     max_plugin_mib: u64,
+    /// The previewer component, which renders files' first pages to PNG
+    /// [default: `previewer.wasm` beside the kiln executable, where
+    /// scripts/build-plugins puts it; previews are off if it is missing].
+    #[arg(long, env = "KILN_PREVIEWER", value_name = "WASM")]
+    previewer: Option<PathBuf>,
+    /// LibreOffice's `soffice`, which converts files other than PDF for
+    /// previews [default: `soffice` on the PATH, if there is one].
+    #[arg(long, env = "KILN_SOFFICE", value_name = "PATH")]
+    soffice: Option<PathBuf>,
     /// Create an organisation of this name and print a new API key for it
     /// on start (for trying kiln out).
     #[arg(long, env = "KILN_DEMO_KEY", value_name = "ORG")]
@@ -74,6 +84,39 @@ pub(crate) struct ServeArgs {
     executor: ExecutorArgs,
     #[command(flatten)]
     storage: StorageArgs,
+}
+
+impl ServeArgs {
+    /// Previews, unless no previewer is installed where none was asked for.
+    async fn previews(
+        &self,
+        store: Arc<dyn kiln_queue::JobStore>,
+        blobs: Arc<dyn kiln_storage::BlobStore>,
+        runtime: Arc<kiln_runtime::Runtime>,
+    ) -> anyhow::Result<Option<Arc<Previews>>> {
+        let path = match &self.previewer {
+            Some(path) => path.clone(),
+            None => {
+                let path = std::env::current_exe()?.with_file_name("previewer.wasm");
+                if !path.is_file() {
+                    tracing::warn!(previewer = %path.display(), "no previewer: previews are off (scripts/build-plugins builds it)");
+                    return Ok(None);
+                }
+                path
+            }
+        };
+        let soffice = self.soffice.clone().or_else(|| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join("soffice"))
+                    .find(|path| path.is_file())
+            })
+        });
+        if soffice.is_none() {
+            tracing::warn!("no LibreOffice (soffice): only PDFs get previews");
+        }
+        Ok(Some(Arc::new(Previews::load(runtime, store, blobs, &path, soffice).await?)))
+    }
 }
 
 /// What `kiln serve` builds from its settings before it starts anything.
@@ -101,6 +144,7 @@ async fn parts(
     let settings = args.pool.run_settings(&data_dir)?;
     let runtime = args.pool.runtime(cache_dir, config.concurrency)?;
     let registry = args.pool.registry(store.clone(), blobs.clone(), runtime.clone()).await?;
+    let previews = args.previews(store.clone(), blobs.clone(), runtime.clone()).await?;
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
     let links = Links::new(&public_url);
     let allow = AllowList::parse(&args.webhook_allow)?;
@@ -123,6 +167,7 @@ async fn parts(
         signer: api::signing::UrlSigner::new(signing_key),
         rate_limit: RateLimit::new(args.rate_limit),
         metrics: Arc::new(HttpMetrics::new(metrics)),
+        previews,
         shutdown: CancellationToken::new(),
         settings: Settings {
             max_asset_bytes: args.pool.max_asset_bytes(),
@@ -183,6 +228,8 @@ pub(crate) async fn run(
         timeout: Duration::from_secs(10),
     };
     let watch = tokio::spawn(registry.clone().watch(background.clone()));
+    let previews =
+        api_state.previews.clone().map(|previews| tokio::spawn(previews.run(background.clone())));
     let sender =
         tokio::spawn(webhooks::run(store.clone(), links, webhook_config, background.clone()));
     // The upkeep runs here with or without workers: an API-only server still
@@ -255,6 +302,9 @@ pub(crate) async fn run(
     }
     background.cancel();
     let _ = tokio::join!(sender, upkeep, watch);
+    if let Some(previews) = previews {
+        let _ = previews.await;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,8 +16,9 @@ use kiln_storage::BlobStore;
 use tokio_util::sync::CancellationToken;
 
 use crate::executor::{ExecutorArgs, ExecutorKind};
+use crate::limited::ProcessLimits;
 use crate::plugin::LimitArgs;
-use crate::registry::{ProcessLimits, Registry};
+use crate::registry::Registry;
 use crate::store::{StateArgs, StorageArgs};
 
 /// What running jobs needs: the plugins, limits and storage.

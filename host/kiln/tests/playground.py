@@ -71,6 +71,9 @@ def main(base, key, out):
         expect(page.locator("#job-state")).to_contain_text("succeeded", timeout=30000)
         expect(page.locator("#events")).to_contain_text("running")
         expect(page.locator("#files li")).to_have_count(1)
+        preview = page.locator("#files img.preview")
+        expect(preview).to_be_visible(timeout=30000)
+        assert preview.evaluate("img => img.complete && img.naturalWidth") == 480
         shot("5-generated")
 
         with page.expect_download() as download:

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use kiln_core::{AssetId, JobId, OrgId};
+use kiln_core::{ArtifactId, AssetId, JobId, OrgId};
 
 use crate::{Error, Result};
 
@@ -47,6 +47,20 @@ impl BlobKey {
         check_session(session)?;
         check_path(path)?;
         Self::checked(format!("{}{path}", job_prefix(org, session, job)))
+    }
+
+    /// What kiln made of an artifact (`kind` is `preview.png` or
+    /// `preview.error`), among its job's files so that it goes with them,
+    /// under the artifact's id, which no plugin can know when it names its
+    /// files: `.../jobs/{job}/.kiln/{artifact}.{kind}`.
+    pub fn derived(
+        org: OrgId,
+        session: &str,
+        job: JobId,
+        artifact: ArtifactId,
+        kind: &str,
+    ) -> Result<Self> {
+        Self::artifact(org, session, job, &format!(".kiln/{artifact}.{kind}"))
     }
 
     /// An asset a client uploaded: `orgs/{org}/assets/{asset}`.

@@ -19,6 +19,7 @@ use super::ApiState;
 use super::extract::{Caller, Path, Query, parse};
 use super::problem::{ApiError, ApiResult, Problem};
 use super::views::{ArtifactView, download_names};
+use crate::preview::Preview;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SessionArtifacts {
@@ -161,6 +162,45 @@ pub(crate) async fn get(
 ) -> ApiResult<axum::Json<ArtifactView>> {
     let (artifact, name) = find(&state, caller.scope(), id).await?;
     Ok(axum::Json(state.links.artifact(artifact, name)))
+}
+
+/// A small rendering of the file: a PNG of its first page or slide, 480
+/// pixels wide, made once after its job.
+#[utoipa::path(
+    get, operation_id = "preview_artifact", path = "/v1/artifacts/{id}/preview", tag = "artifacts",
+    params(("id" = uuid::Uuid, Path, description = "Artifact id")),
+    responses(
+        (status = 200, description = "The preview", body = Vec<u8>, content_type = "image/png"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No preview could be made of this file; `detail` says why", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Previews are off on this server", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub(crate) async fn preview(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<ArtifactId>,
+) -> ApiResult<Response> {
+    let (artifact, _) = find(&state, caller.scope(), id).await?;
+    let previews = state.previews.as_ref().ok_or_else(|| {
+        ApiError::Unavailable(
+            "previews are off on this server: its previewer component is not installed".into(),
+        )
+    })?;
+    match previews.of(&artifact).await? {
+        Preview::Png(png) => Ok((
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+                (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400")),
+            ],
+            png,
+        )
+            .into_response()),
+        Preview::Failed(reason) => {
+            Err(ApiError::Conflict(format!("no preview could be made of this file: {reason}")))
+        }
+    }
 }
 
 /// Downloads an artifact. Supports a single `Range` and `If-None-Match`.
@@ -367,8 +407,10 @@ pub(crate) async fn delete(
         .await?
         .ok_or(ApiError::NotFound("artifact"))?;
     // A file left behind by a failure here goes with its job at retention.
-    if let Err(err) = state.blobs.delete(&key(&artifact)?).await {
-        tracing::warn!(error = %kiln_core::ErrorChain(&err), artifact = %artifact.id, "deleting an artifact's file failed; retention will remove it");
+    for key in std::iter::once(key(&artifact)?).chain(crate::preview::keys(&artifact)?) {
+        if let Err(err) = state.blobs.delete(&key).await {
+            tracing::warn!(error = %kiln_core::ErrorChain(&err), artifact = %artifact.id, "deleting an artifact's file failed; retention will remove it");
+        }
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -56,6 +56,8 @@ pub(crate) struct ApiState {
     pub(crate) rate_limit: RateLimit,
     pub(crate) metrics: Arc<HttpMetrics>,
     pub(crate) settings: Settings,
+    /// Renders files' first pages; `None` when no previewer is installed.
+    pub(crate) previews: Option<Arc<crate::preview::Previews>>,
     /// Cancelled when the server stops: streams that would stay open end.
     pub(crate) shutdown: tokio_util::sync::CancellationToken,
 }
@@ -101,6 +103,7 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
         .route("/sessions/{id}/bundle", get(artifacts::bundle))
         .route("/artifacts/{id}", get(artifacts::get).delete(artifacts::delete))
         .route("/artifacts/{id}/content", get(artifacts::content))
+        .route("/artifacts/{id}/preview", get(artifacts::preview))
         .route("/artifacts/{id}/url", post(artifacts::sign))
         .route("/plugins", get(plugins::list))
         .route("/plugins/{type}", get(plugins::get))

@@ -154,7 +154,7 @@ pub(crate) async fn organisation(
     paths(
         jobs::create, jobs::list, jobs::get, jobs::cancel, jobs::log, jobs::deliveries, events::stream,
         assets::upload, assets::get,
-        artifacts::session, artifacts::bundle, artifacts::get, artifacts::content, artifacts::sign, artifacts::delete,
+        artifacts::session, artifacts::bundle, artifacts::get, artifacts::content, artifacts::preview, artifacts::sign, artifacts::delete,
         artifacts::signed_content,
         plugins::list, plugins::get, plugins::disable, plugins::enable, plugins::validate, plugins::tools,
         registry::upload, registry::list, registry::activate, registry::roll_back,

@@ -28,8 +28,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-pub(crate) use process::ProcessLimits;
-use process::Stopped;
+use crate::limited::{ProcessLimits, Stopped};
 
 use crate::plugin::check::CheckReport;
 

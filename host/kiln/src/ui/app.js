@@ -187,10 +187,30 @@ async function showJob(id) {
     button.textContent = "Download";
     button.addEventListener("click", () => download(artifact.links.content, artifact.filename));
     li.append(button);
+    showPreview(li, artifact);
     return li;
   });
   $("files").replaceChildren(...files);
   $("bundle").hidden = files.length === 0;
+}
+
+// The file's first page, as the server renders it; a file without one
+// says why.
+async function showPreview(li, artifact) {
+  const note = document.createElement("p");
+  note.className = "preview-note";
+  note.textContent = "Making a preview…";
+  li.append(note);
+  try {
+    const blob = await (await api(`${artifact.links.self}/preview`)).blob();
+    const img = document.createElement("img");
+    img.className = "preview";
+    img.alt = `Preview of ${artifact.filename}`;
+    img.src = URL.createObjectURL(blob);
+    note.replaceWith(img);
+  } catch (error) {
+    note.textContent = `No preview: ${error.message}`;
+  }
 }
 
 $("bundle").addEventListener("click", () => download(`/v1/sessions/${state.session}/bundle`, `${state.session}.zip`));

@@ -38,7 +38,7 @@ fn corpus(kind: &str) -> Vec<(String, Value)> {
 
 /// The test assets of a plugin (`plugins/<type>/tests/assets/*`), inline,
 /// so corpus specs that show images have them.
-fn assets(kind: &str) -> Value {
+pub(super) fn assets(kind: &str) -> Value {
     use base64::Engine;
     let dir = workspace().join("plugins").join(kind).join("tests/assets");
     let mut files: Vec<PathBuf> =

@@ -11,6 +11,7 @@ mod jobs;
 mod mcp;
 mod openapi;
 mod playground;
+mod previews;
 mod registry;
 mod tenancy;
 mod webhooks;
