@@ -10,6 +10,7 @@ assertion.
 import io
 import json
 import pathlib
+import re
 import sys
 import zipfile
 
@@ -38,6 +39,8 @@ def main(base, key, out):
         page.click("#connect button")
         expect(page.locator("#connection")).to_contain_text("Connected")
         page.select_option("#plugin", "xlsx")
+        # The first type's example shows until the chosen type's arrives.
+        expect(page.locator("#spec")).to_have_value(re.compile('"sheets"'))
         expect(page.locator("#check")).to_have_text("Schema check: no problems.")
         example = json.loads(page.input_value("#spec"))
         assert example.get("sheets"), example
