@@ -1,37 +1,71 @@
-//! The previewer: renders one page of a PDF to a PNG with hayro, a PDF
-//! rasterizer in Rust, inside the same sandbox and limits as the
-//! generators. kiln runs it after a job for each file (other formats are
-//! first converted to PDF); it is not an artifact type jobs can ask for.
+//! The previewer: small renderings of generated files, inside the same
+//! sandbox and limits as the generators. kiln runs it after a job for each
+//! file; it is not an artifact type jobs can ask for.
+//!
+//! - `png`: one page of a PDF as a bitmap, with hayro (other page-based
+//!   formats are converted to PDF before they get here);
+//! - `svg`: the same page as vector graphics, with hayro's SVG converter;
+//! - `html`: a workbook's sheets as tables, with calamine.
+
+mod number;
+mod page;
+mod sheet;
 
 use std::io::Write;
 
-use hayro::hayro_interpret::InterpreterSettings;
-use hayro::hayro_interpret::util::TransformExt;
-use hayro::hayro_syntax::Pdf;
-use hayro::hayro_syntax::page::Page;
-use hayro::kurbo::Affine;
-use hayro::vello_cpu::color::palette::css::WHITE;
-use hayro::vello_cpu::{Pixmap, RasterizerSettings, RenderContext, Resources, TargetInit};
-use hayro::{RenderCache, RenderSettings};
 use kiln_plugin_sdk::{Example, GenerateError, Generator, Host, Info, Result, Violation, schemars};
 use serde::Deserialize;
 
-/// The input asset: the PDF to render.
+/// The input asset of `png` and `svg`: the PDF to render.
 pub const DOCUMENT: &str = "document.pdf";
-/// The output file.
-pub const PREVIEW: &str = "preview.png";
+/// The input asset of `html`: the workbook to show.
+pub const WORKBOOK: &str = "workbook.xlsx";
 
 /// What to render.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// Width of the image in pixels, 16 to 2000; the height follows the
+    /// What to make: `png`, a page of `document.pdf` as an image; `svg`,
+    /// the same page as vector graphics; `html`, the sheets of
+    /// `workbook.xlsx` as tables. Default `png`.
+    #[serde(default)]
+    pub format: Format,
+    /// Width of the PNG in pixels, 16 to 2000; the height follows the
     /// page's shape. Default 480.
     #[serde(default = "default_width")]
     pub width: u32,
     /// The page to render, from 1. Default 1.
     #[serde(default = "first")]
     pub page: u32,
+}
+
+/// A kind of preview.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Png,
+    Svg,
+    Html,
+}
+
+impl Format {
+    /// The file the previewer writes.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Png => "preview.png",
+            Self::Svg => "preview.svg",
+            Self::Html => "preview.html",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Svg => "image/svg+xml",
+            Self::Html => "text/html; charset=utf-8",
+        }
+    }
 }
 
 fn default_width() -> u32 {
@@ -41,9 +75,6 @@ fn default_width() -> u32 {
 fn first() -> u32 {
     1
 }
-
-/// Pages taller than this many widths are cut: a preview stays small.
-const MAX_ASPECT: f32 = 4.0;
 
 #[derive(Debug)]
 pub struct Previewer;
@@ -56,12 +87,18 @@ impl Generator for Previewer {
             name: "previewer".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             artifact_type: "preview".into(),
-            summary: "Renders a page of a PDF (the asset `document.pdf`) to a PNG.".into(),
-            description: "Renders one page of the PDF given as the asset `document.pdf` to \
-                          `preview.png` on a white background, `width` pixels wide."
+            summary: "Renders a page of a PDF to PNG or SVG, or a workbook to HTML tables.".into(),
+            description: "With `format` `png` (the default) or `svg`, renders one page of the \
+                          PDF given as the asset `document.pdf` to `preview.png` (`width` pixels \
+                          wide, on white) or `preview.svg`. With `html`, writes the sheets of the \
+                          asset `workbook.xlsx` as tables to `preview.html`."
                 .into(),
-            media_types: vec!["image/png".into()],
-            examples: vec![Example::new("The first page, 480 pixels wide", r#"{"width": 480}"#)],
+            media_types: vec!["image/png".into(), "image/svg+xml".into(), "text/html".into()],
+            examples: vec![
+                Example::new("The first page, 480 pixels wide", r#"{"width": 480}"#),
+                Example::new("The second page as SVG", r#"{"format": "svg", "page": 2}"#),
+                Example::new("A workbook's sheets as HTML", r#"{"format": "html"}"#),
+            ],
         }
     }
 
@@ -78,54 +115,21 @@ impl Generator for Previewer {
     }
 
     fn generate(spec: Spec, host: &mut Host) -> Result<()> {
-        let bytes = host.read_asset(DOCUMENT)?;
-        let pdf = Pdf::new(bytes)
-            .map_err(|err| GenerateError::Failed(format!("not a PDF hayro can read: {err:?}")))?;
-        let pages = pdf.pages();
-        let count = pages.len();
-        let page = pages.get(spec.page as usize - 1).ok_or_else(|| {
-            GenerateError::Failed(format!("the PDF has {count} page(s); page {} asked", spec.page))
-        })?;
-        let (width, height) = page.render_dimensions();
-        if width < 1.0 || height < 1.0 {
-            return Err(GenerateError::Failed(format!("the page is {width}×{height} points")));
-        }
-        let pixmap = render(page, spec.width, height / width);
+        let bytes = match spec.format {
+            Format::Png => page::png(host.read_asset(DOCUMENT)?, spec.page, spec.width)?,
+            Format::Svg => page::svg(host.read_asset(DOCUMENT)?, spec.page)?.into_bytes(),
+            Format::Html => sheet::html(&host.read_asset(WORKBOOK)?)?.into_bytes(),
+        };
         host.progress(1, 1, "rendered");
-        let png = pixmap
-            .into_png()
-            .map_err(|err| GenerateError::Failed(format!("cannot encode the PNG: {err}")))?;
-        let mut file = host.create_file(PREVIEW, "image/png")?;
-        file.write_all(&png)?;
+        let mut file = host.create_file(spec.format.file_name(), spec.format.media_type())?;
+        file.write_all(&bytes)?;
         file.finish()
     }
 }
 
-/// The page `width` pixels wide on white; of a page taller than
-/// [`MAX_ASPECT`] widths, only the top.
-fn render(page: &Page<'_>, width: u32, aspect: f32) -> Pixmap {
-    let height = (width as f32 * aspect.min(MAX_ASPECT)).ceil() as u16;
-    let mut context = RenderContext::new(width as u16, height);
-    let (page_width, _) = page.render_dimensions();
-    let scale = f64::from(width) / f64::from(page_width);
-    let transform = Affine::scale(scale) * page.initial_transform(true).to_kurbo();
-    let cache = RenderCache::new();
-    hayro::render_into(
-        page,
-        &cache,
-        &InterpreterSettings::default(),
-        &RenderSettings::default(),
-        &mut context,
-        transform,
-    );
-    context.flush();
-    let mut pixmap = Pixmap::new(context.width(), context.height());
-    context.render_with(
-        &mut pixmap,
-        &mut Resources::default(),
-        RasterizerSettings { target_init: TargetInit::Clear(WHITE), ..Default::default() },
-    );
-    pixmap
+/// A failure to render, with what the user can know of it.
+fn failed(message: impl Into<String>) -> GenerateError {
+    GenerateError::Failed(message.into())
 }
 
 kiln_plugin_sdk::export_generator!(Previewer);
@@ -196,7 +200,7 @@ mod tests {
             "0 0 1 rg 100 100 100 100 re f BT /F1 24 Tf 72 760 Td (Quarterly report) Tj ET",
         );
         let run = preview("{}", &document).unwrap();
-        let (width, height, pixels) = decode(run.file(PREVIEW));
+        let (width, height, pixels) = decode(run.file("preview.png"));
         assert_eq!((width, height), (480, 680));
         let at = |x: f32, y_from_bottom: f32| {
             let scale = 480.0 / 595.0;
@@ -220,9 +224,42 @@ mod tests {
     fn a_very_tall_page_keeps_only_its_top() {
         let run =
             preview(r#"{"width": 100}"#, &pdf(100, 5000, "0 0 0 rg 0 4950 100 50 re f")).unwrap();
-        let (width, height, pixels) = decode(run.file(PREVIEW));
+        let (width, height, pixels) = decode(run.file("preview.png"));
         assert_eq!((width, height), (100, 400));
         assert_eq!(&pixels[..3], [0, 0, 0], "the top of the page is drawn");
+    }
+
+    #[test]
+    fn a_page_as_svg_keeps_its_size_and_drawing() {
+        let document = pdf(595, 842, "0 0 1 rg 100 100 100 100 re f");
+        let run = preview(r#"{"format": "svg"}"#, &document).unwrap();
+        assert_eq!(run.files[0].media_type, "image/svg+xml");
+        let svg = std::str::from_utf8(run.file("preview.svg")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+        assert!(svg.contains(r#"viewBox="0 0 595 842""#), "{svg}");
+        assert!(
+            svg.contains("rgb(0, 0, 255)") || svg.contains("#0000ff"),
+            "the blue square: {svg}"
+        );
+    }
+
+    #[test]
+    fn a_workbook_as_html() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook.add_worksheet().write(0, 0, "Revenue").unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+        let run = testing::run::<Previewer>(
+            r#"{"format": "html"}"#,
+            &[(
+                WORKBOOK,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                &bytes,
+            )],
+        )
+        .unwrap();
+        assert_eq!(run.files[0].media_type, "text/html; charset=utf-8");
+        let html = std::str::from_utf8(run.file("preview.html")).unwrap();
+        assert!(html.contains("<h2>Sheet1</h2>") && html.contains("<td>Revenue</td>"), "{html}");
     }
 
     #[test]
