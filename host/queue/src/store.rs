@@ -158,6 +158,11 @@ pub trait FileIndex: Send + Sync {
     /// `None` if the scope cannot see it.
     async fn delete_artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>>;
 
+    /// Takes on making an artifact's previews: true for the first caller
+    /// only, so that of the servers following the same jobs, one makes
+    /// them. False for an artifact that is gone.
+    async fn claim_previews(&self, id: ArtifactId) -> Result<bool>;
+
     /// Stores an uploaded asset's row (its blob is already stored).
     async fn add_asset(&self, asset: &Asset) -> Result<()>;
 

@@ -35,6 +35,16 @@ impl FileIndex for PostgresStore {
         row.as_ref().map(row::artifact).transpose()
     }
 
+    async fn claim_previews(&self, id: ArtifactId) -> Result<bool> {
+        let claimed = sqlx::query(
+            "UPDATE artifacts SET previews_claimed = true WHERE id = $1 AND NOT previews_claimed",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
     async fn add_asset(&self, asset: &Asset) -> Result<()> {
         sqlx::query(concat!(
             "INSERT INTO assets (",

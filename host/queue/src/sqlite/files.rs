@@ -37,6 +37,18 @@ impl FileIndex for SqliteStore {
         row.as_ref().map(row::artifact).transpose()
     }
 
+    async fn claim_previews(&self, id: ArtifactId) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE artifacts SET previews_claimed = 1 WHERE id = ?1 AND previews_claimed = 0",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        self.writer.commit(tx, Vec::new()).await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
     async fn add_asset(&self, asset: &Asset) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(concat!(

@@ -54,6 +54,28 @@ pub async fn artifacts_are_found_by_id_and_session_within_the_organisation(
     assert_eq!(paths(&store.artifacts(acme_scope, first).await.unwrap()), ["a.txt"]);
 }
 
+pub async fn previews_are_claimed_once(store: Arc<dyn JobStore>) {
+    let acme = org(&*store, "acme").await;
+    let job = finished(&*store, job(acme), with_artifacts(&["a.docx", "b.docx"])).await.id;
+    let artifacts = store.artifacts(Scope::Operator, job).await.unwrap();
+    let (a, b) = (artifacts[0].id, artifacts[1].id);
+    // Servers racing for the same file: one wins.
+    let racers = (0..8).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.claim_previews(a).await.unwrap() })
+    });
+    let mut won = 0;
+    for racer in racers {
+        won += usize::from(racer.await.unwrap());
+    }
+    assert_eq!(won, 1, "exactly one claim of a file's previews succeeds");
+    assert!(!store.claim_previews(a).await.unwrap(), "claimed once, for good");
+    assert!(store.claim_previews(b).await.unwrap(), "each file is claimed on its own");
+    store.delete_artifact(Scope::Operator, b).await.unwrap();
+    assert!(!store.claim_previews(b).await.unwrap());
+    assert!(!store.claim_previews(kiln_core::ArtifactId::now_v7()).await.unwrap(), "no such file");
+}
+
 pub async fn assets_are_scoped_and_expire(store: Arc<dyn JobStore>) {
     let store = &*store;
     let acme = org(store, "acme").await;

@@ -78,6 +78,7 @@ macro_rules! conformance_tests {
             api_keys_are_found_by_their_hash_only,
             // files.rs
             artifacts_are_found_by_id_and_session_within_the_organisation,
+            previews_are_claimed_once,
             assets_are_scoped_and_expire,
             // webhooks.rs
             webhooks_are_claimed_once_and_fenced,
