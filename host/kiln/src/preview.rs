@@ -1,14 +1,17 @@
-//! Previews: a small PNG of the first page or slide of each generated file,
-//! for a chat UI to show beside the download link.
+//! Previews: small renderings of each generated file, for a chat UI to
+//! show beside the download link. Every file gets a PNG of its first page
+//! or slide; page-based documents (PDF, docx, pptx) an SVG of it too, which
+//! stays sharp at any size; workbooks their sheets as HTML tables.
 //!
-//! Pages are rendered inside the sandbox, by the previewer component
-//! (`plugins/preview`, hayro) under the same kind of limits as a job. A PDF
-//! goes to it as it is; other formats (documents, decks, workbooks,
-//! templates) are first converted to PDF by LibreOffice in a child process
-//! under limits ([`crate::limited`]). Each preview is made once, after its
-//! job (or at the first request for it, if that comes sooner), one at a
-//! time, and stored beside its file; a preview that cannot be made is
-//! recorded with the reason, and the file is delivered all the same.
+//! Previews are made inside the sandbox, by the previewer component
+//! (`plugins/preview`: hayro for pages, calamine for workbooks) under the
+//! same kind of limits as a job. A PDF goes to it as it is; other formats
+//! (documents, decks, workbooks, templates) are first converted to PDF by
+//! LibreOffice in a child process under limits ([`crate::limited`]), once
+//! for all of a file's page previews. A file's previews are made together,
+//! after its job (or at the first request for one, if that comes sooner),
+//! one file at a time, and stored beside it; a preview that cannot be made
+//! is recorded with the reason, and the file is delivered all the same.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +23,7 @@ use kiln_core::{Artifact, EventKind};
 use kiln_queue::{JobStore, Notice, Scope};
 use kiln_runtime::{Asset, GenerateRequest, Limits, Outcome, Plugin, Runtime};
 use kiln_storage::{BlobKey, BlobStore};
+use serde::Deserialize;
 use tokio::process::Command;
 use tokio::sync::Mutex;
 use tokio::sync::broadcast::error::RecvError;
@@ -27,12 +31,57 @@ use tokio_util::sync::CancellationToken;
 
 use crate::limited::{self, ProcessLimits};
 
-/// Width of a preview, pixels.
+/// Width of a PNG preview, pixels.
 pub(crate) const WIDTH: u32 = 480;
 
-/// What a file's preview is.
+/// A kind of preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Format {
+    /// The first page or slide, 480 pixels wide.
+    Png,
+    /// The first page or slide as vector graphics.
+    Svg,
+    /// The sheets of a workbook as HTML tables.
+    Html,
+}
+
+impl Format {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Svg => "svg",
+            Self::Html => "html",
+        }
+    }
+
+    pub(crate) fn media_type(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Svg => "image/svg+xml",
+            Self::Html => "text/html; charset=utf-8",
+        }
+    }
+
+    /// The previews a file of this media type gets.
+    pub(crate) fn offered(media_type: &str) -> &'static [Self] {
+        match media_type {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+                &[Self::Png, Self::Html]
+            }
+            "application/pdf"
+            | "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            | "application/vnd.openxmlformats-officedocument.presentationml.presentation" => {
+                &[Self::Png, Self::Svg]
+            }
+            _ => &[Self::Png],
+        }
+    }
+}
+
+/// What one of a file's previews is.
 pub(crate) enum Preview {
-    Png(Bytes),
+    Made(Bytes),
     /// It could not be made, for this reason.
     Failed(String),
 }
@@ -42,10 +91,10 @@ pub(crate) struct Previews {
     previewer: Plugin,
     store: Arc<dyn JobStore>,
     blobs: Arc<dyn BlobStore>,
-    /// LibreOffice's `soffice`, for everything but PDF.
+    /// LibreOffice's `soffice`, for page previews of anything but PDF.
     office: Option<PathBuf>,
     office_limits: ProcessLimits,
-    /// Previews are made one at a time: a LibreOffice conversion takes a
+    /// Files are previewed one at a time: a LibreOffice conversion takes a
     /// CPU and hundreds of MiB, and the service and a request asking for
     /// the same preview then make it once.
     making: Mutex<()>,
@@ -74,36 +123,74 @@ impl Previews {
         Ok(Self { runtime, previewer, store, blobs, office, office_limits, making: Mutex::new(()) })
     }
 
-    /// The artifact's preview, made now if it has none yet.
-    pub(crate) async fn of(&self, artifact: &Artifact) -> kiln_storage::Result<Preview> {
-        if let Some(made) = self.made(artifact).await? {
+    /// The artifact's preview in `format`, one of [`Format::offered`] for
+    /// it, made now (with its others) if it has none yet.
+    pub(crate) async fn of(
+        &self,
+        artifact: &Artifact,
+        format: Format,
+    ) -> kiln_storage::Result<Preview> {
+        if let Some(made) = self.made(artifact, format).await? {
             return Ok(made);
         }
         let _turn = self.making.lock().await;
-        if let Some(made) = self.made(artifact).await? {
+        if let Some(made) = self.made(artifact, format).await? {
             return Ok(made);
         }
-        let (name, media_type, bytes) = match self.render(artifact).await {
-            Ok(png) => ("preview.png", "image/png", png),
-            Err(reason) => {
-                tracing::warn!(artifact = %artifact.id, reason, "no preview could be made");
-                ("preview.error", "text/plain", Bytes::from(reason))
-            }
-        };
-        self.write(&key(artifact, name)?, media_type, bytes.clone()).await?;
-        Ok(match name {
-            "preview.png" => Preview::Png(bytes),
-            _ => Preview::Failed(String::from_utf8_lossy(&bytes).into_owned()),
-        })
+        let made = self.make(artifact).await?;
+        Ok(made.into_iter().find(|(made, _)| *made == format).map_or_else(
+            || {
+                Preview::Failed(format!(
+                    "{} files have no {} preview",
+                    artifact.media_type,
+                    format.name()
+                ))
+            },
+            |(_, preview)| preview,
+        ))
     }
 
     /// The preview made earlier, or the reason none could be.
-    async fn made(&self, artifact: &Artifact) -> kiln_storage::Result<Option<Preview>> {
-        if let Some(png) = self.read(&key(artifact, "preview.png")?).await? {
-            return Ok(Some(Preview::Png(png)));
+    async fn made(
+        &self,
+        artifact: &Artifact,
+        format: Format,
+    ) -> kiln_storage::Result<Option<Preview>> {
+        let [made, failed] = keys_of(artifact, format)?;
+        if let Some(bytes) = self.read(&made).await? {
+            return Ok(Some(Preview::Made(bytes)));
         }
-        let reason = self.read(&key(artifact, "preview.error")?).await?;
+        let reason = self.read(&failed).await?;
         Ok(reason.map(|reason| Preview::Failed(String::from_utf8_lossy(&reason).into_owned())))
+    }
+
+    /// Makes and stores each of the file's previews, or the reason it
+    /// could not be made.
+    async fn make(&self, artifact: &Artifact) -> kiln_storage::Result<Vec<(Format, Preview)>> {
+        let file = self.file(artifact).await;
+        // Converted once, for every page preview.
+        let mut pdf = None;
+        let mut previews = Vec::new();
+        for &format in Format::offered(&artifact.media_type) {
+            let rendered = match &file {
+                Ok(file) => self.render(artifact, format, file, &mut pdf).await,
+                Err(reason) => Err(reason.clone()),
+            };
+            let [made, failed] = keys_of(artifact, format)?;
+            let preview = match rendered {
+                Ok(bytes) => {
+                    self.write(&made, format.media_type(), bytes.clone()).await?;
+                    Preview::Made(bytes)
+                }
+                Err(reason) => {
+                    tracing::warn!(artifact = %artifact.id, format = format.name(), reason, "no preview could be made");
+                    self.write(&failed, "text/plain", Bytes::from(reason.clone())).await?;
+                    Preview::Failed(reason)
+                }
+            };
+            previews.push((format, preview));
+        }
+        Ok(previews)
     }
 
     /// Makes the previews of each job's files as the job succeeds, until
@@ -127,15 +214,27 @@ impl Previews {
                 }
             };
             for artifact in &artifacts {
-                if let Err(err) = self.of(artifact).await {
+                // Of the servers following this job, the one that claims a
+                // file makes its previews; a request to any server for one
+                // not yet made makes it there.
+                match self.store.claim_previews(artifact.id).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(err) => {
+                        tracing::warn!(artifact = %artifact.id, error = %kiln_core::ErrorChain(&err), "cannot claim a file's previews");
+                        continue;
+                    }
+                }
+                // Every file has a PNG; making one makes all of the file's.
+                if let Err(err) = self.of(artifact, Format::Png).await {
                     tracing::warn!(artifact = %artifact.id, error = %kiln_core::ErrorChain(&err), "cannot store a preview");
                 }
             }
         }
     }
 
-    /// The PNG, or why there is none.
-    async fn render(&self, artifact: &Artifact) -> Result<Bytes, String> {
+    /// The generated file, or why it cannot be read.
+    async fn file(&self, artifact: &Artifact) -> Result<Bytes, String> {
         let key = BlobKey::artifact(
             artifact.organisation_id,
             &artifact.session_id,
@@ -143,23 +242,39 @@ impl Previews {
             &artifact.path,
         )
         .map_err(|err| err.to_string())?;
-        let file = self
-            .read(&key)
+        self.read(&key)
             .await
             .map_err(|err| format!("cannot read the file: {err}"))?
-            .ok_or("the file is gone")?;
-        let pdf = if artifact.media_type == "application/pdf" {
-            file
-        } else {
-            self.to_pdf(&artifact.media_type, &artifact.path, &file).await?
+            .ok_or_else(|| "the file is gone".to_owned())
+    }
+
+    /// One preview of `file`, or why there is none. `pdf` holds the file
+    /// as a PDF once a page preview has needed it.
+    async fn render(
+        &self,
+        artifact: &Artifact,
+        format: Format,
+        file: &Bytes,
+        pdf: &mut Option<Result<Bytes, String>>,
+    ) -> Result<Bytes, String> {
+        let (name, media_type, bytes) = match format {
+            Format::Html => ("workbook.xlsx", artifact.media_type.as_str(), file.clone()),
+            Format::Png | Format::Svg => {
+                if pdf.is_none() {
+                    *pdf = Some(if artifact.media_type == "application/pdf" {
+                        Ok(file.clone())
+                    } else {
+                        self.to_pdf(&artifact.media_type, &artifact.path, file).await
+                    });
+                }
+                let pdf = pdf.clone().expect("converted above")?;
+                ("document.pdf", "application/pdf", pdf)
+            }
         };
         let out = tempfile::tempdir().map_err(|err| format!("no temporary directory: {err}"))?;
-        let mut request = GenerateRequest::new(format!(r#"{{"width": {WIDTH}}}"#), out.path());
-        request.assets = vec![Asset {
-            name: "document.pdf".into(),
-            media_type: "application/pdf".into(),
-            bytes: pdf,
-        }];
+        let spec = format!(r#"{{"format": "{}", "width": {WIDTH}}}"#, format.name());
+        let mut request = GenerateRequest::new(spec, out.path());
+        request.assets = vec![Asset { name: name.into(), media_type: media_type.into(), bytes }];
         request.limits = Limits {
             memory_bytes: 512 << 20,
             cpu_time: Duration::from_secs(10),
@@ -174,10 +289,12 @@ impl Previews {
             .await
             .map_err(|err| format!("the previewer could not run: {err}"))?;
         match report.outcome {
-            Outcome::Succeeded => std::fs::read(out.path().join("preview.png"))
-                .map(Bytes::from)
-                .map_err(|err| format!("the previewer wrote no image: {err}")),
-            outcome => Err(format!("the page could not be rendered: {outcome}")),
+            Outcome::Succeeded => {
+                std::fs::read(out.path().join(format!("preview.{}", format.name())))
+                    .map(Bytes::from)
+                    .map_err(|err| format!("the previewer wrote no preview: {err}"))
+            }
+            outcome => Err(format!("the preview could not be rendered: {outcome}")),
         }
     }
 
@@ -249,17 +366,29 @@ impl Previews {
     }
 }
 
-/// Where an artifact's preview, or the reason it has none, is kept.
-pub(crate) fn keys(artifact: &Artifact) -> kiln_storage::Result<[BlobKey; 2]> {
-    Ok([key(artifact, "preview.png")?, key(artifact, "preview.error")?])
+/// Where an artifact's previews, or the reasons they could not be made,
+/// are kept.
+pub(crate) fn keys(artifact: &Artifact) -> kiln_storage::Result<Vec<BlobKey>> {
+    let mut keys = Vec::new();
+    for &format in Format::offered(&artifact.media_type) {
+        keys.extend(keys_of(artifact, format)?);
+    }
+    Ok(keys)
 }
 
-fn key(artifact: &Artifact, kind: &str) -> kiln_storage::Result<BlobKey> {
-    BlobKey::derived(
-        artifact.organisation_id,
-        &artifact.session_id,
-        artifact.job_id,
-        artifact.id,
-        kind,
-    )
+/// Where the preview in `format` is kept, and where the reason it could
+/// not be made.
+fn keys_of(artifact: &Artifact, format: Format) -> kiln_storage::Result<[BlobKey; 2]> {
+    let made = format!("preview.{}", format.name());
+    let failed = format!("{made}.error");
+    let key = |kind: &str| {
+        BlobKey::derived(
+            artifact.organisation_id,
+            &artifact.session_id,
+            artifact.job_id,
+            artifact.id,
+            kind,
+        )
+    };
+    Ok([key(&made)?, key(&failed)?])
 }

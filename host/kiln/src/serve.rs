@@ -66,12 +66,16 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "KILN_MAX_PLUGIN_MIB", value_name = "MIB", default_value_t = 64)]
     max_plugin_mib: u64,
     /// The previewer component, which renders files' first pages to PNG
-    /// [default: `previewer.wasm` beside the kiln executable, where
+    /// and SVG and workbooks to HTML [default: `previewer.wasm` beside the kiln executable, where
     /// scripts/build-plugins puts it; previews are off if it is missing].
     #[arg(long, env = "KILN_PREVIEWER", value_name = "WASM")]
     previewer: Option<PathBuf>,
+    /// Make no previews: the preview endpoint answers 503 and artifacts
+    /// list none.
+    #[arg(long, env = "KILN_NO_PREVIEWS", conflicts_with = "previewer")]
+    no_previews: bool,
     /// LibreOffice's `soffice`, which converts files other than PDF for
-    /// previews [default: `soffice` on the PATH, if there is one].
+    /// page previews [default: `soffice` on the PATH, if there is one].
     #[arg(long, env = "KILN_SOFFICE", value_name = "PATH")]
     soffice: Option<PathBuf>,
     /// Create an organisation of this name and print a new API key for it
@@ -94,6 +98,9 @@ impl ServeArgs {
         blobs: Arc<dyn kiln_storage::BlobStore>,
         runtime: Arc<kiln_runtime::Runtime>,
     ) -> anyhow::Result<Option<Arc<Previews>>> {
+        if self.no_previews {
+            return Ok(None);
+        }
         let path = match &self.previewer {
             Some(path) => path.clone(),
             None => {
@@ -113,7 +120,7 @@ impl ServeArgs {
             })
         });
         if soffice.is_none() {
-            tracing::warn!("no LibreOffice (soffice): only PDFs get previews");
+            tracing::warn!("no LibreOffice (soffice): only PDFs get page previews");
         }
         Ok(Some(Arc::new(Previews::load(runtime, store, blobs, &path, soffice).await?)))
     }
@@ -146,7 +153,7 @@ async fn parts(
     let registry = args.pool.registry(store.clone(), blobs.clone(), runtime.clone()).await?;
     let previews = args.previews(store.clone(), blobs.clone(), runtime.clone()).await?;
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
-    let links = Links::new(&public_url);
+    let links = Links::new(&public_url, previews.is_some());
     let allow = AllowList::parse(&args.webhook_allow)?;
 
     let mut metrics = Registry::default();

@@ -19,7 +19,7 @@ use super::ApiState;
 use super::extract::{Caller, Path, Query, parse};
 use super::problem::{ApiError, ApiResult, Problem};
 use super::views::{ArtifactView, download_names};
-use crate::preview::Preview;
+use crate::preview::{Format, Preview};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SessionArtifacts {
@@ -164,14 +164,33 @@ pub(crate) async fn get(
     Ok(axum::Json(state.links.artifact(artifact, name)))
 }
 
-/// A small rendering of the file: a PNG of its first page or slide, 480
-/// pixels wide, made once after its job.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PreviewQuery {
+    /// `png` (the default): the first page or slide, 480 pixels wide, for
+    /// every file. `svg`: the same as vector graphics, for PDF, docx and
+    /// pptx files. `html`: the sheets as tables, for xlsx files. The
+    /// artifact's `links.previews` lists the ones it has.
+    #[serde(default = "png")]
+    #[param(inline)]
+    format: Format,
+}
+
+fn png() -> Format {
+    Format::Png
+}
+
+/// A small rendering of the file, made once after its job: a PNG of its
+/// first page or slide, an SVG of it for page-based documents, or a
+/// workbook's sheets as HTML.
 #[utoipa::path(
     get, operation_id = "preview_artifact", path = "/v1/artifacts/{id}/preview", tag = "artifacts",
-    params(("id" = uuid::Uuid, Path, description = "Artifact id")),
+    params(("id" = uuid::Uuid, Path, description = "Artifact id"), PreviewQuery),
     responses(
-        (status = 200, description = "The preview", body = Vec<u8>, content_type = "image/png"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The preview", content(
+            (Vec<u8> = "image/png"), (String = "image/svg+xml"), (String = "text/html")
+        )),
+        (status = 404, description = "No such file, or no preview of it in this format (`detail` names the ones it has)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No preview could be made of this file; `detail` says why", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Previews are off on this server", body = Problem, content_type = "application/problem+json"),
     ),
@@ -181,6 +200,7 @@ pub(crate) async fn preview(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<ArtifactId>,
+    Query(PreviewQuery { format }): Query<PreviewQuery>,
 ) -> ApiResult<Response> {
     let (artifact, _) = find(&state, caller.scope(), id).await?;
     let previews = state.previews.as_ref().ok_or_else(|| {
@@ -188,13 +208,32 @@ pub(crate) async fn preview(
             "previews are off on this server: its previewer component is not installed".into(),
         )
     })?;
-    match previews.of(&artifact).await? {
-        Preview::Png(png) => Ok((
+    let offered = Format::offered(&artifact.media_type);
+    if !offered.contains(&format) {
+        let offered: Vec<&str> = offered.iter().map(|format| format.name()).collect();
+        return Err(ApiError::Absent(format!(
+            "{} files have no {} preview; ask for format {}",
+            artifact.media_type,
+            format.name(),
+            offered.join(" or ")
+        )));
+    }
+    match previews.of(&artifact, format).await? {
+        Preview::Made(bytes) => Ok((
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+                (header::CONTENT_TYPE, HeaderValue::from_static(format.media_type())),
                 (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400")),
+                // Made from untrusted specs: nothing in it may run, load or
+                // be framed, even opened on its own.
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'",
+                    ),
+                ),
+                (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             ],
-            png,
+            bytes,
         )
             .into_response()),
         Preview::Failed(reason) => {

@@ -42,6 +42,9 @@ pub(crate) enum ApiError {
     /// Missing, or another organisation's: the two are never told apart.
     #[error("no {0} with this id")]
     NotFound(&'static str),
+    /// What was asked for does not exist, for the reason given.
+    #[error("{0}")]
+    Absent(String),
     /// The request is malformed: syntax, a header or a query parameter.
     #[error("{detail}")]
     BadRequest { detail: String, violations: Vec<Violation> },
@@ -98,7 +101,9 @@ impl ApiError {
                 (StatusCode::UNAUTHORIZED, "unauthorized", "Missing or unknown API key")
             }
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed for this key"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::NotFound(_) | Self::Absent(_) => {
+                (StatusCode::NOT_FOUND, "not-found", "Not found")
+            }
             Self::BadRequest { .. } => {
                 (StatusCode::BAD_REQUEST, "bad-request", "Malformed request")
             }

@@ -1,7 +1,7 @@
 //! What the API returns for jobs and artifacts: the stored records plus
 //! absolute links, so a client (or a webhook receiver) can follow them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use kiln_core::{
@@ -12,6 +12,8 @@ use kiln_queue::{JobStore, Scope};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use crate::preview::Format;
 
 /// A job as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,17 +103,23 @@ pub(crate) struct ArtifactLinks {
     pub(crate) content: String,
     /// POST here for a pre-signed URL that needs no key.
     pub(crate) url: String,
+    /// Small renderings of the file, by format: `png` for every file,
+    /// `svg` for PDF, docx and pptx, `html` for xlsx. Empty when this
+    /// server makes no previews.
+    pub(crate) previews: BTreeMap<&'static str, String>,
 }
 
 /// Builds views with absolute links under the server's public URL.
 #[derive(Debug, Clone)]
 pub(crate) struct Links {
     base: String,
+    /// Whether this server makes previews.
+    previews: bool,
 }
 
 impl Links {
-    pub(crate) fn new(public_url: &str) -> Self {
-        Self { base: public_url.trim_end_matches('/').to_owned() }
+    pub(crate) fn new(public_url: &str, previews: bool) -> Self {
+        Self { base: public_url.trim_end_matches('/').to_owned(), previews }
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -164,6 +172,10 @@ impl Links {
 
     pub(crate) fn artifact(&self, artifact: Artifact, filename: String) -> ArtifactView {
         let this = self.url(&format!("/v1/artifacts/{}", artifact.id));
+        let previews = if self.previews { Format::offered(&artifact.media_type) } else { &[] }
+            .iter()
+            .map(|format| (format.name(), format!("{this}/preview?format={}", format.name())))
+            .collect();
         ArtifactView {
             id: artifact.id.into(),
             job_id: artifact.job_id.into(),
@@ -179,6 +191,7 @@ impl Links {
             links: ArtifactLinks {
                 content: format!("{this}/content"),
                 url: format!("{this}/url"),
+                previews,
                 this,
             },
         }

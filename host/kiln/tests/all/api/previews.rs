@@ -1,8 +1,10 @@
 //! Previews through `kiln serve`: every example of every built-in plugin
 //! gets a PNG of its first page or slide, of the preview's width, that is
-//! not blank (kept in `target/test-output/previews/` for a person to look
-//! at); a preview that cannot be made holds up nothing, and another
-//! organisation cannot see one.
+//! not blank; each PDF, document and deck an SVG of the same page, and each
+//! workbook an HTML table of its sheets showing the spec's content (all
+//! kept in `target/test-output/previews/` for a person to look at). A
+//! preview that cannot be made holds up nothing, and another organisation
+//! cannot see one.
 
 use std::path::PathBuf;
 
@@ -64,20 +66,102 @@ async fn every_example_of_every_builtin_plugin_gets_a_preview() {
                     path.display()
                 );
                 previews += 1;
+
+                let offered = artifact["links"]["previews"].as_object().unwrap();
+                let formats: Vec<&str> = offered.keys().map(String::as_str).collect();
+                let expected: &[&str] = match kind {
+                    "xlsx" => &["html", "png"],
+                    "docx" | "pptx" | "pdf" => &["png", "svg"],
+                    _ => &["png"],
+                };
+                assert_eq!(formats, expected, "{what}");
+                for (format, url) in offered.iter().filter(|(format, _)| *format != "png") {
+                    let reply = api.get(url.as_str().unwrap()).await;
+                    let body = String::from_utf8(reply.body.clone()).unwrap();
+                    assert_eq!(reply.status, 200, "{what} as {format}: {body}");
+                    let path = out.join(kind).join(format!("{i}-{name}.{format}"));
+                    std::fs::write(&path, &body).unwrap();
+                    match format.as_str() {
+                        "svg" => {
+                            assert_eq!(reply.headers["content-type"], "image/svg+xml");
+                            check_svg(&body, f64::from(height) / f64::from(width), &what);
+                        }
+                        _ => {
+                            assert_eq!(reply.headers["content-type"], "text/html; charset=utf-8");
+                            check_html(&body, &example["spec"], &what);
+                        }
+                    }
+                    let policy = reply.headers["content-security-policy"].to_str().unwrap();
+                    assert!(policy.starts_with("default-src 'none'") && policy.contains("sandbox"));
+                    previews += 1;
+                }
             }
         }
     }
-    assert!(previews >= 12, "only {previews} previews");
+    assert!(previews >= 20, "only {previews} previews");
 
     // A deleted file takes its preview with it.
     let job = api.run(&xlsx_job("previews")).await;
     let artifact = &job["artifacts"][0];
     let this = artifact["links"]["self"].as_str().unwrap();
     assert_eq!(api.get(&format!("{this}/preview")).await.status, 200);
-    let stored = format!("{}.preview.png", artifact["id"].as_str().unwrap());
-    assert!(find(server.dir(), &stored), "no {stored} under {}", server.dir().display());
+    let stored = ["png", "html"]
+        .map(|format| format!("{}.preview.{format}", artifact["id"].as_str().unwrap()));
+    for stored in &stored {
+        assert!(find(server.dir(), stored), "no {stored} under {}", server.dir().display());
+    }
     assert_eq!(api.delete(this).await.status, 204);
-    assert!(!find(server.dir(), &stored), "{stored} outlived its file");
+    for stored in &stored {
+        assert!(!find(server.dir(), stored), "{stored} outlived its file");
+    }
+}
+
+/// A well-formed SVG document of the page the PNG shows: the same shape
+/// (unless the PNG was cut), with something drawn on it.
+fn check_svg(svg: &str, png_aspect: f64, what: &str) {
+    let document = roxmltree::Document::parse(svg).unwrap_or_else(|err| panic!("{what}: {err}"));
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "svg", "{what}");
+    let view: Vec<f64> = root
+        .attribute("viewBox")
+        .unwrap_or_else(|| panic!("{what}: no viewBox"))
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let aspect = view[3] / view[2];
+    assert!(
+        (aspect - png_aspect).abs() < 0.01 || png_aspect >= 3.99,
+        "{what}: the SVG is {aspect:.3} times as high as wide, the PNG {png_aspect:.3}"
+    );
+    let drawn = document
+        .descendants()
+        .filter(|node| matches!(node.tag_name().name(), "path" | "use" | "image"))
+        .count();
+    assert!(drawn >= 10, "{what}: the SVG draws only {drawn} things");
+}
+
+/// An HTML page with a section per sheet of the spec, showing the header
+/// cells of its first sheet.
+fn check_html(html: &str, spec: &Value, what: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>") && !html.contains("<script"), "{what}");
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
+    };
+    let sheets = spec["sheets"].as_array().unwrap();
+    for (i, sheet) in sheets.iter().enumerate() {
+        let name = sheet["name"].as_str().map_or_else(|| format!("Sheet{}", i + 1), escape);
+        assert!(html.contains(&format!("<h2>{name}</h2>")), "{what}: no sheet {name}");
+    }
+    let header = sheets[0]["header"].as_array().into_iter().flatten().filter_map(Value::as_str);
+    for cell in header {
+        let cell = escape(cell);
+        assert!(html.contains(&format!(">{cell}</td>")), "{what}: no header cell {cell}");
+    }
+    assert!(html.matches("<td").count() >= 4, "{what}: almost no cells");
 }
 
 /// Whether a file called `name` lies anywhere under `dir`.
@@ -101,6 +185,18 @@ async fn a_preview_that_cannot_be_made_holds_up_nothing() {
     assert_eq!(reply.status, 409, "{}", String::from_utf8_lossy(&reply.body));
     let problem: Value = reply.json();
     assert!(problem["detail"].as_str().unwrap().contains("LibreOffice"), "{problem}");
+    // A workbook's HTML needs no LibreOffice; formats it lacks are refused.
+    let html = api.get(&format!("{this}/preview?format=html")).await;
+    assert_eq!(html.status, 200, "{}", String::from_utf8_lossy(&html.body));
+    assert!(String::from_utf8_lossy(&html.body).contains("<table>"));
+    let svg = api.get(&format!("{this}/preview?format=svg")).await;
+    assert_eq!(svg.status, 404);
+    let problem: Value = svg.json();
+    assert!(
+        problem["detail"].as_str().unwrap().ends_with("ask for format png or html"),
+        "{problem}"
+    );
+    assert_eq!(api.get(&format!("{this}/preview?format=jpeg")).await.status, 400);
     let other = server.client(&server.key("globex"));
     assert_eq!(other.get(&format!("{this}/preview")).await.status, 404);
 }
