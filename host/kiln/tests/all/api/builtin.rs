@@ -3,11 +3,10 @@
 //! them succeed, and every file delivered opens in the format's reader.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
-use super::{Server, Stack, on_both_stacks, python};
+use super::{Server, Stack, on_both_stacks, run_python};
 
 on_both_stacks!(every_builtin_plugin_turns_its_examples_and_corpus_into_files_readers_open);
 
@@ -113,14 +112,6 @@ async fn every_builtin_plugin_turns_its_examples_and_corpus_into_files_readers_o
 }
 
 fn open_all(dir: &Path) {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/open_artifacts.py");
-    let output = Command::new(python()).arg(&script).arg(dir).output().unwrap_or_else(|err| {
-        panic!("cannot run {} ({err}): scripts/test installs the readers", python().display())
-    });
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "a reader refused a delivered file:\n{report}");
+    let (succeeded, report) = run_python("open_artifacts.py", &[&dir], "the readers");
+    assert!(succeeded, "a reader refused a delivered file:\n{report}");
 }

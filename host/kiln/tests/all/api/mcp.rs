@@ -4,9 +4,8 @@
 //! nothing, and tool list changes, on protocol 2026-07-28 and before.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use super::{Server, Stack, on_both_stacks, python};
+use super::{Server, Stack, on_both_stacks, run_python};
 
 on_both_stacks!(the_reference_client_generates_files_and_reads_them_back);
 
@@ -18,21 +17,9 @@ async fn the_reference_client_generates_files_and_reads_them_back(stack: Stack) 
         .join("../../target/test-output/mcp")
         .join(format!("{stack:?}").to_lowercase());
     std::fs::create_dir_all(&out).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
-    let output = Command::new(python())
-        .arg(&script)
-        .args([&server.base, &key, &other, &admin])
-        .arg(&out)
-        .output()
-        .unwrap_or_else(|err| {
-            panic!("cannot run {} ({err}): scripts/test installs mcp", python().display())
-        });
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{report}\nserver log:\n{}", server.log());
+    let (succeeded, report) =
+        run_python("mcp_client.py", &[&server.base, &key, &other, &admin, &out], "mcp");
+    assert!(succeeded, "{report}\nserver log:\n{}", server.log());
     assert!(report.contains("openpyxl reads"), "{report}");
     println!("{report}");
 }

@@ -385,6 +385,29 @@ pub(crate) fn testing_job(session: &str, spec: Value) -> Value {
     json!({"type": "testing", "session_id": session, "spec": spec})
 }
 
+/// Runs a script from `tests/` with the test Python: whether it succeeded,
+/// and all it printed. `needs` says what scripts/test installs for it.
+pub(crate) fn run_python(
+    script: &str,
+    args: &[&dyn AsRef<std::ffi::OsStr>],
+    needs: &str,
+) -> (bool, String) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join(script);
+    let output = Command::new(python())
+        .arg(&script)
+        .args(args.iter().map(|arg| arg.as_ref()))
+        .output()
+        .unwrap_or_else(|err| {
+            panic!("cannot run {} ({err}): scripts/test installs {needs}", python().display())
+        });
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), report)
+}
+
 /// The Python with the file readers (scripts/test makes it).
 pub(crate) fn python() -> PathBuf {
     std::env::var_os("KILN_TEST_PYTHON")

@@ -5,29 +5,16 @@
 //! public API, which the other tests cover on both.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use super::{Server, Stack, python};
+use super::{Server, Stack, run_python};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_generates_a_file_in_the_playground() {
     let server = Server::start_builtin(Stack::Embedded).await;
     let key = server.key("acme");
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-output/playground");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/playground.py");
-    let output = Command::new(python())
-        .arg(&script)
-        .args([&server.base, &key])
-        .arg(&out)
-        .output()
-        .unwrap_or_else(|err| {
-            panic!("cannot run {} ({err}): scripts/test installs playwright", python().display())
-        });
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{report}\nserver log:\n{}", server.log());
+    let (succeeded, report) =
+        run_python("playground.py", &[&server.base, &key, &out], "playwright");
+    assert!(succeeded, "{report}\nserver log:\n{}", server.log());
     println!("{report}");
 }
