@@ -5,16 +5,19 @@
 //!   time (latency, p50/p99) and with many clients at once (sustained
 //!   artifacts per second). Every request is `POST /v1/jobs?wait=`, which
 //!   answers once the job has succeeded and its file is stored.
-//! - P6: resident memory of an idle `kiln serve` with all plugins loaded,
-//!   after start and again after the load.
+//! - P6: resident memory of an idle `kiln serve` with the plugins loaded,
+//!   after start and again after the load (`benches/memory.rs` measures it
+//!   with all plugins, under 200 concurrent runs and through a soak).
 //!
 //! Run with `scripts/bench api`.
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{Server, mib};
 use serde_json::{Value, json};
 
 const SEQUENTIAL: usize = 500;
@@ -23,48 +26,22 @@ const LOAD_FOR: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let plugins = dir.path().join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
+    let plugins = tempfile::tempdir().unwrap();
     for (file, name) in
         [("kiln_plugin_xlsx.wasm", "xlsx.wasm"), ("kiln_testing_plugin.wasm", "testing.wasm")]
     {
-        std::fs::copy(kiln_runtime::testing::component(file), plugins.join(name)).unwrap();
+        std::fs::copy(kiln_runtime::testing::component(file), plugins.path().join(name)).unwrap();
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let env = [
-        ("KILN_DATA_DIR", dir.path().join("data").display().to_string()),
-        ("KILN_PLUGIN_DIR", plugins.display().to_string()),
-        ("KILN_LISTEN", format!("127.0.0.1:{port}")),
-    ];
-    let key = String::from_utf8(
-        Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .args(["keys", "create", "--org", "bench"])
-            .envs(env.clone())
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_owned();
-    let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .arg("serve")
-            .envs(env)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    let client = kiln_storage::testsuite::http();
-    wait_ready(&client, &base, &mut server.0).await;
+    let server = Server::start(plugins.path(), &[]).await;
+    let (client, base) = (server.client.clone(), server.base.clone());
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle_start = rss_kib(server.0.id());
+    let idle_start = server.rss_kib();
 
-    let create =
-        Arc::new(Create { client: client.clone(), url: format!("{base}/v1/jobs?wait=10"), key });
+    let create = Arc::new(Create {
+        client: client.clone(),
+        url: format!("{base}/v1/jobs?wait=10"),
+        key: server.key.clone(),
+    });
     for _ in 0..50 {
         create.once().await;
     }
@@ -137,11 +114,11 @@ async fn main() {
     );
 
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let idle_after = rss_kib(server.0.id());
+    let idle_after = server.rss_kib();
     println!(
         "P6 idle RSS of kiln serve (xlsx + testing plugins loaded): {:.1} MiB after start, {:.1} MiB after the load",
-        idle_start as f64 / 1024.0,
-        idle_after as f64 / 1024.0
+        mib(idle_start),
+        mib(idle_after)
     );
 }
 
@@ -172,40 +149,6 @@ impl Create {
         assert!(status == 200 && job["state"] == "succeeded", "{status}: {job}");
         assert!(job["artifacts"][0]["size"].as_u64().unwrap() > 0);
     }
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        assert!(child.try_wait().unwrap().is_none(), "kiln serve exited");
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "kiln serve did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .unwrap()
-        .trim()
-        .trim_end_matches(" kB")
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 fn ms(duration: Duration) -> f64 {
