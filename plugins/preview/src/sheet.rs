@@ -11,6 +11,7 @@ use calamine::{
     UnderlineStyle, Xlsx,
 };
 use kiln_plugin_sdk::Result;
+use kiln_plugin_sdk::diagram::escape;
 
 use crate::{failed, number};
 
@@ -184,21 +185,6 @@ fn column_name(mut column: u32) -> String {
     }
     name.reverse();
     String::from_utf8(name).expect("ASCII letters")
-}
-
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ fn check_html(html: &str, spec: &Value, what: &str) {
             .replace('<', "&lt;")
             .replace('>', "&gt;")
             .replace('"', "&quot;")
-            .replace('\'', "&#39;")
+            .replace('\'', "&apos;")
     };
     let sheets = spec["sheets"].as_array().unwrap();
     for (i, sheet) in sheets.iter().enumerate() {
