@@ -116,9 +116,10 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_after = server.rss_kib();
     println!(
-        "P6 idle RSS of kiln serve (xlsx + testing plugins loaded): {:.1} MiB after start, {:.1} MiB after the load",
+        "P6 idle RSS of kiln serve (xlsx + testing plugins loaded): {:.1} MiB after start, {:.1} MiB after the load ({} threads)",
         mib(idle_start),
-        mib(idle_after)
+        mib(idle_after),
+        server.threads()
     );
 }
 

@@ -35,7 +35,7 @@ async fn main() {
     let jobs = Arc::new(one_job_per_type(&server).await);
     let types: Vec<&str> = jobs.iter().map(|job| job["type"].as_str().unwrap()).collect();
     println!("memory: kiln serve with {} plugins ({})", jobs.len(), types.join(", "));
-    println!("  idle after start: {:.1} MiB", mib(idle_start));
+    println!("  idle after start: {:.1} MiB, {} threads", mib(idle_start), server.threads());
 
     // 200 at once, RSS sampled every 20 ms.
     let running = Arc::new(AtomicBool::new(true));
@@ -69,7 +69,7 @@ async fn main() {
         peak_run_memory as f64 / (1 << 20) as f64
     );
     tokio::time::sleep(Duration::from_secs(5)).await;
-    println!("  idle after them: {:.1} MiB", mib(server.rss_kib()));
+    println!("  idle after them: {:.1} MiB, {} threads", mib(server.rss_kib()), server.threads());
 
     // The soak.
     let done = Arc::new(AtomicU64::new(0));
@@ -88,14 +88,15 @@ async fn main() {
         })
         .collect();
     println!("  soak, {CONCURRENT} clients for {} s:", soak.as_secs());
-    println!("    {:>6}  {:>8}  {:>8}", "time s", "jobs", "RSS MiB");
+    println!("    {:>6}  {:>8}  {:>8}  {:>7}", "time s", "jobs", "RSS MiB", "threads");
     let start = Instant::now();
     let mut samples = Vec::new();
     while Instant::now() < deadline {
         tokio::time::sleep(SAMPLE_EVERY.min(deadline.saturating_duration_since(Instant::now())))
             .await;
         let (at, rss) = (start.elapsed().as_secs_f64(), server.rss_kib());
-        println!("    {at:>6.0}  {:>8}  {:>8.1}", done.load(Ordering::Relaxed), mib(rss));
+        let (jobs, threads) = (done.load(Ordering::Relaxed), server.threads());
+        println!("    {at:>6.0}  {jobs:>8}  {:>8.1}  {threads:>7}", mib(rss));
         samples.push((at, mib(rss)));
     }
     for client in clients {
@@ -113,7 +114,11 @@ async fn main() {
         slope(second_half) * 60.0
     );
     tokio::time::sleep(Duration::from_secs(5)).await;
-    println!("  idle after the soak: {:.1} MiB", mib(server.rss_kib()));
+    println!(
+        "  idle after the soak: {:.1} MiB, {} threads",
+        mib(server.rss_kib()),
+        server.threads()
+    );
 }
 
 /// For each plugin, its first example that succeeds with no assets.

@@ -21,6 +21,12 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+/// Threads for blocking work: file writes and their fsyncs, spec schema
+/// checks. With tokio's default (512) a busy server starts a thread for
+/// nearly every job in flight (222 under the memory bench's 200 clients);
+/// beyond a few dozen they only queue for the cores and the disk.
+const BLOCKING_THREADS: usize = 32;
+
 /// kiln turns artifact requests (an artifact type and a JSON spec) into files
 /// by running generator plugins (WebAssembly components) in a sandbox.
 #[derive(Parser)]
@@ -94,8 +100,11 @@ pub fn main() -> ExitCode {
     };
     // Webhook deliveries use rustls with ring, the provider the S3 client builds too.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting tokio");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build()
+        .expect("starting tokio");
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(*args, &cli.state, cache_dir(cli.cache_dir)).await,

@@ -63,16 +63,19 @@ impl Server {
 
     /// Resident memory, KiB.
     pub(crate) fn rss_kib(&self) -> u64 {
+        self.status("VmRSS:")
+    }
+
+    /// Threads the server runs.
+    pub(crate) fn threads(&self) -> u64 {
+        self.status("Threads:")
+    }
+
+    /// A number from the server's `/proc/PID/status`, without its unit.
+    fn status(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .unwrap()
-            .trim()
-            .trim_end_matches(" kB")
-            .trim()
-            .parse()
-            .unwrap()
+        let value = status.lines().find_map(|line| line.strip_prefix(field)).unwrap();
+        value.trim().trim_end_matches(" kB").trim().parse().unwrap()
     }
 }
 
