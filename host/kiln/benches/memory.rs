@@ -88,16 +88,28 @@ async fn main() {
         })
         .collect();
     println!("  soak, {CONCURRENT} clients for {} s:", soak.as_secs());
-    println!("    {:>6}  {:>8}  {:>8}  {:>7}", "time s", "jobs", "RSS MiB", "threads");
+    println!(
+        "    {:>6}  {:>8}  {:>6}  {:>8}  {:>8}  {:>8}  {:>7}",
+        "time s", "jobs", "jobs/s", "RSS MiB", "anon", "file", "threads"
+    );
     let start = Instant::now();
-    let mut samples = Vec::new();
+    let mut samples: Vec<(f64, f64)> = Vec::new();
+    let mut jobs_before = 0;
     while Instant::now() < deadline {
         tokio::time::sleep(SAMPLE_EVERY.min(deadline.saturating_duration_since(Instant::now())))
             .await;
         let (at, rss) = (start.elapsed().as_secs_f64(), server.rss_kib());
         let (jobs, threads) = (done.load(Ordering::Relaxed), server.threads());
-        println!("    {at:>6.0}  {jobs:>8}  {:>8.1}  {threads:>7}", mib(rss));
+        let rate = (jobs - jobs_before) as f64 / (at - samples.last().map_or(0.0, |s| s.0));
+        // Anonymous memory is the heap and stacks; file-backed is mapped
+        // files (the binary, SQLite's shared WAL index).
+        let (anon, file) = (mib(server.status("RssAnon:")), mib(server.status("RssFile:")));
+        println!(
+            "    {at:>6.0}  {jobs:>8}  {rate:>6.0}  {:>8.1}  {anon:>8.1}  {file:>8.1}  {threads:>7}",
+            mib(rss)
+        );
         samples.push((at, mib(rss)));
+        jobs_before = jobs;
     }
     for client in clients {
         client.await.unwrap();

@@ -72,7 +72,7 @@ impl Server {
     }
 
     /// A number from the server's `/proc/PID/status`, without its unit.
-    fn status(&self, field: &str) -> u64 {
+    pub(crate) fn status(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         let value = status.lines().find_map(|line| line.strip_prefix(field)).unwrap();
         value.trim().trim_end_matches(" kB").trim().parse().unwrap()
