@@ -38,10 +38,14 @@ impl WebhookQueue for SqliteStore {
     }
 
     async fn claim_webhooks(&self, max: usize, lease: Duration) -> Result<Vec<Job>> {
+        // Without INDEXED BY, SQLite sorts by walking jobs_finished: every
+        // finished job, once a second, inside the one write transaction
+        // (331 ms at 50,000 jobs, and submits waited behind it). The partial
+        // index holds only the pending deliveries.
         let mut tx = self.writer.begin().await?;
         let rows = sqlx::query(concat!(
             "UPDATE jobs SET webhook_attempts = webhook_attempts + 1, webhook_next_at = ?1
-             WHERE id IN (SELECT id FROM jobs
+             WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_webhooks_due
                           WHERE webhook_state = 'pending' AND state IN ('succeeded', 'failed', 'canceled')
                             AND (webhook_next_at IS NULL OR webhook_next_at <= ?2)
                           ORDER BY finished_at, id LIMIT ?3)
