@@ -183,6 +183,15 @@ impl TempFile {
         let (dir, name, key_path) = (self.dir.clone(), self.name.clone(), key.as_str().to_owned());
         blocking(move || {
             let parent = Path::new(&key_path).parent().unwrap_or(Path::new(""));
+            // A new name lasts a power cut only once the directory holding it
+            // is synced: the file's own, and the parent of each directory
+            // made for it here.
+            let mut to_sync = vec![parent];
+            let mut missing = parent;
+            while !missing.as_os_str().is_empty() && !dir.exists(missing) {
+                missing = missing.parent().unwrap_or(Path::new(""));
+                to_sync.push(missing);
+            }
             dir.create_dir_all(parent)?;
             match dir.rename(&name, &dir, &key_path) {
                 // A concurrent delete_prefix may have moved the parent away
@@ -192,7 +201,14 @@ impl TempFile {
                     dir.rename(&name, &dir, &key_path)
                 }
                 other => other,
+            }?;
+            for path in to_sync {
+                let path = if path.as_os_str().is_empty() { Path::new(".") } else { path };
+                // Read access: `open_dir` gives an O_PATH handle, which
+                // cannot be synced.
+                dir.open_with(path, OpenOptions::new().read(true))?.sync_all()?;
             }
+            Ok(())
         })
         .await
         .map_err(|e| Error::io(context(), e))?;
