@@ -102,7 +102,8 @@ async fn main() {
         let (jobs, threads) = (done.load(Ordering::Relaxed), server.threads());
         let rate = (jobs - jobs_before) as f64 / (at - samples.last().map_or(0.0, |s| s.0));
         // Anonymous memory is the heap and stacks; file-backed is mapped
-        // files (the binary, SQLite's shared WAL index).
+        // files (the binary, compiled plugins and the memory images each
+        // sandbox slot maps from them, SQLite's shared WAL index).
         let (anon, file) = (mib(server.status("RssAnon:")), mib(server.status("RssFile:")));
         println!(
             "    {at:>6.0}  {jobs:>8}  {rate:>6.0}  {:>8.1}  {anon:>8.1}  {file:>8.1}  {threads:>7}",

@@ -9,9 +9,10 @@
 //!
 //! - A write goes to a temporary file in `{root}/.tmp/`, is flushed to disk
 //!   (`fsync`), then renamed onto its key, so readers never see part of it and
-//!   a crash leaves at most a stray temporary file. `open` removes temporary
-//!   files older than an hour (younger ones may belong to another process
-//!   sharing the root).
+//!   a crash leaves at most a stray temporary file. The directories the new
+//!   name lives in are synced after the rename, so a stored blob survives a
+//!   power cut. `open` removes temporary files older than an hour (younger
+//!   ones may belong to another process sharing the root).
 //! - The media type is not kept: [`BlobMeta::media_type`] and
 //!   [`Blob::media_type`] are `None`. Callers keep it in their own records.
 //! - [`BlobStore::presigned_get`] returns `None`; the HTTP layer signs its own
