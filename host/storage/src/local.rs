@@ -25,7 +25,7 @@
 //! The root is created with mode 0700 if missing; an existing root keeps its
 //! mode. Files are created with the process's umask.
 
-use std::io::{self, ErrorKind};
+use std::io::{self, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,7 +121,12 @@ impl LocalStore {
     /// Streams `body` into a temporary file, then renames it onto `key`.
     /// A read error from `body` comes back as [`Error::Upload`].
     async fn write(&self, key: &BlobKey, mut body: ByteStream, limit: u64) -> Result<Stored> {
-        let mut temp = TempFile::create(self).await?;
+        let context = || self.context("write", key.as_str());
+        let dir = self.dir.clone();
+        let (temp, file) = blocking(move || TempFile::create(dir)).await.map_err(|e| {
+            Error::io(format!("could not create a temporary file under {}", self.root.display()), e)
+        })?;
+        let mut file = tokio::fs::File::from_std(file);
         let mut digest = Digester::default();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(Error::Upload)?;
@@ -129,14 +134,43 @@ impl LocalStore {
                 return Err(Error::TooLarge { limit });
             }
             digest.update(&chunk);
-            temp.file
-                .write_all(&chunk)
-                .await
-                .map_err(|e| Error::io(self.context("write", key.as_str()), e))?;
+            file.write_all(&chunk).await.map_err(|e| Error::io(context(), e))?;
         }
+        file.flush().await.map_err(|e| Error::io(context(), e))?;
+        file.sync_data().await.map_err(|e| Error::io(context(), e))?;
         temp.commit(self, key).await?;
         Ok(digest.finish())
     }
+
+    /// Copies `source` into a temporary file, hashing it on the way, and
+    /// syncs it, all on the calling thread.
+    fn copy_to_temp(
+        dir: Arc<Dir>,
+        source: &Path,
+    ) -> std::result::Result<(TempFile, Stored), CopyError> {
+        let mut source = std::fs::File::open(source).map_err(CopyError::Reading)?;
+        let (temp, mut file) = TempFile::create(dir).map_err(CopyError::Writing)?;
+        let mut digest = Digester::default();
+        let mut buffer = vec![0; CHUNK];
+        loop {
+            let read = match source.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(CopyError::Reading(e)),
+            };
+            digest.update(&buffer[..read]);
+            file.write_all(&buffer[..read]).map_err(CopyError::Writing)?;
+        }
+        file.sync_data().map_err(CopyError::Writing)?;
+        Ok((temp, digest.finish()))
+    }
+}
+
+/// Which side of a copy failed.
+enum CopyError {
+    Reading(io::Error),
+    Writing(io::Error),
 }
 
 /// Runs blocking file-system work off the async threads.
@@ -150,37 +184,26 @@ fn is_missing(e: &io::Error) -> bool {
     matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory)
 }
 
-/// A write in progress: removed on drop unless committed, so an error or a
-/// cancelled future leaves nothing behind.
+/// The name of a write in progress: the file is removed on drop unless
+/// committed, so an error or a cancelled future leaves nothing behind.
 struct TempFile {
     dir: Arc<Dir>,
     name: String,
-    file: tokio::fs::File,
     committed: bool,
 }
 
 impl TempFile {
-    async fn create(store: &LocalStore) -> Result<Self> {
-        let dir = store.dir.clone();
+    /// Creates an empty temporary file, and returns its guard and its
+    /// handle for writing. Blocks.
+    fn create(dir: Arc<Dir>) -> io::Result<(Self, std::fs::File)> {
         let name = format!("{TEMP_DIR}/{}", Uuid::now_v7());
-        let file = blocking({
-            let (dir, name) = (dir.clone(), name.clone());
-            move || dir.open_with(&name, OpenOptions::new().write(true).create_new(true))
-        })
-        .await
-        .map_err(|e| {
-            Error::io(
-                format!("could not create a temporary file under {}", store.root.display()),
-                e,
-            )
-        })?;
-        Ok(Self { dir, name, file: tokio::fs::File::from_std(file.into_std()), committed: false })
+        let file = dir.open_with(&name, OpenOptions::new().write(true).create_new(true))?;
+        Ok((Self { dir, name, committed: false }, file.into_std()))
     }
 
+    /// Renames the file, synced by the caller, onto `key`.
     async fn commit(mut self, store: &LocalStore, key: &BlobKey) -> Result<()> {
         let context = || store.context("store", key.as_str());
-        self.file.flush().await.map_err(|e| Error::io(context(), e))?;
-        self.file.sync_data().await.map_err(|e| Error::io(context(), e))?;
         let (dir, name, key_path) = (self.dir.clone(), self.name.clone(), key.as_str().to_owned());
         blocking(move || {
             let parent = Path::new(&key_path).parent().unwrap_or(Path::new(""));
@@ -230,13 +253,21 @@ impl Drop for TempFile {
 #[async_trait]
 impl BlobStore for LocalStore {
     async fn put_file(&self, key: &BlobKey, path: &Path, _media_type: &str) -> Result<Stored> {
-        let read_context = || format!("could not read {} to store it as {key}", path.display());
-        let file = tokio::fs::File::open(path).await.map_err(|e| Error::io(read_context(), e))?;
-        let body = ReaderStream::with_capacity(file, CHUNK).boxed();
-        self.write(key, body, u64::MAX).await.map_err(|e| match e {
-            Error::Upload(e) => Error::io(read_context(), e),
-            other => other,
-        })
+        // One trip to the blocking pool for the copy and one for the
+        // rename: each trip costs two thread switches, and an artifact is
+        // usually a few KiB.
+        let (dir, source) = (self.dir.clone(), path.to_owned());
+        let copied = tokio::task::spawn_blocking(move || Self::copy_to_temp(dir, &source))
+            .await
+            .map_err(|e| Error::io(self.context("store", key.as_str()), io::Error::other(e)))?;
+        let (temp, stored) = copied.map_err(|e| match e {
+            CopyError::Reading(e) => {
+                Error::io(format!("could not read {} to store it as {key}", path.display()), e)
+            }
+            CopyError::Writing(e) => Error::io(self.context("write", key.as_str()), e),
+        })?;
+        temp.commit(self, key).await?;
+        Ok(stored)
     }
 
     async fn put_stream(
