@@ -129,6 +129,11 @@ impl WorkerPool {
             "worker pool started"
         );
 
+        // Whether a claim may find jobs: false once one came up short,
+        // until something is queued or `due` passes. A run ending frees a
+        // slot but queues nothing, so it alone is no reason to look.
+        let mut look = true;
+        let mut due = tokio::time::Instant::now();
         while !shutdown.is_cancelled() {
             // Reap every run that ended, not just the one that woke us, so
             // a claim fills all free slots at once.
@@ -138,41 +143,41 @@ impl WorkerPool {
                 continue;
             }
             let free = config.concurrency.saturating_sub(running.len());
-            let mut idle = false;
-            if free > 0 {
+            if free > 0 && look {
                 match shared.store.claim(&config.worker_id, free, config.lease).await {
                     Ok(jobs) => {
-                        idle = jobs.len() < free;
+                        look = jobs.len() == free;
                         for job in jobs {
                             start(&shared, &mut running, &finished_tx, job);
                         }
                     }
                     Err(err) => {
                         tracing::warn!(error = %kiln_core::ErrorChain(&err), "claiming jobs failed; retrying");
-                        idle = true;
+                        look = false;
                     }
                 }
+                // Every free slot filled: more may be waiting.
+                if look {
+                    continue;
+                }
+                let wait = until_due(shared.store.as_ref(), config.poll_interval).await;
+                due = tokio::time::Instant::now() + wait.min(Duration::from_secs(3600));
             }
-            // Full and not idle: claim again at once. Otherwise wait for a
-            // reason to look again.
-            if free > 0 && !idle {
-                continue;
-            }
-            let wait = if idle {
-                until_due(shared.store.as_ref(), config.poll_interval).await
-            } else {
-                Duration::MAX
-            };
-            let timer = tokio::time::sleep(wait.min(Duration::from_secs(3600)));
+            let timer = tokio::time::sleep_until(due);
             tokio::pin!(timer);
+            let has_room = running.len() < config.concurrency;
             loop {
                 tokio::select! {
                     () = shutdown.cancelled() => break,
-                    () = &mut timer => break,
+                    () = &mut timer, if has_room => {
+                        look = true;
+                        break;
+                    }
                     Some(_) = running.join_next(), if !running.is_empty() => break,
                     notice = notices.recv() => match notice {
                         Ok(Notice::Event { kind: EventKind::Queued, .. }) | Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => {
-                            if running.len() < config.concurrency { break }
+                            look = true;
+                            if has_room { break }
                         }
                         Ok(Notice::Event { kind: EventKind::CancelRequested, job_id, .. }) => {
                             shared.stop(job_id, StopReason::CancelRequested);
