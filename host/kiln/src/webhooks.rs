@@ -121,6 +121,8 @@ pub(crate) struct WebhookConfig {
 const BATCH: usize = 32;
 /// Longer than any one try, so a claimed delivery is not taken twice.
 const CLAIM: Duration = Duration::from_secs(120);
+/// Least time between two claims.
+const CLAIM_GAP: Duration = Duration::from_millis(20);
 
 /// Sends due webhooks until `stop`: at once when a job ends, and every
 /// second for retries that fall due.
@@ -144,6 +146,12 @@ pub(crate) async fn run(
     };
     let mut notices = store.subscribe();
     loop {
+        // Jobs ending one after another share a claim: a claim takes the
+        // database's one writer, and most jobs have no webhook.
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(CLAIM_GAP) => {}
+        }
         match store.claim_webhooks(BATCH, CLAIM).await {
             Ok(jobs) if !jobs.is_empty() => {
                 let full = jobs.len() == BATCH;
