@@ -4,7 +4,8 @@
 //! - P5: create → artifact stored for a small spreadsheet, one request at a
 //!   time (latency, p50/p99) and with many clients at once (sustained
 //!   artifacts per second). Every request is `POST /v1/jobs?wait=`, which
-//!   answers once the job has succeeded and its file is stored.
+//!   answers once the job has succeeded and its file is stored. The
+//!   server's CPU time per artifact under load comes with it.
 //! - P6: resident memory of an idle `kiln serve` with the plugins loaded,
 //!   after start and again after the load (`benches/memory.rs` measures it
 //!   with all plugins, under 200 concurrent runs and through a soak).
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Server, mib};
+use common::{Server, mib, print_cpu_per_job};
 use serde_json::{Value, json};
 
 const SEQUENTIAL: usize = 500;
@@ -79,10 +80,12 @@ async fn main() {
         }));
     }
     let start = Instant::now();
+    let cpu_before = server.cpu_ms();
     for client in clients {
         loaded.extend(client.await.unwrap());
     }
     let elapsed = start.elapsed();
+    let cpu_after = server.cpu_ms();
     loaded.sort();
     let at = |q: f64| loaded[((loaded.len() - 1) as f64 * q).round() as usize];
     println!(
@@ -93,6 +96,8 @@ async fn main() {
         ms(at(0.50)),
         ms(at(0.99)),
     );
+
+    print_cpu_per_job("artifact under load", cpu_before, cpu_after, done.load(Ordering::Relaxed));
 
     // Where the time went, from the server's own histograms.
     let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Server, mib};
+use common::{Server, mib, print_cpu_per_job};
 use serde_json::{Value, json};
 
 const CONCURRENT: usize = 200;
@@ -93,6 +93,7 @@ async fn main() {
         "time s", "jobs", "jobs/s", "RSS MiB", "anon", "file", "threads"
     );
     let start = Instant::now();
+    let cpu_before = server.cpu_ms();
     let mut samples: Vec<(f64, f64)> = Vec::new();
     let mut jobs_before = 0;
     while Instant::now() < deadline {
@@ -115,6 +116,7 @@ async fn main() {
     for client in clients {
         client.await.unwrap();
     }
+    let cpu_after = server.cpu_ms();
     let second_half = &samples[samples.len() / 2..];
     let (first, last) = (second_half[0], second_half[second_half.len() - 1]);
     println!(
@@ -126,6 +128,7 @@ async fn main() {
         last.1 - first.1,
         slope(second_half) * 60.0
     );
+    print_cpu_per_job("job", cpu_before, cpu_after, done.load(Ordering::Relaxed));
     tokio::time::sleep(Duration::from_secs(5)).await;
     println!(
         "  idle after the soak: {:.1} MiB, {} threads",

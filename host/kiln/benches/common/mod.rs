@@ -71,6 +71,29 @@ impl Server {
         self.status("Threads:")
     }
 
+    /// CPU time the server has used so far, user and system, in ms
+    /// (`/proc/PID/stat`, which counts threads that have exited too). On a
+    /// shared machine it moves less than throughput does: a neighbour slows
+    /// the work, it does not add to it.
+    pub(crate) fn cpu_ms(&self) -> (f64, f64) {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // utime and stime are the 12th and 13th fields after the command
+        // name, which is in parentheses.
+        let ticks: Vec<f64> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .map(|field| field.parse().unwrap())
+            .collect();
+        let per_second = Command::new("getconf").arg("CLK_TCK").output().unwrap().stdout;
+        let tick_ms =
+            1000.0 / String::from_utf8(per_second).unwrap().trim().parse::<f64>().unwrap();
+        (ticks[0] * tick_ms, ticks[1] * tick_ms)
+    }
+
     /// A number from the server's `/proc/PID/status`, without its unit.
     pub(crate) fn status(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
@@ -88,4 +111,14 @@ impl Drop for Server {
 
 pub(crate) fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
+}
+
+/// Prints the server's CPU time per job between two [`Server::cpu_ms`]
+/// readings.
+pub(crate) fn print_cpu_per_job(what: &str, before: (f64, f64), after: (f64, f64), jobs: u64) {
+    let (user, system) = ((after.0 - before.0) / jobs as f64, (after.1 - before.1) / jobs as f64);
+    println!(
+        "    server CPU per {what}: {:.2} ms (user {user:.2}, system {system:.2})",
+        user + system
+    );
 }
