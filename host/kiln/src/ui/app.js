@@ -103,8 +103,10 @@ function checkLocally() {
   showProblems("Schema check", problems);
 }
 
-// The server's own check: the schema and the plugin's validate.
+// The server's own check: the schema and the plugin's validate. A local
+// check still waiting to run would overwrite its answer, so it is dropped.
 $("validate").addEventListener("click", async () => {
+  clearTimeout(pending);
   const { spec, problem } = parseSpec();
   if (problem) return showProblems("Server check", [problem]);
   try {
