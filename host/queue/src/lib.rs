@@ -85,6 +85,11 @@ pub enum Error {
     /// errors with `%err`, which prints no chain.
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    #[error("could not open the database at {url} for writing: {source}")]
+    OpenWriter { url: String, source: Box<dyn std::error::Error + Send + Sync> },
+    /// An error from the SQLite writer.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("could not migrate the database")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored row is not valid: {0}")]

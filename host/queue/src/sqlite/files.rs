@@ -2,12 +2,13 @@
 
 use async_trait::async_trait;
 use kiln_core::{Artifact, ArtifactId, Asset, AssetId, JobId};
+use rusqlite::params;
 
 use crate::model::Scope;
 use crate::row::{self, artifact_columns, asset_columns};
 use crate::{FileIndex, Result, reads};
 
-use super::{SqliteStore, micros, now};
+use super::{SqliteStore, execute, first, micros, now};
 
 #[async_trait]
 impl FileIndex for SqliteStore {
@@ -24,50 +25,61 @@ impl FileIndex for SqliteStore {
     }
 
     async fn delete_artifact(&self, scope: Scope, id: ArtifactId) -> Result<Option<Artifact>> {
-        let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(concat!(
-            "DELETE FROM artifacts WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2) RETURNING ",
-            artifact_columns!()
-        ))
-        .bind(id)
-        .bind(scope.organisation())
-        .fetch_optional(&mut *tx)
-        .await?;
-        self.writer.commit(tx, Vec::new()).await?;
-        row.as_ref().map(row::artifact).transpose()
+        let organisation = scope.organisation().map(|id| id.0);
+        self.writer
+            .write(move |db, _| {
+                first(
+                    db,
+                    concat!(
+                        "DELETE FROM artifacts WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2) RETURNING ",
+                        artifact_columns!()
+                    ),
+                    params![id.0, organisation],
+                    |row| row::artifact(row),
+                )
+            })
+            .await
     }
 
     async fn claim_previews(&self, id: ArtifactId) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE artifacts SET previews_claimed = 1 WHERE id = ?1 AND previews_claimed = 0",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        self.writer.commit(tx, Vec::new()).await?;
-        Ok(claimed.rows_affected() == 1)
+        self.writer
+            .write(move |db, _| {
+                let claimed = execute(
+                    db,
+                    "UPDATE artifacts SET previews_claimed = 1 WHERE id = ?1 AND previews_claimed = 0",
+                    [id.0],
+                )?;
+                Ok(claimed == 1)
+            })
+            .await
     }
 
     async fn add_asset(&self, asset: &Asset) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(concat!(
-            "INSERT INTO assets (",
-            asset_columns!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(asset.id)
-        .bind(asset.organisation_id)
-        .bind(&asset.filename)
-        .bind(&asset.media_type)
-        .bind(i64::try_from(asset.size).unwrap_or(i64::MAX))
-        .bind(&asset.sha256)
-        .bind(&asset.storage_key)
-        .bind(micros(asset.created_at))
-        .bind(micros(asset.expires_at))
-        .execute(&mut *tx)
-        .await?;
-        self.writer.commit(tx, Vec::new()).await
+        let asset = asset.clone();
+        self.writer
+            .write(move |db, _| {
+                execute(
+                    db,
+                    concat!(
+                        "INSERT INTO assets (",
+                        asset_columns!(),
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    ),
+                    params![
+                        asset.id.0,
+                        asset.organisation_id.0,
+                        asset.filename,
+                        asset.media_type,
+                        i64::try_from(asset.size).unwrap_or(i64::MAX),
+                        asset.sha256,
+                        asset.storage_key,
+                        micros(asset.created_at),
+                        micros(asset.expires_at),
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn assets(&self, scope: Scope, ids: &[AssetId]) -> Result<Vec<Asset>> {

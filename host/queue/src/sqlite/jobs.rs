@@ -7,9 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kiln_core::{EventKind, Job, JobEvent, JobId, JobState, LogEntry, Progress, WebhookState};
+use rusqlite::{Connection, params};
 use sqlx::Row;
-use sqlx::sqlite::SqliteConnection;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::model::{
@@ -17,168 +16,169 @@ use crate::model::{
     TypeStats, lease_expired,
 };
 use crate::policy::Decision;
-use crate::row::{self, job_columns};
-use crate::{Error, JobLifecycle, JobOutcome, JobReads, Result, reads};
+use crate::row::{self, Columns, job_columns};
+use crate::{Error, JobLifecycle, JobOutcome, JobReads, QueueConfig, Result, reads};
 
-use super::{SqliteStore, Writer, after, from_micros, jobs, micros, now, span};
+use super::{SqliteStore, after, execute, first, from_micros, jobs, json, micros, now, rows, span};
 
-impl SqliteStore {
-    /// Applies one completion inside `tx`; `None` if its lease is not held
-    /// (or, with `expired_only`, has not expired).
-    async fn finish(
-        &self,
-        tx: &mut SqliteConnection,
-        completion: &Completion,
-        expired_only: bool,
-    ) -> Result<Option<Notice>> {
-        let lease = completion.lease;
-        let now = now();
-        let Some(current) = sqlx::query(
-            "SELECT cancel_requested, lease_until, organisation_id, session_id, artifact_type
-             FROM jobs WHERE id = ? AND attempt = ? AND state = 'running'",
-        )
-        .bind(lease.job_id)
-        .bind(lease.attempt)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
-            return Ok(None);
-        };
-        if expired_only && current.try_get::<i64, _>("lease_until")? >= now {
-            return Ok(None);
+/// Applies one completion; `false` if its lease is not held (or, with
+/// `expired_only`, has not expired).
+fn finish(
+    db: &Connection,
+    config: &QueueConfig,
+    completion: &Completion,
+    expired_only: bool,
+    notices: &mut Vec<Notice>,
+) -> Result<bool> {
+    let lease = completion.lease;
+    let now = now();
+    let Some((cancel_requested, lease_until, organisation_id, session_id, artifact_type)) = first(
+        db,
+        "SELECT cancel_requested, lease_until, organisation_id, session_id, artifact_type
+         FROM jobs WHERE id = ? AND attempt = ? AND state = 'running'",
+        params![lease.job_id.0, lease.attempt],
+        |row| {
+            Ok((
+                row.boolean("cancel_requested")?,
+                row.int("lease_until")?,
+                row.id::<Uuid>("organisation_id")?,
+                row.string("session_id")?,
+                row.string("artifact_type")?,
+            ))
+        },
+    )?
+    else {
+        return Ok(false);
+    };
+    if expired_only && lease_until >= now {
+        return Ok(false);
+    }
+    let decision = Decision::of(config, completion);
+    let (next, mut data) = decision.guarded(cancel_requested);
+    let retry_at = decision.retry_in.filter(|_| next == JobState::Queued).map(|delay| {
+        let at = now.saturating_add(span(delay));
+        data["run_at"] = serde_json::json!(from_micros(at, "run_at").ok());
+        at
+    });
+    let plugin = completion.plugin.as_ref().map(json).transpose()?;
+    execute(
+        db,
+        "UPDATE jobs SET state = ?1,
+            run_at = coalesce(?2, run_at),
+            lease_until = NULL,
+            finished_at = CASE WHEN ?1 = 'queued' THEN NULL ELSE ?3 END,
+            error = ?4,
+            plugin = coalesce(?5, plugin),
+            usage = coalesce(?6, usage),
+            progress = coalesce(?8, progress),
+            excused_attempts = excused_attempts + ?9
+         WHERE id = ?7",
+        params![
+            next.as_str(),
+            retry_at,
+            now,
+            completion.error().map(|error| json(&error)).transpose()?,
+            plugin,
+            completion.usage.as_ref().map(json).transpose()?,
+            lease.job_id.0,
+            completion.progress.as_ref().map(json).transpose()?,
+            i32::from(decision.excused),
+        ],
+    )?;
+    let kind = EventKind::from_str(next.as_str()).map_err(|err| Error::Corrupt(err.to_string()))?;
+    notices.push(insert_event(db, lease.job_id, kind, lease.attempt, &data)?);
+    if next == JobState::Succeeded {
+        for artifact in completion.artifacts() {
+            execute(
+                db,
+                "INSERT INTO artifacts (id, job_id, organisation_id, session_id, artifact_type, path, media_type,
+                                        size, sha256, storage_key, created_at, plugin)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params![
+                    Uuid::now_v7(),
+                    lease.job_id.0,
+                    organisation_id,
+                    session_id,
+                    artifact_type,
+                    artifact.path,
+                    artifact.media_type,
+                    i64::try_from(artifact.size).unwrap_or(i64::MAX),
+                    artifact.sha256,
+                    artifact.storage_key,
+                    now,
+                    plugin,
+                ],
+            )?;
         }
-        let decision = Decision::of(&self.config, completion);
-        let (next, mut data) = decision.guarded(current.try_get("cancel_requested")?);
-        let retry_at = decision.retry_in.filter(|_| next == JobState::Queued).map(|delay| {
-            let at = now.saturating_add(span(delay));
-            data["run_at"] = serde_json::json!(from_micros(at, "run_at").ok());
-            at
-        });
-        let error = completion.error().map(Json);
-        sqlx::query(
-            "UPDATE jobs SET state = ?1,
-                run_at = coalesce(?2, run_at),
-                lease_until = NULL,
-                finished_at = CASE WHEN ?1 = 'queued' THEN NULL ELSE ?3 END,
-                error = ?4,
-                plugin = coalesce(?5, plugin),
-                usage = coalesce(?6, usage),
-                progress = coalesce(?8, progress),
-                excused_attempts = excused_attempts + ?9
-             WHERE id = ?7",
-        )
-        .bind(next.as_str())
-        .bind(retry_at)
-        .bind(now)
-        .bind(error)
-        .bind(completion.plugin.as_ref().map(Json))
-        .bind(completion.usage.as_ref().map(Json))
-        .bind(lease.job_id)
-        .bind(completion.progress.as_ref().map(Json))
-        .bind(i32::from(decision.excused))
-        .execute(&mut *tx)
-        .await?;
-        let kind =
-            EventKind::from_str(next.as_str()).map_err(|err| Error::Corrupt(err.to_string()))?;
-        let notice = insert_event(tx, lease.job_id, kind, lease.attempt, &data).await?;
-        if next == JobState::Succeeded {
-            for artifact in completion.artifacts() {
-                sqlx::query(
-                    "INSERT INTO artifacts (id, job_id, organisation_id, session_id, artifact_type, path, media_type,
-                                            size, sha256, storage_key, created_at, plugin)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(Uuid::now_v7())
-                .bind(lease.job_id)
-                .bind(current.try_get::<Uuid, _>("organisation_id")?)
-                .bind(current.try_get::<String, _>("session_id")?)
-                .bind(current.try_get::<String, _>("artifact_type")?)
-                .bind(&artifact.path)
-                .bind(&artifact.media_type)
-                .bind(i64::try_from(artifact.size).unwrap_or(i64::MAX))
-                .bind(&artifact.sha256)
-                .bind(&artifact.storage_key)
-                .bind(now)
-                .bind(completion.plugin.as_ref().map(Json))
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        if completion.log.is_empty() {
-            return Ok(Some(notice));
-        }
-        sqlx::query(
+    }
+    if !completion.log.is_empty() {
+        execute(
+            db,
             "INSERT INTO job_logs (job_id, attempt, entries) VALUES (?, ?, ?)
              ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, entries = excluded.entries",
-        )
-        .bind(lease.job_id)
-        .bind(lease.attempt)
-        .bind(Json(&completion.log))
-        .execute(&mut *tx)
-        .await?;
-        Ok(Some(notice))
+            params![lease.job_id.0, lease.attempt, json(&completion.log)?],
+        )?;
     }
+    Ok(true)
+}
 
+impl SqliteStore {
     async fn finish_all(
         &self,
-        completions: &[Completion],
+        completions: Vec<Completion>,
         expired_only: bool,
     ) -> Result<Vec<bool>> {
-        let mut tx = self.writer.begin().await?;
-        let mut notices = Vec::new();
-        let mut applied = Vec::with_capacity(completions.len());
-        for completion in completions {
-            let notice = self.finish(&mut tx, completion, expired_only).await?;
-            applied.push(notice.is_some());
-            notices.extend(notice);
-        }
-        self.writer.commit(tx, notices).await?;
-        Ok(applied)
+        let config = self.config.clone();
+        self.writer
+            .write(move |db, notices| {
+                completions
+                    .iter()
+                    .map(|completion| finish(db, &config, completion, expired_only, notices))
+                    .collect()
+            })
+            .await
     }
 }
 
-async fn insert_event(
-    tx: &mut SqliteConnection,
+fn insert_event(
+    db: &Connection,
     job_id: JobId,
     kind: EventKind,
     attempt: i32,
     data: &serde_json::Value,
 ) -> Result<Notice> {
-    let id: i64 = sqlx::query_scalar(
+    let id = first(
+        db,
         "INSERT INTO job_events (job_id, kind, attempt, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(job_id)
-    .bind(kind.as_str())
-    .bind(attempt)
-    .bind(Json(data))
-    .bind(now())
-    .fetch_one(&mut *tx)
-    .await?;
+        params![job_id.0, kind.as_str(), attempt, json(data)?, now()],
+        |row| row.int("id"),
+    )?
+    .ok_or_else(|| Error::Corrupt("an event insert returned no id".into()))?;
     Ok(Notice::Event { id, job_id, kind })
 }
 
 /// Queues `jobs` in one transaction (the store's group commit calls it).
-pub(super) async fn insert(writer: &Writer, jobs: &[NewJob]) -> Result<Vec<Submitted>> {
-    let mut tx = writer.begin().await?;
-    let mut notices = Vec::new();
+pub(super) fn insert(
+    db: &Connection,
+    jobs: &[NewJob],
+    notices: &mut Vec<Notice>,
+) -> Result<Vec<Submitted>> {
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
         let hash = job.request_hash();
         if let Some(key) = &job.idempotency_key {
-            let existing = sqlx::query(concat!(
-                "SELECT ",
-                job_columns!(),
-                ", request_hash FROM jobs WHERE organisation_id = ? AND idempotency_key = ?"
-            ))
-            .bind(job.organisation_id)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = existing {
-                let existing = row::job(&row)?;
-                let same = row.try_get::<Option<String>, _>("request_hash")?.as_deref()
-                    == Some(hash.as_str());
-                results.push(if same {
+            let existing = first(
+                db,
+                concat!(
+                    "SELECT ",
+                    job_columns!(),
+                    ", request_hash FROM jobs WHERE organisation_id = ? AND idempotency_key = ?"
+                ),
+                params![job.organisation_id.0, key],
+                |row| Ok((row::job(row)?, row.opt_string("request_hash")?)),
+            )?;
+            if let Some((existing, existing_hash)) = existing {
+                results.push(if existing_hash.as_deref() == Some(hash.as_str()) {
                     Submitted::Existing(existing)
                 } else {
                     Submitted::Conflict { key: key.clone(), existing: existing.id }
@@ -188,40 +188,57 @@ pub(super) async fn insert(writer: &Writer, jobs: &[NewJob]) -> Result<Vec<Submi
         }
         let now = now();
         let run_at = job.run_at.map(micros).unwrap_or(now);
-        let row = sqlx::query(concat!(
-            "INSERT INTO jobs (id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
-                               priority, max_attempts, run_at, idempotency_key, request_hash, created_at,
-                               display_name, metadata, callback_url, webhook_state)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             RETURNING ",
-            job_columns!()
-        ))
-        .bind(JobId::now_v7())
-        .bind(job.organisation_id)
-        .bind(&job.session_id)
-        .bind(&job.conversation_id)
-        .bind(&job.artifact_type)
-        .bind(Json(&job.spec))
-        .bind(Json(&job.assets))
-        .bind(job.priority)
-        .bind(job.max_attempts)
-        .bind(run_at)
-        .bind(&job.idempotency_key)
-        .bind(&hash)
-        .bind(now)
-        .bind(&job.display_name)
-        .bind(job.metadata.as_ref().map(Json))
-        .bind(&job.callback_url)
-        .bind(job.callback_url.as_ref().map(|_| WebhookState::Pending.as_str()))
-        .fetch_one(&mut *tx)
-        .await?;
-        let created = row::job(&row)?;
+        let created = first(
+            db,
+            concat!(
+                "INSERT INTO jobs (id, organisation_id, session_id, conversation_id, artifact_type, spec, assets,
+                                   priority, max_attempts, run_at, idempotency_key, request_hash, created_at,
+                                   display_name, metadata, callback_url, webhook_state)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 RETURNING ",
+                job_columns!()
+            ),
+            params![
+                Uuid::now_v7(),
+                job.organisation_id.0,
+                job.session_id,
+                job.conversation_id,
+                job.artifact_type,
+                json(&job.spec)?,
+                json(&job.assets)?,
+                job.priority,
+                job.max_attempts,
+                run_at,
+                job.idempotency_key,
+                hash,
+                now,
+                job.display_name,
+                job.metadata.as_ref().map(json).transpose()?,
+                job.callback_url,
+                job.callback_url.as_ref().map(|_| WebhookState::Pending.as_str()),
+            ],
+            |row| row::job(row),
+        )?
+        .ok_or_else(|| Error::Corrupt("a job insert returned no row".into()))?;
         let data = serde_json::json!({ "reason": "submitted", "run_at": created.run_at });
-        notices.push(insert_event(&mut tx, created.id, EventKind::Queued, 0, &data).await?);
+        notices.push(insert_event(db, created.id, EventKind::Queued, 0, &data)?);
         results.push(Submitted::Created(created));
     }
-    writer.commit(tx, notices).await?;
     Ok(results)
+}
+
+/// Stores a `running` event for each of `claimed`.
+fn claimed_events(
+    db: &Connection,
+    worker: &str,
+    claimed: &[Job],
+    notices: &mut Vec<Notice>,
+) -> Result<()> {
+    let data = serde_json::json!({ "worker": worker });
+    for job in claimed {
+        notices.push(insert_event(db, job.id, EventKind::Running, job.attempt, &data)?);
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -231,162 +248,155 @@ impl JobLifecycle for SqliteStore {
     }
 
     async fn claim(&self, worker: &str, max: usize, lease: Duration) -> Result<Vec<Job>> {
-        let mut tx = self.writer.begin().await?;
-        let rows = sqlx::query(concat!(
-            "UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = ?1, lease_until = ?2, started_at = ?3
-             WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?3
-                          ORDER BY priority DESC, run_at, id LIMIT ?4)
-             RETURNING ",
-            job_columns!()
-        ))
-        .bind(worker)
-        .bind(after(lease))
-        .bind(now())
-        .bind(i64::try_from(max).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut claimed = jobs(&rows)?;
-        claimed.sort_by(|a, b| {
-            b.priority.cmp(&a.priority).then(a.run_at.cmp(&b.run_at)).then(a.id.cmp(&b.id))
-        });
-        let mut notices = Vec::with_capacity(claimed.len());
-        for job in &claimed {
-            let data = serde_json::json!({ "worker": worker });
-            notices
-                .push(insert_event(&mut tx, job.id, EventKind::Running, job.attempt, &data).await?);
-        }
-        self.writer.commit(tx, notices).await?;
-        Ok(claimed)
+        let worker = worker.to_owned();
+        self.writer
+            .write(move |db, notices| {
+                let mut claimed = rows(
+                    db,
+                    concat!(
+                        "UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = ?1, lease_until = ?2, started_at = ?3
+                         WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?3
+                                      ORDER BY priority DESC, run_at, id LIMIT ?4)
+                         RETURNING ",
+                        job_columns!()
+                    ),
+                    params![worker, after(lease), now(), i64::try_from(max).unwrap_or(i64::MAX)],
+                    |row| row::job(row),
+                )?;
+                claimed.sort_by(|a, b| {
+                    b.priority.cmp(&a.priority).then(a.run_at.cmp(&b.run_at)).then(a.id.cmp(&b.id))
+                });
+                claimed_events(db, &worker, &claimed, notices)?;
+                Ok(claimed)
+            })
+            .await
     }
 
     async fn claim_job(&self, worker: &str, id: JobId, lease: Duration) -> Result<Option<Job>> {
-        let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(concat!(
-            "UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = ?1, lease_until = ?2, started_at = ?3
-             WHERE id = ?4 AND state = 'queued'
-             RETURNING ",
-            job_columns!()
-        ))
-        .bind(worker)
-        .bind(after(lease))
-        .bind(now())
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let job = row::job(&row)?;
-        let data = serde_json::json!({ "worker": worker });
-        let notice = insert_event(&mut tx, job.id, EventKind::Running, job.attempt, &data).await?;
-        self.writer.commit(tx, vec![notice]).await?;
-        Ok(Some(job))
+        let worker = worker.to_owned();
+        self.writer
+            .write(move |db, notices| {
+                let claimed = first(
+                    db,
+                    concat!(
+                        "UPDATE jobs SET state = 'running', attempt = attempt + 1, worker_id = ?1, lease_until = ?2, started_at = ?3
+                         WHERE id = ?4 AND state = 'queued'
+                         RETURNING ",
+                        job_columns!()
+                    ),
+                    params![worker, after(lease), now(), id.0],
+                    |row| row::job(row),
+                )?;
+                claimed_events(db, &worker, claimed.as_slice(), notices)?;
+                Ok(claimed)
+            })
+            .await
     }
 
     async fn heartbeat(&self, leases: &[Lease], lease: Duration) -> Result<Vec<LeaseStatus>> {
-        let mut tx = self.writer.begin().await?;
-        let mut statuses = Vec::with_capacity(leases.len());
-        for held in leases {
-            let cancel_requested: Option<bool> = sqlx::query_scalar(
-                "UPDATE jobs SET lease_until = ? WHERE id = ? AND attempt = ? AND state = 'running'
-                 RETURNING cancel_requested",
-            )
-            .bind(after(lease))
-            .bind(held.job_id)
-            .bind(held.attempt)
-            .fetch_optional(&mut *tx)
-            .await?;
-            statuses.push(match cancel_requested {
-                Some(true) => LeaseStatus::CancelRequested,
-                Some(false) => LeaseStatus::Held,
-                None => LeaseStatus::Lost,
-            });
-        }
-        self.writer.commit(tx, Vec::new()).await?;
-        Ok(statuses)
+        let leases = leases.to_vec();
+        self.writer
+            .write(move |db, _| {
+                leases
+                    .iter()
+                    .map(|held| {
+                        let cancel_requested = first(
+                            db,
+                            "UPDATE jobs SET lease_until = ? WHERE id = ? AND attempt = ? AND state = 'running'
+                             RETURNING cancel_requested",
+                            params![after(lease), held.job_id.0, held.attempt],
+                            |row| row.boolean("cancel_requested"),
+                        )?;
+                        Ok(match cancel_requested {
+                            Some(true) => LeaseStatus::CancelRequested,
+                            Some(false) => LeaseStatus::Held,
+                            None => LeaseStatus::Lost,
+                        })
+                    })
+                    .collect()
+            })
+            .await
     }
 
     async fn progress(&self, lease: Lease, progress: &Progress) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'running'",
-        )
-        .bind(Json(progress))
-        .bind(lease.job_id)
-        .bind(lease.attempt)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        let mut notices = Vec::new();
-        if updated {
-            let data =
-                serde_json::to_value(progress).map_err(|err| Error::Corrupt(err.to_string()))?;
-            notices.push(
-                insert_event(&mut tx, lease.job_id, EventKind::Progress, lease.attempt, &data)
-                    .await?,
-            );
-        }
-        self.writer.commit(tx, notices).await?;
-        Ok(updated)
+        let data = serde_json::to_value(progress).map_err(|err| Error::Corrupt(err.to_string()))?;
+        self.writer
+            .write(move |db, notices| {
+                let updated = execute(
+                    db,
+                    "UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND state = 'running'",
+                    params![json(&data)?, lease.job_id.0, lease.attempt],
+                )? == 1;
+                if updated {
+                    notices.push(insert_event(
+                        db,
+                        lease.job_id,
+                        EventKind::Progress,
+                        lease.attempt,
+                        &data,
+                    )?);
+                }
+                Ok(updated)
+            })
+            .await
     }
 
     async fn complete(&self, completions: Vec<Completion>) -> Result<Vec<bool>> {
-        self.finish_all(&completions, false).await
+        self.finish_all(completions, false).await
     }
 
     async fn release(&self, leases: &[Lease]) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        let mut notices = Vec::new();
-        for lease in leases {
-            let state: Option<String> = sqlx::query_scalar(
-                "UPDATE jobs SET
-                    state = CASE WHEN cancel_requested THEN 'canceled' ELSE 'queued' END,
-                    finished_at = CASE WHEN cancel_requested THEN ?1 END,
-                    run_at = ?1, lease_until = NULL, excused_attempts = excused_attempts + 1
-                 WHERE id = ?2 AND attempt = ?3 AND state = 'running'
-                 RETURNING state",
-            )
-            .bind(now())
-            .bind(lease.job_id)
-            .bind(lease.attempt)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(state) = state {
-                let kind =
-                    EventKind::from_str(&state).map_err(|err| Error::Corrupt(err.to_string()))?;
+        let leases = leases.to_vec();
+        self.writer
+            .write(move |db, notices| {
                 let data = serde_json::json!({ "reason": "released" });
-                notices
-                    .push(insert_event(&mut tx, lease.job_id, kind, lease.attempt, &data).await?);
-            }
-        }
-        self.writer.commit(tx, notices).await
+                for lease in &leases {
+                    let state = first(
+                        db,
+                        "UPDATE jobs SET
+                            state = CASE WHEN cancel_requested THEN 'canceled' ELSE 'queued' END,
+                            finished_at = CASE WHEN cancel_requested THEN ?1 END,
+                            run_at = ?1, lease_until = NULL, excused_attempts = excused_attempts + 1
+                         WHERE id = ?2 AND attempt = ?3 AND state = 'running'
+                         RETURNING state",
+                        params![now(), lease.job_id.0, lease.attempt],
+                        |row| row.parsed::<EventKind>("state"),
+                    )?;
+                    if let Some(kind) = state {
+                        notices.push(insert_event(db, lease.job_id, kind, lease.attempt, &data)?);
+                    }
+                }
+                Ok(())
+            })
+            .await
     }
 
     async fn cancel(&self, scope: Scope, id: JobId) -> Result<Option<Job>> {
-        let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE jobs SET
-                state = CASE state WHEN 'queued' THEN 'canceled' ELSE state END,
-                finished_at = CASE state WHEN 'queued' THEN ?3 ELSE finished_at END,
-                cancel_requested = 1
-             WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2)
-               AND (state = 'queued' OR (state = 'running' AND NOT cancel_requested))
-             RETURNING state, attempt",
-        )
-        .bind(id)
-        .bind(scope.organisation())
-        .bind(now())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let mut notices = Vec::new();
-        if let Some(row) = updated {
-            let kind = match row.try_get::<String, _>("state")?.as_str() {
-                "canceled" => EventKind::Canceled,
-                _ => EventKind::CancelRequested,
-            };
-            let attempt: i32 = row.try_get("attempt")?;
-            notices.push(insert_event(&mut tx, id, kind, attempt, &serde_json::json!({})).await?);
-        }
-        self.writer.commit(tx, notices).await?;
+        let organisation = scope.organisation().map(|id| id.0);
+        self.writer
+            .write(move |db, notices| {
+                let updated = first(
+                    db,
+                    "UPDATE jobs SET
+                        state = CASE state WHEN 'queued' THEN 'canceled' ELSE state END,
+                        finished_at = CASE state WHEN 'queued' THEN ?3 ELSE finished_at END,
+                        cancel_requested = 1
+                     WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2)
+                       AND (state = 'queued' OR (state = 'running' AND NOT cancel_requested))
+                     RETURNING state, attempt",
+                    params![id.0, organisation, now()],
+                    |row| Ok((row.string("state")?, row.narrow::<i32>("attempt")?)),
+                )?;
+                if let Some((state, attempt)) = updated {
+                    let kind = match state.as_str() {
+                        "canceled" => EventKind::Canceled,
+                        _ => EventKind::CancelRequested,
+                    };
+                    notices.push(insert_event(db, id, kind, attempt, &serde_json::json!({}))?);
+                }
+                Ok(())
+            })
+            .await?;
         self.get(scope, id).await
     }
 
@@ -403,7 +413,7 @@ impl JobLifecycle for SqliteStore {
             .iter()
             .map(|job| Completion::new(job, JobOutcome::Failed(lease_expired())))
             .collect::<Vec<_>>();
-        let applied = self.finish_all(&expired, true).await?;
+        let applied = self.finish_all(expired, true).await?;
         Ok(applied.iter().filter(|applied| **applied).count() as u64)
     }
 

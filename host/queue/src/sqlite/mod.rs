@@ -1,26 +1,32 @@
 //! [`JobStore`] on SQLite, the embedded default: WAL mode, one writer
-//! connection whose transactions start `BEGIN IMMEDIATE` (so a
-//! read-then-write never fails to upgrade), readers alongside, and live
-//! events on an in-process channel. Other processes writing the same file
-//! wait on the busy timeout; their notices do not cross processes, so
-//! workers there find new jobs by polling.
+//! connection on a thread of its own whose transactions start
+//! `BEGIN IMMEDIATE` (so a read-then-write never fails to upgrade), readers
+//! alongside, and live events on an in-process channel. Other processes
+//! writing the same file wait on the busy timeout; their notices do not
+//! cross processes, so workers there find new jobs by polling.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::str::FromStr;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kiln_core::Job;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Params, TransactionBehavior};
+use serde::Serialize;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Executor, Row, Sqlite, Transaction};
-use tokio::sync::broadcast;
+use sqlx::{Executor, Row};
+use tokio::sync::{broadcast, oneshot};
+use uuid::Uuid;
 
 use crate::group::GroupCommit;
 use crate::model::Notice;
-use crate::row::{self, impl_columns};
+use crate::row::{self, Columns, impl_columns};
 use crate::{Error, JobStore, QueueConfig, Result, redact};
 
 mod files;
@@ -30,6 +36,9 @@ mod tenancy;
 mod webhooks;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// How long a write waits for another process's write to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl_columns!(SqliteRow, |row, column| {
     let micros: Option<i64> = row.try_get(column)?;
@@ -57,6 +66,11 @@ fn after(duration: Duration) -> i64 {
     now().saturating_add(span(duration))
 }
 
+/// A value stored as JSON text, as sqlx's `Json` stores it for the readers.
+fn json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|err| Error::Corrupt(err.to_string()))
+}
+
 pub struct SqliteStore {
     writer: Writer,
     reader: SqlitePool,
@@ -64,11 +78,155 @@ pub struct SqliteStore {
     submits: GroupCommit,
 }
 
-/// The one writer connection, and where committed changes are announced.
+/// One write: a transaction the writer thread runs and commits.
+type Call = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// The one writer connection, on a thread of its own, and where committed
+/// changes are announced. A transaction is one call to that thread, not a
+/// round trip per statement, and it runs to its end even if its caller
+/// goes away.
 #[derive(Clone)]
 struct Writer {
-    pool: SqlitePool,
+    calls: mpsc::Sender<Call>,
     notices: broadcast::Sender<Notice>,
+}
+
+impl Writer {
+    fn open(path: &std::path::Path) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let connection = Connection::open(path)?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        // Room for every statement the store writes with, so none is
+        // prepared twice.
+        connection.set_prepared_statement_cache_capacity(64);
+        // FULL: a committed job survives a power cut, not only a crash.
+        connection.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )?;
+        let (calls, incoming) = mpsc::channel::<Call>();
+        std::thread::Builder::new().name("kiln-sqlite-writer".into()).spawn(move || {
+            let mut connection = connection;
+            for call in incoming {
+                call(&mut connection);
+            }
+        })?;
+        let (notices, _) = broadcast::channel(4096);
+        Ok(Self { calls, notices })
+    }
+
+    /// Runs `write` in one `BEGIN IMMEDIATE` transaction on the writer
+    /// thread, commits it, then announces the notices `write` pushed.
+    /// An error or a panic in `write` rolls everything back.
+    async fn write<T, W>(&self, write: W) -> Result<T>
+    where
+        T: Send + 'static,
+        W: FnOnce(&Connection, &mut Vec<Notice>) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let announce = self.notices.clone();
+        let call: Call = Box::new(move |connection| {
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let mut notices = Vec::new();
+                let value = write(&tx, &mut notices)?;
+                tx.commit()?;
+                Ok((value, notices))
+            }))
+            .unwrap_or_else(|_| Err(Error::Corrupt("a write panicked and was rolled back".into())));
+            let _ = reply.send(result.map(|(value, notices)| {
+                for notice in notices {
+                    let _ = announce.send(notice);
+                }
+                value
+            }));
+        });
+        self.calls.send(call).map_err(|_| Error::WriterStopped)?;
+        answer.await.map_err(|_| Error::WriterStopped)?
+    }
+}
+
+/// Runs `sql` (kept prepared) and decodes every row it returns.
+fn rows<T>(
+    db: &Connection,
+    sql: &str,
+    params: impl Params,
+    decode: impl Fn(&rusqlite::Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = db.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next()? {
+        decoded.push(decode(row)?);
+    }
+    Ok(decoded)
+}
+
+/// Runs `sql` (kept prepared) and decodes the first row it returns, if any.
+/// SQLite makes all of a statement's changes on its first step, so a
+/// `RETURNING` statement is complete even if later rows go unread.
+fn first<T>(
+    db: &Connection,
+    sql: &str,
+    params: impl Params,
+    decode: impl FnOnce(&rusqlite::Row<'_>) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut statement = db.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    rows.next()?.map(decode).transpose()
+}
+
+/// Runs `sql` (kept prepared); returns the number of rows it changed.
+fn execute(db: &Connection, sql: &str, params: impl Params) -> Result<u64> {
+    Ok(db.prepare_cached(sql)?.execute(params)? as u64)
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn id<T: From<Uuid>>(&self, column: &str) -> Result<T> {
+        let bytes: Vec<u8> = self.get(column)?;
+        Uuid::from_slice(&bytes)
+            .map(T::from)
+            .map_err(|err| Error::Corrupt(format!("{column}: {err}")))
+    }
+
+    fn string(&self, column: &str) -> Result<String> {
+        Ok(self.get(column)?)
+    }
+
+    fn opt_string(&self, column: &str) -> Result<Option<String>> {
+        Ok(self.get(column)?)
+    }
+
+    fn opt_int(&self, column: &str) -> Result<Option<i64>> {
+        Ok(self.get(column)?)
+    }
+
+    fn float(&self, column: &str) -> Result<f64> {
+        Ok(self.get(column)?)
+    }
+
+    fn boolean(&self, column: &str) -> Result<bool> {
+        Ok(self.get(column)?)
+    }
+
+    fn opt_json<T: serde::de::DeserializeOwned>(&self, column: &str) -> Result<Option<T>> {
+        let bytes = match self.get_ref(column)? {
+            ValueRef::Null => return Ok(None),
+            ValueRef::Text(bytes) | ValueRef::Blob(bytes) => bytes,
+            other => {
+                return Err(Error::Corrupt(format!(
+                    "{column}: {:?} is not JSON",
+                    other.data_type()
+                )));
+            }
+        };
+        serde_json::from_slice(bytes)
+            .map(Some)
+            .map_err(|err| Error::Corrupt(format!("{column}: {err}")))
+    }
+
+    fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
+        let micros: Option<i64> = self.get(column)?;
+        micros.map(|micros| from_micros(micros, column)).transpose()
+    }
 }
 
 impl SqliteStore {
@@ -79,29 +237,24 @@ impl SqliteStore {
             .map_err(connect_error)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a committed job survives a power cut, not only a crash.
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        // Writes are serialised anyway; one connection makes that explicit
-        // and keeps writers in this process from contending for the lock.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
+        // The readers' pool creates the file and switches it to WAL first.
+        let reader = SqlitePoolOptions::new()
+            .max_connections(config.max_connections.max(1))
             .connect_with(options.clone())
             .await
             .map_err(connect_error)?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(config.max_connections.max(1))
-            .connect_with(options)
-            .await
-            .map_err(connect_error)?;
-        let (notices, _) = broadcast::channel(4096);
-        let writer = Writer { pool: writer, notices };
+        // Writes are serialised anyway; one connection makes that explicit
+        // and keeps writers in this process from contending for the lock.
+        let writer = Writer::open(options.get_filename())
+            .map_err(|source| Error::OpenWriter { url: redact(url), source })?;
         let submits = GroupCommit::start({
             let writer = writer.clone();
             move |new| {
                 let writer = writer.clone();
-                async move { jobs::insert(&writer, &new).await }
+                async move { writer.write(move |db, notices| jobs::insert(db, &new, notices)).await }
             }
         });
         Ok(Self { writer, reader, config, submits })
@@ -109,40 +262,16 @@ impl SqliteStore {
 
     /// Runs `statement`, which deletes by one `?` id, for each of `ids` in
     /// one transaction (SQLite binds no arrays); returns the rows deleted.
-    async fn delete_each<Id>(&self, statement: &str, ids: &[Id]) -> Result<u64>
+    async fn delete_each<Id>(&self, statement: &'static str, ids: &[Id]) -> Result<u64>
     where
-        Id: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Copy + Send + Sync,
+        Id: Into<Uuid> + Copy,
     {
-        let mut tx = self.writer.begin().await?;
-        let mut deleted = 0;
-        for id in ids {
-            deleted += sqlx::query(statement).bind(*id).execute(&mut *tx).await?.rows_affected();
-        }
-        self.writer.commit(tx, Vec::new()).await?;
-        Ok(deleted)
-    }
-}
-
-impl Writer {
-    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        // A begin cancelled half-way (a caller's future dropped, e.g. an
-        // HTTP client going away) would leave the one writer connection
-        // inside a transaction nobody owns, and every later begin would
-        // fail. In its own task the begin always completes, and a result
-        // nobody takes is dropped, which rolls it back.
-        let pool = self.pool.clone();
-        tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await })
+        let ids: Vec<Uuid> = ids.iter().map(|id| (*id).into()).collect();
+        self.writer
+            .write(move |db, _| {
+                ids.iter().try_fold(0, |deleted, id| Ok(deleted + execute(db, statement, [id])?))
+            })
             .await
-            .map_err(|err| Error::Corrupt(format!("beginning a transaction panicked: {err}")))?
-            .map_err(Error::from)
-    }
-
-    async fn commit(&self, tx: Transaction<'static, Sqlite>, notices: Vec<Notice>) -> Result<()> {
-        tx.commit().await?;
-        for notice in notices {
-            let _ = self.notices.send(notice);
-        }
-        Ok(())
     }
 }
 
@@ -153,7 +282,7 @@ fn jobs(rows: &[SqliteRow]) -> Result<Vec<Job>> {
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.writer.pool).await?;
+        MIGRATOR.run(&self.reader).await?;
         Ok(())
     }
 

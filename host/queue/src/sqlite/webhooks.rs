@@ -4,12 +4,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kiln_core::{Job, JobId, OrgId, WebhookDelivery};
+use rusqlite::params;
 
 use crate::model::{Scope, WebhookNext, new_webhook_secret};
-use crate::row::job_columns;
+use crate::row::{self, Columns, job_columns};
 use crate::{Error, Result, WebhookQueue, reads};
 
-use super::{SqliteStore, after, jobs, micros, now};
+use super::{SqliteStore, after, execute, first, micros, now, rows};
 
 #[async_trait]
 impl WebhookQueue for SqliteStore {
@@ -21,17 +22,19 @@ impl WebhookQueue for SqliteStore {
             return Ok(secret);
         }
         // Another writer may have set it since; the update keeps theirs.
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "UPDATE organisations SET webhook_secret = ? WHERE id = ? AND webhook_secret IS NULL",
-        )
-        .bind(new_webhook_secret())
-        .bind(organisation)
-        .execute(&mut *tx)
-        .await?;
-        let stored: Option<Option<String>> =
-            sqlx::query_scalar(select).bind(organisation).fetch_optional(&mut *tx).await?;
-        self.writer.commit(tx, Vec::new()).await?;
+        let secret = new_webhook_secret();
+        let organisation_id = organisation.0;
+        let stored = self
+            .writer
+            .write(move |db, _| {
+                execute(
+                    db,
+                    "UPDATE organisations SET webhook_secret = ? WHERE id = ? AND webhook_secret IS NULL",
+                    params![secret, organisation_id],
+                )?;
+                first(db, select, [organisation_id], |row| row.opt_string("webhook_secret"))
+            })
+            .await?;
         stored
             .flatten()
             .ok_or_else(|| Error::Corrupt(format!("organisation {organisation} does not exist")))
@@ -42,58 +45,63 @@ impl WebhookQueue for SqliteStore {
         // finished job, once a second, inside the one write transaction
         // (331 ms at 50,000 jobs, and submits waited behind it). The partial
         // index holds only the pending deliveries.
-        let mut tx = self.writer.begin().await?;
-        let rows = sqlx::query(concat!(
-            "UPDATE jobs SET webhook_attempts = webhook_attempts + 1, webhook_next_at = ?1
-             WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_webhooks_due
-                          WHERE webhook_state = 'pending' AND state IN ('succeeded', 'failed', 'canceled')
-                            AND (webhook_next_at IS NULL OR webhook_next_at <= ?2)
-                          ORDER BY finished_at, id LIMIT ?3)
-             RETURNING ",
-            job_columns!()
-        ))
-        .bind(after(lease))
-        .bind(now())
-        .bind(i64::try_from(max).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
-        .await?;
-        self.writer.commit(tx, Vec::new()).await?;
-        let mut claimed = jobs(&rows)?;
+        let mut claimed = self
+            .writer
+            .write(move |db, _| {
+                rows(
+                    db,
+                    concat!(
+                        "UPDATE jobs SET webhook_attempts = webhook_attempts + 1, webhook_next_at = ?1
+                         WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_webhooks_due
+                                      WHERE webhook_state = 'pending' AND state IN ('succeeded', 'failed', 'canceled')
+                                        AND (webhook_next_at IS NULL OR webhook_next_at <= ?2)
+                                      ORDER BY finished_at, id LIMIT ?3)
+                         RETURNING ",
+                        job_columns!()
+                    ),
+                    params![after(lease), now(), i64::try_from(max).unwrap_or(i64::MAX)],
+                    |row| row::job(row),
+                )
+            })
+            .await?;
         claimed.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.id.cmp(&b.id)));
         Ok(claimed)
     }
 
     async fn record_delivery(&self, delivery: &WebhookDelivery, next: WebhookNext) -> Result<bool> {
-        let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE jobs SET webhook_state = ?, webhook_next_at = ?
-             WHERE id = ? AND webhook_state = 'pending' AND webhook_attempts = ?",
-        )
-        .bind(next.state().as_str())
-        .bind(next.retry_at().map(micros))
-        .bind(delivery.job_id)
-        .bind(delivery.attempt)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if updated {
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (job_id, attempt, url, status, error, duration_ms, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(delivery.job_id)
-            .bind(delivery.attempt)
-            .bind(&delivery.url)
-            .bind(delivery.status.map(i32::from))
-            .bind(&delivery.error)
-            .bind(delivery.duration_ms)
-            .bind(micros(delivery.created_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        self.writer.commit(tx, Vec::new()).await?;
-        Ok(updated)
+        let delivery = delivery.clone();
+        self.writer
+            .write(move |db, _| {
+                let updated = execute(
+                    db,
+                    "UPDATE jobs SET webhook_state = ?, webhook_next_at = ?
+                     WHERE id = ? AND webhook_state = 'pending' AND webhook_attempts = ?",
+                    params![
+                        next.state().as_str(),
+                        next.retry_at().map(micros),
+                        delivery.job_id.0,
+                        delivery.attempt
+                    ],
+                )? == 1;
+                if updated {
+                    execute(
+                        db,
+                        "INSERT INTO webhook_deliveries (job_id, attempt, url, status, error, duration_ms, created_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        params![
+                            delivery.job_id.0,
+                            delivery.attempt,
+                            delivery.url,
+                            delivery.status.map(i32::from),
+                            delivery.error,
+                            delivery.duration_ms,
+                            micros(delivery.created_at)
+                        ],
+                    )?;
+                }
+                Ok(updated)
+            })
+            .await
     }
 
     async fn deliveries(&self, scope: Scope, job: JobId) -> Result<Vec<WebhookDelivery>> {
