@@ -322,8 +322,12 @@ async fn record(store: Arc<dyn JobStore>, mut finished: mpsc::UnboundedReceiver<
                 Finished::Abandon => {}
             }
         }
-        retry("recording finished jobs", || store.complete(completions.clone())).await;
-        retry("handing jobs back", || store.release(&releases)).await;
+        if !completions.is_empty() {
+            retry("recording finished jobs", || store.complete(completions.clone())).await;
+        }
+        if !releases.is_empty() {
+            retry("handing jobs back", || store.release(&releases)).await;
+        }
     }
 }
 
