@@ -13,6 +13,8 @@
 //!   name lives in are synced after the rename, so a stored blob survives a
 //!   power cut. `open` removes temporary files older than an hour (younger
 //!   ones may belong to another process sharing the root).
+//! - [`BlobStore::take_file`] moves a file on the same file system in
+//!   (synced, then renamed like a write) instead of copying it.
 //! - The media type is not kept: [`BlobMeta::media_type`] and
 //!   [`Blob::media_type`] are `None`. Callers keep it in their own records.
 //! - [`BlobStore::presigned_get`] returns `None`; the HTTP layer signs its own
@@ -118,6 +120,15 @@ impl LocalStore {
         format!("could not {action} {key} under the storage root {}", self.root.display())
     }
 
+    fn copy_error(&self, key: &BlobKey, path: &Path, error: CopyError) -> Error {
+        match error {
+            CopyError::Reading(e) => {
+                Error::io(format!("could not read {} to store it as {key}", path.display()), e)
+            }
+            CopyError::Writing(e) => Error::io(self.context("write", key.as_str()), e),
+        }
+    }
+
     /// Streams `body` into a temporary file, then renames it onto `key`.
     /// A read error from `body` comes back as [`Error::Upload`].
     async fn write(&self, key: &BlobKey, mut body: ByteStream, limit: u64) -> Result<Stored> {
@@ -167,6 +178,41 @@ impl LocalStore {
     }
 }
 
+/// Moves the regular file at `source` into a temporary name under `dir`,
+/// hashing and syncing it first, all on the calling thread. `None` if it
+/// cannot be moved (another file system, or not a regular file): copy it.
+fn move_to_temp(
+    dir: Arc<Dir>,
+    source: &Path,
+) -> std::result::Result<Option<(TempFile, Stored)>, CopyError> {
+    let (Some(parent), Some(name)) = (source.parent(), source.file_name()) else {
+        return Ok(None);
+    };
+    let from = Dir::open_ambient_dir(parent, ambient_authority()).map_err(CopyError::Reading)?;
+    // Not followed: a link would be moved as a link.
+    if !from.symlink_metadata(name).map_err(CopyError::Reading)?.is_file() {
+        return Ok(None);
+    }
+    let mut file = from.open(name).map_err(CopyError::Reading)?.into_std();
+    let mut digest = Digester::default();
+    let mut buffer = vec![0; CHUNK];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => digest.update(&buffer[..read]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Reading(e)),
+        }
+    }
+    file.sync_data().map_err(CopyError::Writing)?;
+    let temp = TempFile::named(dir);
+    match from.rename(name, &temp.dir, &temp.name) {
+        Ok(()) => Ok(Some((temp, digest.finish()))),
+        Err(e) if e.kind() == ErrorKind::CrossesDevices => Ok(None),
+        Err(e) => Err(CopyError::Writing(e)),
+    }
+}
+
 /// Which side of a copy failed.
 enum CopyError {
     Reading(io::Error),
@@ -193,12 +239,18 @@ struct TempFile {
 }
 
 impl TempFile {
+    /// A fresh temporary name, with nothing there yet.
+    fn named(dir: Arc<Dir>) -> Self {
+        Self { dir, name: format!("{TEMP_DIR}/{}", Uuid::now_v7()), committed: false }
+    }
+
     /// Creates an empty temporary file, and returns its guard and its
     /// handle for writing. Blocks.
     fn create(dir: Arc<Dir>) -> io::Result<(Self, std::fs::File)> {
-        let name = format!("{TEMP_DIR}/{}", Uuid::now_v7());
-        let file = dir.open_with(&name, OpenOptions::new().write(true).create_new(true))?;
-        Ok((Self { dir, name, committed: false }, file.into_std()))
+        let temp = Self::named(dir);
+        let file =
+            temp.dir.open_with(&temp.name, OpenOptions::new().write(true).create_new(true))?;
+        Ok((temp, file.into_std()))
     }
 
     /// Renames the file, synced by the caller, onto `key`.
@@ -260,14 +312,25 @@ impl BlobStore for LocalStore {
         let copied = tokio::task::spawn_blocking(move || Self::copy_to_temp(dir, &source))
             .await
             .map_err(|e| Error::io(self.context("store", key.as_str()), io::Error::other(e)))?;
-        let (temp, stored) = copied.map_err(|e| match e {
-            CopyError::Reading(e) => {
-                Error::io(format!("could not read {} to store it as {key}", path.display()), e)
-            }
-            CopyError::Writing(e) => Error::io(self.context("write", key.as_str()), e),
-        })?;
+        let (temp, stored) = copied.map_err(|e| self.copy_error(key, path, e))?;
         temp.commit(self, key).await?;
         Ok(stored)
+    }
+
+    /// Moves the file in when it is on the same file system: no copy, and
+    /// no file created and another deleted per artifact.
+    async fn take_file(&self, key: &BlobKey, path: &Path, media_type: &str) -> Result<Stored> {
+        let (dir, source) = (self.dir.clone(), path.to_owned());
+        let moved = tokio::task::spawn_blocking(move || move_to_temp(dir, &source))
+            .await
+            .map_err(|e| Error::io(self.context("store", key.as_str()), io::Error::other(e)))?;
+        match moved.map_err(|e| self.copy_error(key, path, e))? {
+            Some((temp, stored)) => {
+                temp.commit(self, key).await?;
+                Ok(stored)
+            }
+            None => self.put_file(key, path, media_type).await,
+        }
     }
 
     async fn put_stream(

@@ -84,6 +84,14 @@ pub trait BlobStore: Send + Sync {
     /// and sha256 are of the bytes actually stored.
     async fn put_file(&self, key: &BlobKey, path: &Path, media_type: &str) -> Result<Stored>;
 
+    /// Stores the local file at `path` under `key` as [`Self::put_file`]
+    /// does, taking the file over: a store on the same file system may
+    /// move it in rather than copy it. The caller must not use the file
+    /// afterwards, whether this succeeds or not.
+    async fn take_file(&self, key: &BlobKey, path: &Path, media_type: &str) -> Result<Stored> {
+        self.put_file(key, path, media_type).await
+    }
+
     /// Stores a body of unknown length, such as an HTTP upload, refusing it
     /// with [`crate::Error::TooLarge`] once it passes `limit` bytes and with
     /// [`crate::Error::Upload`] if the stream yields an error; either way

@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
     ($factory:path) => {
         $crate::conformance::conformance_suite!(@each $factory;
             a_file_round_trips_with_its_size_and_sha256,
+            a_taken_file_round_trips_with_its_size_and_sha256,
             a_stream_round_trips_with_its_size_and_sha256,
             an_empty_blob_round_trips,
             writing_a_key_again_replaces_it,
@@ -98,6 +99,18 @@ pub(crate) async fn a_file_round_trips_with_its_size_and_sha256(b: &Backend) {
     } else {
         assert_eq!((meta.media_type, blob.media_type), (None, None));
     }
+}
+
+pub(crate) async fn a_taken_file_round_trips_with_its_size_and_sha256(b: &Backend) {
+    let key = Tenant::new().key("taken/report.xlsx");
+    let bytes = data(70 * 1024 + 3, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.xlsx");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let stored = b.store.take_file(&key, &path, XLSX).await.unwrap();
+    assert_eq!((stored.size, stored.sha256), (bytes.len() as u64, sha256(&bytes)));
+    assert_eq!(read(&*b.store, &key, None).await, bytes);
 }
 
 pub(crate) async fn a_stream_round_trips_with_its_size_and_sha256(b: &Backend) {

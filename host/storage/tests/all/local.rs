@@ -1,6 +1,6 @@
 //! Local disk: the conformance suite, and the walls cap-std puts around the root.
 
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -68,6 +68,40 @@ async fn stale_temporary_files_are_removed_on_open_and_fresh_ones_kept() {
     drop(store);
     let store = LocalStore::open(dir.path()).unwrap();
     assert_eq!(temp_files(&store), ["young"]);
+}
+
+#[tokio::test]
+async fn a_taken_file_is_moved_in_from_the_same_file_system_and_copied_from_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path().join("blobs")).unwrap();
+    let tenant = Tenant::new();
+    let staged = dir.path().join("out.xlsx");
+    std::fs::write(&staged, b"same file system").unwrap();
+    let inode = std::fs::metadata(&staged).unwrap().ino();
+    let key = tenant.key("moved.xlsx");
+    store.take_file(&key, &staged, "text/plain").await.unwrap();
+    assert!(!staged.exists(), "moved, not copied");
+    let stored = store.root().join(key.as_str());
+    assert_eq!(std::fs::metadata(&stored).unwrap().ino(), inode);
+    assert_eq!(read(&store, &key, None).await, b"same file system");
+
+    // /dev/shm is a tmpfs: a rename from there fails with EXDEV.
+    let elsewhere = tempfile::tempdir_in("/dev/shm").unwrap();
+    let staged = elsewhere.path().join("out.xlsx");
+    std::fs::write(&staged, b"another file system").unwrap();
+    let key = tenant.key("copied.xlsx");
+    store.take_file(&key, &staged, "text/plain").await.unwrap();
+    assert_eq!(read(&store, &key, None).await, b"another file system");
+
+    // A link is not moved in as a link: its target is read, as put_file does.
+    let target = dir.path().join("target.txt");
+    std::fs::write(&target, b"linked").unwrap();
+    let link = dir.path().join("link.xlsx");
+    symlink(&target, &link).unwrap();
+    let key = tenant.key("linked.xlsx");
+    store.take_file(&key, &link, "text/plain").await.unwrap();
+    assert!(std::fs::symlink_metadata(store.root().join(key.as_str())).unwrap().is_file());
+    assert_eq!(temp_files(&store), Vec::<String>::new());
 }
 
 #[tokio::test]
