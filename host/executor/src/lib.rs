@@ -20,6 +20,7 @@ mod one;
 mod plugins;
 mod pool;
 mod run;
+mod staging;
 
 pub use executor::Executor;
 pub use metrics::RunMetrics;

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::ActivePlugins;
+use crate::staging::StagingDirs;
 
 /// Why a running job is being stopped early. The first reason wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +75,7 @@ pub struct JobRunner {
     runtime: Arc<Runtime>,
     plugins: Arc<ActivePlugins>,
     settings: RunSettings,
+    staging: StagingDirs,
 }
 
 /// What every run gets.
@@ -116,7 +118,8 @@ impl JobRunner {
         let staging = &settings.staging_dir;
         std::fs::create_dir_all(staging)
             .map_err(|source| crate::Error::Staging { dir: staging.clone(), source })?;
-        Ok(Self { store, blobs, runtime, plugins, settings })
+        let staging = StagingDirs::new(staging.clone());
+        Ok(Self { store, blobs, runtime, plugins, settings, staging })
     }
 
     /// Runs `job`, claimed under `flight`'s lease, until it ends or is
@@ -138,10 +141,7 @@ impl JobRunner {
             version: plugin.info().version.clone(),
             sha256: plugin.sha256().to_owned(),
         };
-        let staging = match tempfile::Builder::new()
-            .prefix(&format!("{}-", job.id))
-            .tempdir_in(&self.settings.staging_dir)
-        {
+        let staging = match self.staging.take() {
             Ok(dir) => dir,
             Err(err) => {
                 return failed(
@@ -302,7 +302,7 @@ async fn store_files(
                 )
             })?;
         let stored = blobs
-            .put_file(&key, &staging.join(&file.path), &file.media_type)
+            .take_file(&key, &staging.join(&file.path), &file.media_type)
             .await
             .map_err(|err| storage_error("storing the generated files", &err))?;
         if stored.sha256 != file.sha256 {
@@ -366,6 +366,6 @@ async fn report_progress(
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
