@@ -161,20 +161,9 @@ impl LocalStore {
     ) -> std::result::Result<(TempFile, Stored), CopyError> {
         let mut source = std::fs::File::open(source).map_err(CopyError::Reading)?;
         let (temp, mut file) = TempFile::create(dir).map_err(CopyError::Writing)?;
-        let mut digest = Digester::default();
-        let mut buffer = vec![0; CHUNK];
-        loop {
-            let read = match source.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(read) => read,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(CopyError::Reading(e)),
-            };
-            digest.update(&buffer[..read]);
-            file.write_all(&buffer[..read]).map_err(CopyError::Writing)?;
-        }
+        let stored = hash_each(&mut source, |chunk| file.write_all(chunk))?;
         file.sync_data().map_err(CopyError::Writing)?;
-        Ok((temp, digest.finish()))
+        Ok((temp, stored))
     }
 }
 
@@ -194,23 +183,34 @@ fn move_to_temp(
         return Ok(None);
     }
     let mut file = from.open(name).map_err(CopyError::Reading)?.into_std();
-    let mut digest = Digester::default();
-    let mut buffer = vec![0; CHUNK];
-    loop {
-        match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => digest.update(&buffer[..read]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(CopyError::Reading(e)),
-        }
-    }
+    let stored = hash_each(&mut file, |_| Ok(()))?;
     file.sync_data().map_err(CopyError::Writing)?;
     let temp = TempFile::named(dir);
     match from.rename(name, &temp.dir, &temp.name) {
-        Ok(()) => Ok(Some((temp, digest.finish()))),
+        Ok(()) => Ok(Some((temp, stored))),
         Err(e) if e.kind() == ErrorKind::CrossesDevices => Ok(None),
         Err(e) => Err(CopyError::Writing(e)),
     }
+}
+
+/// Reads `source` to its end, hashing it, and hands each chunk to `sink`.
+fn hash_each(
+    source: &mut std::fs::File,
+    mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+) -> std::result::Result<Stored, CopyError> {
+    let mut digest = Digester::default();
+    let mut buffer = vec![0; CHUNK];
+    loop {
+        let read = match source.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Reading(e)),
+        };
+        digest.update(&buffer[..read]);
+        sink(&buffer[..read]).map_err(CopyError::Writing)?;
+    }
+    Ok(digest.finish())
 }
 
 /// Which side of a copy failed.
