@@ -1,7 +1,7 @@
 //! Plugin versions, activations and switches on SQLite.
 
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use crate::model::Notice;
 use crate::registry::{
@@ -92,19 +92,9 @@ impl PluginState for SqliteStore {
                 if inserted == 0 {
                     return Ok(None);
                 }
-                let active = first(
-                    db,
-                    concat!(
-                        "SELECT ",
-                        plugin_version_columns!(),
-                        ", a.activated_by, a.activated_at FROM plugin_activations a
-                           JOIN plugin_versions v ON v.sha256 = a.sha256 WHERE a.id = last_insert_rowid()"
-                    ),
-                    [],
-                    |row| registry::active_plugin(row),
-                )?;
+                let active = activation(db, db.last_insert_rowid())?;
                 notices.push(Notice::Plugins);
-                Ok(active)
+                Ok(Some(active))
             })
             .await
     }
@@ -128,18 +118,7 @@ impl PluginState for SqliteStore {
                     "UPDATE plugin_activations SET rolled_back_at = ?2 WHERE id = ?1",
                     params![newest, now()],
                 )?;
-                let active = first(
-                    db,
-                    concat!(
-                        "SELECT ",
-                        plugin_version_columns!(),
-                        ", a.activated_by, a.activated_at FROM plugin_activations a
-                           JOIN plugin_versions v ON v.sha256 = a.sha256 WHERE a.id = ?1"
-                    ),
-                    [earlier],
-                    |row| registry::active_plugin(row),
-                )?
-                .ok_or_else(|| Error::Corrupt(format!("activation {earlier} is missing")))?;
+                let active = activation(db, earlier)?;
                 notices.push(Notice::Plugins);
                 Ok(Rollback::RolledBack(active))
             })
@@ -176,4 +155,20 @@ impl PluginState for SqliteStore {
     async fn compiled_plugin(&self, engine: &str, sha256: &str) -> Result<Option<String>> {
         reads::compiled_plugin(&self.reader, engine, sha256).await
     }
+}
+
+/// The activation with rowid `id`, with its plugin version.
+fn activation(db: &Connection, id: i64) -> Result<ActivePlugin> {
+    first(
+        db,
+        concat!(
+            "SELECT ",
+            plugin_version_columns!(),
+            ", a.activated_by, a.activated_at FROM plugin_activations a
+               JOIN plugin_versions v ON v.sha256 = a.sha256 WHERE a.id = ?1"
+        ),
+        [id],
+        |row| registry::active_plugin(row),
+    )?
+    .ok_or_else(|| Error::Corrupt(format!("activation {id} is missing")))
 }
