@@ -77,14 +77,26 @@ impl From<i64> for Param<'_> {
 
 /// A connection pool the shared reads run on: either dialect's.
 pub(crate) trait Reader: Sync {
-    type Row: Columns;
+    type Row<'r>: Columns;
 
-    /// The rows `sql` selects with `params` bound to `$1`, `$2`, ...
-    fn rows(
+    /// The rows `sql` selects with `params` bound to `$1`, `$2`, ...,
+    /// each decoded by `decode`.
+    fn rows<T: Send>(
         &self,
         sql: &str,
         params: &[Param<'_>],
-    ) -> impl Future<Output = Result<Vec<Self::Row>>> + Send;
+        decode: impl for<'r> Fn(&Self::Row<'r>) -> Result<T> + Send,
+    ) -> impl Future<Output = Result<Vec<T>>> + Send;
+
+    /// The first row, decoded (for reads by a unique key).
+    fn first<T: Send>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        decode: impl for<'r> Fn(&Self::Row<'r>) -> Result<T> + Send,
+    ) -> impl Future<Output = Result<Option<T>>> + Send {
+        async move { Ok(self.rows(sql, params, decode).await?.into_iter().next()) }
+    }
 }
 
 impl<DB> Reader for Pool<DB>
@@ -98,9 +110,14 @@ where
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
 {
-    type Row = DB::Row;
+    type Row<'r> = DB::Row;
 
-    async fn rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<DB::Row>> {
+    async fn rows<T: Send>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        decode: impl Fn(&DB::Row) -> Result<T> + Send,
+    ) -> Result<Vec<T>> {
         let mut query = sqlx::query(sql);
         for param in params {
             query = match *param {
@@ -110,17 +127,8 @@ where
                 Param::Int(int) => query.bind(int),
             };
         }
-        Ok(query.fetch_all(self).await?)
+        query.fetch_all(self).await?.iter().map(decode).collect()
     }
-}
-
-/// The first row decoded, if there is one (for reads by a unique key).
-fn first<R, T>(rows: &[R], decode: impl Fn(&R) -> Result<T>) -> Result<Option<T>> {
-    rows.first().map(decode).transpose()
-}
-
-fn all<R, T>(rows: &[R], decode: impl Fn(&R) -> Result<T>) -> Result<Vec<T>> {
-    rows.iter().map(decode).collect()
 }
 
 pub(crate) async fn job(db: &impl Reader, scope: Scope, id: JobId) -> Result<Option<Job>> {
@@ -129,7 +137,7 @@ pub(crate) async fn job(db: &impl Reader, scope: Scope, id: JobId) -> Result<Opt
         job_columns!(),
         " FROM jobs WHERE id = $1 AND ($2 IS NULL OR organisation_id = $2)"
     );
-    first(&db.rows(sql, &[id.into(), scope.organisation().into()]).await?, row::job)
+    db.first(sql, &[id.into(), scope.organisation().into()], |row| row::job(row)).await
 }
 
 pub(crate) async fn jobs(db: &impl Reader, scope: Scope, filter: &JobFilter) -> Result<Vec<Job>> {
@@ -148,7 +156,7 @@ pub(crate) async fn jobs(db: &impl Reader, scope: Scope, filter: &JobFilter) -> 
         filter.before.into(),
         filter.limit().into(),
     ];
-    all(&db.rows(sql, &params).await?, row::job)
+    db.rows(sql, &params, |row| row::job(row)).await
 }
 
 pub(crate) async fn events(
@@ -161,14 +169,15 @@ pub(crate) async fn events(
                FROM job_events e JOIN jobs j ON j.id = e.job_id
                WHERE e.job_id = $1 AND ($2 IS NULL OR j.organisation_id = $2) AND e.id > $3
                ORDER BY e.id";
-    all(&db.rows(sql, &[id.into(), scope.organisation().into(), after.into()]).await?, row::event)
+    db.rows(sql, &[id.into(), scope.organisation().into(), after.into()], |row| row::event(row))
+        .await
 }
 
 pub(crate) async fn log(db: &impl Reader, scope: Scope, job: JobId) -> Result<Vec<LogEntry>> {
     let sql = "SELECT l.entries FROM job_logs l JOIN jobs j ON j.id = l.job_id
                WHERE l.job_id = $1 AND l.attempt = j.attempt AND ($2 IS NULL OR j.organisation_id = $2)";
-    let rows = db.rows(sql, &[job.into(), scope.organisation().into()]).await?;
-    Ok(first(&rows, row::log)?.unwrap_or_default())
+    let params = [job.into(), scope.organisation().into()];
+    Ok(db.first(sql, &params, |row| row::log(row)).await?.unwrap_or_default())
 }
 
 pub(crate) async fn active(db: &impl Reader, limit: u32) -> Result<Vec<Job>> {
@@ -177,12 +186,12 @@ pub(crate) async fn active(db: &impl Reader, limit: u32) -> Result<Vec<Job>> {
         job_columns!(),
         " FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at LIMIT $1"
     );
-    all(&db.rows(sql, &[i64::from(limit).into()]).await?, row::job)
+    db.rows(sql, &[i64::from(limit).into()], |row| row::job(row)).await
 }
 
 pub(crate) async fn next_due(db: &impl Reader) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-    let rows = db.rows("SELECT min(run_at) AS due FROM jobs WHERE state = 'queued'", &[]).await?;
-    Ok(first(&rows, |row| row.opt_time("due"))?.flatten())
+    let sql = "SELECT min(run_at) AS due FROM jobs WHERE state = 'queued'";
+    Ok(db.first(sql, &[], |row| row.opt_time("due")).await?.flatten())
 }
 
 pub(crate) async fn artifacts(db: &impl Reader, scope: Scope, job: JobId) -> Result<Vec<Artifact>> {
@@ -191,7 +200,7 @@ pub(crate) async fn artifacts(db: &impl Reader, scope: Scope, job: JobId) -> Res
         artifact_columns!(),
         " FROM artifacts WHERE job_id = $1 AND ($2 IS NULL OR organisation_id = $2) ORDER BY path"
     );
-    all(&db.rows(sql, &[job.into(), scope.organisation().into()]).await?, row::artifact)
+    db.rows(sql, &[job.into(), scope.organisation().into()], |row| row::artifact(row)).await
 }
 
 pub(crate) async fn artifact(
@@ -204,7 +213,7 @@ pub(crate) async fn artifact(
         artifact_columns!(),
         " FROM artifacts WHERE id = $1 AND ($2 IS NULL OR organisation_id = $2)"
     );
-    first(&db.rows(sql, &[id.into(), scope.organisation().into()]).await?, row::artifact)
+    db.first(sql, &[id.into(), scope.organisation().into()], |row| row::artifact(row)).await
 }
 
 pub(crate) async fn session_artifacts(
@@ -218,7 +227,7 @@ pub(crate) async fn session_artifacts(
         " FROM artifacts WHERE session_id = $1 AND ($2 IS NULL OR organisation_id = $2)
           ORDER BY created_at, id"
     );
-    all(&db.rows(sql, &[session.into(), scope.organisation().into()]).await?, row::artifact)
+    db.rows(sql, &[session.into(), scope.organisation().into()], |row| row::artifact(row)).await
 }
 
 pub(crate) async fn deliveries(
@@ -230,18 +239,18 @@ pub(crate) async fn deliveries(
                FROM webhook_deliveries d JOIN jobs j ON j.id = d.job_id
                WHERE d.job_id = $1 AND ($2 IS NULL OR j.organisation_id = $2)
                ORDER BY d.id";
-    all(&db.rows(sql, &[job.into(), scope.organisation().into()]).await?, row::delivery)
+    db.rows(sql, &[job.into(), scope.organisation().into()], |row| row::delivery(row)).await
 }
 
 pub(crate) async fn api_key(db: &impl Reader, hash: &[u8]) -> Result<Option<ApiKey>> {
     let sql = "SELECT id, organisation_id, kind, prefix, label FROM api_keys
                WHERE hash = $1 AND revoked_at IS NULL";
-    first(&db.rows(sql, &[hash.into()]).await?, row::api_key)
+    db.first(sql, &[hash.into()], |row| row::api_key(row)).await
 }
 
 pub(crate) async fn disabled_plugins(db: &impl Reader) -> Result<Vec<String>> {
     let sql = "SELECT artifact_type FROM disabled_plugins ORDER BY artifact_type";
-    all(&db.rows(sql, &[]).await?, |row| row.string("artifact_type"))
+    db.rows(sql, &[], |row| row.string("artifact_type")).await
 }
 
 pub(crate) async fn plugin_versions(db: &impl Reader) -> Result<Vec<PluginVersion>> {
@@ -250,7 +259,7 @@ pub(crate) async fn plugin_versions(db: &impl Reader) -> Result<Vec<PluginVersio
         plugin_version_columns!(),
         " FROM plugin_versions v ORDER BY v.artifact_type, v.registered_at, v.sha256"
     );
-    all(&db.rows(sql, &[]).await?, registry::plugin_version)
+    db.rows(sql, &[], |row| registry::plugin_version(row)).await
 }
 
 pub(crate) async fn active_plugins(db: &impl Reader) -> Result<Vec<ActivePlugin>> {
@@ -263,7 +272,7 @@ pub(crate) async fn active_plugins(db: &impl Reader) -> Result<Vec<ActivePlugin>
                           GROUP BY artifact_type)
           ORDER BY a.artifact_type"
     );
-    all(&db.rows(sql, &[]).await?, registry::active_plugin)
+    db.rows(sql, &[], |row| registry::active_plugin(row)).await
 }
 
 pub(crate) async fn compiled_plugin(
@@ -272,7 +281,5 @@ pub(crate) async fn compiled_plugin(
     sha256: &str,
 ) -> Result<Option<String>> {
     let sql = "SELECT compiled_sha256 FROM compiled_plugins WHERE engine = $1 AND sha256 = $2";
-    first(&db.rows(sql, &[engine.into(), sha256.into()]).await?, |row| {
-        row.string("compiled_sha256")
-    })
+    db.first(sql, &[engine.into(), sha256.into()], |row| row.string("compiled_sha256")).await
 }

@@ -8,7 +8,7 @@ use crate::model::Scope;
 use crate::row::{self, artifact_columns, asset_columns};
 use crate::{FileIndex, Result, reads};
 
-use super::{SqliteStore, execute, first, micros, now};
+use super::{SqliteStore, execute, first, micros, now, rows};
 
 #[async_trait]
 impl FileIndex for SqliteStore {
@@ -83,35 +83,30 @@ impl FileIndex for SqliteStore {
     }
 
     async fn assets(&self, scope: Scope, ids: &[AssetId]) -> Result<Vec<Asset>> {
-        let now = now();
-        let mut assets = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(concat!(
-                "SELECT ",
-                asset_columns!(),
-                " FROM assets WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2) AND expires_at > ?3"
-            ))
-            .bind(id)
-            .bind(scope.organisation())
-            .bind(now)
-            .fetch_optional(&self.reader)
-            .await?;
-            assets.extend(row.as_ref().map(row::asset).transpose()?);
-        }
-        Ok(assets)
+        let sql = concat!(
+            "SELECT ",
+            asset_columns!(),
+            " FROM assets WHERE id = ?1 AND (?2 IS NULL OR organisation_id = ?2) AND expires_at > ?3"
+        );
+        let (now, organisation) = (now(), scope.organisation().map(|id| id.0));
+        self.reader.read(|db| {
+            let mut assets = Vec::with_capacity(ids.len());
+            for id in ids {
+                let params = params![id.0, organisation, now];
+                assets.extend(first(db, sql, params, |row| row::asset(row))?);
+            }
+            Ok(assets)
+        })
     }
 
     async fn expired_assets(&self, limit: usize) -> Result<Vec<Asset>> {
-        let rows = sqlx::query(concat!(
+        let sql = concat!(
             "SELECT ",
             asset_columns!(),
             " FROM assets WHERE expires_at <= ? ORDER BY expires_at, id LIMIT ?"
-        ))
-        .bind(now())
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(row::asset).collect()
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.reader.read(|db| rows(db, sql, [now(), limit], |row| row::asset(row)))
     }
 
     async fn delete_assets(&self, ids: &[AssetId]) -> Result<u64> {

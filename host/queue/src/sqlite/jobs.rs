@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kiln_core::{EventKind, Job, JobEvent, JobId, JobState, LogEntry, Progress, WebhookState};
 use rusqlite::{Connection, params};
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::model::{
@@ -19,7 +18,7 @@ use crate::policy::Decision;
 use crate::row::{self, Columns, job_columns};
 use crate::{Error, JobLifecycle, JobOutcome, JobReads, QueueConfig, Result, reads};
 
-use super::{SqliteStore, after, execute, first, from_micros, jobs, json, micros, now, rows, span};
+use super::{SqliteStore, after, execute, first, from_micros, json, micros, now, rows, span};
 
 /// Applies one completion; `false` if its lease is not held (or, with
 /// `expired_only`, has not expired).
@@ -401,15 +400,13 @@ impl JobLifecycle for SqliteStore {
     }
 
     async fn rescue(&self) -> Result<u64> {
-        let rows = sqlx::query(concat!(
+        let sql = concat!(
             "SELECT ",
             job_columns!(),
             " FROM jobs WHERE state = 'running' AND lease_until < ? ORDER BY lease_until LIMIT 1000"
-        ))
-        .bind(now())
-        .fetch_all(&self.reader)
-        .await?;
-        let expired = jobs(&rows)?
+        );
+        let running = self.reader.read(|db| rows(db, sql, [now()], |row| row::job(row)))?;
+        let expired = running
             .iter()
             .map(|job| Completion::new(job, JobOutcome::Failed(lease_expired())))
             .collect::<Vec<_>>();
@@ -419,16 +416,11 @@ impl JobLifecycle for SqliteStore {
 
     async fn expired(&self, age: Duration, limit: usize) -> Result<Vec<ExpiredJob>> {
         let cutoff = now().saturating_sub(span(age));
-        let rows = sqlx::query(
-            "SELECT id, organisation_id, session_id FROM jobs
-             WHERE state IN ('succeeded', 'failed', 'canceled') AND finished_at < ?
-             ORDER BY finished_at LIMIT ?",
-        )
-        .bind(cutoff)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(row::expired_job).collect()
+        let sql = "SELECT id, organisation_id, session_id FROM jobs
+                   WHERE state IN ('succeeded', 'failed', 'canceled') AND finished_at < ?
+                   ORDER BY finished_at LIMIT ?";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.reader.read(|db| rows(db, sql, [cutoff, limit], |row| row::expired_job(row)))
     }
 
     async fn delete_finished(&self, ids: &[JobId]) -> Result<u64> {
@@ -462,20 +454,19 @@ impl JobReads for SqliteStore {
 
     async fn stats(&self, window: Duration) -> Result<Vec<TypeStats>> {
         let cutoff = now().saturating_sub(span(window));
-        let rows = sqlx::query(
-            "SELECT artifact_type, state, (finished_at - started_at) / 1000.0 AS ms FROM jobs
-             WHERE state IN ('succeeded', 'failed', 'canceled') AND finished_at > ?",
-        )
-        .bind(cutoff)
-        .fetch_all(&self.reader)
-        .await?;
+        let sql = "SELECT artifact_type, state, (finished_at - started_at) / 1000.0 AS ms FROM jobs
+                   WHERE state IN ('succeeded', 'failed', 'canceled') AND finished_at > ?";
+        let finished = self.reader.read(|db| {
+            rows(db, sql, [cutoff], |row| {
+                let ms: Option<f64> = row.get("ms")?;
+                Ok((row.string("artifact_type")?, row.parsed::<JobState>("state")?, ms))
+            })
+        })?;
         let mut by_type: BTreeMap<String, (Vec<JobState>, Vec<f64>)> = BTreeMap::new();
-        for row in &rows {
-            let entry = by_type.entry(row.try_get("artifact_type")?).or_default();
-            entry.0.push(row::Columns::parsed(row, "state")?);
-            if let Some(ms) = row.try_get::<Option<f64>, _>("ms")? {
-                entry.1.push(ms);
-            }
+        for (artifact_type, state, ms) in finished {
+            let entry = by_type.entry(artifact_type).or_default();
+            entry.0.push(state);
+            entry.1.extend(ms);
         }
         Ok(by_type
             .into_iter()

@@ -12,26 +12,23 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kiln_core::Job;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Params, TransactionBehavior};
 use serde::Serialize;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{Executor, Row};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::{broadcast, oneshot};
 use uuid::Uuid;
 
 use crate::group::GroupCommit;
 use crate::model::Notice;
-use crate::row::{self, Columns, impl_columns};
+use crate::row::Columns;
 use crate::{Error, JobStore, QueueConfig, Result, redact};
+use readers::Readers;
 
 mod files;
 mod jobs;
 mod plugins;
+mod readers;
 mod tenancy;
 mod webhooks;
 
@@ -39,11 +36,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 
 /// How long a write waits for another process's write to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-impl_columns!(SqliteRow, |row, column| {
-    let micros: Option<i64> = row.try_get(column)?;
-    micros.map(|micros| from_micros(micros, column)).transpose()
-});
 
 fn micros(time: DateTime<Utc>) -> i64 {
     time.timestamp_micros()
@@ -66,14 +58,16 @@ fn after(duration: Duration) -> i64 {
     now().saturating_add(span(duration))
 }
 
-/// A value stored as JSON text, as sqlx's `Json` stores it for the readers.
+/// A value stored as JSON text.
 fn json(value: &impl Serialize) -> Result<String> {
     serde_json::to_string(value).map_err(|err| Error::Corrupt(err.to_string()))
 }
 
 pub struct SqliteStore {
     writer: Writer,
-    reader: SqlitePool,
+    reader: Readers,
+    /// Where migrations connect (sqlx runs them).
+    options: SqliteConnectOptions,
     config: QueueConfig,
     submits: GroupCommit,
 }
@@ -232,24 +226,17 @@ impl Columns for rusqlite::Row<'_> {
 impl SqliteStore {
     /// Opens (creating if missing) the database file a `sqlite://PATH` URL names.
     pub async fn connect(url: &str, config: QueueConfig) -> Result<Self> {
-        let connect_error = |source| Error::Connect { url: redact(url), source };
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(connect_error)?
-            .create_if_missing(true)
+            .map_err(|source| Error::Connect { url: redact(url), source })?
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        // The readers' pool creates the file and switches it to WAL first.
-        let reader = SqlitePoolOptions::new()
-            .max_connections(config.max_connections.max(1))
-            .connect_with(options.clone())
-            .await
-            .map_err(connect_error)?;
-        // Writes are serialised anyway; one connection makes that explicit
-        // and keeps writers in this process from contending for the lock.
+        // The writer creates the file and switches it to WAL before any
+        // reader opens it.
         let writer = Writer::open(options.get_filename())
             .map_err(|source| Error::OpenWriter { url: redact(url), source })?;
+        let reader = Readers::new(options.get_filename(), config.max_connections.max(1) as usize);
         let submits = GroupCommit::start({
             let writer = writer.clone();
             move |new| {
@@ -257,7 +244,7 @@ impl SqliteStore {
                 async move { writer.write(move |db, notices| jobs::insert(db, &new, notices)).await }
             }
         });
-        Ok(Self { writer, reader, config, submits })
+        Ok(Self { writer, reader, options, config, submits })
     }
 
     /// Runs `statement`, which deletes by one `?` id, for each of `ids` in
@@ -275,20 +262,18 @@ impl SqliteStore {
     }
 }
 
-fn jobs(rows: &[SqliteRow]) -> Result<Vec<Job>> {
-    rows.iter().map(row::job).collect()
-}
-
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.reader).await?;
-        Ok(())
+        let pool =
+            SqlitePoolOptions::new().max_connections(1).connect_with(self.options.clone()).await?;
+        let migrated = MIGRATOR.run(&pool).await;
+        pool.close().await;
+        Ok(migrated?)
     }
 
     async fn ping(&self) -> Result<()> {
-        self.reader.execute("SELECT 1").await?;
-        Ok(())
+        self.reader.read(|db| Ok(db.query_row("SELECT 1", [], |_| Ok(()))?))
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Notice> {

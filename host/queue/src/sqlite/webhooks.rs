@@ -16,8 +16,9 @@ use super::{SqliteStore, after, execute, first, micros, now, rows};
 impl WebhookQueue for SqliteStore {
     async fn webhook_secret(&self, organisation: OrgId) -> Result<String> {
         let select = "SELECT webhook_secret FROM organisations WHERE id = ?";
-        let stored: Option<Option<String>> =
-            sqlx::query_scalar(select).bind(organisation).fetch_optional(&self.reader).await?;
+        let stored = self.reader.read(|db| {
+            first(db, select, [organisation.0], |row| row.opt_string("webhook_secret"))
+        })?;
         if let Some(Some(secret)) = stored {
             return Ok(secret);
         }
