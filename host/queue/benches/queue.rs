@@ -6,17 +6,24 @@
 //!   and workers running at once, for several worker counts;
 //! - pickup latency: insert → claimed by an idle worker woken by the
 //!   store's notices (NOTIFY on PostgreSQL), p50/p99.
+//!
+//! On PostgreSQL its peer, graphile-worker 0.18.0, then runs the same
+//! workloads on the same server (`graphile/bench.mjs`, in a fresh schema it
+//! drops), and each of its rows is printed beside kiln's with the ratio
+//! kiln ÷ graphile-worker.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use kiln_queue::testsuite::TestDatabase;
+use kiln_queue::testsuite::{DEFAULT_TEST_DATABASE_URL, TestDatabase};
 use kiln_queue::{Completion, JobOutcome, JobStore, NewJob, Notice};
 
 const LEASE: Duration = Duration::from_secs(60);
 
 fn main() {
+    let graphile = graphile_dir();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         for (name, database, jobs) in [
@@ -24,16 +31,24 @@ fn main() {
             ("SQLite", TestDatabase::sqlite(), 10_000),
         ] {
             println!("## {name}");
+            let mut kiln = Kiln::default();
             for (workers, batch) in [(1, 100), (2, 100), (4, 100), (4, 200), (4, 25)] {
                 let store = database.store().await;
                 let rate = throughput(store, jobs, workers, batch, 500).await;
                 println!("throughput, {workers} workers claiming {batch} at a time, submits of 500: {rate:.0} jobs/s");
+                if (workers, batch) == (4, 100) {
+                    kiln.throughput = rate;
+                }
             }
             let store = database.store().await;
-            let rate = throughput(store, jobs / 10, 4, 100, 1).await;
-            println!("throughput, 4 workers claiming 100 at a time, one job per submit (8 submitters): {rate:.0} jobs/s");
+            kiln.one_at_a_time = throughput(store, jobs / 10, 4, 100, 1).await;
+            println!(
+                "throughput, 4 workers claiming 100 at a time, one job per submit (8 submitters): {:.0} jobs/s",
+                kiln.one_at_a_time
+            );
             let store = database.store().await;
             let (pickup, round_trip) = pickup_latency(store, 500).await;
+            kiln.pickup_p50 = pickup.0;
             println!(
                 "pickup latency, insert committed → claimed (idle worker woken by notice): p50 {:.2} ms, p99 {:.2} ms",
                 pickup.0, pickup.1
@@ -42,8 +57,84 @@ fn main() {
                 "  submit called → claimed (adds the insert's own commit): p50 {:.2} ms, p99 {:.2} ms",
                 round_trip.0, round_trip.1
             );
+            if name == "PostgreSQL" {
+                graphile_worker(&graphile, jobs, &kiln);
+            }
         }
     });
+}
+
+/// kiln's figures that graphile-worker's are compared with.
+#[derive(Default)]
+struct Kiln {
+    /// 4 workers claiming 100 at a time, submits of 500.
+    throughput: f64,
+    /// 4 workers claiming 100 at a time, one job per submit, 8 submitters.
+    one_at_a_time: f64,
+    /// Insert committed → claimed, p50 in ms.
+    pickup_p50: f64,
+}
+
+/// `benches/graphile`, checked before kiln's figures are spent on a run
+/// that could not finish.
+fn graphile_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/graphile");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "graphile-worker is not installed in {}: run `scripts/bench queue`, which installs it",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs `bench.mjs` in `dir` on kiln's PostgreSQL server and prints its
+/// rows, each with the ratio kiln ÷ graphile-worker of the same figure.
+fn graphile_worker(dir: &Path, jobs: usize, kiln: &Kiln) {
+    let server = std::env::var("KILN_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
+    let output = std::process::Command::new("node")
+        .arg("bench.mjs")
+        .arg(jobs.to_string())
+        .current_dir(dir)
+        .env("DATABASE_URL", server)
+        .env("GRAPHILE_SCHEMA", format!("graphile_bench_{}", uuid::Uuid::now_v7().simple()))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("running node (Node.js, for graphile-worker)");
+    assert!(output.status.success(), "graphile/bench.mjs failed: {}", output.status);
+    println!("## PostgreSQL, graphile-worker 0.18.0");
+    for line in String::from_utf8(output.stdout).unwrap().lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let number = |key: &str| row[key].as_f64().unwrap();
+        let settings = row["settings"].as_str().unwrap();
+        match row["figure"].as_str().unwrap() {
+            "throughput" => println!(
+                "throughput, {settings}, addJobs of 500: {:.0} jobs/s; kiln (4 workers claiming 100) ÷ graphile-worker: {:.2}",
+                number("jobs_per_s"),
+                kiln.throughput / number("jobs_per_s")
+            ),
+            "one_at_a_time" => println!(
+                "throughput, {settings}, one job per addJob (8 callers): {:.0} jobs/s; kiln ÷ graphile-worker: {:.2}",
+                number("jobs_per_s"),
+                kiln.one_at_a_time / number("jobs_per_s")
+            ),
+            "pickup" => {
+                println!(
+                    "pickup latency, {settings}, addJob resolved → task invoked (idle worker woken by NOTIFY): \
+                     p50 {:.2} ms, p99 {:.2} ms; kiln ÷ graphile-worker (p50): {:.2}",
+                    number("p50_ms"),
+                    number("p99_ms"),
+                    kiln.pickup_p50 / number("p50_ms")
+                );
+                println!(
+                    "  addJob called → task invoked: p50 {:.2} ms, p99 {:.2} ms",
+                    number("called_p50_ms"),
+                    number("called_p99_ms")
+                );
+            }
+            figure => panic!("graphile/bench.mjs printed an unknown figure {figure}"),
+        }
+    }
 }
 
 /// Runs `jobs` no-op jobs through the queue and returns jobs per second.
