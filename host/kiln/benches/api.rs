@@ -5,7 +5,8 @@
 //!   time (latency, p50/p99) and with many clients at once (sustained
 //!   artifacts per second). Every request is `POST /v1/jobs?wait=`, which
 //!   answers once the job has succeeded and its file is stored. The
-//!   server's CPU time per artifact under load comes with it.
+//!   server's CPU time per artifact under load comes with it, and for each
+//!   phase where a job's time went by the server's own histograms.
 //! - P6: resident memory of an idle `kiln serve` with the plugins loaded,
 //!   after start and again after the load (`benches/memory.rs` measures it
 //!   with all plugins, under 200 concurrent runs and through a soak).
@@ -47,6 +48,7 @@ async fn main() {
         create.once().await;
     }
 
+    let before = Histograms::read(&client, &base).await;
     let mut latencies = Vec::with_capacity(SEQUENTIAL);
     for _ in 0..SEQUENTIAL {
         let start = Instant::now();
@@ -61,6 +63,8 @@ async fn main() {
         ms(at(0.99)),
         ms(*latencies.last().unwrap())
     );
+    let sequential = Histograms::read(&client, &base).await;
+    sequential.print_means_since(&before, "one client");
 
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + LOAD_FOR;
@@ -99,24 +103,7 @@ async fn main() {
 
     print_cpu_per_job("artifact under load", cpu_before, cpu_after, done.load(Ordering::Relaxed));
 
-    // Where the time went, from the server's own histograms.
-    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
-    let mean = |name: &str| {
-        let value = |suffix: &str| -> f64 {
-            metrics
-                .lines()
-                .find(|line| line.starts_with(&format!("{name}_{suffix}{{type=\"xlsx\"}}")))
-                .and_then(|line| line.rsplit(' ').next()?.parse().ok())
-                .unwrap_or(0.0)
-        };
-        value("sum") / value("count").max(1.0) * 1000.0
-    };
-    println!(
-        "    server means over all xlsx jobs: queue wait {:.2} ms, run (sandbox + storing files) {:.2} ms, instantiate {:.3} ms",
-        mean("kiln_job_queue_wait_seconds"),
-        mean("kiln_job_duration_seconds"),
-        mean("kiln_plugin_instantiate_seconds"),
-    );
+    Histograms::read(&client, &base).await.print_means_since(&sequential, "under load");
 
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_after = server.rss_kib();
@@ -154,6 +141,48 @@ impl Create {
         let job: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
         assert!(status == 200 && job["state"] == "succeeded", "{status}: {job}");
         assert!(job["artifacts"][0]["size"].as_u64().unwrap() > 0);
+    }
+}
+
+/// The server's own histograms of its xlsx jobs, each as (sum, count).
+struct Histograms {
+    queue_wait: (f64, f64),
+    run: (f64, f64),
+    instantiate: (f64, f64),
+}
+
+impl Histograms {
+    async fn read(client: &reqwest::Client, base: &str) -> Self {
+        let metrics =
+            client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+        let histogram = |name: &str| {
+            let value = |suffix: &str| -> f64 {
+                metrics
+                    .lines()
+                    .find(|line| line.starts_with(&format!("{name}_{suffix}{{type=\"xlsx\"}}")))
+                    .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+                    .unwrap_or(0.0)
+            };
+            (value("sum"), value("count"))
+        };
+        Self {
+            queue_wait: histogram("kiln_job_queue_wait_seconds"),
+            run: histogram("kiln_job_duration_seconds"),
+            instantiate: histogram("kiln_plugin_instantiate_seconds"),
+        }
+    }
+
+    /// Where the time went in the jobs since `earlier`, in ms per job.
+    fn print_means_since(&self, earlier: &Self, phase: &str) {
+        let mean = |now: (f64, f64), then: (f64, f64)| {
+            (now.0 - then.0) / (now.1 - then.1).max(1.0) * 1000.0
+        };
+        println!(
+            "    server means, {phase}: queue wait (due → claimed) {:.2} ms, run (sandbox + storing files) {:.2} ms, instantiate {:.3} ms",
+            mean(self.queue_wait, earlier.queue_wait),
+            mean(self.run, earlier.run),
+            mean(self.instantiate, earlier.instantiate),
+        );
     }
 }
 
