@@ -92,12 +92,16 @@ fn graphile_dir() -> PathBuf {
 fn graphile_worker(dir: &Path, jobs: usize, kiln: &Kiln) {
     let server = std::env::var("KILN_TEST_DATABASE_URL")
         .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
+    // graphile-worker names its prepared statements `<query>/<schema>`,
+    // which PostgreSQL cuts at 63 bytes: a short schema name keeps them apart.
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let schema = format!("graphile_bench_{}", &random[..12]);
     let output = std::process::Command::new("node")
         .arg("bench.mjs")
         .arg(jobs.to_string())
         .current_dir(dir)
         .env("DATABASE_URL", server)
-        .env("GRAPHILE_SCHEMA", format!("graphile_bench_{}", uuid::Uuid::now_v7().simple()))
+        .env("GRAPHILE_SCHEMA", schema)
         .stderr(std::process::Stdio::inherit())
         .output()
         .expect("running node (Node.js, for graphile-worker)");
