@@ -14,7 +14,9 @@
 //!   power cut. `open` removes temporary files older than an hour (younger
 //!   ones may belong to another process sharing the root).
 //! - [`BlobStore::take_file`] moves a file on the same file system in
-//!   (synced, then renamed like a write) instead of copying it.
+//!   (synced, then renamed straight onto its key) instead of copying it.
+//! - A file write (`put_file`, `take_file`) runs on one blocking thread from
+//!   start to end: if its future is dropped, it still finishes whole.
 //! - The media type is not kept: [`BlobMeta::media_type`] and
 //!   [`Blob::media_type`] are `None`. Callers keep it in their own records.
 //! - [`BlobStore::presigned_get`] returns `None`; the HTTP layer signs its own
@@ -120,6 +122,10 @@ impl LocalStore {
         format!("could not {action} {key} under the storage root {}", self.root.display())
     }
 
+    fn store_error(&self, key: &BlobKey, error: io::Error) -> Error {
+        Error::io(self.context("store", key.as_str()), error)
+    }
+
     fn copy_error(&self, key: &BlobKey, path: &Path, error: CopyError) -> Error {
         match error {
             CopyError::Reading(e) => {
@@ -149,31 +155,27 @@ impl LocalStore {
         }
         file.flush().await.map_err(|e| Error::io(context(), e))?;
         file.sync_data().await.map_err(|e| Error::io(context(), e))?;
-        temp.commit(self, key).await?;
+        let key_path = key.as_str().to_owned();
+        blocking(move || temp.commit(&key_path)).await.map_err(|e| self.store_error(key, e))?;
         Ok(digest.finish())
     }
 
-    /// Copies `source` into a temporary file, hashing it on the way, and
-    /// syncs it, all on the calling thread.
-    fn copy_to_temp(
-        dir: Arc<Dir>,
-        source: &Path,
-    ) -> std::result::Result<(TempFile, Stored), CopyError> {
+    /// Copies `source` into a temporary file, hashing it on the way, syncs
+    /// it and renames it onto `key`, all on the calling thread.
+    fn copy_in(dir: Arc<Dir>, source: &Path, key: &str) -> std::result::Result<Stored, CopyError> {
         let mut source = std::fs::File::open(source).map_err(CopyError::Reading)?;
         let (temp, mut file) = TempFile::create(dir).map_err(CopyError::Writing)?;
         let stored = hash_each(&mut source, |chunk| file.write_all(chunk))?;
         file.sync_data().map_err(CopyError::Writing)?;
-        Ok((temp, stored))
+        temp.commit(key).map_err(CopyError::Writing)?;
+        Ok(stored)
     }
 }
 
-/// Moves the regular file at `source` into a temporary name under `dir`,
-/// hashing and syncing it first, all on the calling thread. `None` if it
-/// cannot be moved (another file system, or not a regular file): copy it.
-fn move_to_temp(
-    dir: Arc<Dir>,
-    source: &Path,
-) -> std::result::Result<Option<(TempFile, Stored)>, CopyError> {
+/// Moves the regular file at `source` onto `key` under `root`, hashing and
+/// syncing it first, all on the calling thread. `None` if it cannot be
+/// moved (another file system, or not a regular file): copy it.
+fn move_in(root: &Dir, source: &Path, key: &str) -> std::result::Result<Option<Stored>, CopyError> {
     let (Some(parent), Some(name)) = (source.parent(), source.file_name()) else {
         return Ok(None);
     };
@@ -185,12 +187,71 @@ fn move_to_temp(
     let mut file = from.open(name).map_err(CopyError::Reading)?.into_std();
     let stored = hash_each(&mut file, |_| Ok(()))?;
     file.sync_data().map_err(CopyError::Writing)?;
-    let temp = TempFile::named(dir);
-    match from.rename(name, &temp.dir, &temp.name) {
-        Ok(()) => Ok(Some((temp, stored))),
+    match place(root, &from, Path::new(name), key) {
+        Ok(()) => Ok(Some(stored)),
         Err(e) if e.kind() == ErrorKind::CrossesDevices => Ok(None),
         Err(e) => Err(CopyError::Writing(e)),
     }
+}
+
+/// Renames `name` under `from` onto `key` under `root`, making the
+/// directories it needs, then syncs each directory given a new entry: a new
+/// name lasts a power cut only once the directory holding it is synced.
+/// Blocks.
+fn place(root: &Dir, from: &Dir, name: &Path, key: &str) -> io::Result<()> {
+    let key = Path::new(key);
+    let parent = key.parent().unwrap_or(Path::new(""));
+    let file_name = key.file_name().ok_or_else(|| io::Error::other("a key names a file"))?;
+    let mut made = made_dirs(root, parent)?;
+    let renamed = match writable_dir(root, parent) {
+        Ok(target) => from.rename(name, &target, file_name).map(|()| target),
+        Err(e) => Err(e),
+    };
+    let target = match renamed {
+        // A concurrent delete_prefix may have moved the parent away since
+        // it was made; one retry settles it.
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            made.extend(made_dirs(root, parent)?);
+            let target = writable_dir(root, parent)?;
+            from.rename(name, &target, file_name)?;
+            target
+        }
+        other => other?,
+    };
+    target.into_std_file().sync_all()?;
+    for dir in made {
+        writable_dir(root, &dir)?.into_std_file().sync_all()?;
+    }
+    Ok(())
+}
+
+/// Makes `path` and its missing parents under `root`, and returns the
+/// directories that were given a new entry (the parent of each one made),
+/// which need syncing.
+fn made_dirs(root: &Dir, path: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut missing = Vec::new();
+    let mut at = path;
+    while !at.as_os_str().is_empty() && !root.exists(at) {
+        missing.push(at);
+        at = at.parent().unwrap_or(Path::new(""));
+    }
+    let mut changed = Vec::with_capacity(missing.len());
+    for dir in missing.into_iter().rev() {
+        match root.create_dir(dir) {
+            Err(e) if e.kind() != ErrorKind::AlreadyExists => return Err(e),
+            _ => changed.push(dir.parent().unwrap_or(Path::new("")).to_owned()),
+        }
+    }
+    Ok(changed)
+}
+
+/// A directory under `root` opened for reading, so it can be both renamed
+/// into and synced (`open_dir` gives an O_PATH handle, which cannot be
+/// synced). The empty path is `root` itself.
+fn writable_dir(root: &Dir, path: &Path) -> io::Result<Dir> {
+    let path = if path.as_os_str().is_empty() { Path::new(".") } else { path };
+    let file = root.open_with(path, OpenOptions::new().read(true))?.into_std();
+    Ok(Dir::from_std_file(file))
 }
 
 /// Reads `source` to its end, hashing it, and hands each chunk to `sink`.
@@ -239,55 +300,18 @@ struct TempFile {
 }
 
 impl TempFile {
-    /// A fresh temporary name, with nothing there yet.
-    fn named(dir: Arc<Dir>) -> Self {
-        Self { dir, name: format!("{TEMP_DIR}/{}", Uuid::now_v7()), committed: false }
-    }
-
-    /// Creates an empty temporary file, and returns its guard and its
-    /// handle for writing. Blocks.
+    /// Creates an empty temporary file under a fresh name, and returns its
+    /// guard and its handle for writing. Blocks.
     fn create(dir: Arc<Dir>) -> io::Result<(Self, std::fs::File)> {
-        let temp = Self::named(dir);
+        let temp = Self { dir, name: format!("{TEMP_DIR}/{}", Uuid::now_v7()), committed: false };
         let file =
             temp.dir.open_with(&temp.name, OpenOptions::new().write(true).create_new(true))?;
         Ok((temp, file.into_std()))
     }
 
-    /// Renames the file, synced by the caller, onto `key`.
-    async fn commit(mut self, store: &LocalStore, key: &BlobKey) -> Result<()> {
-        let context = || store.context("store", key.as_str());
-        let (dir, name, key_path) = (self.dir.clone(), self.name.clone(), key.as_str().to_owned());
-        blocking(move || {
-            let parent = Path::new(&key_path).parent().unwrap_or(Path::new(""));
-            // A new name lasts a power cut only once the directory holding it
-            // is synced: the file's own, and the parent of each directory
-            // made for it here.
-            let mut to_sync = vec![parent];
-            let mut missing = parent;
-            while !missing.as_os_str().is_empty() && !dir.exists(missing) {
-                missing = missing.parent().unwrap_or(Path::new(""));
-                to_sync.push(missing);
-            }
-            dir.create_dir_all(parent)?;
-            match dir.rename(&name, &dir, &key_path) {
-                // A concurrent delete_prefix may have moved the parent away
-                // between the two calls; one retry settles it.
-                Err(e) if e.kind() == ErrorKind::NotFound => {
-                    dir.create_dir_all(parent)?;
-                    dir.rename(&name, &dir, &key_path)
-                }
-                other => other,
-            }?;
-            for path in to_sync {
-                let path = if path.as_os_str().is_empty() { Path::new(".") } else { path };
-                // Read access: `open_dir` gives an O_PATH handle, which
-                // cannot be synced.
-                dir.open_with(path, OpenOptions::new().read(true))?.sync_all()?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| Error::io(context(), e))?;
+    /// Renames the file, synced by the caller, onto `key`. Blocks.
+    fn commit(mut self, key: &str) -> io::Result<()> {
+        place(&self.dir, &self.dir, Path::new(&self.name), key)?;
         self.committed = true;
         Ok(())
     }
@@ -305,30 +329,24 @@ impl Drop for TempFile {
 #[async_trait]
 impl BlobStore for LocalStore {
     async fn put_file(&self, key: &BlobKey, path: &Path, _media_type: &str) -> Result<Stored> {
-        // One trip to the blocking pool for the copy and one for the
-        // rename: each trip costs two thread switches, and an artifact is
-        // usually a few KiB.
-        let (dir, source) = (self.dir.clone(), path.to_owned());
-        let copied = tokio::task::spawn_blocking(move || Self::copy_to_temp(dir, &source))
+        // One trip to the blocking pool for the whole copy: each trip costs
+        // two thread switches, and an artifact is usually a few KiB.
+        let (dir, source, key_path) = (self.dir.clone(), path.to_owned(), key.as_str().to_owned());
+        tokio::task::spawn_blocking(move || Self::copy_in(dir, &source, &key_path))
             .await
-            .map_err(|e| Error::io(self.context("store", key.as_str()), io::Error::other(e)))?;
-        let (temp, stored) = copied.map_err(|e| self.copy_error(key, path, e))?;
-        temp.commit(self, key).await?;
-        Ok(stored)
+            .map_err(|e| self.store_error(key, io::Error::other(e)))?
+            .map_err(|e| self.copy_error(key, path, e))
     }
 
     /// Moves the file in when it is on the same file system: no copy, and
     /// no file created and another deleted per artifact.
     async fn take_file(&self, key: &BlobKey, path: &Path, media_type: &str) -> Result<Stored> {
-        let (dir, source) = (self.dir.clone(), path.to_owned());
-        let moved = tokio::task::spawn_blocking(move || move_to_temp(dir, &source))
+        let (dir, source, key_path) = (self.dir.clone(), path.to_owned(), key.as_str().to_owned());
+        let moved = tokio::task::spawn_blocking(move || move_in(&dir, &source, &key_path))
             .await
-            .map_err(|e| Error::io(self.context("store", key.as_str()), io::Error::other(e)))?;
+            .map_err(|e| self.store_error(key, io::Error::other(e)))?;
         match moved.map_err(|e| self.copy_error(key, path, e))? {
-            Some((temp, stored)) => {
-                temp.commit(self, key).await?;
-                Ok(stored)
-            }
+            Some(stored) => Ok(stored),
             None => self.put_file(key, path, media_type).await,
         }
     }

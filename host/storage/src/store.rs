@@ -65,8 +65,10 @@ impl fmt::Debug for Blob {
 /// Every implementation guarantees:
 ///
 /// - **Atomic writes.** A reader sees either the previous blob or the complete
-///   new one. A write that fails, is cancelled (its future dropped) or exceeds
-///   its limit stores nothing and leaves a previous blob under the key intact.
+///   new one. A write that fails or exceeds its limit, and an upload
+///   ([`BlobStore::put_stream`]) cancelled (its future dropped) before its
+///   body ends, store nothing and leave a previous blob under the key intact.
+///   A cancelled file write (`put_file`, `take_file`) may still finish whole.
 /// - **Last write wins.** Writing a key again replaces it.
 /// - **Streaming.** No call holds a whole blob in memory: local disk moves
 ///   64 KiB at a time, S3 at most one multipart part (8 MiB).
