@@ -94,8 +94,9 @@ fn graphile_worker(dir: &Path, jobs: usize, kiln: &Kiln) {
         .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.into());
     // graphile-worker names its prepared statements `<query>/<schema>`,
     // which PostgreSQL cuts at 63 bytes: a short schema name keeps them apart.
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    let schema = format!("graphile_bench_{}", &random[..12]);
+    // (The random tail of a v7 id: the crate enables no other version.)
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let schema = format!("graphile_bench_{}", &id[20..]);
     let output = std::process::Command::new("node")
         .arg("bench.mjs")
         .arg(jobs.to_string())
