@@ -16,7 +16,8 @@ pub(crate) struct Server {
 
 impl Server {
     /// Serves the plugins in `plugins` with no previews (they would run
-    /// LibreOffice beside the load), plus the settings in `env`.
+    /// LibreOffice beside the load), plus the settings in `env`, which
+    /// override these.
     pub(crate) async fn start(plugins: &Path, env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
