@@ -195,14 +195,14 @@ fn move_in(root: &Dir, source: &Path, key: &str) -> std::result::Result<Option<S
 }
 
 /// Renames `name` under `from` onto `key` under `root`, making the
-/// directories it needs, then syncs each directory given a new entry: a new
+/// directories it needs, and syncs each directory given a new entry: a new
 /// name lasts a power cut only once the directory holding it is synced.
 /// Blocks.
 fn place(root: &Dir, from: &Dir, name: &Path, key: &str) -> io::Result<()> {
     let key = Path::new(key);
     let parent = key.parent().unwrap_or(Path::new(""));
     let file_name = key.file_name().ok_or_else(|| io::Error::other("a key names a file"))?;
-    let mut made = made_dirs(root, parent)?;
+    make_dirs(root, parent)?;
     let renamed = match writable_dir(root, parent) {
         Ok(target) => from.rename(name, &target, file_name).map(|()| target),
         Err(e) => Err(e),
@@ -211,38 +211,36 @@ fn place(root: &Dir, from: &Dir, name: &Path, key: &str) -> io::Result<()> {
         // A concurrent delete_prefix may have moved the parent away since
         // it was made; one retry settles it.
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            made.extend(made_dirs(root, parent)?);
+            make_dirs(root, parent)?;
             let target = writable_dir(root, parent)?;
             from.rename(name, &target, file_name)?;
             target
         }
         other => other?,
     };
-    target.into_std_file().sync_all()?;
-    for dir in made {
-        writable_dir(root, &dir)?.into_std_file().sync_all()?;
-    }
-    Ok(())
+    target.into_std_file().sync_all()
 }
 
-/// Makes `path` and its missing parents under `root`, and returns the
-/// directories that were given a new entry (the parent of each one made),
-/// which need syncing.
-fn made_dirs(root: &Dir, path: &Path) -> io::Result<Vec<PathBuf>> {
+/// Makes `path` and its missing parents under `root`, and syncs the parent
+/// of each one it makes. They are synced before anything is put in them, so
+/// they last even if what was to go there does not come (a move refused
+/// across file systems falls back to a copy, which finds them made).
+fn make_dirs(root: &Dir, path: &Path) -> io::Result<()> {
     let mut missing = Vec::new();
     let mut at = path;
     while !at.as_os_str().is_empty() && !root.exists(at) {
         missing.push(at);
         at = at.parent().unwrap_or(Path::new(""));
     }
-    let mut changed = Vec::with_capacity(missing.len());
     for dir in missing.into_iter().rev() {
         match root.create_dir(dir) {
             Err(e) if e.kind() != ErrorKind::AlreadyExists => return Err(e),
-            _ => changed.push(dir.parent().unwrap_or(Path::new("")).to_owned()),
+            _ => writable_dir(root, dir.parent().unwrap_or(Path::new("")))?
+                .into_std_file()
+                .sync_all()?,
         }
     }
-    Ok(changed)
+    Ok(())
 }
 
 /// A directory under `root` opened for reading, so it can be both renamed
