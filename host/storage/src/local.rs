@@ -202,20 +202,16 @@ fn place(root: &Dir, from: &Dir, name: &Path, key: &str) -> io::Result<()> {
     let key = Path::new(key);
     let parent = key.parent().unwrap_or(Path::new(""));
     let file_name = key.file_name().ok_or_else(|| io::Error::other("a key names a file"))?;
-    make_dirs(root, parent)?;
-    let renamed = match writable_dir(root, parent) {
-        Ok(target) => from.rename(name, &target, file_name).map(|()| target),
-        Err(e) => Err(e),
+    let attempt = || {
+        make_dirs(root, parent)?;
+        let target = writable_dir(root, parent)?;
+        from.rename(name, &target, file_name)?;
+        Ok::<_, io::Error>(target)
     };
-    let target = match renamed {
+    let target = match attempt() {
         // A concurrent delete_prefix may have moved the parent away since
         // it was made; one retry settles it.
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            make_dirs(root, parent)?;
-            let target = writable_dir(root, parent)?;
-            from.rename(name, &target, file_name)?;
-            target
-        }
+        Err(e) if e.kind() == ErrorKind::NotFound => attempt()?,
         other => other?,
     };
     target.into_std_file().sync_all()
