@@ -10,6 +10,7 @@
 
 mod artifacts;
 mod assets;
+mod drain;
 mod events;
 mod extract;
 mod jobs;
@@ -135,6 +136,7 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
         .fallback(problem::no_route)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::from_fn(drain::unread_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .with_state(state)
 }

@@ -24,13 +24,26 @@ async fn bad_requests_are_refused_with_problem_details_and_change_nothing(stack:
     assert!(wrong_type["detail"].as_str().unwrap().contains("application/json"));
     // A body declared larger than the limit is refused from its headers,
     // before it is sent (so a client never has to upload it all).
-    let (head, body) = declare_oversize_body(&server.base, &api_key).await;
+    let (head, body) =
+        raw_http(&server.base, &oversize_head(&server.base, &api_key, ""), b"").await;
     assert!(head.starts_with("HTTP/1.1 413"), "{head}");
     assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{head}");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&body).unwrap()["type"],
         "urn:kiln:problem:too-large"
     );
+
+    // One that waits for `100 Continue` gets the 413 instead, and is let go
+    // at once rather than waited for (it will send nothing).
+    let started = std::time::Instant::now();
+    let expect = oversize_head(&server.base, &api_key, "Expect: 100-continue\r\n");
+    let (head, _) = raw_http(&server.base, &expect, b"").await;
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(1500), "{:?}", started.elapsed());
+    // One that sends its whole body before it reads (as many clients do) is
+    // read to the end rather than cut off, and gets the problem too.
+    let head = send_before_reading(&server.base, &oversize_head(&server.base, &api_key, "")).await;
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
 
     let mut unknown = xlsx_job("s");
     unknown["type"] = json!("docz");
@@ -100,14 +113,31 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-async fn declare_oversize_body(base: &str, key: &str) -> (String, String) {
+/// The head of a job request whose body is over the limit, with `extra`
+/// header lines.
+fn oversize_head(base: &str, key: &str, extra: &str) -> String {
     let address = base.trim_start_matches("http://");
-    let head = format!(
+    format!(
         "POST /v1/jobs HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        11 << 20
-    );
-    raw_http(base, &head, b"").await
+         Content-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
+        OVERSIZE
+    )
+}
+
+const OVERSIZE: usize = 11 << 20;
+
+/// Sends `head` and, once the server has surely answered, the whole body it
+/// declares; then reads the answer's head.
+async fn send_before_reading(base: &str, head: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream =
+        tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stream.write_all(&vec![b' '; OVERSIZE]).await.expect("the server reads the body it refused");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("the answer arrives");
+    String::from_utf8_lossy(&answer).split("\r\n\r\n").next().unwrap_or_default().to_owned()
 }
 
 on_both_stacks!(a_validate_over_its_configured_budget_is_refused_as_such);
