@@ -17,6 +17,7 @@ use crate::policy::Decision;
 use crate::row::{self, job_columns};
 use crate::{Error, JobLifecycle, JobOutcome, JobReads, Result, reads};
 
+use super::notices::{Publisher, returning_events};
 use super::{PostgresStore, jobs, secs};
 
 impl PostgresStore {
@@ -60,7 +61,7 @@ impl PostgresStore {
         // The decisions are made above; the statement applies them under
         // the guards: the lease is held (and, for the rescuer, expired), and
         // a job someone asked to cancel ends canceled rather than queued.
-        let applied: Vec<JobId> = sqlx::query_scalar(
+        let rows = sqlx::query(concat!(
             "WITH c AS (
                 SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::float8[], $5::jsonb[],
                                      $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $18::jsonb[],
@@ -90,6 +91,7 @@ impl PostgresStore {
                     WHEN u.state = d.state THEN d.event
                     ELSE '{}'::jsonb END
                 FROM updated u JOIN decided d ON d.id = u.id
+                ", returning_events!(), "
             ), new_artifacts AS (
                 INSERT INTO artifacts (id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256, storage_key, plugin)
                 SELECT a.id, a.job_id, u.organisation_id, u.session_id, u.artifact_type, a.path, a.media_type, a.size, a.sha256, a.storage_key, u.plugin
@@ -101,8 +103,8 @@ impl PostgresStore {
                 SELECT d.id, d.attempt, d.log FROM decided d WHERE d.log IS NOT NULL
                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, entries = excluded.entries
             )
-            SELECT id FROM updated",
-        )
+            SELECT * FROM events"
+        ))
         .bind(&ids)
         .bind(&attempts)
         .bind(&states)
@@ -124,6 +126,12 @@ impl PostgresStore {
         .bind(&excused)
         .fetch_all(&self.pool)
         .await?;
+        self.events.publish(&rows)?;
+        // Each job the statement changed has exactly one new event.
+        let applied = rows
+            .iter()
+            .map(|row| row.try_get("event_job_id"))
+            .collect::<std::result::Result<Vec<JobId>, _>>()?;
         Ok(ids.iter().map(|id| applied.contains(id)).collect())
     }
 }
@@ -153,7 +161,11 @@ impl ArtifactColumns {
 }
 
 /// Queues `jobs` in one statement (the store's group commit calls it).
-pub(super) async fn insert(pool: &PgPool, jobs: &[NewJob]) -> Result<Vec<Submitted>> {
+pub(super) async fn insert(
+    pool: &PgPool,
+    events: &Publisher,
+    jobs: &[NewJob],
+) -> Result<Vec<Submitted>> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
@@ -178,10 +190,11 @@ pub(super) async fn insert(pool: &PgPool, jobs: &[NewJob]) -> Result<Vec<Submitt
         ), events AS (
             INSERT INTO job_events (job_id, kind, attempt, data)
             SELECT id, 'queued', 0, jsonb_build_object('reason', 'submitted', 'run_at', run_at) FROM inserted
+            ", returning_events!(), "
         )
         SELECT ",
         job_columns!(),
-        " FROM inserted"
+        ", events.* FROM inserted JOIN events ON event_job_id = id"
     ))
     .bind(&ids)
     .bind(jobs.iter().map(|job| job.organisation_id).collect::<Vec<_>>())
@@ -200,6 +213,7 @@ pub(super) async fn insert(pool: &PgPool, jobs: &[NewJob]) -> Result<Vec<Submitt
     .bind(jobs.iter().map(|job| job.callback_url.as_deref()).collect::<Vec<_>>())
     .fetch_all(pool)
     .await?;
+    events.publish(&rows)?;
     let mut created = self::jobs(&rows)?;
     // Jobs not inserted met an idempotency key already taken.
     let mut results = Vec::with_capacity(jobs.len());
@@ -250,16 +264,18 @@ impl JobLifecycle for PostgresStore {
             ), events AS (
                 INSERT INTO job_events (job_id, kind, attempt, data)
                 SELECT id, 'running', attempt, jsonb_build_object('worker', worker_id) FROM claimed
+                ", returning_events!(), "
             )
             SELECT ",
             job_columns!(),
-            " FROM claimed ORDER BY priority DESC, run_at, id"
+            ", events.* FROM claimed JOIN events ON event_job_id = id ORDER BY priority DESC, run_at, id"
         ))
         .bind(worker)
         .bind(i64::try_from(max).unwrap_or(i64::MAX))
         .bind(secs(lease))
         .fetch_all(&self.pool)
         .await?;
+        self.events.publish(&rows)?;
         jobs(&rows)
     }
 
@@ -273,16 +289,20 @@ impl JobLifecycle for PostgresStore {
             ), events AS (
                 INSERT INTO job_events (job_id, kind, attempt, data)
                 SELECT id, 'running', attempt, jsonb_build_object('worker', worker_id) FROM claimed
+                ",
+            returning_events!(),
+            "
             )
             SELECT ",
             job_columns!(),
-            " FROM claimed"
+            ", events.* FROM claimed JOIN events ON event_job_id = id"
         ))
         .bind(worker)
         .bind(id)
         .bind(secs(lease))
         .fetch_optional(&self.pool)
         .await?;
+        self.events.publish(row.as_slice())?;
         row.as_ref().map(row::job).transpose()
     }
 
@@ -319,19 +339,22 @@ impl JobLifecycle for PostgresStore {
     }
 
     async fn progress(&self, lease: Lease, progress: &Progress) -> Result<bool> {
-        let result = sqlx::query(
+        let row = sqlx::query(concat!(
             "WITH updated AS (
                 UPDATE jobs SET progress = $3 WHERE id = $1 AND attempt = $2 AND state = 'running'
                 RETURNING id, attempt
             )
-            INSERT INTO job_events (job_id, kind, attempt, data) SELECT id, 'progress', attempt, $3 FROM updated",
-        )
+            INSERT INTO job_events (job_id, kind, attempt, data) SELECT id, 'progress', attempt, $3 FROM updated
+            ",
+            returning_events!()
+        ))
         .bind(lease.job_id)
         .bind(lease.attempt)
         .bind(Json(progress))
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(result.rows_affected() == 1)
+        self.events.publish(row.as_slice())?;
+        Ok(row.is_some())
     }
 
     async fn complete(&self, completions: Vec<Completion>) -> Result<Vec<bool>> {
@@ -342,7 +365,7 @@ impl JobLifecycle for PostgresStore {
         if leases.is_empty() {
             return Ok(());
         }
-        sqlx::query(
+        let rows = sqlx::query(concat!(
             "WITH released AS (
                 UPDATE jobs SET
                     state = CASE WHEN cancel_requested THEN 'canceled' ELSE 'queued' END,
@@ -353,17 +376,19 @@ impl JobLifecycle for PostgresStore {
                 RETURNING jobs.id, jobs.state, jobs.attempt
             )
             INSERT INTO job_events (job_id, kind, attempt, data)
-            SELECT id, state, attempt, jsonb_build_object('reason', 'released') FROM released",
-        )
+            SELECT id, state, attempt, jsonb_build_object('reason', 'released') FROM released
+            ",
+            returning_events!()
+        ))
         .bind(leases.iter().map(|lease| lease.job_id).collect::<Vec<_>>())
         .bind(leases.iter().map(|lease| lease.attempt).collect::<Vec<_>>())
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(())
+        self.events.publish(&rows)
     }
 
     async fn cancel(&self, scope: Scope, id: JobId) -> Result<Option<Job>> {
-        sqlx::query(
+        let rows = sqlx::query(concat!(
             "WITH updated AS (
                 UPDATE jobs SET
                     state = CASE state WHEN 'queued' THEN 'canceled' ELSE state END,
@@ -375,12 +400,15 @@ impl JobLifecycle for PostgresStore {
             )
             INSERT INTO job_events (job_id, kind, attempt, data)
             SELECT id, CASE state WHEN 'canceled' THEN 'canceled' ELSE 'cancel_requested' END, attempt, '{}'
-            FROM updated",
-        )
+            FROM updated
+            ",
+            returning_events!()
+        ))
         .bind(id)
         .bind(scope.organisation())
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
+        self.events.publish(&rows)?;
         self.get(scope, id).await
     }
 
