@@ -126,7 +126,7 @@ impl PostgresStore {
         .bind(&excused)
         .fetch_all(&self.pool)
         .await?;
-        self.events.publish(&rows)?;
+        self.events.publish_and_wait(&rows).await?;
         // Each job the statement changed has exactly one new event.
         let applied = rows
             .iter()
@@ -384,7 +384,7 @@ impl JobLifecycle for PostgresStore {
         .bind(leases.iter().map(|lease| lease.attempt).collect::<Vec<_>>())
         .fetch_all(&self.pool)
         .await?;
-        self.events.publish(&rows)
+        self.events.publish_and_wait(&rows).await
     }
 
     async fn cancel(&self, scope: Scope, id: JobId) -> Result<Option<Job>> {
@@ -408,7 +408,7 @@ impl JobLifecycle for PostgresStore {
         .bind(scope.organisation())
         .fetch_all(&self.pool)
         .await?;
-        self.events.publish(&rows)?;
+        self.events.publish_and_wait(&rows).await?;
         self.get(scope, id).await
     }
 

@@ -7,22 +7,27 @@
 //! turn; a transaction that only notifies writes nothing durable and holds
 //! that lock for microseconds. One task per process sends them, and events
 //! that wait while it sends go out together in the next notification.
+//! Changes a process may exit right after (a run's outcome, a release)
+//! return only once their events are sent, so `kiln run-job` and a worker
+//! shutting down lose none; the hot ones (submits, claims, progress) do
+//! not wait, which would put a round trip in every claim.
 
 use std::time::Duration;
 
 use kiln_core::JobId;
 use sqlx::Row;
 use sqlx::postgres::{PgListener, PgPool, PgRow};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::Result;
 use crate::model::Notice;
 
 /// The channel events and registry changes are published on.
 const CHANNEL: &str = "kiln_job_events";
-/// PostgreSQL refuses payloads of 8000 bytes or more; a line ("event_id
-/// job_id kind") is under 100, so one more always fits below this.
-const PAYLOAD_BUDGET: usize = 7900;
+/// PostgreSQL refuses payloads of 8000 bytes or more.
+const PAYLOAD_LIMIT: usize = 7999;
+/// Most changes whose events go out in one transaction.
+const BATCH: usize = 256;
 
 /// The columns a statement returns for each event it stores (the events
 /// CTE's `RETURNING`), for [`Publisher::publish`].
@@ -33,50 +38,90 @@ macro_rules! returning_events {
 }
 pub(super) use returning_events;
 
+/// One change's events as "event_id job_id kind" lines, and who to tell
+/// once they are sent, if anyone waits.
+type Lines = (Vec<String>, Option<oneshot::Sender<()>>);
+
 /// Hands stored events to the task that publishes them.
 #[derive(Debug, Clone)]
-pub(super) struct Publisher(mpsc::UnboundedSender<String>);
+pub(super) struct Publisher(mpsc::UnboundedSender<Lines>);
 
 impl Publisher {
     /// Starts the publishing task; it ends when every `Publisher` is dropped.
     /// If a notification cannot be sent, local receivers get a
     /// [`Notice::Resync`] (other processes' own polling covers them).
     pub(super) fn start(pool: PgPool, notices: broadcast::Sender<Notice>) -> Self {
-        let (lines, mut waiting) = mpsc::unbounded_channel::<String>();
+        let (changes, mut waiting) = mpsc::unbounded_channel::<Lines>();
         tokio::spawn(async move {
-            while let Some(line) = waiting.recv().await {
-                let mut payload = line;
-                while payload.len() < PAYLOAD_BUDGET {
-                    let Ok(line) = waiting.try_recv() else { break };
-                    payload.push('\n');
-                    payload.push_str(&line);
-                }
-                let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(&payload)
-                    .execute(&pool)
-                    .await;
+            let mut batch = Vec::with_capacity(BATCH);
+            while waiting.recv_many(&mut batch, BATCH).await > 0 {
+                let payloads = payloads(batch.iter().flat_map(|(lines, _)| lines));
+                // One transaction: its notifications arrive in this order.
+                let sent =
+                    sqlx::query("SELECT pg_notify($1, payload) FROM UNNEST($2::text[]) AS payload")
+                        .bind(CHANNEL)
+                        .bind(&payloads)
+                        .execute(&pool)
+                        .await;
                 if let Err(err) = sent {
                     tracing::warn!(error = %kiln_core::ErrorChain(&err), "could not publish job events; listeners will re-read");
                     let _ = notices.send(Notice::Resync);
                 }
+                for (_, sent) in batch.drain(..) {
+                    if let Some(sent) = sent {
+                        let _ = sent.send(());
+                    }
+                }
             }
         });
-        Self(lines)
+        Self(changes)
     }
 
     /// Publishes the events a committed statement returned (its rows carry
-    /// the [`returning_events`] columns).
+    /// the [`returning_events`] columns), without waiting for them to go out.
     pub(super) fn publish(&self, rows: &[PgRow]) -> Result<()> {
+        self.send(rows, None)
+    }
+
+    /// Publishes like [`Self::publish`], and returns once these events, and
+    /// every one published before them, are sent.
+    pub(super) async fn publish_and_wait(&self, rows: &[PgRow]) -> Result<()> {
+        let (sent, done) = oneshot::channel();
+        self.send(rows, Some(sent))?;
+        let _ = done.await;
+        Ok(())
+    }
+
+    fn send(&self, rows: &[PgRow], sent: Option<oneshot::Sender<()>>) -> Result<()> {
+        let mut lines = Vec::with_capacity(rows.len());
         for row in rows {
             let id: i64 = row.try_get("event_id")?;
             let job_id: JobId = row.try_get("event_job_id")?;
             let kind: &str = row.try_get("event_kind")?;
-            // The task outlives every publisher; a send fails only at shutdown.
-            let _ = self.0.send(format!("{id} {job_id} {kind}"));
+            lines.push(format!("{id} {job_id} {kind}"));
         }
+        // The task outlives every publisher; a send fails only at shutdown,
+        // and then dropping `sent` ends the wait.
+        let _ = self.0.send((lines, sent));
         Ok(())
     }
+}
+
+/// Joins lines into as few payloads as fit under PostgreSQL's limit.
+fn payloads<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut payloads = vec![String::new()];
+    for line in lines {
+        let payload = payloads.last_mut().expect("one payload at least");
+        if !payload.is_empty() && payload.len() + 1 + line.len() > PAYLOAD_LIMIT {
+            payloads.push(line.clone());
+        } else {
+            if !payload.is_empty() {
+                payload.push('\n');
+            }
+            payload.push_str(line);
+        }
+    }
+    payloads
 }
 
 /// Forwards NOTIFY payloads ("event_id job_id kind" lines) as notices, and
