@@ -17,7 +17,6 @@ use crate::policy::Decision;
 use crate::row::{self, job_columns};
 use crate::{Error, JobLifecycle, JobOutcome, JobReads, Result, reads};
 
-use super::notices::{Publisher, returning_events};
 use super::{PostgresStore, jobs, secs};
 
 impl PostgresStore {
@@ -61,7 +60,7 @@ impl PostgresStore {
         // The decisions are made above; the statement applies them under
         // the guards: the lease is held (and, for the rescuer, expired), and
         // a job someone asked to cancel ends canceled rather than queued.
-        let rows = sqlx::query(concat!(
+        let applied: Vec<JobId> = sqlx::query_scalar(
             "WITH c AS (
                 SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::text[], $4::float8[], $5::jsonb[],
                                      $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $18::jsonb[],
@@ -91,7 +90,6 @@ impl PostgresStore {
                     WHEN u.state = d.state THEN d.event
                     ELSE '{}'::jsonb END
                 FROM updated u JOIN decided d ON d.id = u.id
-                ", returning_events!(), "
             ), new_artifacts AS (
                 INSERT INTO artifacts (id, job_id, organisation_id, session_id, artifact_type, path, media_type, size, sha256, storage_key, plugin)
                 SELECT a.id, a.job_id, u.organisation_id, u.session_id, u.artifact_type, a.path, a.media_type, a.size, a.sha256, a.storage_key, u.plugin
@@ -103,8 +101,8 @@ impl PostgresStore {
                 SELECT d.id, d.attempt, d.log FROM decided d WHERE d.log IS NOT NULL
                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, entries = excluded.entries
             )
-            SELECT * FROM events"
-        ))
+            SELECT id FROM updated",
+        )
         .bind(&ids)
         .bind(&attempts)
         .bind(&states)
@@ -126,12 +124,6 @@ impl PostgresStore {
         .bind(&excused)
         .fetch_all(&self.pool)
         .await?;
-        self.events.publish_and_wait(&rows).await?;
-        // Each job the statement changed has exactly one new event.
-        let applied = rows
-            .iter()
-            .map(|row| row.try_get("event_job_id"))
-            .collect::<std::result::Result<Vec<JobId>, _>>()?;
         Ok(ids.iter().map(|id| applied.contains(id)).collect())
     }
 }
@@ -161,11 +153,7 @@ impl ArtifactColumns {
 }
 
 /// Queues `jobs` in one statement (the store's group commit calls it).
-pub(super) async fn insert(
-    pool: &PgPool,
-    events: &Publisher,
-    jobs: &[NewJob],
-) -> Result<Vec<Submitted>> {
+pub(super) async fn insert(pool: &PgPool, jobs: &[NewJob]) -> Result<Vec<Submitted>> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
@@ -190,11 +178,10 @@ pub(super) async fn insert(
         ), events AS (
             INSERT INTO job_events (job_id, kind, attempt, data)
             SELECT id, 'queued', 0, jsonb_build_object('reason', 'submitted', 'run_at', run_at) FROM inserted
-            ", returning_events!(), "
         )
         SELECT ",
         job_columns!(),
-        ", events.* FROM inserted JOIN events ON event_job_id = id"
+        " FROM inserted"
     ))
     .bind(&ids)
     .bind(jobs.iter().map(|job| job.organisation_id).collect::<Vec<_>>())
@@ -213,7 +200,6 @@ pub(super) async fn insert(
     .bind(jobs.iter().map(|job| job.callback_url.as_deref()).collect::<Vec<_>>())
     .fetch_all(pool)
     .await?;
-    events.publish(&rows)?;
     let mut created = self::jobs(&rows)?;
     // Jobs not inserted met an idempotency key already taken.
     let mut results = Vec::with_capacity(jobs.len());
@@ -264,18 +250,16 @@ impl JobLifecycle for PostgresStore {
             ), events AS (
                 INSERT INTO job_events (job_id, kind, attempt, data)
                 SELECT id, 'running', attempt, jsonb_build_object('worker', worker_id) FROM claimed
-                ", returning_events!(), "
             )
             SELECT ",
             job_columns!(),
-            ", events.* FROM claimed JOIN events ON event_job_id = id ORDER BY priority DESC, run_at, id"
+            " FROM claimed ORDER BY priority DESC, run_at, id"
         ))
         .bind(worker)
         .bind(i64::try_from(max).unwrap_or(i64::MAX))
         .bind(secs(lease))
         .fetch_all(&self.pool)
         .await?;
-        self.events.publish(&rows)?;
         jobs(&rows)
     }
 
@@ -289,20 +273,16 @@ impl JobLifecycle for PostgresStore {
             ), events AS (
                 INSERT INTO job_events (job_id, kind, attempt, data)
                 SELECT id, 'running', attempt, jsonb_build_object('worker', worker_id) FROM claimed
-                ",
-            returning_events!(),
-            "
             )
             SELECT ",
             job_columns!(),
-            ", events.* FROM claimed JOIN events ON event_job_id = id"
+            " FROM claimed"
         ))
         .bind(worker)
         .bind(id)
         .bind(secs(lease))
         .fetch_optional(&self.pool)
         .await?;
-        self.events.publish(row.as_slice())?;
         row.as_ref().map(row::job).transpose()
     }
 
@@ -339,22 +319,19 @@ impl JobLifecycle for PostgresStore {
     }
 
     async fn progress(&self, lease: Lease, progress: &Progress) -> Result<bool> {
-        let row = sqlx::query(concat!(
+        let result = sqlx::query(
             "WITH updated AS (
                 UPDATE jobs SET progress = $3 WHERE id = $1 AND attempt = $2 AND state = 'running'
                 RETURNING id, attempt
             )
-            INSERT INTO job_events (job_id, kind, attempt, data) SELECT id, 'progress', attempt, $3 FROM updated
-            ",
-            returning_events!()
-        ))
+            INSERT INTO job_events (job_id, kind, attempt, data) SELECT id, 'progress', attempt, $3 FROM updated",
+        )
         .bind(lease.job_id)
         .bind(lease.attempt)
         .bind(Json(progress))
-        .fetch_optional(&self.pool)
+        .execute(&self.pool)
         .await?;
-        self.events.publish(row.as_slice())?;
-        Ok(row.is_some())
+        Ok(result.rows_affected() == 1)
     }
 
     async fn complete(&self, completions: Vec<Completion>) -> Result<Vec<bool>> {
@@ -365,7 +342,7 @@ impl JobLifecycle for PostgresStore {
         if leases.is_empty() {
             return Ok(());
         }
-        let rows = sqlx::query(concat!(
+        sqlx::query(
             "WITH released AS (
                 UPDATE jobs SET
                     state = CASE WHEN cancel_requested THEN 'canceled' ELSE 'queued' END,
@@ -376,19 +353,17 @@ impl JobLifecycle for PostgresStore {
                 RETURNING jobs.id, jobs.state, jobs.attempt
             )
             INSERT INTO job_events (job_id, kind, attempt, data)
-            SELECT id, state, attempt, jsonb_build_object('reason', 'released') FROM released
-            ",
-            returning_events!()
-        ))
+            SELECT id, state, attempt, jsonb_build_object('reason', 'released') FROM released",
+        )
         .bind(leases.iter().map(|lease| lease.job_id).collect::<Vec<_>>())
         .bind(leases.iter().map(|lease| lease.attempt).collect::<Vec<_>>())
-        .fetch_all(&self.pool)
+        .execute(&self.pool)
         .await?;
-        self.events.publish_and_wait(&rows).await
+        Ok(())
     }
 
     async fn cancel(&self, scope: Scope, id: JobId) -> Result<Option<Job>> {
-        let rows = sqlx::query(concat!(
+        sqlx::query(
             "WITH updated AS (
                 UPDATE jobs SET
                     state = CASE state WHEN 'queued' THEN 'canceled' ELSE state END,
@@ -400,15 +375,12 @@ impl JobLifecycle for PostgresStore {
             )
             INSERT INTO job_events (job_id, kind, attempt, data)
             SELECT id, CASE state WHEN 'canceled' THEN 'canceled' ELSE 'cancel_requested' END, attempt, '{}'
-            FROM updated
-            ",
-            returning_events!()
-        ))
+            FROM updated",
+        )
         .bind(id)
         .bind(scope.organisation())
-        .fetch_all(&self.pool)
+        .execute(&self.pool)
         .await?;
-        self.events.publish_and_wait(&rows).await?;
         self.get(scope, id).await
     }
 
